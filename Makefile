@@ -1,0 +1,73 @@
+# kvmlab: plain Makefile, C11.  `make` builds ./kvmlab; `make test` runs the
+# suite; `make asan|ubsan|tsan` build into build/<san> and run the suite there;
+# `make bench` runs the benchmarks; `make run` is the README's main command.
+
+CC       ?= gcc
+OPT      ?= -O2
+SAN      ?=
+BUILD    ?= build/release
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+            -Wshadow -Wstrict-prototypes -Wmissing-prototypes -g -I. $(OPT) $(SAN)
+LDFLAGS  += $(SAN)
+LDLIBS   += -lpthread -lm
+
+LIB_SRCS  := $(sort $(wildcard kernel/*.c runtime/*.c model/*.c guest/*.c oracle/*.c check/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c))
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d)
+
+.PHONY: all test check-tests asan ubsan tsan bench run deps clean debug
+all: kvmlab
+
+kvmlab: $(BUILD)/kvmlab
+	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab kvmlab; fi
+
+$(BUILD)/kvmlab: $(CMD_OBJS) $(BUILD)/libkvmlab.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
+
+$(BUILD)/libkvmlab.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libkvmlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libkvmlab.a $(LDFLAGS) $(LDLIBS)
+
+check-tests: $(BUILD)/kvmlab $(TEST_BINS)
+
+test: check-tests kvmlab
+	@sh tests/run.sh $(BUILD)
+
+debug:
+	$(MAKE) BUILD=build/debug OPT=-O0 test
+
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address -fno-omit-frame-pointer" test
+ubsan:
+	$(MAKE) BUILD=build/ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-sanitize-recover=all" test
+tsan:
+	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" test
+
+bench: kvmlab
+	@sh bench/run.sh
+
+# The README's main command: the built-in default scenario.
+run: kvmlab
+	./kvmlab stress --scenario seed --policy vm --vendor svm --seconds 5
+	./kvmlab stress --scenario seed --policy vcpu --vendor svm --seconds 5 || true
+
+# Installs what a fresh Debian 12 machine lacks (needs root or sudo).
+deps:
+	@sh tools/install-deps.sh
+
+clean:
+	rm -rf build kvmlab
+
+-include $(DEPS)

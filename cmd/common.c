@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the subcommands; see cmd/common.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "model/kvm.h"
+
+void knob_opts_init(struct knob_opts *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->policy = k->vendor = -1;
+	k->vcpus = k->toggles = k->accesses = -1;
+}
+
+int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, u64 max, u64 *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (!*arg || *end || errno || arg[0] == '-' || v < min || v > max)
+		return cmd_usage_error(cmd, "--%s: '%s' is not a number in [%llu, %llu]", flag, arg,
+				       (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const char *arg)
+{
+	u64 v;
+	int r;
+
+	if (!strcmp(name, "scenario")) {
+		k->scenario = arg;
+	} else if (!strcmp(name, "policy")) {
+		if ((k->policy = kvm_policy_parse(arg)) < 0)
+			return cmd_usage_error(cmd, "--policy: '%s' is not vm or vcpu", arg);
+	} else if (!strcmp(name, "vendor")) {
+		if ((k->vendor = kvm_vendor_parse(arg)) < 0)
+			return cmd_usage_error(cmd, "--vendor: '%s' is not svm or vmx", arg);
+	} else if (!strcmp(name, "bug")) {
+		int b = kvm_bug_parse(arg);
+
+		if (b < 0)
+			return cmd_usage_error(cmd, "--bug: unknown bug '%s' (see 'kvmlab list')", arg);
+		k->bugs |= BIT_ULL(b);
+	} else if (!strcmp(name, "vcpus") || !strcmp(name, "toggles") || !strcmp(name, "accesses")) {
+		u64 max = !strcmp(name, "vcpus") ? SCN_MAX_VCPUS : SCN_MAX_OPS / 2;
+
+		r = parse_u64_flag(cmd, name, arg, !strcmp(name, "vcpus") ? 1 : 0, max, &v);
+		if (r)
+			return r;
+		if (!strcmp(name, "vcpus"))
+			k->vcpus = (int)v;
+		else if (!strcmp(name, "toggles"))
+			k->toggles = (int)v;
+		else
+			k->accesses = (int)v;
+	} else {
+		return cmd_usage_error(cmd, "internal: unknown knob --%s", name);
+	}
+	return 0;
+}
+
+int knob_load_scenario(const char *cmd, const struct knob_opts *k, struct scenario *s)
+{
+	const char *name = k->scenario;
+	const struct scenario *b;
+	char err[512];
+
+	if (!name) {
+		/* --bug SLUG alone runs the scenario that exposes it. */
+		name = "seed";
+		for (int i = 0; i < KVM_NR_BUGS; i++)
+			if (k->bugs & BIT_ULL(i)) {
+				name = kvm_bug_info(i)->scenario;
+				break;
+			}
+	}
+	b = scenario_builtin(name);
+	if (b) {
+		*s = *b;
+	} else if (strchr(name, '/') || strchr(name, '.') || access(name, F_OK) == 0) {
+		if (scenario_parse_file(name, s, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return EXIT_USAGE;
+		}
+	} else {
+		return cmd_usage_error(cmd, "--scenario: no built-in scenario or file named '%s'", name);
+	}
+	if (k->vcpus >= 0 || k->toggles >= 0 || k->accesses >= 0) {
+		if (strcmp(s->name, "seed"))
+			return cmd_usage_error(cmd, "--vcpus/--toggles/--accesses apply to the seed scenario only");
+		scenario_seed(s, k->vcpus >= 0 ? k->vcpus : 2, k->toggles >= 0 ? k->toggles : 3,
+			      k->accesses >= 0 ? k->accesses : 2);
+	}
+	return 0;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int json_open(struct json_out *j, const char *path)
+{
+	int fd;
+
+	memset(j, 0, sizeof(*j));
+	if (strlen(path) + 16 > sizeof(j->tmp))
+		return -ENAMETOOLONG;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	snprintf(j->tmp, sizeof(j->tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(j->tmp);
+	if (fd < 0)
+		return -errno;
+	j->f = fdopen(fd, "w");
+	if (!j->f) {
+		int e = errno;
+
+		close(fd);
+		unlink(j->tmp);
+		return -e;
+	}
+	return 0;
+}
+
+int json_close(struct json_out *j)
+{
+	int err = ferror(j->f) ? EIO : 0;
+
+	if (fclose(j->f) && !err)
+		err = errno;
+	if (!err && rename(j->tmp, j->path))
+		err = errno;
+	if (err)
+		unlink(j->tmp);
+	return -err;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest programs and scenarios.
+ *
+ * A guest program is the per-vCPU script the simulated guest executes, one
+ * instruction (one MOV to or from memory, or HLT) per op.  An actor script is
+ * what a host-side thread does concurrently: set/clear a named APICv inhibit
+ * reason, zap a gfn range (as MTRR or CR0.CD changes do), create a vCPU.
+ * A scenario bundles the vCPU count, knobs and scripts; it is plain data,
+ * parsed from a text file (scenario_parse_file) or taken from the built-in
+ * table (scenario_builtin).  The file format is documented in
+ * guest/scenario.c and README.md.
+ */
+#ifndef KVMLAB_GUEST_SCENARIO_H
+#define KVMLAB_GUEST_SCENARIO_H
+
+#include <stdio.h>
+
+#include "kernel/types.h"
+
+#define SCN_MAX_VCPUS 8
+#define SCN_MAX_ACTORS 4
+#define SCN_MAX_OPS 64
+#define SCN_NAME_MAX 64
+
+enum guest_op_kind {
+	GOP_APIC_READ,		/* read 'len' bytes at APIC offset 'off' */
+	GOP_APIC_WRITE,		/* write 'val' ('len' bytes) at APIC offset 'off' */
+	GOP_MEM_READ,		/* read 4 bytes of RAM at guest-physical 'gpa' */
+	GOP_MEM_WRITE,		/* write 'val' (4 bytes) to RAM at 'gpa' */
+	GOP_HLT,		/* halt until an interrupt arrives */
+};
+
+struct guest_op {
+	u8 kind;		/* enum guest_op_kind */
+	u8 len;			/* access size in bytes: 1, 2 or 4 */
+	u16 off;		/* APIC register offset (0..0xfff) */
+	u32 val;		/* value written */
+	u64 gpa;		/* for memory ops */
+};
+
+struct guest_program {
+	int nr_ops;
+	struct guest_op ops[SCN_MAX_OPS];
+};
+
+enum actor_op_kind {
+	AOP_INHIBIT_SET,	/* kvm_set_apicv_inhibit(kvm, reason) */
+	AOP_INHIBIT_CLEAR,	/* kvm_clear_apicv_inhibit(kvm, reason) */
+	AOP_ZAP,		/* kvm_zap_gfn_range(kvm, gfn_start, gfn_end) */
+	AOP_CREATE_VCPU,	/* kvm_vm_ioctl_create_vcpu(kvm, vcpu) */
+};
+
+struct actor_op {
+	u8 kind;		/* enum actor_op_kind */
+	u8 reason;		/* enum kvm_apicv_inhibit (model/kvm.h) */
+	u16 vcpu;		/* for AOP_CREATE_VCPU: index of the vCPU to create */
+	gfn_t gfn_start, gfn_end;	/* for AOP_ZAP: [start, end) */
+};
+
+struct actor_script {
+	int nr_ops;
+	struct actor_op ops[SCN_MAX_OPS];
+};
+
+/* Knob values; -1 = not set by the scenario (the default or a flag decides). */
+struct scenario {
+	char name[SCN_NAME_MAX];
+	const char *description;	/* built-ins only; NULL for files */
+	int nr_vcpus;			/* total vCPUs, including ones created late */
+	int nr_initial_vcpus;		/* created before anything runs */
+	int vendor;			/* enum kvm_vendor or -1 */
+	int policy;			/* enum kvm_policy or -1 */
+	u64 bugs;			/* bitmask of enum kvm_bug */
+	int ram_pages;			/* RAM memslot at gpa 0, in 4 KiB pages */
+	bool zap_yield;			/* kvm_zap_gfn_range may yield mmu_lock */
+	struct guest_program vcpu[SCN_MAX_VCPUS];
+	int nr_actors;
+	struct actor_script actor[SCN_MAX_ACTORS];
+};
+
+/*
+ * Parse a scenario from 'path'.  On error returns -EINVAL and writes one line
+ * "file:line:col: message" into 'err' (never prints, never exits).
+ */
+int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t errlen);
+/* Same, from a string; 'name' is used as the file name in messages. */
+int scenario_parse_string(const char *name, const char *text, struct scenario *s,
+			  char *err, size_t errlen);
+
+/* Built-in scenarios by name; NULL if none. */
+const struct scenario *scenario_builtin(const char *name);
+/* Iterate built-ins: returns the i-th or NULL past the end. */
+const struct scenario *scenario_builtin_at(int i);
+/*
+ * The built-in "seed", generalized: 'nr_vcpus' vCPUs (1..SCN_MAX_VCPUS), each
+ * doing 'accesses' APIC accesses alternating apic-write TPR (0x10*(i+1) + k
+ * for vCPU i's k-th write) and apic-read TPR, starting with a write; actor 0
+ * toggles the hyperv inhibit 'toggles' times (set, clear, set, ...).  The name
+ * stays "seed"; scenario_seed(s, 2, 3, 2) equals scenario_builtin("seed").
+ * Arguments out of range are clamped (toggles and accesses to 0..SCN_MAX_OPS).
+ */
+void scenario_seed(struct scenario *s, int nr_vcpus, int toggles, int accesses);
+
+/* Pretty-print a scenario in the file format (round-trips through the parser). */
+void scenario_print(FILE *f, const struct scenario *s);
+
+#endif

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The runtime seam (one pointer, set once per run) and the runtime-neutral
+ * parts of the primitive layer: formatted findings and lock-holder queries.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "kernel/prim.h"
+
+const struct rt_ops *rt;
+
+void rt_set(const struct rt_ops *ops)
+{
+	rt = ops;
+}
+
+void kvm_report(enum kvm_finding f, const char *file, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rt->report(f, file, line, msg);
+}
+
+/*
+ * Whether the current actor holds 'l' in mode 'm'.  The bookkeeping fields
+ * are written by the runtime only while the lock is held by the writer
+ * itself, so a racy read can only return "not mine" for another actor's hold.
+ */
+bool rt_lock_held(const struct rt_lock *l, enum rt_lock_mode m)
+{
+	int self = rt_self();
+
+	if (m == LM_EXCL)
+		return __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == self + 1;
+	return (__atomic_load_n(&l->readers, __ATOMIC_RELAXED) >> self) & 1;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The closed set of findings (DESIGN.md §3).  Every violation the model, the
+ * simulated hardware, the oracles or a runtime can detect is one of these; the
+ * model raises them through KVM_REPORT()/KVM_ASSERT() (kernel/prim.h), which
+ * hands them to the runtime: the thread runtime logs them with the last events
+ * of every thread, the checker turns them into a counterexample.
+ */
+#ifndef KVMLAB_KERNEL_REPORT_H
+#define KVMLAB_KERNEL_REPORT_H
+
+enum kvm_finding {
+	F_NONE = 0,
+	F_BAD_SPTE,		/* guest access through a present APIC SPTE with AVIC off (SVM) */
+	F_STALE_SPTE,		/* SPTE installed from a snapshot that predates a zap of its gfn */
+	F_LOST_APIC_WRITE,	/* an APIC write never reached the vCPU's APIC */
+	F_WRONG_APIC_READ,	/* an APIC read returned something the reference did not */
+	F_APICV_MISMATCH,	/* VM vs vCPU APICv state differ at VM entry */
+	F_LOST_REQUEST,		/* a vCPU runs guest code with a kicked request pending */
+	F_ACCEL_LOST,		/* APIC access still emulated after APICv came back */
+	F_DEADLOCK,		/* every live actor is blocked */
+	F_LOCK_MISUSE,		/* unlock of an unheld lock, recursion, wrong mode */
+	F_ASSERT,		/* a model assertion (KVM_ASSERT / lockdep) failed */
+	F_DATA_RACE,		/* unordered plain accesses to shared memory */
+	F_NR_FINDINGS
+};
+
+/* Stable, user-visible slugs ("bad-spte", ...), indexed by enum kvm_finding. */
+const char *kvm_finding_name(enum kvm_finding f);
+/* Inverse of kvm_finding_name(); F_NONE if unknown. */
+enum kvm_finding kvm_finding_parse(const char *name);
+
+#endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function-call IPIs with acknowledgement (kernel/smp.c
+ * smp_call_function_many_cond, v5.15), reduced to what KVM's request
+ * machinery observes: an IPI to a CPU with interrupts enabled is handled at
+ * once; to a CPU with interrupts disabled it stays pending until that CPU
+ * re-enables them (or, in guest mode, until the VM exit it causes is followed
+ * by local_irq_enable()).  With 'wait' the sender returns only after every
+ * target has handled it.  The handler KVM uses (ack_kick) is empty.
+ *
+ * Ordering: sender "pending = 1; smp_mb(); read irqs_disabled" against target
+ * "irqs_disabled = 0; smp_mb(); read pending" (a Dekker pair), so either the
+ * sender sees interrupts enabled and acks on the target's behalf, or the
+ * target sees the pending IPI; both clearing it is harmless.
+ */
+#include "kernel/smp.h"
+
+void local_irq_disable(void)
+{
+	WRITE_ONCE(this_pcpu()->irqs_disabled, 1);
+}
+
+static void handle_ipi(struct pcpu *c)
+{
+	/* The handler runs once per pending IPI; it is empty (ack_kick). */
+	if (cmpxchg(&c->ipi_pending, 1, 0) == 1)
+		c->ipis_handled++;
+}
+
+void local_irq_enable(void)
+{
+	struct pcpu *c = this_pcpu();
+
+	WRITE_ONCE(c->irqs_disabled, 0);
+	smp_mb();	/* pairs with smp_mb() in smp_call_function_many() */
+	if (READ_ONCE(c->ipi_pending))
+		handle_ipi(c);
+}
+
+bool local_ipi_pending(void)
+{
+	return READ_ONCE(this_pcpu()->ipi_pending);
+}
+
+void smp_call_function_many(u64 mask, bool wait)
+{
+	int self = rt_self();
+
+	for (int cpu = 0; cpu < KVMLAB_MAX_ACTORS; cpu++) {
+		struct pcpu *c;
+
+		if (!(mask & BIT_ULL(cpu)) || cpu == self)
+			continue;
+		c = rt->percpu(cpu);
+		WRITE_ONCE(c->ipi_pending, 1);
+		smp_mb();	/* pairs with smp_mb() in local_irq_enable() */
+		if (!READ_ONCE(c->irqs_disabled))
+			(void)cmpxchg(&c->ipi_pending, 1, 0);	/* handled at once */
+	}
+	if (!wait)
+		return;
+	for (int cpu = 0; cpu < KVMLAB_MAX_ACTORS; cpu++)
+		if ((mask & BIT_ULL(cpu)) && cpu != self)
+			wait_until_eq(rt->percpu(cpu)->ipi_pending, 0);
+}

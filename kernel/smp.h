@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Physical-CPU pieces the request/kick machinery needs: the local interrupt
+ * flag and function-call IPIs that are acknowledged when the target runs the
+ * (empty) handler, i.e. when it next has interrupts enabled.  One actor (one
+ * thread or fiber) is one pCPU.  This is the part of smp_call_function_many()
+ * (kernel/smp.c) that kvm_make_vcpus_request_mask() relies on with
+ * KVM_REQUEST_WAIT: the caller returns only after every targeted CPU has
+ * re-enabled interrupts.
+ */
+#ifndef KVMLAB_KERNEL_SMP_H
+#define KVMLAB_KERNEL_SMP_H
+
+#include "kernel/prim.h"
+
+static inline struct pcpu *this_pcpu(void) { return rt->percpu(rt_self()); }
+
+void local_irq_disable(void);
+/* Re-enable interrupts; a pending function-call IPI is handled here. */
+void local_irq_enable(void);
+/* True if a function-call IPI is pending on this CPU (it forces a VM exit). */
+bool local_ipi_pending(void);
+/* Send the function-call IPI to every actor in 'mask'; if 'wait', wait for each ack. */
+void smp_call_function_many(u64 mask, bool wait);
+
+#endif

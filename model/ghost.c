@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ghost instrumentation for the oracles (see model/ghost.h).
+ *
+ * The sequential reference (DESIGN.md §3 lost-apic-write / wrong-apic-read):
+ * every guest APIC access is applied once, in program order, to a standalone
+ * xAPIC owned by the vCPU.  A read of a register whose value depends only on
+ * the vCPU's own accesses (lapic_reg_is_self_determined) must return what the
+ * reference returns; a write that did not reach the vCPU's APIC (the dummy
+ * page) is lost; when the program ends, every self-determined register must
+ * equal the reference's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+void ghost_vcpu_init(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *ref = kvm_zalloc(sizeof(*ref));
+
+	kvm_lapic_init_standalone(ref, kvm_apic_id(vcpu->arch.apic), vcpu->vcpu_id == 0);
+	vcpu->ghost.ref = ref;
+}
+
+static const char *reg_str(u32 off, char *buf, size_t len)
+{
+	const char *n = lapic_reg_name(off & 0xff0);
+
+	snprintf(buf, len, "%s%s0x%03x", n ? n : "", n ? "@" : "", off);
+	return buf;
+}
+
+void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path)
+{
+	struct kvm_lapic *ref = vcpu->ghost.ref;
+	bool write = op->kind == GOP_APIC_WRITE;
+	char reg[32];
+
+	kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
+		  op->off | (u64)op->len << 16 | (u64)write << 31, value, path);
+	if (write) {
+		apic_mmio_write(ref, op->off, op->len, op->val);
+		if (path == APIC_PATH_DUMMY)
+			KVM_REPORT(F_LOST_APIC_WRITE,
+				   "vcpu %d: write of 0x%x to APIC %s landed on the dummy page",
+				   vcpu->vcpu_idx, op->val, reg_str(op->off, reg, sizeof(reg)));
+		return;
+	}
+	{
+		u32 want = 0;
+
+		apic_mmio_read(ref, op->off, op->len, &want);
+		if (op->len == 4 && !(op->off & 0xf) && lapic_reg_is_self_determined(op->off) &&
+		    want != value)
+			KVM_REPORT(F_WRONG_APIC_READ,
+				   "vcpu %d: read of APIC %s returned 0x%x, the reference says 0x%x%s",
+				   vcpu->vcpu_idx, reg_str(op->off, reg, sizeof(reg)), value, want,
+				   path == APIC_PATH_DUMMY ? " (dummy page)" : "");
+	}
+}
+
+void ghost_program_done(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic, *ref = vcpu->ghost.ref;
+	char reg[32];
+
+	for (u32 off = 0; off < 0x400; off += 0x10) {
+		u32 got, want;
+
+		if (!lapic_reg_is_self_determined(off))
+			continue;
+		got = kvm_lapic_get_reg(apic, off);
+		want = kvm_lapic_get_reg(ref, off);
+		if (got != want)
+			KVM_REPORT(F_LOST_APIC_WRITE,
+				   "vcpu %d: at the end APIC %s is 0x%x, the reference says 0x%x",
+				   vcpu->vcpu_idx, reg_str(off, reg, sizeof(reg)), got, want);
+	}
+}
+
+#define WAIT_REQUESTS (BIT(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK) | \
+		       BIT(KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK))
+
+void ghost_check_requests(struct kvm_vcpu *vcpu)
+{
+	unsigned long pending = GHOST_READ(vcpu->requests) & WAIT_REQUESTS;
+
+	/*
+	 * A completed kvm_make_all_cpus_request() either saw this vCPU outside
+	 * guest mode (then its entry re-check cancels the entry) or moved it to
+	 * EXITING_GUEST_MODE and sent an IPI.  Running guest code in
+	 * IN_GUEST_MODE with such a request pending, no IPI pending and no
+	 * requester still at work means the request was lost.
+	 */
+	if (pending && GHOST_READ(vcpu->mode) == IN_GUEST_MODE && !local_ipi_pending() &&
+	    !GHOST_READ(vcpu->kvm->ghost_requesters))
+		KVM_REPORT(F_LOST_REQUEST, "vcpu %d runs guest code with requests 0x%lx pending",
+			   vcpu->vcpu_idx, pending);
+}
+
+void ghost_check_accel(struct kvm_vcpu *vcpu)
+{
+	if (GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons) == 0 && vcpu->arch.apicv_active &&
+	    !(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK)))
+		KVM_REPORT(F_ACCEL_LOST,
+			   "vcpu %d: APIC access emulated through an MMIO SPTE although APICv is active",
+			   vcpu->vcpu_idx);
+}
+
+void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn, u32 gen)
+{
+	u32 zapped;
+
+	if (!slot)
+		return;
+	zapped = GHOST_READ(slot->ghost_zapped_gen[gfn - slot->base_gfn]);
+	if (zapped > gen)
+		KVM_REPORT(F_STALE_SPTE,
+			   "SPTE for gfn 0x%llx installed from a fault whose snapshot predates zap #%u of that gfn",
+			   (unsigned long long)gfn, zapped);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Ghost instrumentation: the oracles' bookkeeping inside the model (the
+ * sequential reference xAPIC per vCPU, the zap generations behind
+ * 'stale-spte', the in-flight requester count behind 'lost-request').
+ *
+ * Ghost accesses are not kernel accesses: they use the compiler's atomics
+ * directly, so they are never scheduling points for the checker and never
+ * data races for the thread runtime, and the model never branches on them
+ * except to report a finding.
+ */
+#ifndef KVMLAB_MODEL_GHOST_H
+#define KVMLAB_MODEL_GHOST_H
+
+#include "model/kvm.h"
+
+#define GHOST_READ(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define GHOST_WRITE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define GHOST_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+
+struct guest_op;
+
+void ghost_vcpu_init(struct kvm_vcpu *vcpu);
+/* A guest APIC access retired: check it against the reference, then apply it there. */
+void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path);
+/* The guest program finished: the APIC must equal the reference. */
+void ghost_program_done(struct kvm_vcpu *vcpu);
+/* Before every guest instruction: no kicked WAIT request may be pending. */
+void ghost_check_requests(struct kvm_vcpu *vcpu);
+/* An APIC access hit an MMIO SPTE: it must not while APICv is fully active. */
+void ghost_check_accel(struct kvm_vcpu *vcpu);
+/* An SPTE for 'gfn' is being installed from a fault whose snapshot had 'gen'. */
+void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn, u32 gen);
+
+#endif

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Simulated hardware: executes the guest program against the SPTEs and the
+ * vCPU's virtualization controls, and the vendor exit handlers
+ * (kvm-protocol.md §6.2-§6.3, §9.4).
+ *
+ * One guest op is one instruction.  Before each, a pending function-call IPI
+ * causes an external-interrupt exit (that is how a kick takes a vCPU out of
+ * the guest).  An access whose gfn has no present SPTE exits with #NPF; one
+ * that hits an MMIO SPTE exits as an MMIO/misconfig fault.  Through a present
+ * APIC-access SPTE:
+ *   SVM, AVIC on:  served from the vCPU's backing page (apic->regs); TPR is
+ *                  accelerated, the registers of avic.c's
+ *                  is_avic_unaccelerated_access_trap() are written then trap,
+ *                  everything else faults to emulation;
+ *   SVM, AVIC off: the NPT translation is used as is: the access reaches the
+ *                  dummy page behind the private memslot, with no exit
+ *                  (finding 'bad-spte'; the write is lost);
+ *   VMX:           "virtualize APIC accesses" stays on: with APIC-register
+ *                  virtualization reads come from the virtual-APIC page and
+ *                  writes are virtualized (TPR) or trap (APIC-write exit);
+ *                  without it only TPR (TPR shadow) is virtualized and
+ *                  everything else is an APIC-access exit.  Never a dummy page.
+ * Simplifications: no TLB, no posted interrupts/doorbells, no AVIC physical
+ * ID table, EOI and ICR always trap.
+ */
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+enum access_class { AC_ACCEL, AC_TRAP, AC_FAULT };
+
+static bool reg_is_defined_read(u32 reg)
+{
+	if (reg == APIC_TMCCT || reg == APIC_EOI || reg == APIC_RRR || reg == APIC_SELF_IPI ||
+	    reg == APIC_LVTCMCI)
+		return false;
+	return lapic_reg_name(reg) != NULL;
+}
+
+/* is_avic_unaccelerated_access_trap(), avic.c v5.15. */
+static bool is_avic_unaccelerated_access_trap(u32 offset)
+{
+	switch (offset) {
+	case APIC_ID: case APIC_EOI: case APIC_RRR: case APIC_LDR: case APIC_DFR:
+	case APIC_SPIV: case APIC_ESR: case APIC_ICR: case APIC_LVTT: case APIC_LVTTHMR:
+	case APIC_LVTPC: case APIC_LVT0: case APIC_LVT1: case APIC_LVTERR: case APIC_TMICT:
+	case APIC_TDCR:
+		return true;
+	}
+	return false;
+}
+
+/* What AVIC (SVM) or APICv (VMX) hardware does with an access through the APIC page. */
+static enum access_class classify_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+	bool write = op->kind == GOP_APIC_WRITE;
+	u32 reg = op->off;
+
+	if (op->len != 4 || (op->off & 0xf))
+		return AC_FAULT;
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		if (!write)
+			return reg_is_defined_read(reg) ? AC_ACCEL : AC_FAULT;
+		if (reg == APIC_TASKPRI)
+			return AC_ACCEL;
+		return is_avic_unaccelerated_access_trap(reg) ? AC_TRAP : AC_FAULT;
+	}
+	/* VMX: TPR shadow virtualizes TPR with or without APICv. */
+	if (reg == APIC_TASKPRI)
+		return AC_ACCEL;
+	if (!c->apic_register_virt)
+		return AC_FAULT;
+	if (!write)
+		return reg_is_defined_read(reg) ? AC_ACCEL : AC_FAULT;
+	switch (reg) {
+	case APIC_EOI: case APIC_ICR: case APIC_ID: case APIC_LDR: case APIC_DFR: case APIC_SPIV:
+	case APIC_ESR: case APIC_ICR2: case APIC_LVTT: case APIC_LVTTHMR: case APIC_LVTPC:
+	case APIC_LVT0: case APIC_LVT1: case APIC_LVTERR: case APIC_TMICT: case APIC_TDCR:
+		return AC_TRAP;
+	}
+	return AC_FAULT;
+}
+
+static void set_exit(struct kvm_vcpu *vcpu, u32 reason, gpa_t gpa, u32 info)
+{
+	vcpu->arch.exit.reason = reason;
+	vcpu->arch.exit.gpa = gpa;
+	vcpu->arch.exit.error_code = info;
+	vcpu->arch.exit.apic_offset = reason == EXIT_APIC_WRITE || reason == EXIT_APIC_ACCESS ?
+				      (u32)(gpa & 0xfff) : 0;
+}
+
+static u32 page_read(u8 *page, u32 off)
+{
+	return __atomic_load_n((u32 *)(page + (off & 0xffc)), __ATOMIC_RELAXED);
+}
+
+static void page_write(u8 *page, u32 off, u32 val)
+{
+	__atomic_store_n((u32 *)(page + (off & 0xffc)), val, __ATOMIC_RELAXED);
+}
+
+/* An APIC access through a present SPTE; false if it exits. */
+static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	bool write = op->kind == GOP_APIC_WRITE;
+	u32 val = op->val;
+
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && !vcpu->arch.ctrl.avic_enabled) {
+		/* The NPT entry is used as is: the access reaches the dummy page. */
+		u8 *dummy = kvm_pfn_to_page(vcpu->kvm, (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT);
+
+		KVM_REPORT(F_BAD_SPTE,
+			   "vcpu %d: APIC %s at 0x%x goes through a present APIC-access SPTE with AVIC off (dummy page)",
+			   vcpu->vcpu_idx, write ? "write" : "read", op->off);
+		if (write)
+			page_write(dummy, op->off, val);
+		else
+			val = page_read(dummy, op->off);
+		ghost_apic_access(vcpu, op, val, APIC_PATH_DUMMY);
+		return true;
+	}
+	switch (classify_apic_access(vcpu, op)) {
+	case AC_ACCEL:
+		if (write) {
+			kvm_lapic_set_reg(apic, op->off, val & 0xff);	/* only TPR is accelerated */
+		} else {
+			if (op->off == APIC_PROCPRI)
+				val = kvm_lapic_get_reg(apic, APIC_PROCPRI);
+			else
+				val = kvm_lapic_get_reg(apic, op->off);
+		}
+		ghost_apic_access(vcpu, op, val, APIC_PATH_ACCEL);
+		return true;
+	case AC_TRAP:
+		/* Trap-like: the write is already in the register page. */
+		kvm_lapic_set_reg(apic, op->off, val);
+		ghost_apic_access(vcpu, op, val, APIC_PATH_TRAP);
+		vcpu->arch.rip++;
+		set_exit(vcpu, EXIT_APIC_WRITE, gpa, op->off);
+		return false;
+	case AC_FAULT:
+		set_exit(vcpu, EXIT_APIC_ACCESS, gpa, op->off);
+		return false;
+	}
+	return false;
+}
+
+/* Run the guest until something exits (svm_vcpu_run / vmx_vcpu_run). */
+void kvm_hw_run(struct kvm_vcpu *vcpu)
+{
+	const struct guest_program *prog = vcpu->program;
+
+	for (;;) {
+		const struct guest_op *op;
+		gpa_t gpa;
+		u64 spte;
+
+		if (local_ipi_pending()) {
+			set_exit(vcpu, EXIT_EXTINT, 0, 0);
+			return;
+		}
+		ghost_check_requests(vcpu);
+		if (vcpu->arch.rip >= (u64)prog->nr_ops) {
+			set_exit(vcpu, EXIT_DONE, 0, 0);
+			return;
+		}
+		op = &prog->ops[vcpu->arch.rip];
+		if (op->kind == GOP_HLT) {
+			set_exit(vcpu, EXIT_HLT, 0, 0);
+			return;
+		}
+		gpa = op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE ?
+		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
+		spte = kvm_tdp_mmu_walk(vcpu->kvm, gpa >> PAGE_SHIFT, NULL, NULL);
+		if (spte & SPTE_MMIO) {
+			set_exit(vcpu, EXIT_MMIO_SPTE, gpa, PFERR_RSVD_MASK);
+			return;
+		}
+		if (!(spte & SPTE_PRESENT)) {
+			bool write = op->kind == GOP_APIC_WRITE || op->kind == GOP_MEM_WRITE;
+
+			set_exit(vcpu, EXIT_NPF, gpa, write ? PFERR_WRITE_MASK : 0);
+			return;
+		}
+		if (op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE) {
+			if (!hw_apic_access(vcpu, op, spte, gpa))
+				return;
+		} else {
+			u8 *page = kvm_pfn_to_page(vcpu->kvm, (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT);
+			u32 val = op->val;
+
+			if (op->kind == GOP_MEM_WRITE)
+				page_write(page, gpa & 0xfff, val);
+			else
+				val = page_read(page, gpa & 0xfff);
+			kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, val, op->kind == GOP_MEM_WRITE);
+		}
+		vcpu->arch.rip++;
+	}
+}
+
+/*
+ * x86_emulate_instruction(), x86.c v5.17, for the one instruction at rip:
+ * an APIC-page access goes to apic_mmio_read/write (vcpu_mmio_read/write ->
+ * the in-kernel LAPIC's MMIO device); any other MMIO has no device and is
+ * completed as userspace would for unclaimed MMIO (reads all-ones).
+ */
+int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	const struct guest_program *prog = vcpu->program;
+	const struct guest_op *op;
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u32 val;
+
+	if (vcpu->arch.rip >= (u64)prog->nr_ops)
+		return 1;
+	op = &prog->ops[vcpu->arch.rip];
+	if (op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE) {
+		gpa_t base = apic->base_address & ~0xfffull;
+
+		KVM_ASSERT(gpa >= base && gpa < base + PAGE_SIZE);
+		if (op->kind == GOP_APIC_WRITE) {
+			val = op->val;
+			apic_mmio_write(apic, op->off, op->len, val);
+		} else {
+			apic_mmio_read(apic, op->off, op->len, &val);
+		}
+		ghost_apic_access(vcpu, op, val, APIC_PATH_EMULATED);
+	} else if (op->kind == GOP_MEM_READ) {
+		kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, 0xffffffffu, 0);
+	} else if (op->kind == GOP_MEM_WRITE) {
+		kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, op->val, 1);
+	}
+	vcpu->arch.rip++;
+	return 1;
+}
+
+/* svm_handle_exit() / vmx_handle_exit(), v5.17, for the exits the model raises. */
+int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_exit_info *e = &vcpu->arch.exit;
+
+	switch (e->reason) {
+	case EXIT_NPF:		/* npf_interception / handle_ept_violation */
+		return kvm_mmu_page_fault(vcpu, e->gpa, e->error_code);
+	case EXIT_MMIO_SPTE:	/* handle_ept_misconfig / npf with PFERR_RSVD */
+		return kvm_mmu_page_fault(vcpu, e->gpa, PFERR_RSVD_MASK);
+	case EXIT_APIC_ACCESS:	/* handle_apic_access / avic_unaccelerated_access (fault) */
+		return x86_emulate_instruction(vcpu, e->gpa);
+	case EXIT_APIC_WRITE:	/* handle_apic_write / avic_unaccel_trap_write */
+		kvm_apic_write_nodecode(vcpu, e->apic_offset);
+		return 1;
+	case EXIT_EXTINT:
+		return 1;
+	case EXIT_HLT:		/* kvm_emulate_halt(): skip the instruction, then block */
+		vcpu->arch.rip++;
+		kvm_vcpu_halt(vcpu);
+		return 1;
+	case EXIT_DONE:
+		ghost_program_done(vcpu);
+		return 0;
+	}
+	KVM_ASSERT(!"unknown exit reason");
+	return 0;
+}

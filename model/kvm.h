@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * struct kvm and struct kvm_vcpu as far as the APIC-access page and the
+ * APICv/AVIC activation protocol need them (kvm-protocol.md §1-§6).
+ *
+ * Field names follow include/linux/kvm_host.h and arch/x86/include/asm/
+ * kvm_host.h of v5.16/v5.17 (mmu_notifier_* is spelled with the v6.1+ names
+ * mmu_invalidate_*; the ranges are gfns as in v6.8+, compared in the units the
+ * 'zap-yield-range-units' bug knob selects).  Everything lives in the arena
+ * (kvm_zalloc); nothing is static.
+ *
+ * Fields marked "ghost" are not kernel state: they are bookkeeping for the
+ * oracles (which fault installed an SPTE from which snapshot, the sequential
+ * reference xAPIC, ...).  The model never branches on ghost state.
+ */
+#ifndef KVMLAB_MODEL_KVM_H
+#define KVMLAB_MODEL_KVM_H
+
+#include "kernel/prim.h"
+#include "kernel/smp.h"
+#include "guest/scenario.h"
+
+struct kvm;
+struct kvm_lapic;
+struct guest_program;
+
+#define KVM_MAX_VCPUS 8
+#define KVM_USER_MEM_SLOTS (32767 - 3)		/* SHRT_MAX - 3, v5.15 */
+#define APIC_ACCESS_PAGE_PRIVATE_MEMSLOT (KVM_USER_MEM_SLOTS + 1)
+#define KVM_MEMSLOT_INVALID (1ul << 16)
+#define KVM_MODEL_MAX_MEMSLOTS 4
+#define APIC_DEFAULT_PHYS_BASE 0xfee00000ul
+#define APIC_ACCESS_GFN (APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT)
+
+/* ---- knobs ------------------------------------------------------------------ */
+
+enum kvm_policy {
+	KVM_POLICY_VM,		/* mainline: kvm_apicv_activated(vcpu->kvm) */
+	KVM_POLICY_VCPU,	/* seed patch v2 1/4: kvm_vcpu_apicv_active(vcpu) */
+};
+
+enum kvm_vendor { KVM_VENDOR_SVM, KVM_VENDOR_VMX };
+
+/* Re-introducible historical bugs (kvm-protocol.md §8); see model/bugs.c. */
+enum kvm_bug {
+	KVM_BUG_ZAP_NO_INVALIDATE,	/* reverts edb298c663fc */
+	KVM_BUG_UPDATE_BEFORE_KICK,	/* reverts b0a1637f64b0 */
+	KVM_BUG_FAULT_CHECKS_REQUEST,	/* the alternative the seed rejects */
+	KVM_BUG_ZAP_YIELD_RANGE_UNITS,	/* reverts 6d3085e4d89a */
+	KVM_BUG_CREATE_NO_REQUEST,	/* reverts 423ecfea77dd */
+	KVM_BUG_APIC_MMIO_SPTE,		/* emulation caches an MMIO SPTE for the APIC page */
+	KVM_NR_BUGS
+};
+
+struct kvm_bug_info {
+	const char *slug;
+	const char *commit;		/* the commit the bug reverts, or "-" */
+	const char *title;
+	const char *scenario;		/* built-in scenario that exposes it */
+	const char *expect;		/* expected finding */
+};
+
+const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b);
+int kvm_bug_parse(const char *slug);	/* enum kvm_bug, or -1 */
+const char *kvm_policy_name(enum kvm_policy p);
+const char *kvm_vendor_name(enum kvm_vendor v);
+int kvm_policy_parse(const char *s);	/* -1 if unknown */
+int kvm_vendor_parse(const char *s);	/* -1 if unknown */
+
+/* ---- APICv inhibit reasons (v5.17 arch/x86/include/asm/kvm_host.h) --------- */
+
+enum kvm_apicv_inhibit {
+	APICV_INHIBIT_REASON_DISABLE,
+	APICV_INHIBIT_REASON_HYPERV,
+	APICV_INHIBIT_REASON_NESTED,
+	APICV_INHIBIT_REASON_IRQWIN,
+	APICV_INHIBIT_REASON_PIT_REINJ,
+	APICV_INHIBIT_REASON_X2APIC,
+	APICV_INHIBIT_REASON_BLOCKIRQ,
+	APICV_INHIBIT_REASON_ABSENT,
+	APICV_NR_INHIBITS
+};
+
+const char *kvm_inhibit_name(int reason);
+int kvm_inhibit_parse(const char *s);	/* -1 if unknown */
+
+/* ---- requests (include/linux/kvm_host.h, arch/x86/include/asm/kvm_host.h) -- */
+
+#define KVM_REQUEST_MASK 0xff
+#define KVM_REQUEST_NO_WAKEUP BIT(8)
+#define KVM_REQUEST_WAIT BIT(9)
+#define KVM_REQ_TLB_FLUSH (0 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+#define KVM_REQ_MMU_RELOAD (1 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+#define KVM_REQ_UNBLOCK 2
+#define KVM_REQ_EVENT 11				/* KVM_ARCH_REQ(3) */
+#define KVM_REQ_APICV_UPDATE (33 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)	/* KVM_ARCH_REQ_FLAGS(25, ...) */
+
+enum { OUTSIDE_GUEST_MODE, IN_GUEST_MODE, EXITING_GUEST_MODE, READING_SHADOW_PAGE_TABLES };
+
+/* ---- memslots ----------------------------------------------------------------- */
+
+struct kvm_memory_slot {
+	gfn_t base_gfn;
+	u64 npages;
+	u32 flags;
+	u16 id;
+	u8 *backing;		/* the host pages ("userspace_addr"), in the arena */
+	u32 first_pfn;		/* pfn of backing page 0 (see kvm_pfn_to_page) */
+	u32 *ghost_zapped_gen;	/* ghost: per page, kvm->ghost_zap_gen of the last zap */
+};
+
+/* ---- TDP MMU (arch/x86/kvm/mmu/spte.h, tdp_mmu.c) ------------------------------ */
+
+#define PT64_ENT_PER_PAGE 512
+#define PT64_ROOT_LEVEL 4
+#define SPTE_PRESENT BIT_ULL(0)		/* model: R */
+#define SPTE_WRITABLE BIT_ULL(1)
+#define SPTE_MMIO BIT_ULL(62)		/* model: an MMIO SPTE ("reserved bits set") */
+#define SPTE_PFN_SHIFT 12
+#define SPTE_PFN_MASK (((1ull << 40) - 1) << SPTE_PFN_SHIFT)
+#define SPTE_MMIO_GEN_SHIFT 52
+
+struct kvm_mmu_page {
+	u64 spt[PT64_ENT_PER_PAGE];
+	/* ghost: kvm->ghost_zap_gen at the snapshot of the fault that set spt[i] */
+	u32 ghost_gen[PT64_ENT_PER_PAGE];
+};
+
+#define KVM_MMU_PAGE_CACHE_NR 4
+struct kvm_mmu_memory_cache {
+	int nobjs;
+	struct kvm_mmu_page *objects[KVM_MMU_PAGE_CACHE_NR];
+};
+
+enum {
+	RET_PF_RETRY = 0,
+	RET_PF_EMULATE,
+	RET_PF_INVALID,
+	RET_PF_FIXED,
+	RET_PF_SPURIOUS,
+};
+
+/* v5.16+ struct kvm_page_fault, with the v6.8 mmu_seq member. */
+struct kvm_page_fault {
+	gpa_t addr;
+	u32 error_code;
+	bool write, present, rsvd;
+	gfn_t gfn;
+	struct kvm_memory_slot *slot;
+	unsigned long mmu_seq;
+	kvm_pfn_t pfn;
+	hva_t hva;
+	bool map_writable;
+	u32 ghost_gen;		/* ghost: kvm->ghost_zap_gen when mmu_seq was read */
+};
+
+#define PFERR_PRESENT_MASK BIT(0)
+#define PFERR_WRITE_MASK BIT(1)
+#define PFERR_RSVD_MASK BIT(3)
+#define KVM_PFN_NOSLOT ((kvm_pfn_t)-1 & ~0xffful)
+
+/* ---- simulated hardware controls (hw/) ------------------------------------------ */
+
+enum kvm_exit_reason {
+	EXIT_NONE,
+	EXIT_NPF,		/* #NPF / EPT violation: info = gpa, error code */
+	EXIT_MMIO_SPTE,		/* EPT misconfig / NPF with RSVD: an MMIO SPTE was hit */
+	EXIT_APIC_ACCESS,	/* VMX fault-like APIC-access exit / AVIC unaccelerated fault */
+	EXIT_APIC_WRITE,	/* VMX APIC-write exit / AVIC unaccelerated trap */
+	EXIT_EXTINT,		/* an IPI arrived while in guest mode */
+	EXIT_HLT,
+	EXIT_DONE,		/* the guest program has no more instructions */
+};
+
+struct kvm_hw_ctrl {
+	bool avic_enabled;		/* SVM: AVIC_ENABLE_MASK in vmcb->control.int_ctl */
+	bool virtualize_apic_accesses;	/* VMX: secondary control, never touched by APICv */
+	bool apic_register_virt;	/* VMX: APIC-register virtualization */
+	bool virtual_intr_delivery;	/* VMX: virtual-interrupt delivery */
+};
+
+struct kvm_exit_info {
+	u32 reason;		/* enum kvm_exit_reason */
+	u32 error_code;
+	gpa_t gpa;
+	u32 apic_offset;
+};
+
+/* ---- vCPU -------------------------------------------------------------------------- */
+
+struct kvm_vcpu_arch {
+	bool apicv_active;		/* v5.16: vcpu->arch.apicv_active */
+	struct kvm_lapic *apic;
+	struct kvm_mmu_memory_cache mmu_page_cache;
+	struct kvm_hw_ctrl ctrl;
+	struct kvm_exit_info exit;
+	u64 rip;			/* index of the guest op being executed */
+};
+
+/* Ghost state of a vCPU for the oracles (model/ghost.c). */
+struct kvm_vcpu_ghost {
+	struct kvm_lapic *ref;		/* sequential reference xAPIC */
+};
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int vcpu_id;
+	int vcpu_idx;
+	int cpu;			/* actor id of the thread running it */
+	int mode;
+	unsigned long requests;
+	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
+	bool halted;
+	const struct guest_program *program;
+	struct kvm_vcpu_arch arch;
+	struct kvm_vcpu_ghost ghost;
+};
+
+/* ---- VM ---------------------------------------------------------------------------- */
+
+struct kvm_arch {
+	unsigned long apicv_inhibit_reasons;
+	struct rw_semaphore apicv_update_lock;
+	bool apic_access_memslot_enabled;
+	struct kvm_mmu_page *tdp_root;
+};
+
+struct kvm_config {
+	enum kvm_policy policy;
+	enum kvm_vendor vendor;
+	u64 bugs;			/* bitmask of enum kvm_bug */
+	bool zap_can_yield;		/* kvm_zap_gfn_range yields mmu_lock mid-way */
+	bool enable_apicv;
+};
+
+struct kvm {
+	struct kvm_config cfg;
+	rwlock_t mmu_lock;
+	struct mutex slots_lock;
+	struct mutex lock;
+
+	unsigned long mmu_invalidate_seq;
+	long mmu_invalidate_in_progress;
+	gfn_t mmu_invalidate_range_start;
+	gfn_t mmu_invalidate_range_end;
+
+	int nr_memslots;
+	u64 memslots_generation;
+	struct kvm_memory_slot memslots[KVM_MODEL_MAX_MEMSLOTS];
+	u32 nr_host_pages;		/* pfn allocator: pfn i is host_pages[i] */
+	u8 *host_pages[16];
+
+	atomic_t online_vcpus;
+	int created_vcpus;
+	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS];
+	struct kvm_arch arch;
+
+	/* ghost */
+	u32 ghost_zap_gen;		/* bumped by every kvm_zap_gfn_range */
+	u32 ghost_requesters;		/* kvm_make_all_cpus_request calls in flight */
+};
+
+static inline bool kvm_bug(const struct kvm *kvm, enum kvm_bug b)
+{
+	return kvm->cfg.bugs & BIT_ULL(b);
+}
+
+/* ---- kvm_main.c: VM, vCPUs, requests --------------------------------------------------- */
+
+struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages);
+struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct guest_program *prog);
+static inline struct kvm_vcpu *kvm_get_vcpu(struct kvm *kvm, int i) { return READ_ONCE(kvm->vcpus[i]); }
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
+bool kvm_is_visible_memslot(struct kvm_memory_slot *slot);
+u8 *kvm_pfn_to_page(struct kvm *kvm, kvm_pfn_t pfn);
+hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn);
+
+void kvm_make_request(int req, struct kvm_vcpu *vcpu);
+bool kvm_check_request(int req, struct kvm_vcpu *vcpu);
+bool kvm_test_request(int req, struct kvm_vcpu *vcpu);
+bool kvm_request_pending(struct kvm_vcpu *vcpu);
+bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req);
+bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct kvm_vcpu *except);
+void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
+void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
+void kvm_flush_remote_tlbs(struct kvm *kvm);
+
+#define kvm_for_each_vcpu(idx, vcpup, kvm) \
+	for (idx = 0; idx < atomic_read(&(kvm)->online_vcpus) && \
+	     ((vcpup) = kvm_get_vcpu(kvm, idx)) != NULL; idx++)
+
+/* ---- mmu.c ---------------------------------------------------------------------------- */
+
+int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code);
+int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
+bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r);
+bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
+void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end);
+void kvm_mmu_invalidate_begin(struct kvm *kvm);
+void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end);
+void kvm_mmu_invalidate_end(struct kvm *kvm);
+bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn);
+bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned long hva);
+/* Hardware page walk: the leaf SPTE for gfn, 0 if none (READ_ONCE at each level). */
+u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep, u32 **ghostp);
+int mmu_topup_memory_caches(struct kvm_vcpu *vcpu);
+
+/* ---- x86.c: APICv and the run loop --------------------------------------------------- */
+
+bool kvm_apicv_activated(struct kvm *kvm);
+static inline bool kvm_vcpu_apicv_active(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.apic && vcpu->arch.apicv_active;
+}
+void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set);
+void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set);
+void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
+bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason);
+int vcpu_enter_guest(struct kvm_vcpu *vcpu);
+int vcpu_run(struct kvm_vcpu *vcpu);
+int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa);
+
+/* ---- hw.c: simulated SVM AVIC / VMX APICv -------------------------------------------- */
+
+void kvm_hw_run(struct kvm_vcpu *vcpu);		/* runs guest ops until an exit */
+void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
+int kvm_hw_handle_exit(struct kvm_vcpu *vcpu);
+
+#endif

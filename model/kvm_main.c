@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM and vCPU creation, memslots and the request/kick machinery
+ * (virt/kvm/kvm_main.c, include/linux/kvm_host.h, v5.16/v5.17).
+ *
+ * Invariants: a vCPU is visible to kvm_for_each_vcpu() only once
+ * online_vcpus covers it (the smp_wmb() before the increment publishes the
+ * vcpus[] slot); requests are bits in vcpu->requests set with set_bit() after
+ * an smp_wmb(); a WAIT request returns only after every vCPU that was not
+ * OUTSIDE_GUEST_MODE when its mode was swapped to EXITING_GUEST_MODE has
+ * acknowledged the IPI (re-enabled interrupts).
+ */
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+static kvm_pfn_t kvm_alloc_host_page(struct kvm *kvm)
+{
+	KVM_ASSERT(kvm->nr_host_pages < ARRAY_SIZE(kvm->host_pages));
+	kvm->host_pages[kvm->nr_host_pages] = kvm_zalloc(PAGE_SIZE);
+	return ++kvm->nr_host_pages;	/* pfn 0 is never valid */
+}
+
+u8 *kvm_pfn_to_page(struct kvm *kvm, kvm_pfn_t pfn)
+{
+	if (pfn == 0 || pfn > kvm->nr_host_pages)
+		return NULL;
+	return kvm->host_pages[pfn - 1];
+}
+
+/* __x86_set_memory_region / kvm_set_memory_region, reduced to creation. */
+static struct kvm_memory_slot *kvm_add_memslot(struct kvm *kvm, u16 id, gfn_t base, u64 npages)
+{
+	struct kvm_memory_slot *slot;
+
+	KVM_ASSERT(kvm->nr_memslots < KVM_MODEL_MAX_MEMSLOTS);
+	slot = &kvm->memslots[kvm->nr_memslots];
+	slot->id = id;
+	slot->base_gfn = base;
+	slot->npages = npages;
+	slot->first_pfn = kvm->nr_host_pages + 1;
+	for (u64 i = 0; i < npages; i++)
+		kvm_alloc_host_page(kvm);
+	slot->backing = kvm_pfn_to_page(kvm, slot->first_pfn);
+	slot->ghost_zapped_gen = kvm_zalloc(sizeof(u32) * npages);
+	/* Publish the slot: faults look it up locklessly (SRCU in the kernel). */
+	smp_wmb();
+	WRITE_ONCE(kvm->nr_memslots, kvm->nr_memslots + 1);
+	kvm->memslots_generation++;
+	return slot;
+}
+
+/* Host pages of a slot are contiguous pfns; backing is their first page. */
+static hva_t slot_gfn_to_hva(struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	return (hva_t)(uintptr_t)slot->backing + (gfn - slot->base_gfn) * PAGE_SIZE;
+}
+
+/* ____gfn_to_memslot(), v5.17: a linear search instead of the rb-tree. */
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
+{
+	int n = READ_ONCE(kvm->nr_memslots);
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_memory_slot *s = &kvm->memslots[i];
+
+		if (gfn >= s->base_gfn && gfn < s->base_gfn + s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+/* kvm_is_visible_memslot(), include/linux/kvm_host.h v5.15. */
+bool kvm_is_visible_memslot(struct kvm_memory_slot *slot)
+{
+	return slot && slot->id < KVM_USER_MEM_SLOTS && !(slot->flags & KVM_MEMSLOT_INVALID);
+}
+
+hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	return slot_gfn_to_hva(slot, gfn);
+}
+
+/*
+ * alloc_apic_access_page() (vmx.c) / avic_alloc_access_page() (avic.c), v5.15:
+ * install the private, invisible APIC-access memslot once per VM.  KVM backs
+ * it with an anonymous page: the "dummy page" an access reaches when the SPTE
+ * is present but the vCPU's APIC virtualization is off.
+ */
+static void kvm_alloc_apic_access_page(struct kvm *kvm)
+{
+	mutex_lock(&kvm->slots_lock);
+	if (!kvm->arch.apic_access_memslot_enabled) {
+		kvm_add_memslot(kvm, APIC_ACCESS_PAGE_PRIVATE_MEMSLOT, APIC_ACCESS_GFN, 1);
+		kvm->arch.apic_access_memslot_enabled = true;
+	}
+	mutex_unlock(&kvm->slots_lock);
+}
+
+/* kvm_apicv_init(), x86.c v5.17: ABSENT is cleared by KVM_CREATE_IRQCHIP, which we do. */
+static void kvm_apicv_init(struct kvm *kvm)
+{
+	init_rwsem(&kvm->arch.apicv_update_lock);
+	kvm->arch.apicv_inhibit_reasons = kvm->cfg.enable_apicv ? 0 : BIT(APICV_INHIBIT_REASON_DISABLE);
+}
+
+/*
+ * kvm_create_vm() + kvm_arch_init_vm() + KVM_CREATE_IRQCHIP + one RAM memslot
+ * at gpa 0.  The TDP root is allocated here rather than at the first
+ * kvm_mmu_load(); roots are never invalidated (no memslot updates are
+ * modelled), so is_obsolete_sp() is always false.
+ */
+struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages)
+{
+	struct kvm *kvm = kvm_zalloc(sizeof(*kvm));
+
+	kvm->cfg = *cfg;
+	rwlock_init(&kvm->mmu_lock);
+	mutex_init(&kvm->slots_lock);
+	mutex_init(&kvm->lock);
+	kvm_apicv_init(kvm);
+	kvm->arch.tdp_root = kvm_zalloc(sizeof(struct kvm_mmu_page));
+	if (ram_pages > 0)
+		kvm_add_memslot(kvm, 0, 0, ram_pages);
+	return kvm;
+}
+
+/* svm_vcpu_create/init_vmcb (AVIC bit) and vmx_vcpu_create (secondary controls), v5.15. */
+static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	kvm_alloc_apic_access_page(vcpu->kvm);
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
+	} else {
+		/* vmx_set_virtual_apic_mode: xAPIC mode with flexpriority. */
+		c->virtualize_apic_accesses = true;
+		c->apic_register_virt = kvm_vcpu_apicv_active(vcpu);
+		c->virtual_intr_delivery = kvm_vcpu_apicv_active(vcpu);
+	}
+}
+
+/* kvm_arch_vcpu_create(), x86.c v5.17 (with or without 423ecfea77dd). */
+static int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	int r = kvm_create_lapic(vcpu);
+
+	if (r)
+		return r;
+	if (kvm_bug(vcpu->kvm, KVM_BUG_CREATE_NO_REQUEST)) {
+		/* Before 423ecfea77dd: copy the VM state, which may be stale by entry. */
+		if (kvm_apicv_activated(vcpu->kvm))
+			vcpu->arch.apicv_active = true;
+	} else if (vcpu->kvm->cfg.enable_apicv) {
+		/*
+		 * 423ecfea77dd: this vCPU gets no notification of inhibit
+		 * changes until it is online; mark it active and let the
+		 * request reconcile it with the VM state before the first entry.
+		 */
+		vcpu->arch.apicv_active = true;
+		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
+	}
+	kvm_x86_vcpu_create(vcpu);
+	return 0;
+}
+
+/* kvm_vm_ioctl_create_vcpu(), kvm_main.c v5.17 (no fd, no preempt notifiers). */
+struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct guest_program *prog)
+{
+	struct kvm_vcpu *vcpu;
+	int online;
+
+	mutex_lock(&kvm->lock);
+	if (kvm->created_vcpus >= KVM_MAX_VCPUS) {
+		mutex_unlock(&kvm->lock);
+		return NULL;
+	}
+	kvm->created_vcpus++;
+	mutex_unlock(&kvm->lock);
+
+	vcpu = kvm_zalloc(sizeof(*vcpu));
+	vcpu->kvm = kvm;
+	vcpu->vcpu_id = id;
+	vcpu->cpu = -1;
+	vcpu->program = prog;
+	if (kvm_arch_vcpu_create(vcpu))
+		return NULL;
+	ghost_vcpu_init(vcpu);
+
+	mutex_lock(&kvm->lock);
+	online = atomic_read(&kvm->online_vcpus);
+	vcpu->vcpu_idx = online;
+	WRITE_ONCE(kvm->vcpus[online], vcpu);
+	/* Fill the vcpus[] slot before making it visible; pairs with kvm_get_vcpu() users. */
+	smp_wmb();
+	atomic_inc(&kvm->online_vcpus);
+	mutex_unlock(&kvm->lock);
+	kvm_trace(EV_VCPU_CREATE, vcpu->vcpu_idx, vcpu->arch.apicv_active, online + 1, 0);
+	return vcpu;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* kvm_make_request(), include/linux/kvm_host.h v5.15. */
+void kvm_make_request(int req, struct kvm_vcpu *vcpu)
+{
+	kvm_trace(EV_REQUEST, vcpu->vcpu_idx, req & KVM_REQUEST_MASK, 0, 0);
+	/*
+	 * Ensure the rest of the request is published to kvm_check_request's
+	 * caller.  Paired with the smp_mb__after_atomic in kvm_check_request.
+	 */
+	smp_wmb();
+	set_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
+}
+
+bool kvm_request_pending(struct kvm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->requests);
+}
+
+bool kvm_test_request(int req, struct kvm_vcpu *vcpu)
+{
+	return test_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
+}
+
+/* kvm_check_request(), include/linux/kvm_host.h v5.15. */
+bool kvm_check_request(int req, struct kvm_vcpu *vcpu)
+{
+	if (kvm_test_request(req, vcpu)) {
+		clear_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
+		/* Ensure the rest of the request is visible; pairs with kvm_make_request's smp_wmb. */
+		smp_mb__after_atomic();
+		kvm_trace(EV_REQUEST_SERVICE, vcpu->vcpu_idx, req & KVM_REQUEST_MASK, 0, 0);
+		return true;
+	}
+	return false;
+}
+
+/* kvm_vcpu_exiting_guest_mode(), include/linux/kvm_host.h v5.15. */
+static int kvm_vcpu_exiting_guest_mode(struct kvm_vcpu *vcpu)
+{
+	/*
+	 * The memory barrier ensures a previous write to vcpu->requests cannot
+	 * be reordered with the read of vcpu->mode.  It pairs with the general
+	 * memory barrier following the write of vcpu->mode in VCPU RUN.
+	 */
+	smp_mb__before_atomic();
+	return cmpxchg(&vcpu->mode, IN_GUEST_MODE, EXITING_GUEST_MODE);
+}
+
+/* kvm_request_needs_ipi(), kvm_main.c v5.16. */
+static bool kvm_request_needs_ipi(struct kvm_vcpu *vcpu, unsigned int req)
+{
+	int mode = kvm_vcpu_exiting_guest_mode(vcpu);
+	bool ipi;
+
+	/* We need to wait for the vCPU to re-enable interrupts. */
+	if (req & KVM_REQUEST_WAIT)
+		ipi = mode != OUTSIDE_GUEST_MODE;
+	else
+		/* Need to kick a running vCPU, but otherwise there is nothing to do. */
+		ipi = mode == IN_GUEST_MODE;
+	kvm_trace(EV_KICK, vcpu->vcpu_idx, mode, ipi, 0);
+	return ipi;
+}
+
+/*
+ * kvm_vcpu_wake_up() (rcuwait_wake_up on vcpu->wait), v5.17: the wakeup
+ * sequence is bumped unconditionally so that a vCPU about to block cannot
+ * miss it; returns whether the vCPU was blocked.
+ */
+bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
+{
+	__rt_access(RT_ADD, &vcpu->wakeup_seq, 8, 1, 0);
+	return READ_ONCE(vcpu->halted);
+}
+
+/* kvm_make_vcpu_request(), kvm_main.c v5.16. */
+static void kvm_make_vcpu_request(struct kvm_vcpu *vcpu, unsigned int req, u64 *mask, int me)
+{
+	int cpu;
+
+	kvm_make_request(req, vcpu);
+	if (!(req & KVM_REQUEST_NO_WAKEUP) && kvm_vcpu_wake_up(vcpu))
+		return;
+	if (kvm_request_needs_ipi(vcpu, req)) {
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu != -1 && cpu != me)
+			*mask |= BIT_ULL(cpu);
+	}
+}
+
+/* kvm_make_all_cpus_request_except(), kvm_main.c v5.16. */
+bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct kvm_vcpu *except)
+{
+	struct kvm_vcpu *vcpu;
+	u64 cpus = 0;
+	int i, me = rt_self();
+
+	GHOST_ADD(kvm->ghost_requesters, 1);
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		if (vcpu == except)
+			continue;
+		kvm_make_vcpu_request(vcpu, req, &cpus, me);
+	}
+	/* kvm_kick_many_cpus() */
+	if (cpus) {
+		smp_call_function_many(cpus, req & KVM_REQUEST_WAIT);
+		if (req & KVM_REQUEST_WAIT)
+			kvm_trace(EV_IPI_WAIT, cpus, 0, 0, 0);
+	}
+	GHOST_ADD(kvm->ghost_requesters, (u32)-1);
+	return cpus != 0;
+}
+
+bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
+{
+	return kvm_make_all_cpus_request_except(kvm, req, NULL);
+}
+
+/* kvm_vcpu_kick(), kvm_main.c v5.15 (never called on the running vCPU itself here). */
+void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
+{
+	int me = rt_self(), cpu;
+
+	if (kvm_vcpu_wake_up(vcpu))
+		return;
+	cpu = READ_ONCE(vcpu->cpu);
+	if (cpu == me) {
+		/* kvm_vcpu_kick() from the vCPU's own thread: only the mode needs changing. */
+		if (READ_ONCE(vcpu->mode) == IN_GUEST_MODE)
+			WRITE_ONCE(vcpu->mode, EXITING_GUEST_MODE);
+		return;
+	}
+	if (cpu != -1 && kvm_vcpu_exiting_guest_mode(vcpu) == IN_GUEST_MODE)
+		smp_call_function_many(BIT_ULL(cpu), false);	/* smp_send_reschedule() */
+}
+
+/* kvm_flush_remote_tlbs(), kvm_main.c v5.15 (the TLB itself is not modelled). */
+void kvm_flush_remote_tlbs(struct kvm *kvm)
+{
+	kvm_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
+}
+
+/* kvm_vcpu_check_block(), kvm_main.c v5.17: -EINTR means "do not block". */
+static int kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
+{
+	if (kvm_apic_has_interrupt(vcpu->arch.apic) || kvm_check_request(KVM_REQ_UNBLOCK, vcpu))
+		return -1;
+	return 0;
+}
+
+/*
+ * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v5.17: no halt polling;
+ * rcuwait is a wakeup sequence: snapshot, check, sleep until it moves.
+ */
+void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->halted, true);
+	kvm_trace(EV_HALT, vcpu->vcpu_idx, 1, 0, 0);
+	smp_mb();	/* prepare_to_rcuwait(): pairs with the RMW in kvm_vcpu_wake_up() */
+	for (;;) {
+		u64 seq = READ_ONCE(vcpu->wakeup_seq);
+
+		if (kvm_vcpu_check_block(vcpu) < 0)
+			break;
+		wait_until_ne(vcpu->wakeup_seq, seq);
+	}
+	WRITE_ONCE(vcpu->halted, false);
+	kvm_trace(EV_HALT, vcpu->vcpu_idx, 0, 0, 0);
+}

@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c v5.15-v5.17 and
+ * the slow path of kvm_irq_delivery_to_apic() (arch/x86/kvm/irq_comm.c), as read
+ * in linux-5.15.85 (GitHub Tptogiar/linux-5.15.85); kvm-protocol.md §9.
+ *
+ * Modelled: the register page, every xAPIC MMIO read and write (§9.2-§9.3), PPR,
+ * EOI, acceptance of the highest IRR vector into ISR, fixed and lowest-priority
+ * IPIs (physical, logical flat/cluster, shorthands), and what real KVM shows in
+ * real-kvm-notes.md §1, including stale data on invalid MMIO reads.
+ * The guest CPUID is taken to expose the TSC-deadline timer (as the host's
+ * KVM_GET_SUPPORTED_CPUID does, real-kvm-notes §0), so LVTT mode bits 18:17 are
+ * writable and TMICT follows the TSC-deadline rules; no timer ever runs.
+ * Left out: x2APIC mode, the APIC timer itself (TMCCT reads 0, nothing fires) and
+ * the TSC-deadline MSR, NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and Hyper-V EOI
+ * hooks, the APIC map (kvm_recalculate_apic_map), posted interrupts and RVI/SVI
+ * updates, TPR-access reporting, PV EOI, static keys, tracepoints.
+ *
+ * Invariants:
+ *  - A standalone APIC (vcpu == NULL) touches nothing but *apic: no primitive of
+ *    kernel/prim.h (no runtime needs to be set), no vCPU, no request; its IPIs
+ *    reach only itself.
+ *  - A vCPU's APIC is private to its vCPU thread except: IRR and TMR bits and
+ *    irr_pending, which IPI senders set with atomics/WRITE_ONCE (as
+ *    __apic_accept_irq does) and which the owner therefore reads with READ_ONCE
+ *    and clears atomically; and ID, LDR, DFR, sw_enabled and base_address, which
+ *    senders read with READ_ONCE to match destinations, so the owner writes them
+ *    with WRITE_ONCE.  Everything else is accessed plainly.
+ *  - irr_pending is true whenever an IRR bit is set (set after the bit).
+ *  - Without APICv, isr_count is the number of ISR bits and highest_isr_cache is
+ *    -1 or the highest ISR vector; with APICv, isr_count == 1 and the cache is -1.
+ *  - After every TPR write, EOI, acceptance and PPR read, PPR = TPR if
+ *    TPR[7:4] >= ISRV[7:4], else ISRV & 0xf0 (ISRV = highest ISR vector or 0).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model/kvm.h"
+#include "model/lapic.h"
+
+/* lapic.c / lapic.h / apicdef.h constants not exported by model/lapic.h. */
+#define KVM_APIC_LVT_NUM 6
+#define APIC_VERSION (0x14u | ((KVM_APIC_LVT_NUM - 1) << 16))
+#define APIC_LVR_DIRECTED_EOI BIT(24)
+#define LAPIC_MMIO_LENGTH (1u << 12)
+#define MAX_APIC_VECTOR 256
+#define APIC_VECTORS_PER_REG 32
+#define APIC_ISR_NR 8
+#define APIC_VECTOR_MASK 0xffu
+#define APIC_MODE_MASK 0x700u
+#define APIC_DM_LOWEST 0x100u
+#define APIC_MODE_EXTINT 0x7u
+#define SET_APIC_DELIVERY_MODE(x, y) (((x) & ~0x700u) | ((y) << 8))
+#define APIC_SEND_PENDING BIT(12)
+#define APIC_INPUT_POLARITY BIT(13)
+#define APIC_LVT_REMOTE_IRR BIT(14)
+#define APIC_LVT_LEVEL_TRIGGER BIT(15)
+#define APIC_INT_ASSERT BIT(14)
+#define APIC_INT_LEVELTRIG BIT(15)
+#define APIC_LVT_TIMER_TSCDEADLINE (2u << 17)
+#define APIC_DEST_MASK 0x800u
+#define APIC_DEST_NOSHORT 0x0u
+#define APIC_SPIV_DIRECTED_EOI BIT(12)
+#define APIC_LDR_MASK (0xffu << 24)
+#define GET_APIC_LOGICAL_ID(x) (((x) >> 24) & 0xffu)
+#define GET_APIC_DEST_FIELD(x) (((x) >> 24) & 0xffu)
+#define APIC_DFR_CLUSTER 0x0fffffffu
+#define APIC_DFR_FLAT 0xffffffffu
+#define APIC_BROADCAST 0xffu
+
+#define VEC_POS(v) ((v) & (32 - 1))
+#define REG_POS(v) (((v) >> 5) << 4)
+
+#define LVT_MASK (APIC_LVT_MASKED | APIC_SEND_PENDING | APIC_VECTOR_MASK)
+#define LINT_MASK \
+	(LVT_MASK | APIC_MODE_MASK | APIC_INPUT_POLARITY | APIC_LVT_REMOTE_IRR | \
+	 APIC_LVT_LEVEL_TRIGGER)
+
+/*
+ * lapic_timer.timer_mode_mask as kvm_vcpu_after_set_cpuid() (cpuid.c, v5.15) sets
+ * it when guest CPUID.1:ECX has TSC_DEADLINE_TIMER; 1 << 17 without it.
+ */
+#define APIC_TIMER_MODE_MASK (3u << 17)
+
+static const u32 apic_lvt_mask[KVM_APIC_LVT_NUM] = {
+	LVT_MASK,			/* LVTT: timer mode mask added at write time */
+	LVT_MASK | APIC_MODE_MASK,	/* LVTTHMR */
+	LVT_MASK | APIC_MODE_MASK,	/* LVTPC */
+	LINT_MASK, LINT_MASK,		/* LVT0-1 */
+	LVT_MASK			/* LVTERR */
+};
+
+/* struct kvm_lapic_irq (arch/x86/include/asm/kvm_host.h), minus msi_redir_hint. */
+struct kvm_lapic_irq {
+	u32 vector;
+	u32 delivery_mode;
+	u32 dest_mode;
+	bool level;
+	u32 trig_mode;
+	u32 shorthand;
+	u32 dest_id;
+};
+
+/* ---- access discipline (see the invariants above) -------------------------- */
+
+/* A vCPU's APIC can be reached by other actors; a standalone one cannot. */
+static inline bool apic_is_shared(const struct kvm_lapic *apic)
+{
+	return apic->vcpu != NULL;
+}
+
+#define apic_read_once(apic, x) (apic_is_shared(apic) ? READ_ONCE(x) : (x))
+#define apic_write_once(apic, x, v) \
+	do { \
+		if (apic_is_shared(apic)) \
+			WRITE_ONCE(x, v); \
+		else \
+			(x) = (v); \
+	} while (0)
+
+static inline u32 *apic_reg(struct kvm_lapic *apic, u32 reg)
+{
+	return (u32 *)(apic->regs + reg);
+}
+
+/* IRR and TMR are the only register banks other vCPUs write (__apic_accept_irq). */
+static inline bool apic_reg_remote_written(u32 reg)
+{
+	return (reg >= APIC_TMR && reg < APIC_TMR + 0x10 * APIC_ISR_NR) ||
+	       (reg >= APIC_IRR && reg < APIC_IRR + 0x10 * APIC_ISR_NR);
+}
+
+/* Owner's read of any register: marked only where a remote writer exists. */
+static u32 apic_get_reg_local(struct kvm_lapic *apic, u32 reg)
+{
+	if (apic_reg_remote_written(reg))
+		return apic_read_once(apic, *apic_reg(apic, reg));
+	return kvm_lapic_get_reg(apic, reg);
+}
+
+/* Write of a register that other actors read or write (ID, LDR, DFR, IRR, TMR). */
+static void apic_set_reg_shared(struct kvm_lapic *apic, u32 reg, u32 val)
+{
+	apic_write_once(apic, *apic_reg(apic, reg), val);
+}
+
+/* lapic.h kvm_lapic_set_vector(): atomic set_bit() on the register bank, like the kernel. */
+static void kvm_lapic_set_vector(struct kvm_lapic *apic, int vec, u32 bank)
+{
+	u8 *bitmap = apic->regs + bank + REG_POS(vec);
+
+	if (apic_is_shared(apic))
+		set_bit(VEC_POS(vec), (unsigned long *)bitmap);
+	else
+		*(u32 *)bitmap |= 1u << VEC_POS(vec);
+}
+
+/* lapic.h kvm_lapic_clear_vector(): atomic clear_bit(), like the kernel. */
+static void kvm_lapic_clear_vector(struct kvm_lapic *apic, int vec, u32 bank)
+{
+	u8 *bitmap = apic->regs + bank + REG_POS(vec);
+
+	if (apic_is_shared(apic))
+		clear_bit(VEC_POS(vec), (unsigned long *)bitmap);
+	else
+		*(u32 *)bitmap &= ~(1u << VEC_POS(vec));
+}
+
+/* lapic.c apic_test_vector() for IRR/TMR (test_bit there; a 32-bit READ_ONCE here). */
+static bool apic_test_vector(struct kvm_lapic *apic, int vec, u32 bank)
+{
+	return (apic_get_reg_local(apic, bank + REG_POS(vec)) >> VEC_POS(vec)) & 1;
+}
+
+/* lapic.c __apic_test_and_set_vector() on the private ISR (non-atomic, as in the kernel). */
+static bool __apic_test_and_set_isr(struct kvm_lapic *apic, int vec)
+{
+	u32 *reg = apic_reg(apic, APIC_ISR + REG_POS(vec));
+	u32 mask = 1u << VEC_POS(vec);
+	bool old = *reg & mask;
+
+	*reg |= mask;
+	return old;
+}
+
+/* lapic.c __apic_test_and_clear_vector() on the private ISR. */
+static bool __apic_test_and_clear_isr(struct kvm_lapic *apic, int vec)
+{
+	u32 *reg = apic_reg(apic, APIC_ISR + REG_POS(vec));
+	u32 mask = 1u << VEC_POS(vec);
+	bool old = *reg & mask;
+
+	*reg &= ~mask;
+	return old;
+}
+
+/* vcpu->arch.apicv_active as lapic.c v5.15 tests it; a standalone APIC has no APICv. */
+static inline bool kvm_apicv_active(struct kvm_lapic *apic)
+{
+	return apic->vcpu && apic->vcpu->arch.apicv_active;
+}
+
+/* lapic.h kvm_apic_hw_enabled(), owner's view: MSR_IA32_APICBASE.EN (no static key). */
+static inline bool kvm_apic_hw_enabled(struct kvm_lapic *apic)
+{
+	return apic->base_address & MSR_IA32_APICBASE_ENABLE;
+}
+
+/* ---- vector search --------------------------------------------------------- */
+
+/* lapic.c find_highest_vector() (v5.15) over the bank at 'bank'. */
+static int find_highest_vector(struct kvm_lapic *apic, u32 bank)
+{
+	int vec;
+	u32 reg;
+
+	for (vec = MAX_APIC_VECTOR - APIC_VECTORS_PER_REG; vec >= 0; vec -= APIC_VECTORS_PER_REG) {
+		reg = apic_get_reg_local(apic, bank + REG_POS(vec));
+		if (reg)
+			return 31 - __builtin_clz(reg) + vec;
+	}
+	return -1;
+}
+
+/* lapic.c count_vectors() (v5.15). */
+static int count_vectors(struct kvm_lapic *apic, u32 bank)
+{
+	int vec, count = 0;
+
+	for (vec = 0; vec < MAX_APIC_VECTOR; vec += APIC_VECTORS_PER_REG)
+		count += __builtin_popcount(apic_get_reg_local(apic, bank + REG_POS(vec)));
+	return count;
+}
+
+/* lapic.c apic_search_irr() (v5.15). */
+static int apic_search_irr(struct kvm_lapic *apic)
+{
+	return find_highest_vector(apic, APIC_IRR);
+}
+
+/* lapic.c apic_find_highest_irr() (v5.15); irr_pending is a hint, read marked (remote writers). */
+static int apic_find_highest_irr(struct kvm_lapic *apic)
+{
+	if (!apic_read_once(apic, apic->irr_pending))
+		return -1;
+	return apic_search_irr(apic);
+}
+
+/* lapic.h kvm_lapic_set_irr() (v5.15): bit first, then irr_pending (pairs with apic_clear_irr). */
+static void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic)
+{
+	kvm_lapic_set_vector(apic, vec, APIC_IRR);
+	apic_write_once(apic, apic->irr_pending, true);
+}
+
+/* lapic.c apic_clear_irr() (v5.15); leaves out the RVI update (hwapic_irr_update) with APICv. */
+static void apic_clear_irr(int vec, struct kvm_lapic *apic)
+{
+	if (kvm_apicv_active(apic)) {
+		kvm_lapic_clear_vector(apic, vec, APIC_IRR);
+		return;
+	}
+	apic_write_once(apic, apic->irr_pending, false);
+	kvm_lapic_clear_vector(apic, vec, APIC_IRR);
+	if (apic_search_irr(apic) != -1)
+		apic_write_once(apic, apic->irr_pending, true);
+}
+
+/* lapic.c apic_set_isr() (v5.15); leaves out the SVI update (hwapic_isr_update) with APICv. */
+static void apic_set_isr(int vec, struct kvm_lapic *apic)
+{
+	if (__apic_test_and_set_isr(apic, vec))
+		return;
+	if (kvm_apicv_active(apic))
+		return;
+	++apic->isr_count;
+	/* The highest vector is injected, so the latest bit set is the highest in ISR. */
+	apic->highest_isr_cache = (s16)vec;
+}
+
+/* lapic.c apic_find_highest_isr() (v5.15). */
+static int apic_find_highest_isr(struct kvm_lapic *apic)
+{
+	/* isr_count is always 1 and highest_isr_cache always -1 with APICv. */
+	if (!apic->isr_count)
+		return -1;
+	if (likely(apic->highest_isr_cache != -1))
+		return apic->highest_isr_cache;
+	return find_highest_vector(apic, APIC_ISR);
+}
+
+/* lapic.c apic_clear_isr() (v5.15); leaves out the SVI update (hwapic_isr_update) with APICv. */
+static void apic_clear_isr(int vec, struct kvm_lapic *apic)
+{
+	if (!__apic_test_and_clear_isr(apic, vec))
+		return;
+	if (kvm_apicv_active(apic))
+		return;
+	--apic->isr_count;
+	apic->highest_isr_cache = -1;
+}
+
+/* ---- priorities ------------------------------------------------------------ */
+
+/* lapic.c apic_has_interrupt_for_ppr() (v5.15); no sync_pir_to_irr (no posted interrupts). */
+static int apic_has_interrupt_for_ppr(struct kvm_lapic *apic, u32 ppr)
+{
+	int highest_irr = apic_find_highest_irr(apic);
+
+	if (highest_irr == -1 || (u32)(highest_irr & 0xf0) <= ppr)
+		return -1;
+	return highest_irr;
+}
+
+/* lapic.c __apic_update_ppr() (v5.15): recompute PPR; true if it went down. */
+static bool __apic_update_ppr(struct kvm_lapic *apic, u32 *new_ppr)
+{
+	u32 tpr, isrv, ppr, old_ppr;
+	int isr;
+
+	old_ppr = kvm_lapic_get_reg(apic, APIC_PROCPRI);
+	tpr = kvm_lapic_get_reg(apic, APIC_TASKPRI);
+	isr = apic_find_highest_isr(apic);
+	isrv = (isr != -1) ? (u32)isr : 0;
+
+	if ((tpr & 0xf0) >= (isrv & 0xf0))
+		ppr = tpr & 0xff;
+	else
+		ppr = isrv & 0xf0;
+
+	*new_ppr = ppr;
+	if (old_ppr != ppr)
+		kvm_lapic_set_reg(apic, APIC_PROCPRI, ppr);
+
+	return ppr < old_ppr;
+}
+
+/* lapic.c apic_update_ppr() (v5.15); a standalone APIC raises no KVM_REQ_EVENT. */
+static void apic_update_ppr(struct kvm_lapic *apic)
+{
+	u32 ppr;
+
+	if (__apic_update_ppr(apic, &ppr) && apic->vcpu &&
+	    apic_has_interrupt_for_ppr(apic, ppr) != -1)
+		kvm_make_request(KVM_REQ_EVENT, apic->vcpu);
+}
+
+/* lapic.c apic_set_tpr() (v5.15). */
+static void apic_set_tpr(struct kvm_lapic *apic, u32 tpr)
+{
+	kvm_lapic_set_reg(apic, APIC_TASKPRI, tpr);
+	apic_update_ppr(apic);
+}
+
+/* ---- register setters with side effects ------------------------------------ */
+
+/*
+ * lapic.c apic_set_spiv() (v5.15); leaves out the apic_sw_disabled static key,
+ * apic_map_dirty and KVM_REQ_APF_READY.
+ */
+static void apic_set_spiv(struct kvm_lapic *apic, u32 val)
+{
+	bool enabled = val & APIC_SPIV_APIC_ENABLED;
+
+	kvm_lapic_set_reg(apic, APIC_SPIV, val);
+	if (enabled != apic->sw_enabled)
+		apic_write_once(apic, apic->sw_enabled, enabled);
+}
+
+/* lapic.c kvm_apic_set_xapic_id() (v5.15); no apic_map_dirty (no APIC map). */
+static void kvm_apic_set_xapic_id(struct kvm_lapic *apic, u8 id)
+{
+	apic_set_reg_shared(apic, APIC_ID, (u32)id << 24);
+}
+
+/* lapic.c kvm_apic_set_ldr() (v5.15); no apic_map_dirty. */
+static void kvm_apic_set_ldr(struct kvm_lapic *apic, u32 id)
+{
+	apic_set_reg_shared(apic, APIC_LDR, id);
+}
+
+/* lapic.c kvm_apic_set_dfr() (v5.15); no apic_map_dirty. */
+static void kvm_apic_set_dfr(struct kvm_lapic *apic, u32 val)
+{
+	apic_set_reg_shared(apic, APIC_DFR, val);
+}
+
+/*
+ * lapic.c kvm_apic_set_version() (v5.15): directed EOI (bit 24) is advertised only
+ * with x2APIC in guest CPUID and a userspace IOAPIC; the model has an in-kernel
+ * irqchip, so never (real-kvm-notes §1: VER = 0x00050014).
+ */
+static void kvm_apic_set_version(struct kvm_lapic *apic)
+{
+	kvm_lapic_set_reg(apic, APIC_LVR, APIC_VERSION);
+}
+
+/* lapic.c kvm_lapic_set_base() (v5.15), reduced to storing the MSR (no x2APIC, no relocation). */
+static void kvm_lapic_set_base(struct kvm_lapic *apic, u64 value)
+{
+	apic_write_once(apic, apic->base_address, value);
+}
+
+/*
+ * lapic.c apic_update_lvtt() (v5.15).  lapic_timer.timer_mode is not stored: it
+ * always equals the LVTT mode bits as of the previous call, so the caller passes
+ * the LVTT value it is replacing.  Entering or leaving TSC-deadline mode cancels
+ * the timer and zeroes TMICT; period/tscdeadline and the periodic-frequency limit
+ * belong to the timer, which is not modelled.
+ */
+static void apic_update_lvtt(struct kvm_lapic *apic, u32 old_lvtt)
+{
+	u32 old_mode = old_lvtt & APIC_TIMER_MODE_MASK;
+	u32 timer_mode = kvm_lapic_get_reg(apic, APIC_LVTT) & APIC_TIMER_MODE_MASK;
+
+	if (old_mode != timer_mode &&
+	    (old_mode == APIC_LVT_TIMER_TSCDEADLINE) != (timer_mode == APIC_LVT_TIMER_TSCDEADLINE))
+		kvm_lapic_set_reg(apic, APIC_TMICT, 0);
+}
+
+/* lapic.c apic_lvtt_tscdeadline() (v5.15), from the register (see apic_update_lvtt). */
+static bool apic_lvtt_tscdeadline(struct kvm_lapic *apic)
+{
+	return (kvm_lapic_get_reg(apic, APIC_LVTT) & APIC_TIMER_MODE_MASK) ==
+	       APIC_LVT_TIMER_TSCDEADLINE;
+}
+
+/* ---- EOI --------------------------------------------------------------------- */
+
+/*
+ * lapic.c apic_set_eoi() (v5.15); leaves out the Hyper-V SynIC EOI and
+ * kvm_ioapic_send_eoi (no IOAPIC).
+ */
+static int apic_set_eoi(struct kvm_lapic *apic)
+{
+	int vector = apic_find_highest_isr(apic);
+
+	/* Not every EOI write has a corresponding ISR bit. */
+	if (vector == -1)
+		return vector;
+
+	apic_clear_isr(vector, apic);
+	apic_update_ppr(apic);
+
+	if (apic->vcpu)
+		kvm_make_request(KVM_REQ_EVENT, apic->vcpu);
+	return vector;
+}
+
+/* lapic.c kvm_lapic_set_eoi() (v5.15). */
+void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu)
+{
+	kvm_lapic_reg_write(vcpu->arch.apic, APIC_EOI, 0);
+}
+
+/*
+ * lapic.c kvm_apic_set_eoi_accelerated() (v5.15): trap-like EOI exit, vISR/vPPR
+ * already updated by hardware; leaves out the trace and kvm_ioapic_send_eoi.
+ */
+void kvm_apic_set_eoi_accelerated(struct kvm_vcpu *vcpu, int vector)
+{
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+}
+
+/* ---- interrupt delivery ------------------------------------------------------- */
+
+/* lapic.h kvm_xapic_id() (v5.15): the 8-bit xAPIC ID, read marked (senders match on it). */
+u32 kvm_apic_id(struct kvm_lapic *apic)
+{
+	return apic_read_once(apic, *apic_reg(apic, APIC_ID)) >> 24;
+}
+
+/* lapic.c apic_enabled() (v5.15) as seen by an IPI sender: HW and SW enabled. */
+static bool apic_enabled(struct kvm_lapic *apic)
+{
+	return apic_read_once(apic, apic->sw_enabled) &&
+	       (apic_read_once(apic, apic->base_address) & MSR_IA32_APICBASE_ENABLE);
+}
+
+/* lapic.h kvm_apic_present() (v5.15) for an APIC that may belong to another vCPU. */
+static bool kvm_apic_present(struct kvm_lapic *apic)
+{
+	return apic && (apic_read_once(apic, apic->base_address) & MSR_IA32_APICBASE_ENABLE);
+}
+
+/*
+ * lapic.c __apic_accept_irq() (v5.15), fixed and lowest-priority modes only; NMI,
+ * SMI, INIT, SIPI, ExtINT and RemRd are dropped; apic_arb_prio and dest_map are
+ * left out; the "deliver_posted_interrupt failed" path is always taken.
+ */
+static int __apic_accept_irq(struct kvm_lapic *apic, u32 delivery_mode, int vector, bool level,
+			     u32 trig_mode)
+{
+	int result = 0;
+
+	switch (delivery_mode) {
+	case APIC_DM_LOWEST:
+		/* vcpu->arch.apic_arb_prio++: only used without vector hashing. */
+	case APIC_DM_FIXED:
+		if (unlikely(trig_mode && !level))
+			break;
+		if (unlikely(!apic_enabled(apic)))
+			break;
+
+		result = 1;
+
+		if (apic_test_vector(apic, vector, APIC_TMR) != !!trig_mode) {
+			if (trig_mode)
+				kvm_lapic_set_vector(apic, vector, APIC_TMR);
+			else
+				kvm_lapic_clear_vector(apic, vector, APIC_TMR);
+		}
+		kvm_apic_set_irq_vector(apic, vector);
+		break;
+	default:
+		break;
+	}
+	return result;
+}
+
+/*
+ * The tail of __apic_accept_irq() for a fixed interrupt (v5.15): kvm_lapic_set_irr,
+ * then KVM_REQ_EVENT and a kick of the target (vCPU-backed APICs only).
+ */
+void kvm_apic_set_irq_vector(struct kvm_lapic *apic, int vec)
+{
+	struct kvm_vcpu *vcpu = apic->vcpu;
+
+	kvm_lapic_set_irr(vec & APIC_VECTOR_MASK, apic);
+	if (!vcpu)
+		return;
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	kvm_vcpu_kick(vcpu);
+}
+
+/* lapic.c kvm_apic_set_irq() (v5.15), without dest_map. */
+static int kvm_apic_set_irq(struct kvm_lapic *apic, struct kvm_lapic_irq *irq)
+{
+	return __apic_accept_irq(apic, irq->delivery_mode, (int)irq->vector, irq->level,
+				 irq->trig_mode);
+}
+
+/* lapic.c kvm_apic_match_physical_addr() (v5.15), xAPIC only (no x2APIC hotplug hack). */
+static bool kvm_apic_match_physical_addr(struct kvm_lapic *apic, u32 mda)
+{
+	if (mda == APIC_BROADCAST)
+		return true;
+	return mda == kvm_apic_id(apic);
+}
+
+/* lapic.c kvm_apic_match_logical_addr() (v5.15), xAPIC flat and cluster models. */
+static bool kvm_apic_match_logical_addr(struct kvm_lapic *apic, u32 mda)
+{
+	u32 logical_id;
+
+	if (mda == APIC_BROADCAST)
+		return true;
+
+	logical_id = GET_APIC_LOGICAL_ID(apic_read_once(apic, *apic_reg(apic, APIC_LDR)));
+
+	switch (apic_read_once(apic, *apic_reg(apic, APIC_DFR))) {
+	case APIC_DFR_FLAT:
+		return (logical_id & mda) != 0;
+	case APIC_DFR_CLUSTER:
+		return ((logical_id >> 4) == (mda >> 4)) && (logical_id & mda & 0xf) != 0;
+	default:
+		return false;
+	}
+}
+
+/* lapic.c kvm_apic_match_dest() (v5.15); the MDA is the destination (IPIs only). */
+static bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source,
+				u32 shorthand, u32 dest, u32 dest_mode)
+{
+	switch (shorthand) {
+	case APIC_DEST_NOSHORT:
+		if (dest_mode == APIC_DEST_PHYSICAL)
+			return kvm_apic_match_physical_addr(target, dest);
+		return kvm_apic_match_logical_addr(target, dest);
+	case APIC_DEST_SELF:
+		return target == source;
+	case APIC_DEST_ALLINC:
+		return true;
+	case APIC_DEST_ALLBUT:
+		return target != source;
+	default:
+		return false;
+	}
+}
+
+/* lapic.h kvm_lowest_prio_delivery() (v5.15), without msi_redir_hint (IPIs only). */
+static inline bool kvm_lowest_prio_delivery(struct kvm_lapic_irq *irq)
+{
+	return irq->delivery_mode == APIC_DM_LOWEST;
+}
+
+/*
+ * The fast path's physical map (kvm_recalculate_apic_map) holds, per xAPIC ID,
+ * only the first present APIC in vCPU order; a physical, non-broadcast IPI thus
+ * reaches one APIC even if a guest gave two the same ID.
+ */
+static inline bool irq_is_unicast_physical(struct kvm_lapic_irq *irq)
+{
+	return irq->shorthand == APIC_DEST_NOSHORT && irq->dest_mode == APIC_DEST_PHYSICAL &&
+	       irq->dest_id != APIC_BROADCAST;
+}
+
+/*
+ * One iteration of kvm_irq_delivery_to_apic()'s kvm_for_each_vcpu loop (v5.15):
+ * deliver a fixed interrupt, or record a lowest-priority candidate in
+ * lowest[*dest_vcpus] (the dest_vcpu_bitmap).  Returns true when the loop is done.
+ */
+static bool irq_delivery_one(struct kvm_lapic *target, struct kvm_lapic *src,
+			     struct kvm_lapic_irq *irq, int *r, struct kvm_lapic **lowest,
+			     int *dest_vcpus)
+{
+	if (!kvm_apic_present(target))
+		return false;
+	if (!kvm_apic_match_dest(target, src, irq->shorthand, irq->dest_id, irq->dest_mode))
+		return false;
+
+	if (!kvm_lowest_prio_delivery(irq)) {
+		if (*r < 0)
+			*r = 0;
+		*r += kvm_apic_set_irq(target, irq);
+	} else if (apic_read_once(target, target->sw_enabled) && *dest_vcpus < KVM_MAX_VCPUS) {
+		lowest[(*dest_vcpus)++] = target;
+	}
+	return irq_is_unicast_physical(irq);
+}
+
+/*
+ * irq_comm.c kvm_irq_delivery_to_apic() (v5.15): the slow path only (no APIC map),
+ * lowest priority by vector hashing (kvm_vector_to_index; vector_hashing defaults
+ * to on), plus the fast path's one-APIC-per-physical-ID rule.  A standalone APIC
+ * is the only candidate.  Known difference: the fast path's flat logical map keeps
+ * one APIC per LDR bit (lowest set bit, last vCPU wins); here every APIC whose LDR
+ * intersects the MDA matches (the same whenever LDRs have one distinct bit each).
+ */
+static int kvm_irq_delivery_to_apic(struct kvm_lapic *src, struct kvm_lapic_irq *irq)
+{
+	struct kvm_lapic *lowest[KVM_MAX_VCPUS];
+	int i, r = -1, dest_vcpus = 0;
+	struct kvm_vcpu *vcpu;
+
+	if (irq->dest_mode == APIC_DEST_PHYSICAL && irq->dest_id == APIC_BROADCAST &&
+	    kvm_lowest_prio_delivery(irq))
+		irq->delivery_mode = APIC_DM_FIXED;
+
+	if (!src->vcpu) {
+		irq_delivery_one(src, src, irq, &r, lowest, &dest_vcpus);
+	} else {
+		kvm_for_each_vcpu(i, vcpu, src->vcpu->kvm)
+			if (irq_delivery_one(vcpu->arch.apic, src, irq, &r, lowest, &dest_vcpus))
+				break;
+	}
+
+	/* kvm_vector_to_index(): the (vector % dest_vcpus)-th candidate in vCPU order. */
+	if (dest_vcpus)
+		r = kvm_apic_set_irq(lowest[irq->vector % (u32)dest_vcpus], irq);
+	return r;
+}
+
+/* lapic.c kvm_apic_send_ipi() (v5.15), xAPIC destination field; no trace. */
+void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high)
+{
+	struct kvm_lapic_irq irq;
+
+	irq.vector = icr_low & APIC_VECTOR_MASK;
+	irq.delivery_mode = icr_low & APIC_MODE_MASK;
+	irq.dest_mode = icr_low & APIC_DEST_MASK;
+	irq.level = (icr_low & APIC_INT_ASSERT) != 0;
+	irq.trig_mode = icr_low & APIC_INT_LEVELTRIG;
+	irq.shorthand = icr_low & APIC_SHORT_MASK;
+	irq.dest_id = GET_APIC_DEST_FIELD(icr_high);
+
+	kvm_irq_delivery_to_apic(apic, &irq);
+}
+
+/* ---- register reads ------------------------------------------------------------ */
+
+/* lapic.c __apic_read() (v5.15); TMCCT reads 0 (no timer countdown); no TPR reporting. */
+static u32 __apic_read(struct kvm_lapic *apic, u32 offset)
+{
+	u32 val = 0;
+
+	if (offset >= LAPIC_MMIO_LENGTH)
+		return 0;
+
+	switch (offset) {
+	case APIC_ARBPRI:
+		break;
+	case APIC_TMCCT:	/* Timer CCR */
+		if (apic_lvtt_tscdeadline(apic))
+			return 0;
+		/* The hrtimer countdown (apic_get_tmcct) is not modelled: reads 0. */
+		break;
+	case APIC_PROCPRI:
+		apic_update_ppr(apic);
+		val = kvm_lapic_get_reg(apic, offset);
+		break;
+	default:
+		val = apic_get_reg_local(apic, offset);
+		break;
+	}
+	return val;
+}
+
+#define APIC_REG_MASK(reg) (1ull << ((reg) >> 4))
+#define APIC_REGS_MASK(first, count) (APIC_REG_MASK(first) * ((1ull << (count)) - 1))
+
+/* lapic.c kvm_lapic_reg_read() (v5.15), xAPIC mode (APR valid); no trace. */
+int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data)
+{
+	unsigned char alignment = offset & 0xf;
+	u32 result;
+	/* This bitmask has a bit cleared for each reserved register. */
+	u64 valid_reg_mask =
+		APIC_REG_MASK(APIC_ID) |
+		APIC_REG_MASK(APIC_LVR) |
+		APIC_REG_MASK(APIC_TASKPRI) |
+		APIC_REG_MASK(APIC_PROCPRI) |
+		APIC_REG_MASK(APIC_LDR) |
+		APIC_REG_MASK(APIC_DFR) |
+		APIC_REG_MASK(APIC_SPIV) |
+		APIC_REGS_MASK(APIC_ISR, APIC_ISR_NR) |
+		APIC_REGS_MASK(APIC_TMR, APIC_ISR_NR) |
+		APIC_REGS_MASK(APIC_IRR, APIC_ISR_NR) |
+		APIC_REG_MASK(APIC_ESR) |
+		APIC_REG_MASK(APIC_ICR) |
+		APIC_REG_MASK(APIC_ICR2) |
+		APIC_REG_MASK(APIC_LVTT) |
+		APIC_REG_MASK(APIC_LVTTHMR) |
+		APIC_REG_MASK(APIC_LVTPC) |
+		APIC_REG_MASK(APIC_LVT0) |
+		APIC_REG_MASK(APIC_LVT1) |
+		APIC_REG_MASK(APIC_LVTERR) |
+		APIC_REG_MASK(APIC_TMICT) |
+		APIC_REG_MASK(APIC_TMCCT) |
+		APIC_REG_MASK(APIC_TDCR);
+
+	/* ARBPRI is not valid on x2APIC; the model is always in xAPIC mode. */
+	valid_reg_mask |= APIC_REG_MASK(APIC_ARBPRI);
+
+	if (alignment + len > 4)
+		return 1;
+
+	if (offset > 0x3f0 || !(valid_reg_mask & APIC_REG_MASK(offset)))
+		return 1;
+
+	result = __apic_read(apic, offset & ~0xfu);
+
+	switch (len) {
+	case 1:
+	case 2:
+	case 4:
+		memcpy(data, (char *)&result + alignment, len);
+		break;
+	default:
+		/* The kernel only logs "Local APIC read with len = %x". */
+		break;
+	}
+	return 0;
+}
+
+/*
+ * lapic.c apic_mmio_read() (v5.15) plus the emulator buffer it fills.  The kernel
+ * ignores kvm_lapic_reg_read()'s failure and returns 0, so for a reserved or
+ * write-only offset, a misaligned or oversized read, the guest gets whatever the
+ * emulator's read buffer (ctxt->mem_read.data, reused by every emulated read of
+ * the vCPU) held: the previous read's bytes (real-kvm-notes §1, Pitfalls 6).
+ * last_mmio_read is that buffer's first 4 bytes; a successful len-byte read
+ * overwrites its first len bytes.  Only reads through the APIC are seen, and the
+ * hardware-disabled case uses the LAPIC_MMIO_HOLE quirk (on by default): all ones.
+ */
+int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
+{
+	u8 *data = (u8 *)&apic->last_mmio_read;
+
+	if (offset >= LAPIC_MMIO_LENGTH)
+		return -EOPNOTSUPP;
+	/* The model's guest accesses are at most 4 bytes. */
+	if (len < 1 || len > 4)
+		return -EINVAL;
+
+	if (!kvm_apic_hw_enabled(apic))
+		memset(data, 0xff, len);
+	else
+		kvm_lapic_reg_read(apic, offset, len, data);
+
+	*val = 0;
+	memcpy(val, data, len);
+	return 0;
+}
+
+/* ---- register writes ---------------------------------------------------------------- */
+
+/*
+ * lapic.c kvm_lapic_reg_write() (v5.15), xAPIC mode.  Left out: TPR-access
+ * reporting, the NMI-watchdog count on LVT0, (re)arming the timer on TMICT/TDCR
+ * writes, and kvm_recalculate_apic_map (destinations are matched on the registers).
+ */
+int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
+{
+	int ret = 0;
+
+	switch (reg) {
+	case APIC_ID:		/* Local APIC ID */
+		kvm_apic_set_xapic_id(apic, val >> 24);
+		break;
+
+	case APIC_TASKPRI:
+		apic_set_tpr(apic, val & 0xff);
+		break;
+
+	case APIC_EOI:
+		apic_set_eoi(apic);
+		break;
+
+	case APIC_LDR:
+		kvm_apic_set_ldr(apic, val & APIC_LDR_MASK);
+		break;
+
+	case APIC_DFR:
+		kvm_apic_set_dfr(apic, val | 0x0fffffff);
+		break;
+
+	case APIC_SPIV: {
+		u32 mask = 0x3ff;
+
+		if (kvm_lapic_get_reg(apic, APIC_LVR) & APIC_LVR_DIRECTED_EOI)
+			mask |= APIC_SPIV_DIRECTED_EOI;
+		apic_set_spiv(apic, val & mask);
+		if (!(val & APIC_SPIV_APIC_ENABLED)) {
+			int i;
+			u32 lvt_val;
+
+			for (i = 0; i < KVM_APIC_LVT_NUM; i++) {
+				lvt_val = kvm_lapic_get_reg(apic, APIC_LVTT + 0x10 * i);
+				kvm_lapic_set_reg(apic, APIC_LVTT + 0x10 * i,
+						  lvt_val | APIC_LVT_MASKED);
+			}
+			/*
+			 * apic_update_lvtt(): the mode bits did not change, so it
+			 * does nothing; lapic_timer.pending = 0: no timer.
+			 */
+		}
+		break;
+	}
+	case APIC_ICR:
+		/* No delay here, so we always clear the pending bit. */
+		val &= ~APIC_ICR_BUSY;
+		kvm_apic_send_ipi(apic, val, kvm_lapic_get_reg(apic, APIC_ICR2));
+		kvm_lapic_set_reg(apic, APIC_ICR, val);
+		break;
+
+	case APIC_ICR2:
+		val &= 0xff000000;
+		kvm_lapic_set_reg(apic, APIC_ICR2, val);
+		break;
+
+	case APIC_LVT0:
+	case APIC_LVTTHMR:
+	case APIC_LVTPC:
+	case APIC_LVT1:
+	case APIC_LVTERR: {
+		u32 index = (reg - APIC_LVTT) >> 4;
+
+		if (!apic->sw_enabled)
+			val |= APIC_LVT_MASKED;
+		val &= apic_lvt_mask[index];
+		kvm_lapic_set_reg(apic, reg, val);
+		break;
+	}
+
+	case APIC_LVTT: {
+		u32 old_lvtt = kvm_lapic_get_reg(apic, APIC_LVTT);
+
+		if (!apic->sw_enabled)
+			val |= APIC_LVT_MASKED;
+		val &= (apic_lvt_mask[0] | APIC_TIMER_MODE_MASK);
+		kvm_lapic_set_reg(apic, APIC_LVTT, val);
+		apic_update_lvtt(apic, old_lvtt);
+		break;
+	}
+
+	case APIC_TMICT:
+		if (apic_lvtt_tscdeadline(apic))
+			break;
+		/* cancel_apic_timer() and start_apic_timer(): no timer. */
+		kvm_lapic_set_reg(apic, APIC_TMICT, val);
+		break;
+
+	case APIC_TDCR:
+		kvm_lapic_set_reg(apic, APIC_TDCR, val & 0xb);
+		break;
+
+	case APIC_ESR:
+		/* xAPIC: accepted, no effect (ESR latching is not emulated). */
+		break;
+
+	case APIC_SELF_IPI:
+		/* x2APIC only. */
+		ret = 1;
+		break;
+
+	default:
+		ret = 1;
+		break;
+	}
+	return ret;
+}
+
+/*
+ * lapic.c apic_mmio_write() (v5.15): only 4-byte accesses to 16-byte aligned
+ * offsets reach the register (SDM 10.4.1); the rest, and every write while the
+ * APIC is hardware-disabled (LAPIC_MMIO_HOLE quirk), is dropped; the result of
+ * kvm_lapic_reg_write() is ignored.
+ */
+int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val)
+{
+	if (offset >= LAPIC_MMIO_LENGTH)
+		return -EOPNOTSUPP;
+
+	if (!kvm_apic_hw_enabled(apic))
+		return 0;
+
+	if (len != 4 || (offset & 0xf))
+		return 0;
+
+	kvm_lapic_reg_write(apic, offset & 0xff0, val);
+	return 0;
+}
+
+/* lapic.c kvm_apic_write_nodecode() (v5.15): replay a register hardware already wrote. */
+void kvm_apic_write_nodecode(struct kvm_vcpu *vcpu, u32 offset)
+{
+	u32 val = 0;
+
+	/* Hardware has done the conditional check and instruction decode. */
+	offset &= 0xff0;
+
+	kvm_lapic_reg_read(vcpu->arch.apic, offset, 4, &val);
+	kvm_lapic_reg_write(vcpu->arch.apic, offset, val);
+}
+
+/* ---- interrupt acceptance ------------------------------------------------------------ */
+
+/* lapic.c kvm_apic_has_interrupt() (v5.15): the deliverable vector or -1. */
+static int __kvm_apic_has_interrupt(struct kvm_lapic *apic)
+{
+	u32 ppr;
+
+	if (!kvm_apic_hw_enabled(apic))
+		return -1;
+
+	__apic_update_ppr(apic, &ppr);
+	return apic_has_interrupt_for_ppr(apic, ppr);
+}
+
+/* lapic.c kvm_apic_has_interrupt() (v5.15), as a predicate. */
+bool kvm_apic_has_interrupt(struct kvm_lapic *apic)
+{
+	return __kvm_apic_has_interrupt(apic) != -1;
+}
+
+/*
+ * lapic.c kvm_get_apic_interrupt() (v5.15), reached from kvm_cpu_get_interrupt():
+ * move the highest IRR vector above PPR into ISR; no Hyper-V auto-EOI.
+ */
+int kvm_apic_accept_interrupt(struct kvm_lapic *apic)
+{
+	int vector = __kvm_apic_has_interrupt(apic);
+	u32 ppr;
+
+	if (vector == -1)
+		return -1;
+
+	apic_clear_irr(vector, apic);
+	/*
+	 * PPR has been raised and there cannot be a higher-priority pending
+	 * interrupt, except after a concurrent injection, which raised KVM_REQ_EVENT.
+	 */
+	apic_set_isr(vector, apic);
+	__apic_update_ppr(apic, &ppr);
+	return vector;
+}
+
+/* ---- APICv, reset, creation ------------------------------------------------------------ */
+
+/*
+ * lapic.c kvm_apic_update_apicv(): v5.15 body (irr_pending recomputed when APICv
+ * goes off, i.e. before 755c2bf87860) plus the highest_isr_cache purge of
+ * 97a71c444a14.
+ */
+static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active)
+{
+	if (apicv_active) {
+		/* irr_pending is always true when APICv is activated. */
+		apic_write_once(apic, apic->irr_pending, true);
+		apic->isr_count = 1;
+	} else {
+		apic_write_once(apic, apic->irr_pending, apic_search_irr(apic) != -1);
+		apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
+	}
+	apic->highest_isr_cache = -1;
+}
+
+/* lapic.c kvm_apic_update_apicv() (see __kvm_apic_update_apicv). */
+void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
+{
+	__kvm_apic_update_apicv(vcpu->arch.apic, vcpu->arch.apicv_active);
+}
+
+/*
+ * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v5.15).  A standalone APIC has
+ * no vcpu_id: its xAPIC ID is left as is.  LINT0 = ExtINT on the BSP assumes the
+ * LINT0_REENABLED quirk (on by default).  Left out: the timer (hrtimer_cancel,
+ * update_divide_count), NMI watchdog, PV EOI, apic_arb_prio/apic_attention, and
+ * the APICv RVI/SVI refresh.
+ */
+void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
+{
+	struct kvm_vcpu *vcpu = apic->vcpu;
+	u32 old_lvtt = kvm_lapic_get_reg(apic, APIC_LVTT);
+	u64 msr_val;
+	int i;
+
+	msr_val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
+	if (bsp)
+		msr_val |= MSR_IA32_APICBASE_BSP;
+	kvm_lapic_set_base(apic, msr_val);
+
+	/* The xAPIC ID is set at RESET even if the APIC was already enabled. */
+	if (vcpu)
+		kvm_apic_set_xapic_id(apic, (u8)vcpu->vcpu_id);
+	kvm_apic_set_version(apic);
+
+	for (i = 0; i < KVM_APIC_LVT_NUM; i++)
+		kvm_lapic_set_reg(apic, APIC_LVTT + 0x10 * i, APIC_LVT_MASKED);
+	apic_update_lvtt(apic, old_lvtt);
+	if (bsp)
+		kvm_lapic_set_reg(apic, APIC_LVT0, SET_APIC_DELIVERY_MODE(0, APIC_MODE_EXTINT));
+
+	kvm_apic_set_dfr(apic, 0xffffffffu);
+	apic_set_spiv(apic, 0xff);
+	kvm_lapic_set_reg(apic, APIC_TASKPRI, 0);
+	kvm_apic_set_ldr(apic, 0);
+	kvm_lapic_set_reg(apic, APIC_ESR, 0);
+	kvm_lapic_set_reg(apic, APIC_ICR, 0);
+	kvm_lapic_set_reg(apic, APIC_ICR2, 0);
+	kvm_lapic_set_reg(apic, APIC_TDCR, 0);
+	kvm_lapic_set_reg(apic, APIC_TMICT, 0);
+	for (i = 0; i < APIC_ISR_NR; i++) {
+		apic_set_reg_shared(apic, APIC_IRR + 0x10 * i, 0);
+		kvm_lapic_set_reg(apic, APIC_ISR + 0x10 * i, 0);
+		apic_set_reg_shared(apic, APIC_TMR + 0x10 * i, 0);
+	}
+	__kvm_apic_update_apicv(apic, kvm_apicv_active(apic));
+	apic->highest_isr_cache = -1;
+	apic_update_ppr(apic);
+}
+
+/* A standalone APIC: kvm_create_lapic + kvm_lapic_reset without a vCPU. */
+void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp)
+{
+	memset(apic, 0, sizeof(*apic));
+	kvm_apic_set_xapic_id(apic, (u8)apic_id);
+	kvm_lapic_reset(apic, bsp);
+}
+
+/*
+ * lapic.c kvm_create_lapic() (v5.15) followed by kvm_lapic_reset(vcpu, false); no
+ * hrtimer, no MMIO device registration (the model's emulator calls apic_mmio_*).
+ */
+int kvm_create_lapic(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic;
+
+	apic = kvm_zalloc(sizeof(*apic));
+	if (!apic)
+		return -ENOMEM;
+
+	vcpu->arch.apic = apic;
+	apic->vcpu = vcpu;
+	kvm_lapic_reset(apic, vcpu->vcpu_id == 0);
+	return 0;
+}
+
+/* ---- model queries ------------------------------------------------------------------------ */
+
+/* Registers only the APIC's own accesses determine (see model/lapic.h). */
+bool lapic_reg_is_self_determined(u32 reg)
+{
+	switch (reg) {
+	case APIC_ID:
+	case APIC_LVR:
+	case APIC_TASKPRI:
+	case APIC_ARBPRI:
+	case APIC_LDR:
+	case APIC_DFR:
+	case APIC_SPIV:
+	case APIC_ESR:
+	case APIC_ICR:		/* stored with bit 12 (delivery status) cleared */
+	case APIC_ICR2:
+	case APIC_LVTT:
+	case APIC_LVTTHMR:
+	case APIC_LVTPC:
+	case APIC_LVT0:
+	case APIC_LVT1:
+	case APIC_LVTERR:
+	case APIC_TMICT:
+	case APIC_TDCR:
+		return true;
+	default:
+		return false;
+	}
+}

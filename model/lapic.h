@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The in-kernel local APIC in xAPIC mode (arch/x86/kvm/lapic.c, v5.15-v5.17;
+ * kvm-protocol.md §9).  One register page per vCPU (apic->regs), which is also
+ * the virtual-APIC page (VMX) / AVIC backing page (SVM) the simulated hardware
+ * reads and writes directly.
+ *
+ * A 'standalone' APIC (vcpu == NULL) is the same code with no vCPU behind it:
+ * it is the sequential reference the oracles compare against and the model
+ * side of `kvmlab oracle`.  A standalone APIC delivers an IPI only to itself
+ * (self-IPI by destination ID or shorthand) and never raises requests.
+ */
+#ifndef KVMLAB_MODEL_LAPIC_H
+#define KVMLAB_MODEL_LAPIC_H
+
+#include "kernel/types.h"
+
+struct kvm_vcpu;
+
+#define APIC_ID 0x20
+#define APIC_LVR 0x30
+#define APIC_TASKPRI 0x80
+#define APIC_ARBPRI 0x90
+#define APIC_PROCPRI 0xa0
+#define APIC_EOI 0xb0
+#define APIC_RRR 0xc0
+#define APIC_LDR 0xd0
+#define APIC_DFR 0xe0
+#define APIC_SPIV 0xf0
+#define APIC_ISR 0x100
+#define APIC_TMR 0x180
+#define APIC_IRR 0x200
+#define APIC_ESR 0x280
+#define APIC_LVTCMCI 0x2f0
+#define APIC_ICR 0x300
+#define APIC_ICR2 0x310
+#define APIC_LVTT 0x320
+#define APIC_LVTTHMR 0x330
+#define APIC_LVTPC 0x340
+#define APIC_LVT0 0x350
+#define APIC_LVT1 0x360
+#define APIC_LVTERR 0x370
+#define APIC_TMICT 0x380
+#define APIC_TMCCT 0x390
+#define APIC_TDCR 0x3e0
+#define APIC_SELF_IPI 0x3f0
+
+#define APIC_SPIV_APIC_ENABLED BIT(8)
+#define APIC_LVT_MASKED BIT(16)
+#define APIC_ICR_BUSY BIT(12)
+#define APIC_DEST_PHYSICAL 0x00000
+#define APIC_DEST_LOGICAL 0x00800
+#define APIC_DM_FIXED 0x00000
+#define APIC_SHORT_MASK 0xc0000
+#define APIC_DEST_SELF 0x40000
+#define APIC_DEST_ALLINC 0x80000
+#define APIC_DEST_ALLBUT 0xc0000
+#define MSR_IA32_APICBASE_ENABLE BIT(11)
+#define MSR_IA32_APICBASE_BSP BIT(8)
+
+struct kvm_lapic {
+	struct kvm_vcpu *vcpu;		/* NULL: standalone */
+	u64 base_address;		/* MSR_IA32_APICBASE value (0xfee00900 on the BSP) */
+	bool sw_enabled;		/* SPIV bit 8 (apic_sw_enabled) */
+	bool irr_pending;
+	s16 isr_count;
+	s16 highest_isr_cache;
+	u32 last_mmio_read;		/* value of the previous MMIO read (see apic_mmio_read) */
+	u8 regs[4096] __attribute__((aligned(64)));
+};
+
+/* kvm_create_lapic + kvm_lapic_reset(init_event=false) for a vCPU (arena memory). */
+int kvm_create_lapic(struct kvm_vcpu *vcpu);
+/* A standalone APIC with the given xAPIC ID, in its reset state. */
+void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp);
+void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp);
+
+static inline u32 kvm_lapic_get_reg(struct kvm_lapic *apic, int reg_off)
+{
+	return *(u32 *)(apic->regs + reg_off);
+}
+static inline void kvm_lapic_set_reg(struct kvm_lapic *apic, int reg_off, u32 val)
+{
+	*(u32 *)(apic->regs + reg_off) = val;
+}
+
+/* 0 = handled; 1 = not handled (invalid offset/length: see apic_mmio_read). */
+int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data);
+/* 0 = valid write; 1 = invalid (ignored through MMIO). */
+int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val);
+/* The MMIO handlers the emulator calls; offset is relative to the APIC base. */
+int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val);
+int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val);
+/* VMX APIC-write / AVIC trap: the value is already in regs; replay it. */
+void kvm_apic_write_nodecode(struct kvm_vcpu *vcpu, u32 offset);
+/* Accept the highest pending IRR vector above PPR into ISR (interrupt injection). */
+int kvm_apic_accept_interrupt(struct kvm_lapic *apic);
+bool kvm_apic_has_interrupt(struct kvm_lapic *apic);
+void kvm_apic_update_apicv(struct kvm_vcpu *vcpu);
+void kvm_apic_set_irq_vector(struct kvm_lapic *apic, int vec);	/* set IRR bit + wake */
+u32 kvm_apic_id(struct kvm_lapic *apic);
+/* EOI by register write (VMX APIC-access fast path, handle_apic_access). */
+void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu);
+/* Trap-like EOI exit, ISR/PPR already updated by hardware (VMX EOI-induced exit). */
+void kvm_apic_set_eoi_accelerated(struct kvm_vcpu *vcpu, int vector);
+/* Send the IPI an ICR write describes (xAPIC destination in icr_high[31:24]). */
+void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high);
+
+/*
+ * Registers whose value depends only on the accesses of the APIC's own vCPU
+ * (no IPIs from others, no interrupt acceptance, no time): the ones the
+ * sequential reference can predict.
+ */
+bool lapic_reg_is_self_determined(u32 reg);
+/* Human name of a register offset ("TPR", "ISR1", "LVTT"...), or NULL. */
+const char *lapic_reg_name(u32 reg);
+/* Inverse of lapic_reg_name() (case-insensitive); -1 if unknown. */
+int lapic_reg_parse(const char *name);
+
+#endif

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TDP MMU as far as the APIC-access page needs it: a 4-level radix of
+ * SPTEs, the direct page-fault path (kvm-protocol.md §1.2), MMIO SPTEs, the
+ * mmu_invalidate_seq / in-progress protocol (§2) and kvm_zap_gfn_range (§5).
+ *
+ * Locking: leaf and non-leaf SPTEs are installed with cmpxchg under the read
+ * side of mmu_lock (TDP MMU faults), removed with WRITE_ONCE under the write
+ * side (zaps); the simulated hardware walks them locklessly with READ_ONCE.
+ * mmu_invalidate_seq is written under the write lock with WRITE_ONCE because
+ * faults snapshot it without the lock; in_progress and the range are only
+ * read under the lock.
+ *
+ * Simplifications (each one noted where it happens): one root, never
+ * obsolete (no memslot updates), 4 KiB pages only, no TLB (the hardware
+ * walks the SPTEs on every access, so a zap takes effect at once; the flush
+ * request and its IPIs are still made), no async page faults, no page
+ * tracking, no rmaps, no MMIO cache in the vCPU.
+ */
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+#define INVALID_GPA (~(gpa_t)0)
+
+/* ---- SPTEs (spte.h) -------------------------------------------------------- */
+
+static bool is_shadow_present_pte(u64 spte) { return spte & SPTE_PRESENT; }
+static bool is_mmio_spte(u64 spte) { return spte & SPTE_MMIO; }
+static kvm_pfn_t spte_to_pfn(u64 spte) { return (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT; }
+
+static struct kvm_mmu_page *spte_to_child_sp(u64 spte)
+{
+	return (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0x3f);
+}
+
+/* make_nonleaf_spte(): the child table's address plus present/writable. */
+static u64 make_nonleaf_spte(struct kvm_mmu_page *sp)
+{
+	return (u64)(uintptr_t)sp | SPTE_PRESENT | SPTE_WRITABLE;
+}
+
+/* make_spte(), spte.c v5.16, reduced to present/writable/pfn. */
+static u64 make_spte(kvm_pfn_t pfn, bool writable)
+{
+	return (pfn << SPTE_PFN_SHIFT) | SPTE_PRESENT | (writable ? SPTE_WRITABLE : 0);
+}
+
+/* make_mmio_spte(), spte.c v5.16: tagged with the memslot generation. */
+static u64 make_mmio_spte(struct kvm *kvm, gfn_t gfn)
+{
+	return SPTE_MMIO | (gfn << SPTE_PFN_SHIFT) | (kvm->memslots_generation << SPTE_MMIO_GEN_SHIFT);
+}
+
+static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 40) - 1); }
+
+/* check_mmio_spte(), mmu.c v5.17: the generation must match the memslots'. */
+static bool check_mmio_spte(struct kvm *kvm, u64 spte)
+{
+	return (spte >> SPTE_MMIO_GEN_SHIFT) == (kvm->memslots_generation & 0x3ff);
+}
+
+static int pt_index(gfn_t gfn, int level)
+{
+	return (gfn >> (9 * (level - 1))) & (PT64_ENT_PER_PAGE - 1);
+}
+
+/*
+ * The hardware page walk (and the TDP MMU iterator's): READ_ONCE of each
+ * level; returns the leaf SPTE or 0, with its location for callers that
+ * modify it.
+ */
+u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep, u32 **ghostp)
+{
+	struct kvm_mmu_page *sp = kvm->arch.tdp_root;
+
+	for (int level = PT64_ROOT_LEVEL; level > 1; level--) {
+		u64 spte = READ_ONCE(sp->spt[pt_index(gfn, level)]);
+
+		if (!is_shadow_present_pte(spte))
+			return 0;
+		sp = spte_to_child_sp(spte);
+	}
+	if (sptep)
+		*sptep = &sp->spt[pt_index(gfn, 1)];
+	if (ghostp)
+		*ghostp = &sp->ghost_gen[pt_index(gfn, 1)];
+	return READ_ONCE(sp->spt[pt_index(gfn, 1)]);
+}
+
+/* mmu_topup_memory_caches(), mmu.c v5.17: page-table pages, before mmu_lock. */
+int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
+
+	while (mc->nobjs < KVM_MMU_PAGE_CACHE_NR)
+		mc->objects[mc->nobjs++] = kvm_zalloc(sizeof(struct kvm_mmu_page));
+	return 0;
+}
+
+/* tdp_mmu_alloc_sp() from the vCPU's cache; tdp_mmu_free_sp() puts it back unused. */
+static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
+
+	KVM_ASSERT(mc->nobjs > 0);
+	return mc->objects[--mc->nobjs];
+}
+
+static void tdp_mmu_free_sp(struct kvm_vcpu *vcpu, struct kvm_mmu_page *sp)
+{
+	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
+
+	mc->objects[mc->nobjs++] = sp;	/* never linked, so still all zero */
+}
+
+/* tdp_mmu_set_spte_atomic(), tdp_mmu.c v5.16: cmpxchg, fails if someone raced us. */
+static bool tdp_mmu_set_spte_atomic(u64 *sptep, u64 old_spte, u64 new_spte)
+{
+	return cmpxchg(sptep, old_spte, new_spte) == old_spte;
+}
+
+/* tdp_mmu_map_handle_target_level(), tdp_mmu.c v5.16 (no write-protection, no A/D). */
+static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
+					   u64 *sptep, u32 *ghostp, u64 old_spte)
+{
+	int ret = RET_PF_FIXED;
+	u64 new_spte;
+
+	if (unlikely(!fault->slot))
+		new_spte = make_mmio_spte(vcpu->kvm, fault->gfn);
+	else
+		new_spte = make_spte(fault->pfn, fault->map_writable);
+
+	if (new_spte == old_spte)
+		ret = RET_PF_SPURIOUS;
+	else if (!tdp_mmu_set_spte_atomic(sptep, old_spte, new_spte))
+		return RET_PF_RETRY;
+
+	if (ret != RET_PF_SPURIOUS) {
+		GHOST_WRITE(*ghostp, fault->ghost_gen);
+		ghost_check_install(vcpu->kvm, fault->slot, fault->gfn, fault->ghost_gen);
+		kvm_trace(EV_SPTE_SET, vcpu->vcpu_idx, fault->gfn, new_spte, old_spte);
+	}
+	/* If an MMIO SPTE is installed, the MMIO will need to be emulated. */
+	if (unlikely(is_mmio_spte(new_spte)))
+		ret = RET_PF_EMULATE;
+	return ret;
+}
+
+/* kvm_tdp_mmu_map(), tdp_mmu.c v5.16 (4 KiB target level only). */
+static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kvm_mmu_page *sp = vcpu->kvm->arch.tdp_root;
+	u64 *sptep;
+
+	for (int level = PT64_ROOT_LEVEL; level > 1; level--) {
+		sptep = &sp->spt[pt_index(fault->gfn, level)];
+		u64 old_spte = READ_ONCE(*sptep);
+
+		if (!is_shadow_present_pte(old_spte)) {
+			struct kvm_mmu_page *child = tdp_mmu_alloc_sp(vcpu);
+
+			if (!tdp_mmu_set_spte_atomic(sptep, old_spte, make_nonleaf_spte(child))) {
+				tdp_mmu_free_sp(vcpu, child);
+				return RET_PF_RETRY;
+			}
+			old_spte = make_nonleaf_spte(child);
+		}
+		sp = spte_to_child_sp(old_spte);
+	}
+	sptep = &sp->spt[pt_index(fault->gfn, 1)];
+	return tdp_mmu_map_handle_target_level(vcpu, fault, sptep,
+					       &sp->ghost_gen[pt_index(fault->gfn, 1)], READ_ONCE(*sptep));
+}
+
+/* ---- invalidation (virt/kvm/kvm_main.c v6.8) --------------------------------- */
+
+/* kvm_mmu_invalidate_begin(), v6.8. */
+void kvm_mmu_invalidate_begin(struct kvm *kvm)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	/*
+	 * The count increase must become visible at unlock time as no
+	 * spte can be established without taking the mmu_lock and
+	 * count is also read inside the mmu_lock critical section.
+	 */
+	kvm->mmu_invalidate_in_progress++;
+	if (likely(kvm->mmu_invalidate_in_progress == 1)) {
+		kvm->mmu_invalidate_range_start = INVALID_GPA;
+		kvm->mmu_invalidate_range_end = INVALID_GPA;
+	}
+}
+
+/* kvm_mmu_invalidate_range_add(), v6.8: ranges only grow until in_progress drops to 0. */
+void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	WARN_ON_ONCE(!kvm->mmu_invalidate_in_progress);
+	if (likely(kvm->mmu_invalidate_range_start == INVALID_GPA)) {
+		kvm->mmu_invalidate_range_start = start;
+		kvm->mmu_invalidate_range_end = end;
+	} else {
+		kvm->mmu_invalidate_range_start = min_t(gfn_t, kvm->mmu_invalidate_range_start, start);
+		kvm->mmu_invalidate_range_end = max_t(gfn_t, kvm->mmu_invalidate_range_end, end);
+	}
+	kvm_trace(EV_INVALIDATE_BEGIN, kvm->mmu_invalidate_in_progress,
+		  kvm->mmu_invalidate_range_start, kvm->mmu_invalidate_range_end, 0);
+}
+
+/* kvm_mmu_invalidate_end(), v6.8. */
+void kvm_mmu_invalidate_end(struct kvm *kvm)
+{
+	unsigned long seq = kvm->mmu_invalidate_seq;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	/*
+	 * This sequence increase will notify the kvm page fault that
+	 * the page that is going to be mapped in the spte could have
+	 * been freed.
+	 */
+	WRITE_ONCE(kvm->mmu_invalidate_seq, seq + 1);
+	/*
+	 * The above sequence increase must be visible before the
+	 * below count decrease, which is ensured by the smp_wmb above
+	 * in conjunction with the smp_rmb in mmu_invalidate_retry().
+	 */
+	smp_wmb();
+	kvm->mmu_invalidate_in_progress--;
+	kvm_trace(EV_INVALIDATE_END, seq, seq + 1, kvm->mmu_invalidate_in_progress, 0);
+	WARN_ON_ONCE(kvm->mmu_invalidate_in_progress < 0);
+	WARN_ON_ONCE(kvm->mmu_invalidate_range_start == INVALID_GPA);
+}
+
+/* mmu_invalidate_retry_gfn(), include/linux/kvm_host.h v6.8. */
+bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+	if (unlikely(kvm->mmu_invalidate_in_progress)) {
+		/* Dropping mmu_lock after begin but before adding the range is a KVM bug. */
+		if (WARN_ON_ONCE(kvm->mmu_invalidate_range_start == INVALID_GPA ||
+				 kvm->mmu_invalidate_range_end == INVALID_GPA))
+			return true;
+		if (gfn >= kvm->mmu_invalidate_range_start && gfn < kvm->mmu_invalidate_range_end)
+			return true;
+	}
+	return kvm->mmu_invalidate_seq != mmu_seq;
+}
+
+/*
+ * mmu_notifier_retry_hva(), include/linux/kvm_host.h v5.15-v6.0: the range is
+ * compared with a host virtual address.  Only the 'zap-yield-range-units'
+ * bug uses it, against a range kvm_zap_gfn_range() recorded in gfns.
+ */
+bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned long hva)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+	if (unlikely(kvm->mmu_invalidate_in_progress) &&
+	    hva >= kvm->mmu_invalidate_range_start && hva < kvm->mmu_invalidate_range_end)
+		return true;
+	return kvm->mmu_invalidate_seq != mmu_seq;
+}
+
+/* ---- the fault path (arch/x86/kvm/mmu/mmu.c) ---------------------------------- */
+
+/* fast_page_fault(), mmu.c v5.17: only fixes present SPTEs; ours are never present. */
+static int fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	if (!fault->present)
+		return RET_PF_INVALID;	/* page_fault_can_be_fast() is false */
+	return RET_PF_INVALID;
+}
+
+/*
+ * kvm_faultin_pfn(), mmu.c v5.17 (bool: "done, return *r"); the APIC check is
+ * the one the seed patch changes (policy knob) and the one 'fault-checks-
+ * request' and 'apic-mmio-spte' alter.  No async page faults, no L2.
+ */
+bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r)
+{
+	struct kvm_memory_slot *slot = fault->slot;
+	struct kvm *kvm = vcpu->kvm;
+
+	/*
+	 * Retry the page fault if the gfn hit a memslot that is being deleted
+	 * or moved.
+	 */
+	if (slot && (slot->flags & KVM_MEMSLOT_INVALID)) {
+		*r = RET_PF_RETRY;
+		return true;
+	}
+
+	if (!kvm_is_visible_memslot(slot)) {
+		/*
+		 * If the APIC access page exists but is disabled, go directly
+		 * to emulation without caching the MMIO access or creating a
+		 * MMIO SPTE.  That way the cache doesn't need to be purged
+		 * when the AVIC is re-enabled.
+		 */
+		if (slot && slot->id == APIC_ACCESS_PAGE_PRIVATE_MEMSLOT) {
+			bool active;
+
+			if (kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) &&
+			    kvm_test_request(KVM_REQ_APICV_UPDATE, vcpu)) {
+				/* Sean's alternative: retry while an update is pending. */
+				kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx, KVM_POLICY_VCPU,
+					  kvm_vcpu_apicv_active(vcpu), RET_PF_RETRY);
+				*r = RET_PF_RETRY;
+				return true;
+			}
+			if (kvm->cfg.policy == KVM_POLICY_VCPU ||
+			    kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST))
+				active = kvm_vcpu_apicv_active(vcpu);	/* seed patch v2 1/4 */
+			else
+				active = kvm_apicv_activated(kvm);	/* mainline */
+			kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx,
+				  kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) ? KVM_POLICY_VCPU :
+				  kvm->cfg.policy, active, active ? 0 : RET_PF_EMULATE);
+			if (!active) {
+				if (kvm_bug(kvm, KVM_BUG_APIC_MMIO_SPTE)) {
+					/* Treat the page as MMIO: an MMIO SPTE gets cached. */
+					fault->slot = NULL;
+					fault->pfn = KVM_PFN_NOSLOT;
+					fault->map_writable = false;
+					return false;
+				}
+				*r = RET_PF_EMULATE;
+				return true;
+			}
+		}
+	}
+
+	if (!slot) {
+		fault->pfn = KVM_PFN_NOSLOT;
+		fault->map_writable = false;
+		return false;
+	}
+	/* __gfn_to_pfn_memslot(): the slot's pages are pinned arena pages. */
+	fault->pfn = slot->first_pfn + (fault->gfn - slot->base_gfn);
+	fault->hva = kvm_slot_hva(slot, fault->gfn);
+	fault->map_writable = true;
+	return false;
+}
+
+/* handle_abnormal_pfn(), mmu.c v5.17: MMIO caching is enabled in the model. */
+static bool handle_abnormal_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *ret_val)
+{
+	(void)vcpu;
+	(void)fault;
+	(void)ret_val;
+	return false;
+}
+
+/*
+ * is_page_fault_stale(), mmu.c v6.1 with the v6.8 gfn-based retry.  Roots are
+ * never obsolete here, so only the invalidation check remains.
+ */
+bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kvm *kvm = vcpu->kvm;
+	bool stale;
+
+	if (!fault->slot)
+		return false;
+	if (kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) &&
+	    fault->slot->id == APIC_ACCESS_PAGE_PRIVATE_MEMSLOT)
+		return false;	/* the bug relies on the request check instead */
+	if (kvm_bug(kvm, KVM_BUG_ZAP_YIELD_RANGE_UNITS))
+		stale = mmu_invalidate_retry_hva(kvm, fault->mmu_seq, fault->hva);
+	else
+		stale = mmu_invalidate_retry_gfn(kvm, fault->mmu_seq, fault->gfn);
+	kvm_trace(EV_FAULT_STALE, vcpu->vcpu_idx, fault->mmu_seq, kvm->mmu_invalidate_seq,
+		  (u64)(u32)kvm->mmu_invalidate_in_progress | ((u64)stale << 32));
+	return stale;
+}
+
+/* direct_page_fault(), mmu.c v5.17, TDP MMU (read side of mmu_lock). */
+int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kvm *kvm = vcpu->kvm;
+	int r;
+
+	fault->gfn = fault->addr >> PAGE_SHIFT;
+	fault->slot = gfn_to_memslot(kvm, fault->gfn);
+
+	r = fast_page_fault(vcpu, fault);
+	if (r != RET_PF_INVALID)
+		return r;
+
+	r = mmu_topup_memory_caches(vcpu);
+	if (r)
+		return r;
+
+	fault->mmu_seq = READ_ONCE(kvm->mmu_invalidate_seq);
+	fault->ghost_gen = GHOST_READ(kvm->ghost_zap_gen);
+	kvm_trace(EV_MMU_SEQ_SNAPSHOT, vcpu->vcpu_idx, fault->mmu_seq, 0, 0);
+	/* Pairs with the smp_wmb() in kvm_mmu_invalidate_end(). */
+	smp_rmb();
+
+	if (kvm_faultin_pfn(vcpu, fault, &r))
+		return r;
+
+	if (handle_abnormal_pfn(vcpu, fault, &r))
+		return r;
+
+	r = RET_PF_RETRY;
+	read_lock(&kvm->mmu_lock);
+
+	if (is_page_fault_stale(vcpu, fault))
+		goto out_unlock;
+
+	r = kvm_tdp_mmu_map(vcpu, fault);
+
+out_unlock:
+	read_unlock(&kvm->mmu_lock);
+	return r;
+}
+
+/* handle_mmio_page_fault(), mmu.c v5.17 (no vCPU MMIO cache). */
+static int handle_mmio_page_fault(struct kvm_vcpu *vcpu, u64 addr)
+{
+	gfn_t gfn = addr >> PAGE_SHIFT;
+	u64 spte = kvm_tdp_mmu_walk(vcpu->kvm, gfn, NULL, NULL);
+	int r = RET_PF_RETRY;
+
+	if (is_mmio_spte(spte)) {
+		if (!check_mmio_spte(vcpu->kvm, spte))
+			r = RET_PF_INVALID;
+		else
+			r = RET_PF_EMULATE;
+		if (r == RET_PF_EMULATE && get_mmio_spte_gfn(spte) == APIC_ACCESS_GFN)
+			ghost_check_accel(vcpu);
+	}
+	kvm_trace(EV_MMIO_FAULT, vcpu->vcpu_idx, addr, r, 0);
+	return r;
+}
+
+/* kvm_mmu_page_fault(), mmu.c v5.17 (no nested, no unprotect-and-retry). */
+int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code)
+{
+	int r = RET_PF_INVALID;
+
+	kvm_trace(EV_PAGE_FAULT, vcpu->vcpu_idx, cr2_or_gpa, error_code, 0);
+	if (unlikely(error_code & PFERR_RSVD_MASK)) {
+		r = handle_mmio_page_fault(vcpu, cr2_or_gpa);
+		if (r == RET_PF_EMULATE)
+			goto emulate;
+	}
+
+	if (r == RET_PF_INVALID) {
+		struct kvm_page_fault fault = {
+			.addr = cr2_or_gpa,
+			.error_code = (u32)error_code,
+			.write = error_code & PFERR_WRITE_MASK,
+			.present = error_code & PFERR_PRESENT_MASK,
+			.rsvd = error_code & PFERR_RSVD_MASK,
+		};
+
+		r = direct_page_fault(vcpu, &fault);
+		if (WARN_ON_ONCE(r == RET_PF_INVALID))
+			return -5;	/* -EIO: KVM_BUG_ON */
+	}
+	kvm_trace(EV_FAULT_RET, vcpu->vcpu_idx, r, 0, 0);
+	if (r < 0)
+		return r;
+	if (r != RET_PF_EMULATE)
+		return 1;
+emulate:
+	return x86_emulate_instruction(vcpu, cr2_or_gpa);
+}
+
+/* ---- zapping (tdp_mmu.c v5.16, mmu.c v6.8) ------------------------------------ */
+
+struct zap_iter {
+	struct kvm *kvm;
+	gfn_t start, end;
+	bool can_yield;
+	bool flush;
+	bool progress;		/* something processed since the last yield */
+};
+
+/* tdp_mmu_iter_cond_resched(), tdp_mmu.c v5.16. */
+static void tdp_mmu_iter_cond_resched(struct zap_iter *it, gfn_t gfn)
+{
+	struct kvm *kvm = it->kvm;
+
+	/* Ensure forward progress has been made before yielding. */
+	if (!it->progress)
+		return;
+	if (need_resched() || rwlock_needbreak(&kvm->mmu_lock)) {
+		if (it->flush)
+			kvm_flush_remote_tlbs(kvm);
+		it->flush = false;
+		it->progress = false;
+		kvm_trace(EV_ZAP_YIELD, gfn, 0, 0, 0);
+		/* cond_resched_rwlock_write() */
+		write_unlock(&kvm->mmu_lock);
+		write_lock(&kvm->mmu_lock);
+	}
+}
+
+static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot = gfn_to_memslot(it->kvm, gfn);
+	u64 old = *sptep;	/* plain: writers hold mmu_lock for write */
+
+	if (slot)
+		GHOST_WRITE(slot->ghost_zapped_gen[gfn - slot->base_gfn], GHOST_READ(it->kvm->ghost_zap_gen));
+	if (!is_shadow_present_pte(old) && !is_mmio_spte(old))
+		return;
+	/* tdp_mmu_set_spte(): non-atomic, the hardware walker reads it concurrently. */
+	WRITE_ONCE(*sptep, 0);
+	it->flush = true;
+	kvm_trace(EV_SPTE_ZAP, gfn, old, 0, 0);
+}
+
+/* zap_gfn_range(), tdp_mmu.c v5.16, recursive over present tables. */
+static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, gfn_t base)
+{
+	gfn_t span = 1ull << (9 * (level - 1));
+
+	for (int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		gfn_t gfn = base + i * span;
+		u64 spte;
+
+		if (gfn + span <= it->start || gfn >= it->end)
+			continue;
+		spte = sp->spt[i];
+		if (level > 1) {
+			if (is_shadow_present_pte(spte))
+				zap_table(it, spte_to_child_sp(spte), level - 1, gfn);
+			continue;
+		}
+		if (it->can_yield)
+			tdp_mmu_iter_cond_resched(it, gfn);
+		zap_leaf(it, &sp->spt[i], gfn);
+		it->progress = true;
+	}
+}
+
+/* kvm_zap_gfn_range(), mmu.c v6.8 (TDP MMU only; v6.1's flush-under-lock placement). */
+void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
+{
+	struct zap_iter it = { .kvm = kvm, .start = gfn_start, .end = gfn_end,
+			       .can_yield = kvm->cfg.zap_can_yield };
+	bool invalidate = !kvm_bug(kvm, KVM_BUG_ZAP_NO_INVALIDATE);
+
+	if (WARN_ON_ONCE(gfn_end <= gfn_start))
+		return;
+	kvm_trace(EV_ZAP_GFN_RANGE, gfn_start, gfn_end, 0, 0);
+
+	write_lock(&kvm->mmu_lock);
+	GHOST_ADD(kvm->ghost_zap_gen, 1);
+
+	if (invalidate) {
+		kvm_mmu_invalidate_begin(kvm);
+		/*
+		 * 6d3085e4d89a blocked all faults (v6.1: range 0..~0 in hva
+		 * units); v6.8 records the gfn range and compares gfns.  The
+		 * bug records gfns while faults compare hvas.
+		 */
+		kvm_mmu_invalidate_range_add(kvm, gfn_start, gfn_end);
+	}
+
+	zap_table(&it, kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
+
+	if (it.flush)
+		kvm_flush_remote_tlbs(kvm);
+
+	if (invalidate)
+		kvm_mmu_invalidate_end(kvm);
+
+	write_unlock(&kvm->mmu_lock);
+}

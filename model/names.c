@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Names of the model's knobs: policies, vendors, inhibit reasons, historical
+ * bugs (kvm-protocol.md §8) and xAPIC registers.  Pure tables, no state; the
+ * CLI, the scenario parser, traces and reports all go through these so a name
+ * is spelled one way everywhere.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "model/kvm.h"
+#include "model/lapic.h"
+
+static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
+	[KVM_BUG_ZAP_NO_INVALIDATE] = {
+		.slug = "zap-no-invalidate", .commit = "edb298c663fc",
+		.title = "kvm_zap_gfn_range() does not bump the invalidation sequence/count",
+		.scenario = "seed", .expect = "bad-spte",
+	},
+	[KVM_BUG_UPDATE_BEFORE_KICK] = {
+		.slug = "update-before-kick", .commit = "b0a1637f64b0",
+		.title = "inhibit reasons stored before kicking vCPUs; request serviced without apicv_update_lock",
+		.scenario = "seed", .expect = "bad-spte",
+	},
+	[KVM_BUG_FAULT_CHECKS_REQUEST] = {
+		.slug = "fault-checks-request", .commit = "-",
+		.title = "fault path tests a pending KVM_REQ_APICV_UPDATE instead of relying on mmu_invalidate_seq",
+		.scenario = "seed", .expect = "bad-spte",
+	},
+	[KVM_BUG_ZAP_YIELD_RANGE_UNITS] = {
+		.slug = "zap-yield-range-units", .commit = "6d3085e4d89a",
+		.title = "zap records its range in gfns but faults compare host addresses; zap yields mmu_lock",
+		.scenario = "zap-yield", .expect = "stale-spte",
+	},
+	[KVM_BUG_CREATE_NO_REQUEST] = {
+		.slug = "create-no-request", .commit = "423ecfea77dd",
+		.title = "vCPU creation copies the VM's APICv state instead of pending KVM_REQ_APICV_UPDATE",
+		.scenario = "create-race", .expect = "apicv-mismatch",
+	},
+	[KVM_BUG_APIC_MMIO_SPTE] = {
+		.slug = "apic-mmio-spte", .commit = "-",
+		.title = "emulating an APIC access while APICv is inhibited caches an MMIO SPTE for the APIC page",
+		.scenario = "reenable", .expect = "accel-lost",
+	},
+};
+
+const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)
+{
+	return (unsigned)b < KVM_NR_BUGS ? &bug_table[b] : NULL;
+}
+
+int kvm_bug_parse(const char *slug)
+{
+	for (int i = 0; i < KVM_NR_BUGS; i++)
+		if (!strcmp(bug_table[i].slug, slug))
+			return i;
+	return -1;
+}
+
+static const char *const policy_names[] = { [KVM_POLICY_VM] = "vm", [KVM_POLICY_VCPU] = "vcpu" };
+static const char *const vendor_names[] = { [KVM_VENDOR_SVM] = "svm", [KVM_VENDOR_VMX] = "vmx" };
+
+static int parse_name(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && !strcasecmp(names[i], s))
+			return i;
+	return -1;
+}
+
+const char *kvm_policy_name(enum kvm_policy p) { return policy_names[p]; }
+const char *kvm_vendor_name(enum kvm_vendor v) { return vendor_names[v]; }
+int kvm_policy_parse(const char *s) { return parse_name(policy_names, ARRAY_SIZE(policy_names), s); }
+int kvm_vendor_parse(const char *s) { return parse_name(vendor_names, ARRAY_SIZE(vendor_names), s); }
+
+static const char *const inhibit_names[APICV_NR_INHIBITS] = {
+	[APICV_INHIBIT_REASON_DISABLE] = "disable",
+	[APICV_INHIBIT_REASON_HYPERV] = "hyperv",
+	[APICV_INHIBIT_REASON_NESTED] = "nested",
+	[APICV_INHIBIT_REASON_IRQWIN] = "irqwin",
+	[APICV_INHIBIT_REASON_PIT_REINJ] = "pit_reinj",
+	[APICV_INHIBIT_REASON_X2APIC] = "x2apic",
+	[APICV_INHIBIT_REASON_BLOCKIRQ] = "blockirq",
+	[APICV_INHIBIT_REASON_ABSENT] = "absent",
+};
+
+const char *kvm_inhibit_name(int reason)
+{
+	return (unsigned)reason < APICV_NR_INHIBITS ? inhibit_names[reason] : "?";
+}
+
+int kvm_inhibit_parse(const char *s)
+{
+	return parse_name(inhibit_names, APICV_NR_INHIBITS, s);
+}
+
+static const char *const finding_names[F_NR_FINDINGS] = {
+	[F_NONE] = "none",
+	[F_BAD_SPTE] = "bad-spte",
+	[F_STALE_SPTE] = "stale-spte",
+	[F_LOST_APIC_WRITE] = "lost-apic-write",
+	[F_WRONG_APIC_READ] = "wrong-apic-read",
+	[F_APICV_MISMATCH] = "apicv-mismatch",
+	[F_LOST_REQUEST] = "lost-request",
+	[F_ACCEL_LOST] = "accel-lost",
+	[F_DEADLOCK] = "deadlock",
+	[F_LOCK_MISUSE] = "lock-misuse",
+	[F_ASSERT] = "assertion",
+	[F_DATA_RACE] = "data-race",
+};
+
+const char *kvm_finding_name(enum kvm_finding f)
+{
+	return (unsigned)f < F_NR_FINDINGS ? finding_names[f] : "?";
+}
+
+enum kvm_finding kvm_finding_parse(const char *name)
+{
+	int i = parse_name(finding_names, F_NR_FINDINGS, name);
+	return i < 0 ? F_NONE : (enum kvm_finding)i;
+}
+
+/* xAPIC register names (kvm-protocol.md §9.1), by 16-byte-aligned offset. */
+static const struct { u16 off; const char *name; } lapic_regs[] = {
+	{ APIC_ID, "ID" },	    { APIC_LVR, "LVR" },	  { APIC_TASKPRI, "TPR" },
+	{ APIC_ARBPRI, "APR" },	    { APIC_PROCPRI, "PPR" },	  { APIC_EOI, "EOI" },
+	{ APIC_RRR, "RRR" },	    { APIC_LDR, "LDR" },	  { APIC_DFR, "DFR" },
+	{ APIC_SPIV, "SPIV" },	    { APIC_ISR + 0x00, "ISR0" },  { APIC_ISR + 0x10, "ISR1" },
+	{ APIC_ISR + 0x20, "ISR2" }, { APIC_ISR + 0x30, "ISR3" }, { APIC_ISR + 0x40, "ISR4" },
+	{ APIC_ISR + 0x50, "ISR5" }, { APIC_ISR + 0x60, "ISR6" }, { APIC_ISR + 0x70, "ISR7" },
+	{ APIC_TMR + 0x00, "TMR0" }, { APIC_TMR + 0x10, "TMR1" }, { APIC_TMR + 0x20, "TMR2" },
+	{ APIC_TMR + 0x30, "TMR3" }, { APIC_TMR + 0x40, "TMR4" }, { APIC_TMR + 0x50, "TMR5" },
+	{ APIC_TMR + 0x60, "TMR6" }, { APIC_TMR + 0x70, "TMR7" }, { APIC_IRR + 0x00, "IRR0" },
+	{ APIC_IRR + 0x10, "IRR1" }, { APIC_IRR + 0x20, "IRR2" }, { APIC_IRR + 0x30, "IRR3" },
+	{ APIC_IRR + 0x40, "IRR4" }, { APIC_IRR + 0x50, "IRR5" }, { APIC_IRR + 0x60, "IRR6" },
+	{ APIC_IRR + 0x70, "IRR7" }, { APIC_ESR, "ESR" },	  { APIC_LVTCMCI, "LVTCMCI" },
+	{ APIC_ICR, "ICR" },	    { APIC_ICR2, "ICR2" },	  { APIC_LVTT, "LVTT" },
+	{ APIC_LVTTHMR, "LVTTHMR" }, { APIC_LVTPC, "LVTPC" },	  { APIC_LVT0, "LVT0" },
+	{ APIC_LVT1, "LVT1" },	    { APIC_LVTERR, "LVTERR" },	  { APIC_TMICT, "TMICT" },
+	{ APIC_TMCCT, "TMCCT" },    { APIC_TDCR, "TDCR" },	  { APIC_SELF_IPI, "SELF_IPI" },
+};
+
+const char *lapic_reg_name(u32 reg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lapic_regs); i++)
+		if (lapic_regs[i].off == reg)
+			return lapic_regs[i].name;
+	return NULL;
+}
+
+int lapic_reg_parse(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lapic_regs); i++)
+		if (!strcasecmp(lapic_regs[i].name, name))
+			return lapic_regs[i].off;
+	return -1;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Formatting of tracepoint events into timeline lines, styled after the
+ * kernel's tracepoints (kvm_entry, kvm_exit, kvm_page_fault, ...).
+ */
+#include <stdio.h>
+
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+static const char *const exit_names[] = {
+	[EXIT_NONE] = "none",		  [EXIT_NPF] = "NPF",
+	[EXIT_MMIO_SPTE] = "MMIO_SPTE",	  [EXIT_APIC_ACCESS] = "APIC_ACCESS",
+	[EXIT_APIC_WRITE] = "APIC_WRITE", [EXIT_EXTINT] = "EXTERNAL_INTERRUPT",
+	[EXIT_HLT] = "HLT",		  [EXIT_DONE] = "DONE",
+};
+
+const char *kvm_exit_reason_name(u32 reason)
+{
+	return reason < ARRAY_SIZE(exit_names) ? exit_names[reason] : "?";
+}
+
+const char *kvm_ret_pf_name(int r)
+{
+	static const char *const n[] = { "RET_PF_RETRY", "RET_PF_EMULATE", "RET_PF_INVALID",
+					 "RET_PF_FIXED", "RET_PF_SPURIOUS" };
+
+	return r >= 0 && r < (int)ARRAY_SIZE(n) ? n[r] : "error";
+}
+
+const char *kvm_mode_name(int mode)
+{
+	static const char *const n[] = { "OUTSIDE_GUEST_MODE", "IN_GUEST_MODE",
+					 "EXITING_GUEST_MODE", "READING_SHADOW_PAGE_TABLES" };
+
+	return mode >= 0 && mode < (int)ARRAY_SIZE(n) ? n[mode] : "?";
+}
+
+static const char *req_name(u64 nr)
+{
+	switch (nr) {
+	case KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK: return "KVM_REQ_TLB_FLUSH";
+	case KVM_REQ_MMU_RELOAD & KVM_REQUEST_MASK: return "KVM_REQ_MMU_RELOAD";
+	case KVM_REQ_UNBLOCK: return "KVM_REQ_UNBLOCK";
+	case KVM_REQ_EVENT: return "KVM_REQ_EVENT";
+	case KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK: return "KVM_REQ_APICV_UPDATE";
+	}
+	return "KVM_REQ_?";
+}
+
+static const char *const path_names[] = {
+	[APIC_PATH_EMULATED] = "emulated", [APIC_PATH_ACCEL] = "accelerated",
+	[APIC_PATH_TRAP] = "trap", [APIC_PATH_DUMMY] = "DUMMY PAGE",
+};
+
+static const char *const actor_op_names[] = {
+	[AOP_INHIBIT_SET] = "set inhibit", [AOP_INHIBIT_CLEAR] = "clear inhibit",
+	[AOP_ZAP] = "zap", [AOP_CREATE_VCPU] = "create vcpu",
+};
+
+static void apic_reg_str(u32 off, char *buf, size_t len)
+{
+	const char *n = lapic_reg_name(off & 0xff0);
+
+	if (n && !(off & 0xf))
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "0x%03x", off);
+}
+
+void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
+{
+	char reg[16];
+
+	switch (ev->type) {
+	case EV_ENTRY:
+		snprintf(buf, len, "kvm_entry: vcpu %llu rip %llu", (unsigned long long)ev->a,
+			 (unsigned long long)ev->b);
+		break;
+	case EV_EXIT:
+		snprintf(buf, len, "kvm_exit: vcpu %llu reason %s gpa 0x%llx info 0x%llx",
+			 (unsigned long long)ev->a, kvm_exit_reason_name(ev->b),
+			 (unsigned long long)ev->c, (unsigned long long)ev->d);
+		break;
+	case EV_PAGE_FAULT:
+		snprintf(buf, len, "kvm_page_fault: vcpu %llu gpa 0x%llx error_code 0x%llx",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c);
+		break;
+	case EV_MMU_SEQ_SNAPSHOT:
+		snprintf(buf, len, "direct_page_fault: vcpu %llu mmu_seq = mmu_invalidate_seq (%llu)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b);
+		break;
+	case EV_FAULTIN_APIC:
+		snprintf(buf, len, "kvm_faultin_pfn: vcpu %llu APIC slot, %s says %s -> %s",
+			 (unsigned long long)ev->a,
+			 ev->b == KVM_POLICY_VM ? "kvm_apicv_activated(kvm)" : "kvm_vcpu_apicv_active(vcpu)",
+			 ev->c ? "active" : "inactive", ev->d ? kvm_ret_pf_name((int)ev->d) : "map");
+		break;
+	case EV_FAULT_STALE:
+		snprintf(buf, len, "is_page_fault_stale: vcpu %llu mmu_seq %llu vs %llu, in_progress %lld -> %s",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c, (long long)(ev->d & 0xffffffff),
+			 (ev->d >> 32) ? "stale, RET_PF_RETRY" : "fresh");
+		break;
+	case EV_FAULT_RET:
+		snprintf(buf, len, "kvm_mmu_page_fault: vcpu %llu -> %s", (unsigned long long)ev->a,
+			 kvm_ret_pf_name((int)ev->b));
+		break;
+	case EV_SPTE_SET:
+		snprintf(buf, len, "kvm_mmu_set_spte: vcpu %llu gfn 0x%llx spte 0x%llx (was 0x%llx)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c, (unsigned long long)ev->d);
+		break;
+	case EV_SPTE_ZAP:
+		snprintf(buf, len, "kvm_tdp_mmu_spte_changed: gfn 0x%llx spte 0x%llx -> 0 (zapped)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b);
+		break;
+	case EV_ZAP_GFN_RANGE:
+		snprintf(buf, len, "kvm_zap_gfn_range: [0x%llx, 0x%llx)", (unsigned long long)ev->a,
+			 (unsigned long long)ev->b);
+		break;
+	case EV_ZAP_YIELD:
+		snprintf(buf, len, "tdp_mmu_iter_cond_resched: yield mmu_lock before gfn 0x%llx",
+			 (unsigned long long)ev->a);
+		break;
+	case EV_INVALIDATE_BEGIN:
+		snprintf(buf, len, "kvm_mmu_invalidate_begin: in_progress %llu range [0x%llx, 0x%llx)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c);
+		break;
+	case EV_INVALIDATE_END:
+		snprintf(buf, len, "kvm_mmu_invalidate_end: mmu_invalidate_seq %llu -> %llu, in_progress %llu",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c);
+		break;
+	case EV_INHIBIT_CHANGED:
+		snprintf(buf, len, "kvm_apicv_inhibit_changed: reason %s %s, inhibits 0x%llx -> 0x%llx",
+			 kvm_inhibit_name((int)ev->a), ev->b ? "set" : "cleared",
+			 (unsigned long long)ev->c, (unsigned long long)ev->d);
+		break;
+	case EV_APICV_UPDATE:
+		snprintf(buf, len, "kvm_vcpu_update_apicv: vcpu %llu apicv_active %llu -> %llu",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c);
+		break;
+	case EV_REQUEST:
+		snprintf(buf, len, "kvm_make_request: vcpu %llu %s", (unsigned long long)ev->a,
+			 req_name(ev->b));
+		break;
+	case EV_REQUEST_SERVICE:
+		snprintf(buf, len, "kvm_check_request: vcpu %llu services %s",
+			 (unsigned long long)ev->a, req_name(ev->b));
+		break;
+	case EV_KICK:
+		snprintf(buf, len, "kvm_vcpu_exiting_guest_mode: vcpu %llu was %s%s",
+			 (unsigned long long)ev->a, kvm_mode_name((int)ev->b),
+			 ev->c ? ", IPI" : ", no IPI");
+		break;
+	case EV_IPI_WAIT:
+		snprintf(buf, len, "smp_call_function_many: acknowledged by cpus 0x%llx",
+			 (unsigned long long)ev->a);
+		break;
+	case EV_MODE:
+		snprintf(buf, len, "vcpu %llu mode = %s", (unsigned long long)ev->a,
+			 kvm_mode_name((int)ev->b));
+		break;
+	case EV_APIC_ACCESS:
+		apic_reg_str(ev->b & 0xfff, reg, sizeof(reg));
+		snprintf(buf, len, "kvm_apic: vcpu %llu apic_%s %s%s 0x%llx (%s)",
+			 (unsigned long long)ev->a, (ev->b >> 31) ? "write" : "read", reg,
+			 ((ev->b >> 16) & 0xff) != 4 ? "/byte" : "", (unsigned long long)ev->c,
+			 ev->d < ARRAY_SIZE(path_names) ? path_names[ev->d] : "?");
+		break;
+	case EV_MEM_ACCESS:
+		snprintf(buf, len, "guest: vcpu %llu mem_%s gpa 0x%llx value 0x%llx",
+			 (unsigned long long)ev->a, ev->d ? "write" : "read",
+			 (unsigned long long)ev->b, (unsigned long long)ev->c);
+		break;
+	case EV_MMIO_FAULT:
+		snprintf(buf, len, "handle_mmio_page_fault: vcpu %llu gpa 0x%llx -> %s",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 kvm_ret_pf_name((int)ev->c));
+		break;
+	case EV_HALT:
+		snprintf(buf, len, "kvm_vcpu_%s: vcpu %llu", ev->b ? "block" : "wakeup",
+			 (unsigned long long)ev->a);
+		break;
+	case EV_VCPU_CREATE:
+		snprintf(buf, len, "kvm_vm_ioctl_create_vcpu: vcpu %llu apicv_active %llu online %llu",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c);
+		break;
+	case EV_ACTOR_OP:
+		if (ev->b == AOP_INHIBIT_SET || ev->b == AOP_INHIBIT_CLEAR)
+			snprintf(buf, len, "vmm: %s %s", actor_op_names[ev->b],
+				 kvm_inhibit_name((int)ev->c));
+		else if (ev->b == AOP_ZAP)
+			snprintf(buf, len, "vmm: zap gfns [0x%llx, 0x%llx)", (unsigned long long)ev->c,
+				 (unsigned long long)ev->d);
+		else
+			snprintf(buf, len, "vmm: %s %llu",
+				 ev->b < ARRAY_SIZE(actor_op_names) ? actor_op_names[ev->b] : "?",
+				 (unsigned long long)ev->c);
+		break;
+	case EV_FINDING:
+		snprintf(buf, len, "FINDING %s", kvm_finding_name((enum kvm_finding)ev->a));
+		break;
+	default:
+		snprintf(buf, len, "event %u", ev->type);
+	}
+}

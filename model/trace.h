@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The model's tracepoints, named after KVM's (arch/x86/kvm/trace.h,
+ * mmu/mmutrace.h) where one exists.  They are the lines of every timeline
+ * kvmlab prints: stress-run thread rings and checker counterexamples share
+ * kvm_event_format().  Ghost-only; tracing never changes model state.
+ */
+#ifndef KVMLAB_MODEL_TRACE_H
+#define KVMLAB_MODEL_TRACE_H
+
+#include <stddef.h>
+
+#include "kernel/prim.h"
+
+enum kvm_event_type {
+	EV_NONE,
+	EV_ENTRY,		/* kvm_entry: a = vcpu, b = rip */
+	EV_EXIT,		/* kvm_exit: a = vcpu, b = reason, c = gpa, d = info */
+	EV_PAGE_FAULT,		/* kvm_page_fault: a = vcpu, b = gpa, c = error code */
+	EV_MMU_SEQ_SNAPSHOT,	/* direct_page_fault read mmu_invalidate_seq: a = vcpu, b = seq */
+	EV_FAULTIN_APIC,	/* kvm_faultin_pfn APIC check: a = vcpu, b = policy, c = active, d = ret */
+	EV_FAULT_STALE,		/* is_page_fault_stale: a = vcpu, b = snapshot, c = seq, d = in_progress */
+	EV_FAULT_RET,		/* page fault result: a = vcpu, b = RET_PF_* */
+	EV_SPTE_SET,		/* kvm_mmu_set_spte: a = vcpu, b = gfn, c = new spte, d = old */
+	EV_SPTE_ZAP,		/* zap of a present leaf: a = gfn, b = old spte */
+	EV_ZAP_GFN_RANGE,	/* kvm_zap_gfn_range: a = start, b = end */
+	EV_ZAP_YIELD,		/* mmu_lock yielded mid-zap: a = next gfn */
+	EV_INVALIDATE_BEGIN,	/* a = in_progress after, b = range start, c = range end */
+	EV_INVALIDATE_END,	/* a = old seq, b = new seq, c = in_progress after */
+	EV_INHIBIT_CHANGED,	/* kvm_apicv_inhibit_changed: a = reason, b = set, c = old, d = new */
+	EV_APICV_UPDATE,	/* kvm_vcpu_update_apicv: a = vcpu, b = old active, c = new active */
+	EV_REQUEST,		/* kvm_make_request: a = vcpu, b = request number */
+	EV_REQUEST_SERVICE,	/* kvm_check_request true: a = vcpu, b = request number */
+	EV_KICK,		/* kvm_vcpu_exiting_guest_mode: a = vcpu, b = old mode, c = ipi needed */
+	EV_IPI_WAIT,		/* smp_call_function_many wait done: a = cpu mask */
+	EV_MODE,		/* vcpu->mode store: a = vcpu, b = new mode */
+	EV_APIC_ACCESS,		/* guest APIC access retired: a = vcpu, b = off|len<<16|write<<31, c = value, d = path */
+	EV_MEM_ACCESS,		/* guest RAM access retired: a = vcpu, b = gpa, c = value, d = write */
+	EV_MMIO_FAULT,		/* handle_mmio_page_fault: a = vcpu, b = gpa, c = ret */
+	EV_HALT,		/* a = vcpu, b = 1 halted / 0 woken */
+	EV_VCPU_CREATE,		/* kvm_vm_ioctl_create_vcpu: a = vcpu, b = apicv_active, c = online */
+	EV_ACTOR_OP,		/* actor script op: a = actor, b = kind, c, d = operands */
+	EV_FINDING,		/* a = enum kvm_finding */
+	EV_NR_TYPES
+};
+
+/* How an APIC access was served (EV_APIC_ACCESS d). */
+enum apic_path {
+	APIC_PATH_EMULATED,	/* x86_emulate_instruction -> apic_mmio_* */
+	APIC_PATH_ACCEL,	/* served by AVIC / APICv hardware from the register page */
+	APIC_PATH_TRAP,		/* hardware wrote the page, then an APIC-write/trap exit */
+	APIC_PATH_DUMMY,	/* went through the SPTE to the dummy page: the hazard */
+};
+
+void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);
+const char *kvm_exit_reason_name(u32 reason);
+const char *kvm_ret_pf_name(int r);
+const char *kvm_mode_name(int mode);
+
+#endif

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMM side of a scenario; see model/vmm.h.
+ */
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+#include "model/vmm.h"
+
+void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs,
+		struct kvm_config *cfg)
+{
+	cfg->policy = policy >= 0 ? policy : s->policy >= 0 ? s->policy : KVM_POLICY_VM;
+	cfg->vendor = vendor >= 0 ? vendor : s->vendor >= 0 ? s->vendor : KVM_VENDOR_SVM;
+	cfg->bugs = s->bugs | extra_bugs;
+	cfg->zap_can_yield = s->zap_yield;
+	cfg->enable_apicv = true;
+}
+
+struct vmm *vmm_create(const struct scenario *s, const struct kvm_config *cfg)
+{
+	struct vmm *vmm = kvm_zalloc(sizeof(*vmm));
+
+	vmm->scn = s;
+	vmm->nr_vcpus = s->nr_vcpus;
+	vmm->kvm = kvm_create_vm(cfg, s->ram_pages);
+	for (int i = 0; i < s->nr_initial_vcpus; i++) {
+		vmm->vcpus[i] = kvm_vm_ioctl_create_vcpu(vmm->kvm, i, &s->vcpu[i]);
+		vmm->created[i] = 1;
+	}
+	return vmm;
+}
+
+int vmm_vcpu_run_program(struct vmm *vmm, int idx)
+{
+	struct kvm_vcpu *vcpu;
+
+	wait_until_ne(vmm->created[idx], 0);
+	vcpu = READ_ONCE(vmm->vcpus[idx]);
+	vcpu->arch.rip = 0;
+	return vcpu_run(vcpu);	/* KVM_RUN until the program's "userspace exit" */
+}
+
+void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op)
+{
+	struct kvm *kvm = vmm->kvm;
+
+	switch (op->kind) {
+	case AOP_INHIBIT_SET:
+	case AOP_INHIBIT_CLEAR:
+		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->reason, 0);
+		kvm_set_or_clear_apicv_inhibit(kvm, op->reason, op->kind == AOP_INHIBIT_SET);
+		break;
+	case AOP_ZAP:
+		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->gfn_start, op->gfn_end);
+		kvm_zap_gfn_range(kvm, op->gfn_start, op->gfn_end);
+		break;
+	case AOP_CREATE_VCPU:
+		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, 0);
+		if (READ_ONCE(vmm->created[op->vcpu]))
+			break;	/* repeated stress iterations create it once */
+		WRITE_ONCE(vmm->vcpus[op->vcpu],
+			   kvm_vm_ioctl_create_vcpu(kvm, op->vcpu, &vmm->scn->vcpu[op->vcpu]));
+		WRITE_ONCE(vmm->created[op->vcpu], 1);
+		break;
+	}
+}

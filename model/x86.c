@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * APICv activation and the vCPU run loop (arch/x86/kvm/x86.c, v5.16/v5.17;
+ * kvm-protocol.md §3-§4).
+ *
+ * The protocol's contract, which the checker verifies rather than assumes:
+ * an inhibit change that flips the VM-wide state holds apicv_update_lock for
+ * write across (a) kicking every vCPU with KVM_REQ_APICV_UPDATE and waiting
+ * for those in guest mode, (b) storing the new reasons and (c) on
+ * deactivation zapping the APIC-access gfn; a vCPU services the request under
+ * the read side before its next entry, and asserts VM/vCPU agreement at
+ * entry.
+ */
+#include "model/ghost.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/trace.h"
+
+/* kvm_apicv_activated(), x86.c v5.17. */
+bool kvm_apicv_activated(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->arch.apicv_inhibit_reasons) == 0;
+}
+
+/*
+ * svm_check_apicv_inhibit_reasons() (avic.c) / vmx_check_apicv_inhibit_reasons()
+ * (vmx.c), v5.16: the reasons each vendor honours.
+ */
+bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
+{
+	unsigned long supported;
+
+	if (kvm->cfg.vendor == KVM_VENDOR_SVM)
+		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
+			    BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
+			    BIT(APICV_INHIBIT_REASON_PIT_REINJ) | BIT(APICV_INHIBIT_REASON_X2APIC) |
+			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ);
+	else
+		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
+			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ);
+	return supported & BIT(reason);
+}
+
+/*
+ * __kvm_request_apicv_update(), x86.c v5.17 (later renamed
+ * __kvm_set_or_clear_apicv_inhibit()).  Caller holds apicv_update_lock for
+ * write.
+ */
+void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
+{
+	unsigned long old, new;
+
+	lockdep_assert_held_write(&kvm->arch.apicv_update_lock);
+
+	if (!check_apicv_inhibit_reasons(kvm, reason))
+		return;
+
+	old = new = kvm->arch.apicv_inhibit_reasons;
+	if (set)
+		new |= BIT(reason);
+	else
+		new &= ~BIT(reason);
+
+	if (!!old != !!new) {
+		kvm_trace(EV_INHIBIT_CHANGED, reason, set, old, new);
+		/*
+		 * Kick all vCPUs before setting apicv_inhibit_reasons to avoid
+		 * false positives in the sanity check WARN in vcpu_enter_guest().
+		 * This task will wait for all vCPUs to ack the kick IRQ before
+		 * updating apicv_inhibit_reasons, and all other vCPUs will
+		 * block on acquiring apicv_update_lock so that vCPUs can't
+		 * redo the entry without seeing the new inhibit state.
+		 */
+		kvm_make_all_cpus_request(kvm, KVM_REQ_APICV_UPDATE);
+		WRITE_ONCE(kvm->arch.apicv_inhibit_reasons, new);
+		if (new) {
+			unsigned long gfn = gpa_to_gfn(APIC_DEFAULT_PHYS_BASE);
+
+			kvm_zap_gfn_range(kvm, gfn, gfn + 1);
+		}
+	} else {
+		WRITE_ONCE(kvm->arch.apicv_inhibit_reasons, new);
+	}
+}
+
+/*
+ * kvm_request_apicv_update(), x86.c v5.14 (before b0a1637f64b0), with the
+ * v5.15-rc zap of 36222b117e36 in place of the memslot toggle: the reasons
+ * are updated with a lockless cmpxchg, the APIC gfn is zapped, and only then
+ * are the vCPUs asked to update; no apicv_update_lock anywhere.
+ */
+static void kvm_request_apicv_update_v514(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
+{
+	unsigned long old, new, expected;
+
+	if (!check_apicv_inhibit_reasons(kvm, reason))
+		return;
+
+	old = READ_ONCE(kvm->arch.apicv_inhibit_reasons);
+	do {
+		expected = new = old;
+		if (set)
+			new |= BIT(reason);
+		else
+			new &= ~BIT(reason);
+		if (new == old)
+			break;
+		old = cmpxchg(&kvm->arch.apicv_inhibit_reasons, expected, new);
+	} while (old != expected);
+
+	if (!!old == !!new)
+		return;
+
+	kvm_trace(EV_INHIBIT_CHANGED, reason, set, old, new);
+	/* svm_pre_update_apicv_exec_ctrl(), as of 36222b117e36: zap instead of a memslot toggle. */
+	if (new) {
+		unsigned long gfn = gpa_to_gfn(APIC_DEFAULT_PHYS_BASE);
+
+		kvm_zap_gfn_range(kvm, gfn, gfn + 1);
+	}
+	kvm_make_all_cpus_request(kvm, KVM_REQ_APICV_UPDATE);
+}
+
+/* kvm_request_apicv_update(), x86.c v5.17: the wrapper taking the write side. */
+void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
+{
+	if (kvm_bug(kvm, KVM_BUG_UPDATE_BEFORE_KICK)) {
+		kvm_request_apicv_update_v514(kvm, reason, set);
+		return;
+	}
+	down_write(&kvm->arch.apicv_update_lock);
+	__kvm_set_or_clear_apicv_inhibit(kvm, reason, set);
+	up_write(&kvm->arch.apicv_update_lock);
+}
+
+/*
+ * svm_refresh_apicv_exec_ctrl() / vmx_refresh_apicv_exec_ctrl(), v5.15:
+ * AVIC enable bit in the VMCB; APIC-register virtualization and virtual-
+ * interrupt delivery on VMX ("virtualize APIC accesses" is never touched).
+ */
+void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
+{
+	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+	bool active = kvm_vcpu_apicv_active(vcpu);
+
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		c->avic_enabled = active;
+	} else {
+		c->apic_register_virt = active;
+		c->virtual_intr_delivery = active;
+	}
+}
+
+/* kvm_vcpu_update_apicv(), x86.c v5.17. */
+void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
+{
+	bool lock = !kvm_bug(vcpu->kvm, KVM_BUG_UPDATE_BEFORE_KICK);
+	bool activate;
+
+	if (!vcpu->arch.apic)
+		return;
+
+	if (lock)
+		down_read(&vcpu->kvm->arch.apicv_update_lock);
+
+	activate = kvm_apicv_activated(vcpu->kvm);
+	if (vcpu->arch.apicv_active == activate)
+		goto out;
+
+	kvm_trace(EV_APICV_UPDATE, vcpu->vcpu_idx, vcpu->arch.apicv_active, activate, 0);
+	vcpu->arch.apicv_active = activate;
+	kvm_apic_update_apicv(vcpu);
+	kvm_hw_refresh_apicv_exec_ctrl(vcpu);
+
+	/*
+	 * When APICv gets disabled, we may still have injected interrupts
+	 * pending.  At the same time, KVM_REQ_EVENT may not be set as APICv was
+	 * still active when the interrupt got accepted.  Make sure
+	 * inject_pending_event() is called to check for that.
+	 */
+	if (!vcpu->arch.apicv_active)
+		kvm_make_request(KVM_REQ_EVENT, vcpu);
+out:
+	if (lock)
+		up_read(&vcpu->kvm->arch.apicv_update_lock);
+}
+
+/*
+ * inject_pending_event(), x86.c v5.17, reduced to the LAPIC: the guest is
+ * always interruptible, so the highest IRR vector above PPR is accepted into
+ * ISR (kvm_cpu_get_interrupt -> kvm_get_apic_interrupt).
+ */
+static void inject_pending_event(struct kvm_vcpu *vcpu)
+{
+	kvm_apic_accept_interrupt(vcpu->arch.apic);
+}
+
+/* kvm_vcpu_exit_request(), x86.c v5.17 (no task work). */
+static bool kvm_vcpu_exit_request(struct kvm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->mode) == EXITING_GUEST_MODE || kvm_request_pending(vcpu);
+}
+
+/* vcpu_enter_guest(), x86.c v5.17, in its order; requests the model does not raise are omitted. */
+int vcpu_enter_guest(struct kvm_vcpu *vcpu)
+{
+	if (kvm_request_pending(vcpu)) {
+		if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
+			/* kvm_vcpu_flush_tlb_all(): there is no TLB in the model */
+		}
+		if (kvm_check_request(KVM_REQ_APICV_UPDATE, vcpu))
+			kvm_vcpu_update_apicv(vcpu);
+		/*
+		 * Model: KVM_REQ_UNBLOCK only matters to a blocked vCPU
+		 * (kvm_vcpu_check_block consumes it); one that arrived while
+		 * running is dropped so it cannot cancel every entry.
+		 */
+		kvm_check_request(KVM_REQ_UNBLOCK, vcpu);
+	}
+
+	if (kvm_check_request(KVM_REQ_EVENT, vcpu))
+		inject_pending_event(vcpu);
+
+	/* preempt_disable(); prepare_guest_switch() */
+	local_irq_disable();
+
+	/* Store vcpu->apicv_active before vcpu->mode. */
+	smp_store_release(&vcpu->mode, IN_GUEST_MODE);
+	kvm_trace(EV_MODE, vcpu->vcpu_idx, IN_GUEST_MODE, 0, 0);
+
+	/*
+	 * 1) We should set ->mode before checking ->requests.  Please see
+	 * the comment in kvm_vcpu_exiting_guest_mode().
+	 *
+	 * 2) For APICv, we should set ->mode before checking PID.ON.
+	 */
+	smp_mb();	/* smp_mb__after_srcu_read_unlock() */
+
+	if (kvm_vcpu_exit_request(vcpu)) {
+		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
+		kvm_trace(EV_MODE, vcpu->vcpu_idx, OUTSIDE_GUEST_MODE, 0, 0);
+		smp_wmb();
+		local_irq_enable();
+		return 1;	/* cancel_injection */
+	}
+
+	/*
+	 * Assert that vCPU vs. VM APICv state is consistent.  An APICv
+	 * update must kick and wait for all vCPUs before toggling the
+	 * per-VM state, and responding vCPUs must wait for the update
+	 * to complete before servicing KVM_REQ_APICV_UPDATE.
+	 */
+	if (kvm_apicv_activated(vcpu->kvm) != kvm_vcpu_apicv_active(vcpu))
+		KVM_REPORT(F_APICV_MISMATCH,
+			   "vcpu %d enters with apicv_active=%d but the VM's inhibits say %s",
+			   vcpu->vcpu_idx, kvm_vcpu_apicv_active(vcpu),
+			   kvm_apicv_activated(vcpu->kvm) ? "active" : "inhibited");
+
+	kvm_trace(EV_ENTRY, vcpu->vcpu_idx, vcpu->arch.rip, 0, 0);
+	kvm_hw_run(vcpu);	/* static_call(kvm_x86_run)(vcpu) */
+	kvm_trace(EV_EXIT, vcpu->vcpu_idx, vcpu->arch.exit.reason, vcpu->arch.exit.gpa,
+		  vcpu->arch.exit.error_code);
+
+	WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
+	kvm_trace(EV_MODE, vcpu->vcpu_idx, OUTSIDE_GUEST_MODE, 0, 0);
+	smp_wmb();
+
+	/*
+	 * Consume any pending interrupts, including the possible source of
+	 * VM-Exit: a kick IPI is acknowledged here.
+	 */
+	local_irq_enable();
+
+	return kvm_hw_handle_exit(vcpu);	/* static_call(kvm_x86_handle_exit) */
+}
+
+/* vcpu_run(), x86.c v5.17: until the guest program is done (the "userspace exit"). */
+int vcpu_run(struct kvm_vcpu *vcpu)
+{
+	int r;
+
+	WRITE_ONCE(vcpu->cpu, rt_self());	/* vcpu_load() */
+	for (;;) {
+		r = vcpu_enter_guest(vcpu);
+		if (r <= 0)
+			break;
+	}
+	return r;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian 12 packages kvmlab needs to build and test; idempotent.
+set -e
+need=""
+for p in gcc make libc6-dev perl git; do
+	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+# Sanitizer runtimes come with gcc-12 on Debian 12, but a minimal image may lack them.
+for p in libasan8 libubsan1 libtsan2; do
+	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "install-deps: installing$need"
+	$SUDO apt-get update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+else
+	echo "install-deps: nothing to install"
+fi
