@@ -43,7 +43,7 @@ struct oracle_opts {
 	u64 seed;
 	u32 programs;
 	bool verbose;
-	bool tsc_deadline;	/* expose TSC-deadline in the real guest's CPUID */
+	bool no_tsc_deadline;	/* hide TSC-deadline from the real guest's CPUID */
 	const char *json;
 	char **corpus;		/* --corpus arguments */
 	int nr_corpus;
@@ -83,7 +83,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kvmlab oracle [--seed S] [--programs N] [--corpus DIR|FILE]... [--verbose]\n"
-		"                     [--json FILE] [--tsc-deadline]\n"
+		"                     [--json FILE] [--no-tsc-deadline]\n"
 		"Runs xAPIC register programs in a real KVM guest (in-kernel LAPIC) and in the\n"
 		"model's xAPIC, and compares every value read and the final register page.\n"
 		"  --seed S          generator seed (default 1)\n"
@@ -91,8 +91,8 @@ static void usage(FILE *f)
 		"  --corpus PATH     a .apic file, or a directory of them (repeatable)\n"
 		"  --verbose         one line per program; list each mismatching program\n"
 		"  --json FILE       also write the results as JSON\n"
-		"  --tsc-deadline    keep TSC-deadline in the real guest's CPUID (the model has\n"
-		"                    no TSC-deadline mode: LVTT bit 18 then differs)\n"
+		"  --no-tsc-deadline hide TSC-deadline from the real guest's CPUID (the model\n"
+		"                    assumes it is exposed: LVTT bit 18 then differs)\n"
 		"Environment: KVMLAB_KVM_DEV (default /dev/kvm).\n"
 		"Exit: 0 all agree, 1 mismatch, 2 bad input, 3 a real-side run failed;\n"
 		"prints 'skipped: <reason>' and exits 0 where KVM is unusable.\n");
@@ -124,7 +124,7 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 		{ "corpus", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
-		{ "tsc-deadline", no_argument, NULL, 't' },
+		{ "no-tsc-deadline", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,7 +160,7 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 			o->json = optarg;
 			break;
 		case 't':
-			o->tsc_deadline = true;
+			o->no_tsc_deadline = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -644,7 +644,7 @@ int cmd_oracle(int argc, char **argv)
 		goto out;
 	}
 
-	realkvm_set_tsc_deadline(or.rk, or.o.tsc_deadline);
+	realkvm_set_tsc_deadline(or.rk, !or.o.no_tsc_deadline);
 
 	for (u32 i = 0; i < or.nr_progs; i++)
 		run_one(&or, or.progs[i]);

@@ -129,16 +129,19 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 		if (write) {
 			kvm_lapic_set_reg(apic, op->off, val & 0xff);	/* only TPR is accelerated */
 		} else {
-			if (op->off == APIC_PROCPRI)
-				val = kvm_lapic_get_reg(apic, APIC_PROCPRI);
-			else
-				val = kvm_lapic_get_reg(apic, op->off);
+			val = kvm_lapic_get_reg(apic, op->off);
 		}
 		ghost_apic_access(vcpu, op, val, APIC_PATH_ACCEL);
 		return true;
 	case AC_TRAP:
-		/* Trap-like: the write is already in the register page. */
-		kvm_lapic_set_reg(apic, op->off, val);
+		/*
+		 * Trap-like: the write is already in the register page.  ID, LDR
+		 * and DFR are read by IPI senders on other CPUs, hence marked.
+		 */
+		if (op->off == APIC_ID || op->off == APIC_LDR || op->off == APIC_DFR)
+			WRITE_ONCE(*(u32 *)(apic->regs + op->off), val);
+		else
+			kvm_lapic_set_reg(apic, op->off, val);
 		ghost_apic_access(vcpu, op, val, APIC_PATH_TRAP);
 		vcpu->arch.rip++;
 		set_exit(vcpu, EXIT_APIC_WRITE, gpa, op->off);

@@ -162,6 +162,8 @@ static int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		vcpu->arch.apicv_active = true;
 		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
 	}
+	/* kvm_vcpu_reset() -> kvm_lapic_reset() runs after the flag is set. */
+	kvm_apic_update_apicv(vcpu);
 	kvm_x86_vcpu_create(vcpu);
 	return 0;
 }

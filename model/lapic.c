@@ -8,13 +8,11 @@
  * EOI, acceptance of the highest IRR vector into ISR, fixed and lowest-priority
  * IPIs (physical, logical flat/cluster, shorthands), and what real KVM shows in
  * real-kvm-notes.md §1, including stale data on invalid MMIO reads.
- * The guest CPUID is taken to expose the TSC-deadline timer (as the host's
- * KVM_GET_SUPPORTED_CPUID does, real-kvm-notes §0), so LVTT mode bits 18:17 are
- * writable and TMICT follows the TSC-deadline rules; no timer ever runs.
- * Left out: x2APIC mode, the APIC timer itself (TMCCT reads 0, nothing fires) and
- * the TSC-deadline MSR, NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and Hyper-V EOI
- * hooks, the APIC map (kvm_recalculate_apic_map), posted interrupts and RVI/SVI
- * updates, TPR-access reporting, PV EOI, static keys, tracepoints.
+ * Left out: x2APIC mode, the APIC timer (TMCCT reads 0; LVTT, TMICT and TDCR are
+ * only stored, with their masks) and TSC-deadline mode (the guest CPUID is taken
+ * to lack TSC_DEADLINE_TIMER), NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and
+ * Hyper-V EOI hooks, the APIC map (kvm_recalculate_apic_map), posted interrupts
+ * and RVI/SVI updates, TPR-access reporting, PV EOI, static keys, tracepoints.
  *
  * Invariants:
  *  - A standalone APIC (vcpu == NULL) touches nothing but *apic: no primitive of
@@ -57,7 +55,7 @@
 #define APIC_LVT_LEVEL_TRIGGER BIT(15)
 #define APIC_INT_ASSERT BIT(14)
 #define APIC_INT_LEVELTRIG BIT(15)
-#define APIC_LVT_TIMER_TSCDEADLINE (2u << 17)
+#define APIC_LVT_TIMER_PERIODIC BIT(17)
 #define APIC_DEST_MASK 0x800u
 #define APIC_DEST_NOSHORT 0x0u
 #define APIC_SPIV_DIRECTED_EOI BIT(12)
@@ -78,9 +76,11 @@
 
 /*
  * lapic_timer.timer_mode_mask as kvm_vcpu_after_set_cpuid() (cpuid.c, v5.15) sets
- * it when guest CPUID.1:ECX has TSC_DEADLINE_TIMER; 1 << 17 without it.
+ * it when guest CPUID.1:ECX lacks TSC_DEADLINE_TIMER (3 << 17 with it).  Without
+ * TSC-deadline mode, apic_update_lvtt() only switches the timer between one-shot
+ * and periodic and TMICT writes are never ignored, so neither needs modelling.
  */
-#define APIC_TIMER_MODE_MASK (3u << 17)
+#define APIC_TIMER_MODE_MASK APIC_LVT_TIMER_PERIODIC
 
 static const u32 apic_lvt_mask[KVM_APIC_LVT_NUM] = {
 	LVT_MASK,			/* LVTT: timer mode mask added at write time */
@@ -401,30 +401,6 @@ static void kvm_lapic_set_base(struct kvm_lapic *apic, u64 value)
 	apic_write_once(apic, apic->base_address, value);
 }
 
-/*
- * lapic.c apic_update_lvtt() (v5.15).  lapic_timer.timer_mode is not stored: it
- * always equals the LVTT mode bits as of the previous call, so the caller passes
- * the LVTT value it is replacing.  Entering or leaving TSC-deadline mode cancels
- * the timer and zeroes TMICT; period/tscdeadline and the periodic-frequency limit
- * belong to the timer, which is not modelled.
- */
-static void apic_update_lvtt(struct kvm_lapic *apic, u32 old_lvtt)
-{
-	u32 old_mode = old_lvtt & APIC_TIMER_MODE_MASK;
-	u32 timer_mode = kvm_lapic_get_reg(apic, APIC_LVTT) & APIC_TIMER_MODE_MASK;
-
-	if (old_mode != timer_mode &&
-	    (old_mode == APIC_LVT_TIMER_TSCDEADLINE) != (timer_mode == APIC_LVT_TIMER_TSCDEADLINE))
-		kvm_lapic_set_reg(apic, APIC_TMICT, 0);
-}
-
-/* lapic.c apic_lvtt_tscdeadline() (v5.15), from the register (see apic_update_lvtt). */
-static bool apic_lvtt_tscdeadline(struct kvm_lapic *apic)
-{
-	return (kvm_lapic_get_reg(apic, APIC_LVTT) & APIC_TIMER_MODE_MASK) ==
-	       APIC_LVT_TIMER_TSCDEADLINE;
-}
-
 /* ---- EOI --------------------------------------------------------------------- */
 
 /*
@@ -691,9 +667,7 @@ static u32 __apic_read(struct kvm_lapic *apic, u32 offset)
 	case APIC_ARBPRI:
 		break;
 	case APIC_TMCCT:	/* Timer CCR */
-		if (apic_lvtt_tscdeadline(apic))
-			return 0;
-		/* The hrtimer countdown (apic_get_tmcct) is not modelled: reads 0. */
+		/* No TSC-deadline mode; the hrtimer countdown (apic_get_tmcct) is not modelled. */
 		break;
 	case APIC_PROCPRI:
 		apic_update_ppr(apic);
@@ -797,8 +771,9 @@ int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
 
 /*
  * lapic.c kvm_lapic_reg_write() (v5.15), xAPIC mode.  Left out: TPR-access
- * reporting, the NMI-watchdog count on LVT0, (re)arming the timer on TMICT/TDCR
- * writes, and kvm_recalculate_apic_map (destinations are matched on the registers).
+ * reporting, the NMI-watchdog count on LVT0, the timer (apic_update_lvtt and
+ * (re)arming on TMICT/TDCR writes, see APIC_TIMER_MODE_MASK) and
+ * kvm_recalculate_apic_map (destinations are matched on the registers).
  */
 int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 {
@@ -840,10 +815,7 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 				kvm_lapic_set_reg(apic, APIC_LVTT + 0x10 * i,
 						  lvt_val | APIC_LVT_MASKED);
 			}
-			/*
-			 * apic_update_lvtt(): the mode bits did not change, so it
-			 * does nothing; lapic_timer.pending = 0: no timer.
-			 */
+			/* apic_update_lvtt() and lapic_timer.pending = 0: no timer. */
 		}
 		break;
 	}
@@ -873,21 +845,16 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 		break;
 	}
 
-	case APIC_LVTT: {
-		u32 old_lvtt = kvm_lapic_get_reg(apic, APIC_LVTT);
-
+	case APIC_LVTT:
 		if (!apic->sw_enabled)
 			val |= APIC_LVT_MASKED;
 		val &= (apic_lvt_mask[0] | APIC_TIMER_MODE_MASK);
 		kvm_lapic_set_reg(apic, APIC_LVTT, val);
-		apic_update_lvtt(apic, old_lvtt);
+		/* apic_update_lvtt(): no timer. */
 		break;
-	}
 
 	case APIC_TMICT:
-		if (apic_lvtt_tscdeadline(apic))
-			break;
-		/* cancel_apic_timer() and start_apic_timer(): no timer. */
+		/* Never in TSC-deadline mode; cancel/start_apic_timer(): no timer. */
 		kvm_lapic_set_reg(apic, APIC_TMICT, val);
 		break;
 
@@ -1016,13 +983,12 @@ void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
  * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v5.15).  A standalone APIC has
  * no vcpu_id: its xAPIC ID is left as is.  LINT0 = ExtINT on the BSP assumes the
  * LINT0_REENABLED quirk (on by default).  Left out: the timer (hrtimer_cancel,
- * update_divide_count), NMI watchdog, PV EOI, apic_arb_prio/apic_attention, and
- * the APICv RVI/SVI refresh.
+ * apic_update_lvtt, update_divide_count), NMI watchdog, PV EOI,
+ * apic_arb_prio/apic_attention, and the APICv RVI/SVI refresh.
  */
 void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 {
 	struct kvm_vcpu *vcpu = apic->vcpu;
-	u32 old_lvtt = kvm_lapic_get_reg(apic, APIC_LVTT);
 	u64 msr_val;
 	int i;
 
@@ -1038,7 +1004,6 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 
 	for (i = 0; i < KVM_APIC_LVT_NUM; i++)
 		kvm_lapic_set_reg(apic, APIC_LVTT + 0x10 * i, APIC_LVT_MASKED);
-	apic_update_lvtt(apic, old_lvtt);
 	if (bsp)
 		kvm_lapic_set_reg(apic, APIC_LVT0, SET_APIC_DELIVERY_MODE(0, APIC_MODE_EXTINT));
 

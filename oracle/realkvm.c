@@ -11,9 +11,10 @@
  * takes an exception), RFLAGS.IF = 0 so that IRR bits set by self-IPIs or
  * presets stay pending and observable.
  *
- * Guest CPUID is KVM_GET_SUPPORTED_CPUID minus TSC-deadline (unless
- * realkvm_set_tsc_deadline() says otherwise): the model's LVTT has no
- * TSC-deadline mode, and the kernel's LVTT mask depends on that CPUID bit.
+ * Guest CPUID is KVM_GET_SUPPORTED_CPUID as is (so TSC-deadline is exposed,
+ * as the model assumes), or minus TSC-deadline after
+ * realkvm_set_tsc_deadline(rk, false): the kernel's LVTT timer-mode mask
+ * depends on that CPUID bit.
  *
  * Guest code, hand-assembled, one block per access (GPA = 0xfee00000 + off):
  *   read : 31 c0            xor  eax, eax
@@ -229,6 +230,7 @@ int realkvm_open(const char *dev, struct realkvm **out, char *reason, size_t rea
 		r = -REALKVM_EUNAVAIL;
 		goto out_close;
 	}
+	rk->tsc_deadline = true;
 	*out = rk;
 	return 0;
 
@@ -350,8 +352,7 @@ static int rk_setup_cpu(struct realkvm *rk, struct rk_vm *vm)
 	/*
 	 * With TSC-deadline in guest CPUID the kernel's LVTT timer-mode mask is
 	 * 3 << 17 (bit 18 is kept and selects TSC-deadline mode, in which TMICT
-	 * writes are ignored); without it, 1 << 17.  The model is the latter
-	 * (model/lapic.c APIC_TIMER_MODE_MASK), so by default it is hidden.
+	 * writes are ignored); without it, 1 << 17 (kvm_vcpu_after_set_cpuid).
 	 */
 	for (u32 i = 0; i < rk->cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &rk->cpuid->entries[i];

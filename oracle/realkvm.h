@@ -45,8 +45,9 @@ int realkvm_open(const char *dev, struct realkvm **out, char *reason, size_t rea
 void realkvm_close(struct realkvm *rk);
 
 /*
- * Expose TSC-deadline (CPUID.01H:ECX[24]) to the guest (default: hidden, as
- * the model has no TSC-deadline mode; the kernel then keeps LVTT bit 18).
+ * Whether the guest's CPUID keeps TSC-deadline (CPUID.01H:ECX[24]) from
+ * KVM_GET_SUPPORTED_CPUID (default: yes, as the model assumes; without it
+ * the kernel's LVTT drops bit 18 and never enters TSC-deadline mode).
  */
 void realkvm_set_tsc_deadline(struct realkvm *rk, bool expose);
 /* Whether the host's KVM_GET_SUPPORTED_CPUID offers TSC-deadline at all. */

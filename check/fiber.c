@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86-64 System V fibers; see check/fiber.h.
+ *
+ * Stack layout of a fresh fiber (top 16-byte aligned, sp = top - 64):
+ *   sp+0  r15   sp+8  r14   sp+16 r13   sp+24 r12 = arg   sp+32 rbx = fn
+ *   sp+40 rbp   sp+48 return address = fiber_trampoline   sp+56 padding
+ * After the first switch pops the registers and returns into the trampoline,
+ * rsp is 8 mod 16, as after a call.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "check/fiber.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KVMLAB_ASAN 1
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define KVMLAB_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if !defined(__x86_64__)
+#error "kvmlab's checker fibers need x86-64"
+#endif
+
+void kvmlab_fiber_switch(void **save_sp, void *to_sp);
+void kvmlab_fiber_trampoline(void);
+
+__asm__(".text\n"
+	".globl kvmlab_fiber_switch\n"
+	".type kvmlab_fiber_switch,@function\n"
+	"kvmlab_fiber_switch:\n"
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	movq %rsp, (%rdi)\n"
+	"	movq %rsi, %rsp\n"
+	"	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	".size kvmlab_fiber_switch, .-kvmlab_fiber_switch\n"
+	".globl kvmlab_fiber_trampoline\n"
+	".type kvmlab_fiber_trampoline,@function\n"
+	"kvmlab_fiber_trampoline:\n"
+	"	movq %r12, %rdi\n"
+	"	callq *%rbx\n"
+	"	ud2\n"
+	".size kvmlab_fiber_trampoline, .-kvmlab_fiber_trampoline\n");
+
+void fiber_reset(struct fiber_ctx *ctx)
+{
+	uint64_t *sp = (uint64_t *)(((uintptr_t)ctx->stack_hi & ~(uintptr_t)15) - 64);
+
+	memset(sp, 0, 64);
+	sp[3] = (uint64_t)(uintptr_t)ctx->arg;
+	sp[4] = (uint64_t)(uintptr_t)ctx->fn;
+	sp[6] = (uint64_t)(uintptr_t)kvmlab_fiber_trampoline;
+	ctx->sp = sp;
+}
+
+int fiber_init(struct fiber_ctx *ctx, size_t stack_size, void (*fn)(void *), void *arg)
+{
+	void *p = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->stack_lo = p;
+	ctx->stack_hi = (u8 *)p + stack_size;
+	ctx->fn = fn;
+	ctx->arg = arg;
+	ctx->asan_stack_lo = p;
+	ctx->asan_stack_size = stack_size;
+#ifdef KVMLAB_TSAN
+	ctx->tsan_fiber = __tsan_create_fiber(0);
+#endif
+	fiber_reset(ctx);
+	return 0;
+}
+
+void fiber_destroy(struct fiber_ctx *ctx)
+{
+#ifdef KVMLAB_TSAN
+	if (ctx->tsan_fiber)
+		__tsan_destroy_fiber(ctx->tsan_fiber);
+#endif
+	if (ctx->stack_lo)
+		munmap(ctx->stack_lo, (size_t)(ctx->stack_hi - ctx->stack_lo));
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+void fiber_init_main(struct fiber_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+#ifdef KVMLAB_TSAN
+	ctx->tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+void fiber_switch(struct fiber_ctx *from, struct fiber_ctx *to)
+{
+#ifdef KVMLAB_ASAN
+	void *fake = NULL;
+
+	__sanitizer_start_switch_fiber(&fake, to->asan_stack_lo, to->asan_stack_size);
+#endif
+#ifdef KVMLAB_TSAN
+	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+	kvmlab_fiber_switch(&from->sp, to->sp);
+#ifdef KVMLAB_ASAN
+	__sanitizer_finish_switch_fiber(fake, &from->asan_stack_lo, &from->asan_stack_size);
+#endif
+}
