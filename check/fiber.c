@@ -2,11 +2,12 @@
 /*
  * x86-64 System V fibers; see check/fiber.h.
  *
- * Stack layout of a fresh fiber (top 16-byte aligned, sp = top - 64):
+ * Stack layout of a fresh fiber (top 16-byte aligned, sp = top - 56):
  *   sp+0  r15   sp+8  r14   sp+16 r13   sp+24 r12 = arg   sp+32 rbx = fn
- *   sp+40 rbp   sp+48 return address = fiber_trampoline   sp+56 padding
+ *   sp+40 rbp   sp+48 return address = fiber_trampoline
  * After the first switch pops the registers and returns into the trampoline,
- * rsp is 8 mod 16, as after a call.
+ * rsp == top (16-byte aligned), so its call leaves fn's entry rsp 8 mod 16,
+ * as the ABI requires.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -62,9 +63,9 @@ __asm__(".text\n"
 
 void fiber_reset(struct fiber_ctx *ctx)
 {
-	uint64_t *sp = (uint64_t *)(((uintptr_t)ctx->stack_hi & ~(uintptr_t)15) - 64);
+	uint64_t *sp = (uint64_t *)(((uintptr_t)ctx->stack_hi & ~(uintptr_t)15) - 56);
 
-	memset(sp, 0, 64);
+	memset(sp, 0, 56);
 	sp[3] = (uint64_t)(uintptr_t)ctx->arg;
 	sp[4] = (uint64_t)(uintptr_t)ctx->fn;
 	sp[6] = (uint64_t)(uintptr_t)kvmlab_fiber_trampoline;

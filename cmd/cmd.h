@@ -10,6 +10,8 @@
 
 enum { EXIT_OK = 0, EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
 
+int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_oracle(int argc, char **argv);

@@ -39,11 +39,13 @@
 #define ORACLE_ROWS (ORACLE_SLOTS + 1)
 #define JSON_MAX_MISMATCHES 1000
 
+enum { TSCD_AUTO, TSCD_ON, TSCD_OFF };
+
 struct oracle_opts {
 	u64 seed;
 	u32 programs;
 	bool verbose;
-	bool no_tsc_deadline;	/* hide TSC-deadline from the real guest's CPUID */
+	int tsc_deadline;	/* TSCD_AUTO/ON/OFF: TSC-deadline in the real guest's CPUID */
 	const char *json;
 	char **corpus;		/* --corpus arguments */
 	int nr_corpus;
@@ -69,6 +71,7 @@ struct oracle {
 	struct apic_prog *gen;		/* scratch for generated programs */
 	struct realkvm_result *res;
 	struct kvm_lapic *apic;
+	u32 *model_reads;		/* the model's value of each read */
 	struct row_stats rows[ORACLE_ROWS];
 	u32 nr_run, nr_failed, nr_mismatch, nr_bad_programs;
 	u64 nr_reads, nr_finals;
@@ -83,7 +86,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kvmlab oracle [--seed S] [--programs N] [--corpus DIR|FILE]... [--verbose]\n"
-		"                     [--json FILE] [--no-tsc-deadline]\n"
+		"                     [--json FILE] [--tsc-deadline auto|on|off]\n"
 		"Runs xAPIC register programs in a real KVM guest (in-kernel LAPIC) and in the\n"
 		"model's xAPIC, and compares every value read and the final register page.\n"
 		"  --seed S          generator seed (default 1)\n"
@@ -91,8 +94,8 @@ static void usage(FILE *f)
 		"  --corpus PATH     a .apic file, or a directory of them (repeatable)\n"
 		"  --verbose         one line per program; list each mismatching program\n"
 		"  --json FILE       also write the results as JSON\n"
-		"  --no-tsc-deadline hide TSC-deadline from the real guest's CPUID (the model\n"
-		"                    assumes it is exposed: LVTT bit 18 then differs)\n"
+		"  --tsc-deadline M  TSC-deadline in the real guest's CPUID: auto (default: as\n"
+		"                    the model assumes, probed through its LVTT), on or off\n"
 		"Environment: KVMLAB_KVM_DEV (default /dev/kvm).\n"
 		"Exit: 0 all agree, 1 mismatch, 2 bad input, 3 a real-side run failed;\n"
 		"prints 'skipped: <reason>' and exits 0 where KVM is unusable.\n");
@@ -124,7 +127,7 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 		{ "corpus", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
-		{ "no-tsc-deadline", no_argument, NULL, 't' },
+		{ "tsc-deadline", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,7 +138,7 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 	o->programs = 100;
 	optind = 0;		/* glibc: full re-initialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:n:c:vj:th", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:n:c:vj:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_u64(optarg, UINT64_MAX, &o->seed))
@@ -160,7 +163,15 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 			o->json = optarg;
 			break;
 		case 't':
-			o->no_tsc_deadline = true;
+			if (!strcmp(optarg, "auto"))
+				o->tsc_deadline = TSCD_AUTO;
+			else if (!strcmp(optarg, "on"))
+				o->tsc_deadline = TSCD_ON;
+			else if (!strcmp(optarg, "off"))
+				o->tsc_deadline = TSCD_OFF;
+			else
+				return cmd_usage_error(ORACLE, "--tsc-deadline '%s': expected auto, on or off",
+						       optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -309,6 +320,24 @@ static void model_preset(struct kvm_lapic *apic, const struct apic_prog *p)
 	kvm_lapic_reg_read(apic, APIC_PROCPRI, 4, &ppr);
 }
 
+/*
+ * Does the model take the guest CPUID to have TSC-deadline?  The kernel's LVTT
+ * timer-mode mask is 3 << 17 with it and 1 << 17 without (the mask
+ * kvm_vcpu_after_set_cpuid() picks), so an LVTT write selecting TSC-deadline
+ * mode keeps bit 18 exactly when the model assumes it.  The real guest is
+ * then given the same CPUID: it is VM configuration, not LAPIC behaviour.
+ */
+static bool model_has_tsc_deadline(struct kvm_lapic *apic)
+{
+	u32 v = 0;
+
+	kvm_lapic_init_standalone(apic, 0, true);
+	apic_mmio_write(apic, APIC_SPIV, 4, APIC_SPIV_APIC_ENABLED | 0xff);
+	apic_mmio_write(apic, APIC_LVTT, 4, APIC_LVT_MASKED | (2u << 17));
+	apic_mmio_read(apic, APIC_LVTT, 4, &v);
+	return v & (2u << 17);
+}
+
 /* Run @p on a fresh standalone model APIC; reads[] gets each value read. */
 static void model_run(struct kvm_lapic *apic, const struct apic_prog *p, u32 *reads)
 {
@@ -454,7 +483,6 @@ static void print_program(const struct apic_prog *p)
 /* Run one program on both sides and compare. */
 static void run_one(struct oracle *or, const struct apic_prog *p)
 {
-	static u32 model_reads[APIC_PROG_MAX_ACCESSES];
 	u32 bad;
 	int r;
 
@@ -466,8 +494,8 @@ static void run_one(struct oracle *or, const struct apic_prog *p)
 		return;
 	}
 	or->kernel_ns += or->res->run_ns;
-	model_run(or->apic, p, model_reads);
-	bad = compare(or, p, model_reads);
+	model_run(or->apic, p, or->model_reads);
+	bad = compare(or, p, or->model_reads);
 	if (bad)
 		or->nr_bad_programs++;
 	if (or->o.verbose) {
@@ -523,8 +551,9 @@ static int write_json(struct oracle *or, double wall)
 
 	fprintf(f, "{\n  \"seed\": %llu,\n  \"programs_generated\": %u,\n  \"corpus_programs\": %u,\n",
 		(unsigned long long)or->o.seed, or->o.programs, or->nr_progs);
-	fprintf(f, "  \"programs_run\": %u,\n  \"programs_failed\": %u,\n  \"programs_mismatching\": %u,\n",
-		or->nr_run, or->nr_failed, or->nr_bad_programs);
+	fprintf(f, "  \"programs_run\": %u,\n  \"programs_failed\": %u,\n", or->nr_run,
+		or->nr_failed);
+	fprintf(f, "  \"programs_mismatching\": %u,\n", or->nr_bad_programs);
 	fprintf(f, "  \"reads_compared\": %llu,\n  \"final_registers_compared\": %llu,\n",
 		(unsigned long long)or->nr_reads, (unsigned long long)or->nr_finals);
 	fprintf(f, "  \"mismatches\": %u,\n  \"wall_seconds\": %.3f,\n  \"registers\": [\n",
@@ -578,6 +607,7 @@ static void oracle_free(struct oracle *or)
 	free(or->res);
 	free(or->apic);
 	free(or->mm);
+	free(or->model_reads);
 	free(or->o.corpus);
 	if (or->json_f) {
 		fclose(or->json_f);
@@ -601,6 +631,7 @@ int cmd_oracle(int argc, char **argv)
 	const char *dev = getenv("KVMLAB_KVM_DEV");
 	char reason[256];
 	double t0 = now_s(), wall;
+	bool tscd;
 	int r, ret;
 
 	or.o.corpus = calloc(argc > 0 ? argc : 1, sizeof(*or.o.corpus));
@@ -620,7 +651,8 @@ int cmd_oracle(int argc, char **argv)
 	or.res = malloc(sizeof(*or.res));
 	or.apic = aligned_alloc(64, sizeof(*or.apic));
 	or.mm = calloc(JSON_MAX_MISMATCHES, sizeof(*or.mm));
-	if (!or.gen || !or.res || !or.apic || !or.mm) {
+	or.model_reads = calloc(APIC_PROG_MAX_ACCESSES, sizeof(*or.model_reads));
+	if (!or.gen || !or.res || !or.apic || !or.mm || !or.model_reads) {
 		ret = cmd_usage_error(ORACLE, "out of memory");
 		goto out;
 	}
@@ -644,7 +676,13 @@ int cmd_oracle(int argc, char **argv)
 		goto out;
 	}
 
-	realkvm_set_tsc_deadline(or.rk, !or.o.no_tsc_deadline);
+	if (or.o.tsc_deadline == TSCD_AUTO)
+		tscd = model_has_tsc_deadline(or.apic);
+	else
+		tscd = or.o.tsc_deadline == TSCD_ON;
+	realkvm_set_tsc_deadline(or.rk, tscd);
+	if (tscd && !realkvm_has_tsc_deadline(or.rk))
+		printf("note: the host's KVM_GET_SUPPORTED_CPUID has no TSC-deadline\n");
 
 	for (u32 i = 0; i < or.nr_progs; i++)
 		run_one(&or, or.progs[i]);
@@ -655,10 +693,11 @@ int cmd_oracle(int argc, char **argv)
 	wall = now_s() - t0;
 
 	print_table(&or);
-	printf("\n%u programs (%u corpus, %u generated, seed %llu): %llu reads and %llu final "
-	       "registers compared, %u mismatches in %u programs, %u failed runs; "
-	       "wall %.2f s (kernel side %.2f s)\n",
+	printf("\n%u programs (%u corpus, %u generated, seed %llu, guest TSC-deadline %s): %llu "
+	       "reads and %llu final registers compared, %u mismatches in %u programs, "
+	       "%u failed runs; wall %.2f s (kernel side %.2f s)\n",
 	       or.nr_run, or.nr_progs, or.o.programs, (unsigned long long)or.o.seed,
+	       tscd ? "on" : "off",
 	       (unsigned long long)or.nr_reads, (unsigned long long)or.nr_finals, or.nr_mismatch,
 	       or.nr_bad_programs, or.nr_failed, wall, or.kernel_ns / 1e9);
 

@@ -16,6 +16,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "check", cmd_check, "explore every interleaving of a bounded scenario: verified or a counterexample" },
+	{ "replay", cmd_replay, "re-run a schedule file written by check --trace and print its timeline" },
 	{ "stress", cmd_stress, "run a scenario on real threads and check the oracles as it runs" },
 	{ "oracle", cmd_oracle, "compare the model's xAPIC with KVM's in-kernel LAPIC on /dev/kvm" },
 	{ "list", cmd_list, "list built-in scenarios, bugs (with commits) and findings" },

@@ -123,3 +123,14 @@ void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gf
 			   "SPTE for gfn 0x%llx installed from a fault whose snapshot predates zap #%u of that gfn",
 			   (unsigned long long)gfn, zapped);
 }
+
+void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault)
+{
+	struct kvm_memory_slot *slot = fault->slot;
+
+	if (fault->gfn != APIC_ACCESS_GFN || !slot || !vcpu->arch.apicv_active ||
+	    !GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons))
+		return;
+	if (GHOST_READ(slot->ghost_zapped_gen[0]))
+		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
+}

@@ -32,4 +32,7 @@ void ghost_check_accel(struct kvm_vcpu *vcpu);
 /* An SPTE for 'gfn' is being installed from a fault whose snapshot had 'gen'. */
 void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn, u32 gen);
 
+/* Witness note: an APIC fault snapshots mmu_seq after the APIC zap with a stale vCPU flag. */
+void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault);
+
 #endif

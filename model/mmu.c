@@ -141,6 +141,9 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_pag
 	if (ret != RET_PF_SPURIOUS) {
 		GHOST_WRITE(*ghostp, fault->ghost_gen);
 		ghost_check_install(vcpu->kvm, fault->slot, fault->gfn, fault->ghost_gen);
+		if (fault->gfn == APIC_ACCESS_GFN &&
+		    GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons))
+			kvm_trace(EV_NOTE, NOTE_APIC_SPTE_WHILE_INHIBITED, vcpu->vcpu_idx, fault->gfn, 0);
 		kvm_trace(EV_SPTE_SET, vcpu->vcpu_idx, fault->gfn, new_spte, old_spte);
 	}
 	/* If an MMIO SPTE is installed, the MMIO will need to be emulated. */
@@ -305,7 +308,8 @@ bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r
 			    kvm_test_request(KVM_REQ_APICV_UPDATE, vcpu)) {
 				/* Sean's alternative: retry while an update is pending. */
 				kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx, KVM_POLICY_VCPU,
-					  kvm_vcpu_apicv_active(vcpu), RET_PF_RETRY);
+					  (GHOST_READ(kvm->arch.apicv_inhibit_reasons) == 0) |
+					  (u64)kvm_vcpu_apicv_active(vcpu) << 1, RET_PF_RETRY);
 				*r = RET_PF_RETRY;
 				return true;
 			}
@@ -316,7 +320,9 @@ bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r
 				active = kvm_apicv_activated(kvm);	/* mainline */
 			kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx,
 				  kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) ? KVM_POLICY_VCPU :
-				  kvm->cfg.policy, active, active ? 0 : RET_PF_EMULATE);
+				  kvm->cfg.policy,
+				  (GHOST_READ(kvm->arch.apicv_inhibit_reasons) == 0) |
+				  (u64)kvm_vcpu_apicv_active(vcpu) << 1, active ? 0 : RET_PF_EMULATE);
 			if (!active) {
 				if (kvm_bug(kvm, KVM_BUG_APIC_MMIO_SPTE)) {
 					/* Treat the page as MMIO: an MMIO SPTE gets cached. */
@@ -371,7 +377,7 @@ bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	else
 		stale = mmu_invalidate_retry_gfn(kvm, fault->mmu_seq, fault->gfn);
 	kvm_trace(EV_FAULT_STALE, vcpu->vcpu_idx, fault->mmu_seq, kvm->mmu_invalidate_seq,
-		  (u64)(u32)kvm->mmu_invalidate_in_progress | ((u64)stale << 32));
+		  fault->gfn << 16 | (u64)(kvm->mmu_invalidate_in_progress & 0x7fff) << 1 | stale);
 	return stale;
 }
 
@@ -395,6 +401,7 @@ int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	fault->mmu_seq = READ_ONCE(kvm->mmu_invalidate_seq);
 	fault->ghost_gen = GHOST_READ(kvm->ghost_zap_gen);
 	kvm_trace(EV_MMU_SEQ_SNAPSHOT, vcpu->vcpu_idx, fault->mmu_seq, 0, 0);
+	ghost_note_snapshot(vcpu, fault);
 	/* Pairs with the smp_wmb() in kvm_mmu_invalidate_end(). */
 	smp_rmb();
 

@@ -93,16 +93,21 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->a, (unsigned long long)ev->b);
 		break;
 	case EV_FAULTIN_APIC:
-		snprintf(buf, len, "kvm_faultin_pfn: vcpu %llu APIC slot, %s says %s -> %s",
+		snprintf(buf, len,
+			 "kvm_faultin_pfn: vcpu %llu APIC slot, %s says %s (VM %s, vCPU %s) -> %s",
 			 (unsigned long long)ev->a,
 			 ev->b == KVM_POLICY_VM ? "kvm_apicv_activated(kvm)" : "kvm_vcpu_apicv_active(vcpu)",
-			 ev->c ? "active" : "inactive", ev->d ? kvm_ret_pf_name((int)ev->d) : "map");
+			 ((ev->b == KVM_POLICY_VM ? ev->c : ev->c >> 1) & 1) ? "active" : "inactive",
+			 (ev->c & 1) ? "active" : "inhibited", (ev->c & 2) ? "active" : "inactive",
+			 ev->d ? kvm_ret_pf_name((int)ev->d) : "map the APIC-access page");
 		break;
 	case EV_FAULT_STALE:
-		snprintf(buf, len, "is_page_fault_stale: vcpu %llu mmu_seq %llu vs %llu, in_progress %lld -> %s",
-			 (unsigned long long)ev->a, (unsigned long long)ev->b,
-			 (unsigned long long)ev->c, (long long)(ev->d & 0xffffffff),
-			 (ev->d >> 32) ? "stale, RET_PF_RETRY" : "fresh");
+		snprintf(buf, len,
+			 "is_page_fault_stale: vcpu %llu gfn 0x%llx mmu_seq %llu vs mmu_invalidate_seq %llu, in_progress %llu -> %s",
+			 (unsigned long long)ev->a, (unsigned long long)(ev->d >> 16),
+			 (unsigned long long)ev->b, (unsigned long long)ev->c,
+			 (unsigned long long)((ev->d >> 1) & 0x7fff),
+			 (ev->d & 1) ? "stale, RET_PF_RETRY" : "not stale");
 		break;
 	case EV_FAULT_RET:
 		snprintf(buf, len, "kvm_mmu_page_fault: vcpu %llu -> %s", (unsigned long long)ev->a,
@@ -203,6 +208,12 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			snprintf(buf, len, "vmm: %s %llu",
 				 ev->b < ARRAY_SIZE(actor_op_names) ? actor_op_names[ev->b] : "?",
 				 (unsigned long long)ev->c);
+		break;
+	case EV_NOTE:
+		snprintf(buf, len, "note: vcpu %llu %s", (unsigned long long)ev->b,
+			 ev->a == NOTE_APIC_SPTE_WHILE_INHIBITED ?
+			 "installed the APIC SPTE while APICv is inhibited VM-wide" :
+			 "took its mmu_seq snapshot after the APIC zap, its apicv_active still set");
 		break;
 	case EV_FINDING:
 		snprintf(buf, len, "FINDING %s", kvm_finding_name((enum kvm_finding)ev->a));

@@ -18,8 +18,8 @@ enum kvm_event_type {
 	EV_EXIT,		/* kvm_exit: a = vcpu, b = reason, c = gpa, d = info */
 	EV_PAGE_FAULT,		/* kvm_page_fault: a = vcpu, b = gpa, c = error code */
 	EV_MMU_SEQ_SNAPSHOT,	/* direct_page_fault read mmu_invalidate_seq: a = vcpu, b = seq */
-	EV_FAULTIN_APIC,	/* kvm_faultin_pfn APIC check: a = vcpu, b = policy, c = active, d = ret */
-	EV_FAULT_STALE,		/* is_page_fault_stale: a = vcpu, b = snapshot, c = seq, d = in_progress */
+	EV_FAULTIN_APIC,	/* kvm_faultin_pfn APIC check: a = vcpu, b = policy, c = vm_active | vcpu_active << 1, d = ret */
+	EV_FAULT_STALE,		/* is_page_fault_stale: a = vcpu, b = snapshot, c = seq, d = gfn << 16 | in_progress << 1 | stale */
 	EV_FAULT_RET,		/* page fault result: a = vcpu, b = RET_PF_* */
 	EV_SPTE_SET,		/* kvm_mmu_set_spte: a = vcpu, b = gfn, c = new spte, d = old */
 	EV_SPTE_ZAP,		/* zap of a present leaf: a = gfn, b = old spte */
@@ -41,7 +41,14 @@ enum kvm_event_type {
 	EV_VCPU_CREATE,		/* kvm_vm_ioctl_create_vcpu: a = vcpu, b = apicv_active, c = online */
 	EV_ACTOR_OP,		/* actor script op: a = actor, b = kind, c, d = operands */
 	EV_FINDING,		/* a = enum kvm_finding */
+	EV_NOTE,		/* ghost observation for witnesses: a = enum kvm_note, b = vcpu, c = gfn */
 	EV_NR_TYPES
+};
+
+/* Ghost observations the witnesses of the seed's case analysis look for. */
+enum kvm_note {
+	NOTE_APIC_SPTE_WHILE_INHIBITED,	/* an APIC SPTE installed while the VM is inhibited */
+	NOTE_SNAPSHOT_AFTER_ZAP,	/* an APIC fault snapshots mmu_seq after the APIC zap, vCPU still active */
 };
 
 /* How an APIC access was served (EV_APIC_ACCESS d). */

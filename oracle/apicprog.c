@@ -395,7 +395,7 @@ static void move_ipi(struct gen *g)
 	u32 vec = gen_chance(g, 90) ? 16 + gen_below(g, 240) : gen_below(g, 16);
 	u32 sh = gen_chance(g, 50) ? 0 : gen_below(g, 4);
 	bool logical = gen_chance(g, 35);
-	u32 dest, icr;
+	u32 dest, icr, junk;
 
 	if (!g->sw_enabled && gen_chance(g, 70))
 		gen_write_reg(g, APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff);
@@ -407,7 +407,8 @@ static void move_ipi(struct gen *g)
 		dest = logical ? g->ldr : g->id;
 	else
 		dest = gen_chance(g, 50) ? 0xff : gen_below(g, 0x100);
-	gen_write_reg(g, APIC_ICR2, (dest << 24) | (gen_chance(g, 20) ? ((u32)gen_next(g) & 0xffffff) : 0));
+	junk = gen_chance(g, 20) ? (u32)gen_next(g) & 0xffffff : 0;	/* reserved ICR2 bits */
+	gen_write_reg(g, APIC_ICR2, (dest << 24) | junk);
 
 	icr = vec | (gen_below(g, 2) << APIC_DM_SHIFT) | (sh << APIC_SH_SHIFT);
 	if (logical)

@@ -11,10 +11,9 @@
  * takes an exception), RFLAGS.IF = 0 so that IRR bits set by self-IPIs or
  * presets stay pending and observable.
  *
- * Guest CPUID is KVM_GET_SUPPORTED_CPUID as is (so TSC-deadline is exposed,
- * as the model assumes), or minus TSC-deadline after
+ * Guest CPUID is KVM_GET_SUPPORTED_CPUID as is, or minus TSC-deadline after
  * realkvm_set_tsc_deadline(rk, false): the kernel's LVTT timer-mode mask
- * depends on that CPUID bit.
+ * depends on that CPUID bit, and the caller matches the model's assumption.
  *
  * Guest code, hand-assembled, one block per access (GPA = 0xfee00000 + off):
  *   read : 31 c0            xor  eax, eax
@@ -36,7 +35,8 @@
  * code (apic_mmio_read/apic_mmio_write) that VMX/SVM reach through the
  * APIC-access exit when APICv/AVIC is off.
  *
- * Time limit: a per-thread POSIX timer sends REALKVM's signal after
+ * Time limit: a per-thread POSIX timer sends a real-time signal
+ * (SIGRTMIN + 4, rk_timeout_signal()) after
  * REALKVM_TIMEOUT_MS.  The signal is blocked in the thread and unblocked
  * only inside KVM_RUN (KVM_SET_SIGNAL_MASK), so it interrupts KVM_RUN with
  * -EINTR and is then consumed with sigtimedwait(); no handler is installed

@@ -46,8 +46,9 @@ void realkvm_close(struct realkvm *rk);
 
 /*
  * Whether the guest's CPUID keeps TSC-deadline (CPUID.01H:ECX[24]) from
- * KVM_GET_SUPPORTED_CPUID (default: yes, as the model assumes; without it
- * the kernel's LVTT drops bit 18 and never enters TSC-deadline mode).
+ * KVM_GET_SUPPORTED_CPUID (default: yes; without it the kernel's LVTT drops
+ * bit 18 and never enters TSC-deadline mode).  Set it the way the model
+ * under comparison assumes.
  */
 void realkvm_set_tsc_deadline(struct realkvm *rk, bool expose);
 /* Whether the host's KVM_GET_SUPPORTED_CPUID offers TSC-deadline at all. */

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stateful DFS; see check/explore.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/explore.h"
+#include "model/kvm.h"
+#include "model/trace.h"
+
+static const struct witness_info witnesses[NR_WITNESSES] = {
+	[WITNESS_CASE_1] = { "case-1",
+		"APICv globally on, locally off: the APIC fault goes straight to emulation" },
+	[WITNESS_CASE_2A] = { "case-2a",
+		"a stale APIC SPTE is installed while APICv is inhibited, then zapped before any vCPU enters the guest" },
+	[WITNESS_CASE_2B] = { "case-2b",
+		"an APIC fault retries because mmu_invalidate_seq moved (the zap won the race for mmu_lock)" },
+	[WITNESS_STALE_SNAPSHOT] = { "stale-snapshot",
+		"an APIC fault takes its mmu_seq snapshot after the APIC zap while its vCPU still has APICv on" },
+};
+
+const struct witness_info *witness_info(enum witness w)
+{
+	return (unsigned)w < NR_WITNESSES ? &witnesses[w] : NULL;
+}
+
+int witness_parse(const char *name)
+{
+	for (int i = 0; i < NR_WITNESSES; i++)
+		if (!strcmp(witnesses[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Witness automata: state 0 = start, WSTATE_FOUND = accepted. */
+#define WSTATE_FOUND 0xff
+
+static u8 witness_step(int w, u8 st, const struct kvm_event *ev)
+{
+	switch (w) {
+	case WITNESS_CASE_1:
+		if (ev->type == EV_FAULTIN_APIC && (ev->c & 1) && !(ev->c & 2) && ev->d == RET_PF_EMULATE)
+			return WSTATE_FOUND;
+		break;
+	case WITNESS_CASE_2A:
+		if (ev->type == EV_NOTE && ev->a == NOTE_APIC_SPTE_WHILE_INHIBITED)
+			return 1;
+		if (st == 1 && ev->type == EV_ENTRY)
+			return 0;
+		if (st == 1 && ev->type == EV_SPTE_ZAP && ev->a == APIC_ACCESS_GFN)
+			return WSTATE_FOUND;
+		break;
+	case WITNESS_CASE_2B:
+		if (ev->type == EV_FAULT_STALE && (ev->d & 1) && ev->b != ev->c &&
+		    (ev->d >> 16) == APIC_ACCESS_GFN)
+			return WSTATE_FOUND;
+		break;
+	case WITNESS_STALE_SNAPSHOT:
+		if (ev->type == EV_NOTE && ev->a == NOTE_SNAPSHOT_AFTER_ZAP)
+			return WSTATE_FOUND;
+		break;
+	}
+	return st;
+}
+
+/* ---- visited set: open addressing, fingerprint -> smallest depth ---------- */
+
+struct vslot {
+	u64 key;
+	u32 depth;
+};
+
+static struct {
+	struct vslot *t;
+	u64 cap, n;
+} V;
+
+static u64 vkey(u64 h) { return h ? h : 1; }
+
+static void vgrow(void);
+
+/* Returns the slot for h (existing or empty). */
+static struct vslot *vfind(u64 h)
+{
+	u64 k = vkey(h), i = k & (V.cap - 1);
+
+	while (V.t[i].key && V.t[i].key != k)
+		i = (i + 1) & (V.cap - 1);
+	return &V.t[i];
+}
+
+static void vinsert(struct vslot *s, u64 h, u32 depth)
+{
+	if (!s->key) {
+		s->key = vkey(h);
+		V.n++;
+	}
+	s->depth = depth;
+	if (V.n * 4 > V.cap * 3)
+		vgrow();
+}
+
+static void vgrow(void)
+{
+	struct vslot *old = V.t;
+	u64 oldcap = V.cap;
+
+	V.cap = oldcap ? oldcap * 2 : 1 << 16;
+	V.t = calloc(V.cap, sizeof(*V.t));
+	if (!V.t) {
+		fprintf(stderr, "kvmlab check: out of memory for the state table\n");
+		abort();
+	}
+	for (u64 i = 0; i < oldcap; i++)
+		if (old[i].key) {
+			u64 j = old[i].key & (V.cap - 1);
+
+			while (V.t[j].key)
+				j = (j + 1) & (V.cap - 1);
+			V.t[j] = old[i];
+		}
+	free(old);
+}
+
+static void vfree(void)
+{
+	free(V.t);
+	memset(&V, 0, sizeof(V));
+}
+
+/* ---- DFS -------------------------------------------------------------------- */
+
+struct frame {
+	struct snapshot *snap;
+	size_t log_len;		/* trace length when this state was reached */
+	int next_fiber;
+	u32 next_choice;
+	bool any;		/* some transition was enabled */
+	u8 wstate;
+	struct step in;		/* the transition that led here */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The next enabled transition of the (live) state of f, or false. */
+static bool next_transition(struct frame *f, struct step *t)
+{
+	int n = sched_nr_fibers();
+
+	for (; f->next_fiber < n; f->next_fiber++, f->next_choice = 0) {
+		const struct pending *p = sched_pending(f->next_fiber);
+
+		if (!sched_enabled(f->next_fiber))
+			continue;
+		if (p->kind == PK_CHOOSE && f->next_choice >= p->n)
+			continue;
+		t->fiber = (u8)f->next_fiber;
+		t->choice = (u8)f->next_choice;
+		if (p->kind == PK_CHOOSE && f->next_choice + 1 < p->n) {
+			f->next_choice++;
+		} else {
+			f->next_fiber++;
+			f->next_choice = 0;
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool all_done(void)
+{
+	for (int i = 0; i < sched_nr_fibers(); i++)
+		if (sched_pending(i)->kind != PK_DONE)
+			return false;
+	return true;
+}
+
+static void record(struct explore_result *r, struct frame *stack, u32 depth, const struct step *last,
+		   const struct sched_finding *f)
+{
+	u32 n = depth + (last ? 1 : 0);
+
+	free(r->path);
+	free(r->events);
+	r->path = malloc(sizeof(*r->path) * (n + 1));
+	r->path_len = n;
+	for (u32 i = 1; i <= depth; i++)
+		r->path[i - 1] = stack[i].in;
+	if (last)
+		r->path[n - 1] = *last;
+	r->nr_events = sched_log_len();
+	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
+	memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	if (f)
+		r->finding = *f;
+}
+
+static void progress(const struct explore_result *r, double t0, u32 depth)
+{
+	double el = now() - t0;
+
+	fprintf(stderr, "\r%llu states, %llu transitions, %.0f/s, depth %u, %.1f MiB, %.1fs   ",
+		(unsigned long long)r->states, (unsigned long long)r->transitions,
+		el > 0 ? r->transitions / el : 0.0, depth,
+		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el);
+}
+
+int explore_run(const struct explore_opts *o, struct explore_result *r)
+{
+
+	u32 cap = 1024, depth = 0, bound = ~0u;
+	struct frame *stack = calloc(cap, sizeof(*stack));
+	const struct snapshot *live;
+	bool found = false, stop = false;
+	double t0 = now(), last_progress = t0;
+	u64 ticks = 0, shorten_until = 0;
+
+	memset(r, 0, sizeof(*r));
+	vgrow();
+	stack[0].snap = sched_snapshot(NULL, 0);
+	stack[0].log_len = sched_log_len();
+	live = stack[0].snap;
+	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0);
+	r->states = 1;
+
+	while (!stop) {
+		struct frame *f = &stack[depth];
+		struct snapshot *child;
+		struct vslot *slot;
+		struct step t;
+		u8 ws;
+
+		if (live != f->snap) {
+			sched_restore(f->snap);
+			live = f->snap;
+		}
+		sched_log_truncate(f->log_len);
+		if (!next_transition(f, &t)) {
+			if (!f->any && !all_done() && depth <= bound) {
+				struct sched_finding dl = { .kind = F_DEADLOCK, .actor = -1 };
+
+				snprintf(dl.msg, sizeof(dl.msg), "no actor can make progress");
+				record(r, stack, depth, NULL, &dl);
+				found = true;
+				bound = depth ? depth - 1 : 0;
+				if (o->first_only || o->witness != WITNESS_NONE)
+					break;
+			} else if (!f->any) {
+				r->terminal++;
+			}
+			sched_snapshot_free(f->snap);
+			f->snap = NULL;
+			if (depth == 0)
+				break;
+			depth--;
+			continue;
+		}
+		f->any = true;
+
+		sched_clear_finding();
+		sched_set_step(depth);
+		sched_step(t.fiber, t.choice);
+		r->transitions++;
+		live = NULL;
+
+		ws = f->wstate;
+		if (o->witness != WITNESS_NONE)
+			for (size_t i = f->log_len; i < sched_log_len() && ws != WSTATE_FOUND; i++)
+				ws = witness_step(o->witness, ws, &sched_log()[i]);
+		if (o->witness != WITNESS_NONE && ws == WSTATE_FOUND) {
+			record(r, stack, depth, &t, NULL);
+			found = true;
+			break;
+		}
+		if (sched_has_finding() && o->witness == WITNESS_NONE) {
+			if (depth + 1 <= bound) {
+				record(r, stack, depth, &t, sched_finding());
+				if (!found)
+					shorten_until = r->states + max_t(u64, 50000, 2 * r->states);
+				found = true;
+				bound = depth;	/* look for strictly shorter ones */
+			}
+			if (o->first_only)
+				break;
+			continue;	/* the path ends at a finding */
+		}
+		/* A state at depth k only leads to counterexamples of k + 1 steps or more. */
+		if (found && depth + 2 > bound)
+			continue;
+
+		child = sched_snapshot(f->snap, ws);
+		live = child;
+		slot = vfind(child->hash);
+		if (slot->key && (!found || slot->depth <= depth + 1)) {
+			r->revisits++;
+			sched_snapshot_free(child);
+			live = NULL;
+			continue;
+		}
+		if (!slot->key)
+			r->states++;
+		vinsert(slot, child->hash, depth + 1);
+		if (depth + 1 >= cap) {
+			cap *= 2;
+			stack = realloc(stack, cap * sizeof(*stack));
+		}
+		depth++;
+		if (depth > r->max_depth)
+			r->max_depth = depth;
+		stack[depth] = (struct frame){ .snap = child, .log_len = sched_log_len(), .wstate = ws, .in = t };
+
+		if ((++ticks & 1023) == 0) {
+			double el = now();
+			u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+
+			if (mem > r->peak_bytes)
+				r->peak_bytes = mem;
+			if (o->progress && el - last_progress > 0.5) {
+				progress(r, t0, depth);
+				last_progress = el;
+			}
+			if (found && r->states >= shorten_until)
+				break;	/* shortening budget spent: report the best so far */
+			if (o->max_states && r->states >= o->max_states)
+				snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
+					 (unsigned long long)o->max_states);
+			else if (o->time_limit && el - t0 >= o->time_limit)
+				snprintf(r->incomplete, sizeof(r->incomplete), "--time-limit %.0fs reached",
+					 o->time_limit);
+			else if (o->memory_limit && mem >= o->memory_limit)
+				snprintf(r->incomplete, sizeof(r->incomplete), "--memory-limit %llu MiB reached",
+					 (unsigned long long)(o->memory_limit >> 20));
+			if (r->incomplete[0]) {
+				u64 frontier = 0;
+
+				for (u32 i = 0; i <= depth; i++)
+					frontier += stack[i].next_fiber < sched_nr_fibers();
+				snprintf(r->incomplete + strlen(r->incomplete),
+					 sizeof(r->incomplete) - strlen(r->incomplete),
+					 ": %u open DFS frames (%llu with unexplored transitions) not covered",
+					 depth + 1, (unsigned long long)frontier);
+				stop = true;
+			}
+		}
+	}
+	{
+		u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+
+		if (mem > r->peak_bytes)
+			r->peak_bytes = mem;
+	}
+	r->table_bytes = V.cap * sizeof(struct vslot);
+	/* Free whatever is left on the stack (stopped early). */
+	if (stop || found) {
+		for (u32 i = 0; i <= depth; i++)
+			if (stack[i].snap)
+				sched_snapshot_free(stack[i].snap);
+	}
+	free(stack);
+	vfree();
+	if (o->progress)
+		fprintf(stderr, "\r%*s\r", 100, "");
+	r->seconds = now() - t0;
+
+	if (o->witness != WITNESS_NONE)
+		r->verdict = found ? VERDICT_WITNESS_FOUND : stop ? VERDICT_INCOMPLETE : VERDICT_WITNESS_ABSENT;
+	else if (found)
+		r->verdict = VERDICT_VIOLATION;
+	else
+		r->verdict = stop ? VERDICT_INCOMPLETE : VERDICT_VERIFIED;
+	r->incomplete_after_violation = found && stop;
+	return 0;
+}
+
+int explore_replay(const struct step *path, u32 n, struct explore_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (u32 i = 0; i < n; i++) {
+		const struct pending *p;
+
+		if (path[i].fiber >= sched_nr_fibers() || !sched_enabled(path[i].fiber))
+			return -(int)i - 1;
+		p = sched_pending(path[i].fiber);
+		if (p->kind == PK_CHOOSE ? path[i].choice >= p->n : path[i].choice != 0)
+			return -(int)i - 1;
+		sched_clear_finding();
+		sched_set_step(i);
+		sched_step(path[i].fiber, path[i].choice);
+		r->transitions++;
+		if (sched_has_finding()) {
+			r->finding = *sched_finding();
+			r->verdict = VERDICT_VIOLATION;
+			r->path_len = i + 1;
+			break;
+		}
+	}
+	if (r->verdict != VERDICT_VIOLATION) {
+		bool deadlock = !all_done();
+
+		for (int f = 0; f < sched_nr_fibers() && deadlock; f++)
+			if (sched_enabled(f))
+				deadlock = false;
+		if (deadlock) {
+			r->verdict = VERDICT_VIOLATION;
+			r->finding.kind = F_DEADLOCK;
+			snprintf(r->finding.msg, sizeof(r->finding.msg), "no actor can make progress");
+		}
+		r->path_len = n;
+	}
+	r->nr_events = sched_log_len();
+	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
+	memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	return 0;
+}
+
+void explore_result_free(struct explore_result *r)
+{
+	free(r->path);
+	free(r->events);
+	r->path = NULL;
+	r->events = NULL;
+}

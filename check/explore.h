@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Exploration: a stateful depth-first search over the transitions the
+ * checker runtime offers (check/sched.h), from the state the caller set up.
+ *
+ * Visited states are recognized by a 64-bit fingerprint of the whole model
+ * state (hash compaction: a collision could hide a state; the probability is
+ * reported), and a state already visited is not explored again.  Deadlocks
+ * (some fiber not done, none enabled) and findings end a path.  Looking for a
+ * violation, the search does not stop at the first one: it keeps going with
+ * a depth bound one below the best counterexample so far, revisiting states
+ * reached at a smaller depth, so the counterexample reported has the fewest
+ * steps (transitions) the search finds within a shortening budget (twice
+ * the states it took to find the first one, at least 50 000 more states).  A witness query instead looks
+ * for a path on which an event pattern occurs; its automaton state is part
+ * of the hashed state.
+ */
+#ifndef KVMLAB_CHECK_EXPLORE_H
+#define KVMLAB_CHECK_EXPLORE_H
+
+#include "check/sched.h"
+
+enum witness {
+	WITNESS_NONE = -1,
+	WITNESS_CASE_1,
+	WITNESS_CASE_2A,
+	WITNESS_CASE_2B,
+	WITNESS_STALE_SNAPSHOT,
+	NR_WITNESSES
+};
+
+struct witness_info {
+	const char *name;
+	const char *description;
+};
+const struct witness_info *witness_info(enum witness w);
+int witness_parse(const char *name);
+
+struct explore_opts {
+	u64 max_states;		/* 0 = unbounded */
+	double time_limit;	/* seconds, 0 = unbounded */
+	u64 memory_limit;	/* bytes, 0 = unbounded */
+	int witness;		/* enum witness */
+	bool progress;		/* progress line on stderr */
+	bool first_only;	/* stop at the first violation (no shortening) */
+};
+
+enum explore_verdict {
+	VERDICT_VERIFIED,
+	VERDICT_VIOLATION,
+	VERDICT_WITNESS_FOUND,
+	VERDICT_WITNESS_ABSENT,
+	VERDICT_INCOMPLETE,
+};
+
+struct step {
+	u8 fiber;
+	u8 choice;
+};
+
+struct explore_result {
+	enum explore_verdict verdict;
+	u64 states, transitions, revisits, terminal;
+	u32 max_depth;
+	double seconds;
+	u64 peak_bytes;
+	u64 table_bytes;
+	struct sched_finding finding;
+	u32 path_len;
+	struct step *path;		/* malloc'd */
+	struct kvm_event *events;	/* malloc'd: the path's timeline */
+	size_t nr_events;
+	bool incomplete_after_violation;
+	char incomplete[256];
+};
+
+int explore_run(const struct explore_opts *o, struct explore_result *r);
+void explore_result_free(struct explore_result *r);
+
+/* Re-execute a schedule from the current (initial) state; -1 if a step is not enabled. */
+int explore_replay(const struct step *path, u32 n, struct explore_result *r);
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Setting a scenario up under the checker runtime: the VM and its initial
+ * vCPUs are built in setup mode (no scheduling), then one fiber per vCPU and
+ * per actor script is started and run to its first scheduling point.  That
+ * state is the root of the exploration and of every replay.
+ */
+#ifndef KVMLAB_CHECK_HARNESS_H
+#define KVMLAB_CHECK_HARNESS_H
+
+#include "guest/scenario.h"
+#include "model/kvm.h"
+
+int checker_setup(const struct scenario *s, const struct kvm_config *cfg);
+void checker_teardown(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checker output: the counterexample timeline (one line per event, KVM
+ * tracepoint style, grouped by transition), versioned schedule files for
+ * `kvmlab replay`, and the JSON report.
+ */
+#ifndef KVMLAB_CHECK_REPORT_H
+#define KVMLAB_CHECK_REPORT_H
+
+#include <stdio.h>
+
+#include "check/explore.h"
+#include "guest/scenario.h"
+#include "model/kvm.h"
+
+#define SCHEDULE_MAGIC "kvmlab-schedule"
+#define SCHEDULE_VERSION 1
+
+struct schedule {
+	struct scenario scn;
+	struct kvm_config cfg;
+	enum kvm_finding finding;
+	u32 nr_steps;
+	struct step *steps;		/* malloc'd */
+};
+
+/* Actor label for an actor id ("vcpu0", "actor1", "vmm"). */
+void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len);
+/* Print the timeline of events[0..n) (events before step 0 are setup). */
+void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus, bool show_setup);
+
+int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
+		   enum kvm_finding finding, const struct step *steps, u32 n);
+/* Parse a schedule file; on error -EINVAL and one "file:line: message" in err. */
+int schedule_read(const char *path, struct schedule *out, char *err, size_t errlen);
+void schedule_free(struct schedule *s);
+
+#endif

@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checker runtime and state store; see check/sched.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "check/sched.h"
+#include "model/trace.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define NO_ASAN
+#endif
+
+struct heap_header {
+	u64 used;		/* bump pointer, including this header */
+	u64 pad[7];
+};
+
+static struct {
+	u8 *heap;
+	size_t heap_cap;
+	struct pcpu *percpu;
+	int nr_fibers;
+	struct chk_fiber f[CHK_MAX_FIBERS];
+	struct fiber_ctx main;
+	int cur;			/* running fiber, -1 in the scheduler or setup */
+	sched_entry_fn entry;
+	void *entry_arg;
+	bool has_finding;
+	struct sched_finding finding;
+	struct kvm_event *log;
+	size_t log_len, log_cap;
+	u32 step;
+	/* chunk i of the live heap equals live_src[i]->data (references held) */
+	struct spage **live_src;
+	u32 live_n;
+	bool live_dirty;		/* a transition ran since live_src was right */
+	u64 snapshot_bytes;
+} S;
+
+static struct heap_header *hdr(void) { return (struct heap_header *)S.heap; }
+
+/* ---- hashing ----------------------------------------------------------- */
+
+static inline u64 mix64(u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
+{
+	u64 h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+
+	for (; n >= 8; n -= 8, p += 8) {
+		u64 w;
+
+		memcpy(&w, p, 8);
+		h = (h ^ (w * 0x87c37b91114253d5ull));
+		h = ((h << 31) | (h >> 33)) * 0x4cf5ad432745937full;
+	}
+	for (; n; n--, p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+/* ---- runtime ops ------------------------------------------------------- */
+
+static void yield_to_scheduler(void)
+{
+	struct chk_fiber *f = &S.f[S.cur];
+
+	fiber_switch(&f->ctx, &S.main);
+}
+
+static u64 do_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
+{
+	u64 old = 0, new;
+
+	switch (size) {
+	case 1: old = *(volatile u8 *)p; break;
+	case 2: old = *(volatile u16 *)p; break;
+	case 4: old = *(volatile u32 *)p; break;
+	case 8: old = *(volatile u64 *)p; break;
+	default:
+		fprintf(stderr, "kvmlab check: bad access size %u\n", size);
+		abort();
+	}
+	switch (op) {
+	case RT_LOAD: return old;
+	case RT_STORE: new = a; break;
+	case RT_XCHG: new = a; break;
+	case RT_CMPXCHG:
+		if (old != (a & (size == 8 ? ~0ull : (1ull << (size * 8)) - 1)))
+			return old;
+		new = b;
+		break;
+	case RT_ADD: new = old + a; break;
+	case RT_OR: new = old | a; break;
+	case RT_ANDNOT: new = old & ~a; break;
+	default: abort();
+	}
+	switch (size) {
+	case 1: *(volatile u8 *)p = (u8)new; break;
+	case 2: *(volatile u16 *)p = (u16)new; break;
+	case 4: *(volatile u32 *)p = (u32)new; break;
+	case 8: *(volatile u64 *)p = new; break;
+	}
+	return old;
+}
+
+static int c_self(void)
+{
+	return S.cur >= 0 ? S.cur : CHK_HARNESS_ACTOR;
+}
+
+static void *c_zalloc(size_t size)
+{
+	u64 off = (hdr()->used + 15) & ~15ull;
+
+	if (off + size > S.heap_cap) {
+		fprintf(stderr, "kvmlab check: model heap exhausted (%zu bytes)\n", S.heap_cap);
+		abort();
+	}
+	hdr()->used = off + size;
+	return S.heap + off;	/* zero: restore() clears everything past 'used' */
+}
+
+static struct pcpu *c_percpu(int actor)
+{
+	return &S.percpu[actor];
+}
+
+static u64 c_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
+{
+	struct chk_fiber *f;
+
+	if (S.cur < 0)
+		return do_access(op, p, size, a, b);
+	f = &S.f[S.cur];
+	f->pend = (struct pending){ .kind = PK_ACCESS, .op = op, .size = size,
+				    .addr = (u64)(uintptr_t)p, .a = a, .b = b };
+	yield_to_scheduler();
+	return do_access(op, p, size, a, b);
+}
+
+static void c_fence(enum rt_fence fe)
+{
+	(void)fe;	/* interleavings are sequentially consistent */
+}
+
+static void c_lock_init(struct rt_lock *l, enum rt_lock_kind k, const char *name)
+{
+	l->kind = k;
+	l->name = name;
+}
+
+static void c_report(enum kvm_finding f, const char *file, int line, const char *msg);
+
+static void misuse(const struct rt_lock *l, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s on %s", what, l->name ? l->name : "lock");
+	c_report(F_LOCK_MISUSE, __FILE__, __LINE__, msg);
+}
+
+static bool lock_available(const struct rt_lock *l, enum rt_lock_mode m)
+{
+	return m == LM_EXCL ? !l->holder && !l->readers : !l->holder;
+}
+
+static void c_lock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	int self = c_self();
+
+	if (l->holder == self + 1 || (m == LM_EXCL && (l->readers >> self) & 1)) {
+		misuse(l, "recursive acquisition");
+		return;
+	}
+	if (S.cur >= 0) {
+		struct chk_fiber *f = &S.f[S.cur];
+
+		f->pend = (struct pending){ .kind = PK_LOCK, .op = m, .addr = (u64)(uintptr_t)l };
+		yield_to_scheduler();
+	} else if (!lock_available(l, m)) {
+		fprintf(stderr, "kvmlab check: setup code blocked on %s\n", l->name);
+		abort();
+	}
+	if (m == LM_EXCL)
+		l->holder = self + 1;
+	else
+		l->readers |= 1ull << self;
+}
+
+static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	int self = c_self();
+
+	if (m == LM_EXCL ? l->holder != self + 1 : !((l->readers >> self) & 1)) {
+		misuse(l, m == LM_EXCL ? "unlock of a lock not held" : "read-unlock of a lock not read-held");
+		return;
+	}
+	if (m == LM_EXCL)
+		l->holder = 0;
+	else
+		l->readers &= ~(1ull << self);
+}
+
+static bool c_lock_needbreak(struct rt_lock *l)
+{
+	(void)l;
+	return false;	/* need_resched() is already a nondeterministic choice */
+}
+
+static bool wait_holds(const struct pending *p)
+{
+	u64 v = do_access(RT_LOAD, (volatile void *)(uintptr_t)p->addr, p->size, 0, 0);
+
+	return p->op == RT_EQ ? v == p->a : v != p->a;
+}
+
+static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
+{
+	struct chk_fiber *f;
+
+	if (S.cur < 0) {
+		struct pending pd = { .kind = PK_WAIT, .op = c, .size = size, .addr = (u64)(uintptr_t)p, .a = v };
+
+		if (!wait_holds(&pd)) {
+			fprintf(stderr, "kvmlab check: setup code would block\n");
+			abort();
+		}
+		return;
+	}
+	f = &S.f[S.cur];
+	f->pend = (struct pending){ .kind = PK_WAIT, .op = c, .size = size,
+				    .addr = (u64)(uintptr_t)p, .a = v };
+	yield_to_scheduler();
+}
+
+static unsigned c_choose(unsigned n)
+{
+	struct chk_fiber *f;
+
+	if (S.cur < 0)
+		return 0;
+	f = &S.f[S.cur];
+	f->pend = (struct pending){ .kind = PK_CHOOSE, .n = n };
+	yield_to_scheduler();
+	return (unsigned)f->result;
+}
+
+static void c_relax(void)
+{
+}
+
+static void c_trace(const struct kvm_event *ev)
+{
+	if (S.log_len == S.log_cap) {
+		size_t cap = S.log_cap ? S.log_cap * 2 : 4096;
+		struct kvm_event *n = realloc(S.log, cap * sizeof(*n));
+
+		if (!n)
+			abort();
+		S.log = n;
+		S.log_cap = cap;
+	}
+	S.log[S.log_len] = *ev;
+	S.log[S.log_len].actor = (s16)c_self();
+	S.log[S.log_len].seq = S.step;
+	S.log_len++;
+}
+
+static void c_report(enum kvm_finding f, const char *file, int line, const char *msg)
+{
+	struct kvm_event ev = { .type = EV_FINDING, .a = f };
+
+	c_trace(&ev);
+	if (S.has_finding)
+		return;
+	S.has_finding = true;
+	S.finding.kind = f;
+	S.finding.actor = c_self();
+	snprintf(S.finding.where, sizeof(S.finding.where), "%s:%d", file, line);
+	snprintf(S.finding.msg, sizeof(S.finding.msg), "%s", msg);
+}
+
+static const struct rt_ops checker_ops = {
+	.name = "checker",
+	.self = c_self,
+	.zalloc = c_zalloc,
+	.percpu = c_percpu,
+	.access = c_access,
+	.fence = c_fence,
+	.lock_init = c_lock_init,
+	.lock = c_lock,
+	.unlock = c_unlock,
+	.lock_needbreak = c_lock_needbreak,
+	.wait = c_wait,
+	.choose = c_choose,
+	.relax = c_relax,
+	.trace = c_trace,
+	.report = c_report,
+};
+
+/* ---- scheduler ----------------------------------------------------------- */
+
+int sched_init(size_t heap_size)
+{
+	void *p = mmap(NULL, heap_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(&S, 0, sizeof(S));
+	S.heap = p;
+	S.heap_cap = heap_size;
+	S.cur = -1;
+	hdr()->used = sizeof(struct heap_header);
+	fiber_init_main(&S.main);
+	rt_set(&checker_ops);
+	S.percpu = c_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_ACTORS);
+	return 0;
+}
+
+static void unref(struct spage *p)
+{
+	if (p && --p->refs == 0) {
+		S.snapshot_bytes -= sizeof(*p);
+		free(p);
+	}
+}
+
+void sched_fini(void)
+{
+	for (int i = 0; i < S.nr_fibers; i++)
+		fiber_destroy(&S.f[i].ctx);
+	for (u32 i = 0; i < S.live_n; i++)
+		unref(S.live_src[i]);
+	free(S.live_src);
+	free(S.log);
+	if (S.heap)
+		munmap(S.heap, S.heap_cap);
+	memset(&S, 0, sizeof(S));
+	S.cur = -1;
+}
+
+static void fiber_body(void *arg)
+{
+	int id = (int)(uintptr_t)arg;
+
+	S.entry(id, S.entry_arg);
+	S.f[id].pend = (struct pending){ .kind = PK_DONE };
+	for (;;)
+		yield_to_scheduler();	/* never resumed */
+}
+
+int sched_start(int n, sched_entry_fn entry, void *arg)
+{
+	if (n > CHK_MAX_FIBERS)
+		return -E2BIG;
+	S.entry = entry;
+	S.entry_arg = arg;
+	S.nr_fibers = n;
+	for (int i = 0; i < n; i++) {
+		int r = fiber_init(&S.f[i].ctx, 256 << 10, fiber_body, (void *)(uintptr_t)i);
+
+		if (r)
+			return r;
+	}
+	/* Run each fiber up to its first scheduling point: local code only. */
+	for (int i = 0; i < n; i++) {
+		S.cur = i;
+		fiber_switch(&S.main, &S.f[i].ctx);
+		S.cur = -1;
+	}
+	return 0;
+}
+
+int sched_nr_fibers(void) { return S.nr_fibers; }
+const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
+
+bool sched_enabled(int fiber)
+{
+	const struct pending *p = &S.f[fiber].pend;
+
+	switch (p->kind) {
+	case PK_ACCESS:
+	case PK_CHOOSE:
+		return true;
+	case PK_LOCK:
+		return lock_available((struct rt_lock *)(uintptr_t)p->addr, p->op);
+	case PK_WAIT:
+		return wait_holds(p);
+	default:
+		return false;
+	}
+}
+
+/*
+ * Stack hygiene: dead bytes below the stack pointer become the uninitialized
+ * slots of frames pushed later, and those would keep equal model states apart.
+ * Clear what the transition may have used below the final stack pointer.
+ */
+#define STACK_SCRUB 4096
+
+static NO_ASAN void scrub_below_sp(struct chk_fiber *f)
+{
+	u8 *sp = f->ctx.sp, *lo = sp - STACK_SCRUB;
+
+	if (lo < f->ctx.stack_lo)
+		lo = f->ctx.stack_lo;
+	for (u8 *p = lo; p < sp; p++)
+		*(volatile u8 *)p = 0;
+}
+
+void sched_step(int fiber, u32 choice)
+{
+	S.f[fiber].result = choice;
+	S.live_dirty = true;
+	S.cur = fiber;
+	fiber_switch(&S.main, &S.f[fiber].ctx);
+	S.cur = -1;
+	scrub_below_sp(&S.f[fiber]);
+}
+
+bool sched_has_finding(void) { return S.has_finding; }
+const struct sched_finding *sched_finding(void) { return &S.finding; }
+void sched_clear_finding(void) { S.has_finding = false; }
+size_t sched_log_len(void) { return S.log_len; }
+const struct kvm_event *sched_log(void) { return S.log; }
+void sched_log_truncate(size_t len) { S.log_len = len; }
+void sched_set_step(u32 step) { S.step = step; }
+size_t sched_heap_used(void) { return hdr()->used; }
+u64 sched_snapshot_bytes(void) { return S.snapshot_bytes; }
+
+/* ---- state store ----------------------------------------------------------- */
+
+static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
+{
+	const u8 *s = src;
+	u8 *d = dst;
+
+	while (n--)
+		*d++ = *s++;
+}
+
+static void set_live(u32 i, struct spage *p)
+{
+	if (i >= S.live_n) {
+		u32 n = S.live_n ? S.live_n : 64;
+		struct spage **a;
+
+		while (n <= i)
+			n *= 2;
+		a = realloc(S.live_src, n * sizeof(*a));
+		if (!a)
+			abort();
+		memset(a + S.live_n, 0, (n - S.live_n) * sizeof(*a));
+		S.live_src = a;
+		S.live_n = n;
+	}
+	if (S.live_src[i] == p)
+		return;
+	p->refs++;
+	unref(S.live_src[i]);
+	S.live_src[i] = p;
+}
+
+struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
+	u64 h = mix64(extra + 0x1234567);
+
+	if (!s)
+		abort();
+	s->nchunks = n;
+	s->chunks = malloc(n * sizeof(*s->chunks));
+	if (!s->chunks)
+		abort();
+	S.snapshot_bytes += sizeof(*s) + n * sizeof(*s->chunks);
+	for (u32 i = 0; i < n; i++) {
+		const u8 *live = S.heap + (size_t)i * CHK_CHUNK;
+		struct spage *p = parent && i < parent->nchunks ? parent->chunks[i] : NULL;
+
+		if (!p || memcmp(p->data, live, CHK_CHUNK)) {
+			p = malloc(sizeof(*p));
+			if (!p)
+				abort();
+			p->refs = 0;
+			memcpy(p->data, live, CHK_CHUNK);
+			p->hash = hash_bytes(p->data, CHK_CHUNK, 0);
+			S.snapshot_bytes += sizeof(*p);
+		}
+		p->refs++;
+		s->chunks[i] = p;
+		set_live(i, p);
+		h += mix64(p->hash ^ ((u64)i * 0x9e3779b97f4a7c15ull));
+	}
+	for (int i = 0; i < S.nr_fibers; i++) {
+		struct chk_fiber *f = &S.f[i];
+		u8 *sp = f->ctx.sp;
+
+		s->fib[i].pend = f->pend;
+		h += mix64(hash_bytes((const u8 *)&f->pend, sizeof(f->pend), (u64)i + 77));
+		if (f->pend.kind == PK_DONE)
+			continue;
+		s->fib[i].sp = sp;
+		s->fib[i].stack_len = (u32)(f->ctx.stack_hi - sp);
+		s->fib[i].stack = malloc(s->fib[i].stack_len);
+		if (!s->fib[i].stack)
+			abort();
+		copy_in(s->fib[i].stack, sp, s->fib[i].stack_len);
+		S.snapshot_bytes += s->fib[i].stack_len;
+		h += mix64(hash_bytes(s->fib[i].stack, s->fib[i].stack_len, (u64)(uintptr_t)sp));
+	}
+	s->hash = h;
+	S.live_dirty = false;
+	return s;
+}
+
+void sched_restore(const struct snapshot *s)
+{
+	size_t used = hdr()->used;
+
+	for (u32 i = 0; i < s->nchunks; i++) {
+		if (!S.live_dirty && i < S.live_n && S.live_src[i] == s->chunks[i])
+			continue;
+		memcpy(S.heap + (size_t)i * CHK_CHUNK, s->chunks[i]->data, CHK_CHUNK);
+		set_live(i, s->chunks[i]);
+	}
+	/* Memory the restored state had not allocated must read as zero again. */
+	if (used > (size_t)s->nchunks * CHK_CHUNK)
+		memset(S.heap + (size_t)s->nchunks * CHK_CHUNK, 0, used - (size_t)s->nchunks * CHK_CHUNK);
+	for (u32 i = s->nchunks; i < S.live_n; i++) {
+		unref(S.live_src[i]);
+		S.live_src[i] = NULL;
+	}
+	for (int i = 0; i < S.nr_fibers; i++) {
+		struct chk_fiber *f = &S.f[i];
+
+		f->pend = s->fib[i].pend;
+		if (f->pend.kind == PK_DONE)
+			continue;
+		f->ctx.sp = s->fib[i].sp;
+#if defined(__SANITIZE_ADDRESS__)
+		ASAN_UNPOISON_MEMORY_REGION(f->ctx.stack_lo, (size_t)(f->ctx.stack_hi - f->ctx.stack_lo));
+#endif
+		copy_in(s->fib[i].sp, s->fib[i].stack, s->fib[i].stack_len);
+	}
+	S.live_dirty = false;
+}
+
+void sched_snapshot_free(struct snapshot *s)
+{
+	if (!s)
+		return;
+	for (u32 i = 0; i < s->nchunks; i++)
+		unref(s->chunks[i]);
+	S.snapshot_bytes -= sizeof(*s) + s->nchunks * sizeof(*s->chunks);
+	for (int i = 0; i < CHK_MAX_FIBERS; i++) {
+		S.snapshot_bytes -= s->fib[i].stack_len;
+		free(s->fib[i].stack);
+	}
+	free(s->chunks);
+	free(s);
+}
+

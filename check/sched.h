@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The checker runtime: the primitive layer (struct rt_ops) on fibers driven
+ * by a deterministic scheduler, plus the state store (capture, hash, restore).
+ *
+ * Every marked access, lock acquisition, wait and nondeterministic choice is a
+ * scheduling point: the fiber publishes its pending operation and switches to
+ * the scheduler, which later resumes it to perform exactly that operation.  A
+ * transition is therefore "perform the pending operation, then run local
+ * code up to the next scheduling point".  Unlocks, fences, tracepoints and
+ * allocation do not yield (an unlock's effect is only observable through a
+ * later scheduling point of another fiber).
+ *
+ * Model state = the model heap (a bump arena whose allocation pointer lives
+ * in its own first bytes, so it is state too) + each live fiber's stack from
+ * its saved stack pointer up + each fiber's pending operation.  A snapshot
+ * shares unchanged 1 KiB chunks with its parent (compared with memcmp), so
+ * only changed chunks are copied and rehashed.
+ */
+#ifndef KVMLAB_CHECK_SCHED_H
+#define KVMLAB_CHECK_SCHED_H
+
+#include "check/fiber.h"
+#include "kernel/prim.h"
+
+#define CHK_MAX_FIBERS (KVMLAB_MAX_ACTORS - 1)
+#define CHK_HARNESS_ACTOR (KVMLAB_MAX_ACTORS - 1)
+#define CHK_CHUNK 1024
+
+enum pend_kind { PK_NONE, PK_ACCESS, PK_LOCK, PK_WAIT, PK_CHOOSE, PK_DONE };
+
+struct pending {
+	u8 kind;		/* enum pend_kind */
+	u8 op;			/* enum rt_op, enum rt_lock_mode, enum rt_cmp */
+	u8 size;
+	u8 pad;
+	u32 n;			/* PK_CHOOSE: number of alternatives */
+	u64 addr;
+	u64 a, b;
+};
+
+struct chk_fiber {
+	struct fiber_ctx ctx;
+	struct pending pend;
+	u64 result;		/* the choice handed to a resumed PK_CHOOSE */
+};
+
+struct spage {
+	u32 refs;
+	u64 hash;
+	u8 data[CHK_CHUNK];
+};
+
+struct snapshot {
+	u32 nchunks;
+	struct spage **chunks;
+	struct {
+		void *sp;
+		struct pending pend;
+		u32 stack_len;
+		u8 *stack;
+	} fib[CHK_MAX_FIBERS];
+	u64 hash;
+};
+
+typedef void (*sched_entry_fn)(int fiber, void *arg);
+
+struct sched_finding {
+	enum kvm_finding kind;
+	int actor;
+	char where[96];
+	char msg[256];
+};
+
+/* Map the heap and install the checker runtime (rt_set). */
+int sched_init(size_t heap_size);
+void sched_fini(void);
+/* Create n fibers running entry(i, arg) and run each to its first scheduling point. */
+int sched_start(int n, sched_entry_fn entry, void *arg);
+int sched_nr_fibers(void);
+const struct pending *sched_pending(int fiber);
+bool sched_enabled(int fiber);
+/* Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE). */
+void sched_step(int fiber, u32 choice);
+
+/* Findings raised since the last sched_clear_finding(). */
+bool sched_has_finding(void);
+const struct sched_finding *sched_finding(void);
+void sched_clear_finding(void);
+
+/* The trace of the current execution: events appended by tracepoints. */
+size_t sched_log_len(void);
+const struct kvm_event *sched_log(void);
+void sched_log_truncate(size_t len);
+/* Index of the transition each event belongs to (set by the explorer). */
+void sched_set_step(u32 step);
+
+/* State store. */
+struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra);
+void sched_restore(const struct snapshot *s);
+void sched_snapshot_free(struct snapshot *s);
+size_t sched_heap_used(void);
+u64 sched_snapshot_bytes(void);	/* bytes held by live snapshots */
+
+#endif
