@@ -60,8 +60,7 @@ bench: kvmlab
 
 # The README's main command: the built-in default scenario.
 run: kvmlab
-	./kvmlab stress --scenario seed --policy vm --vendor svm --seconds 5
-	./kvmlab stress --scenario seed --policy vcpu --vendor svm --seconds 5 || true
+	@sh tools/run-default.sh
 
 # Installs what a fresh Debian 12 machine lacks (needs root or sudo).
 deps:

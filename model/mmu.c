@@ -50,7 +50,8 @@ static u64 make_spte(kvm_pfn_t pfn, bool writable)
 /* make_mmio_spte(), spte.c v5.16: tagged with the memslot generation. */
 static u64 make_mmio_spte(struct kvm *kvm, gfn_t gfn)
 {
-	return SPTE_MMIO | (gfn << SPTE_PFN_SHIFT) | (kvm->memslots_generation << SPTE_MMIO_GEN_SHIFT);
+	return SPTE_MMIO | (gfn << SPTE_PFN_SHIFT) |
+	       ((kvm->memslots_generation & 0x3ff) << SPTE_MMIO_GEN_SHIFT);
 }
 
 static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 40) - 1); }
@@ -58,7 +59,7 @@ static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 
 /* check_mmio_spte(), mmu.c v5.17: the generation must match the memslots'. */
 static bool check_mmio_spte(struct kvm *kvm, u64 spte)
 {
-	return (spte >> SPTE_MMIO_GEN_SHIFT) == (kvm->memslots_generation & 0x3ff);
+	return ((spte >> SPTE_MMIO_GEN_SHIFT) & 0x3ff) == (kvm->memslots_generation & 0x3ff);
 }
 
 static int pt_index(gfn_t gfn, int level)
