@@ -72,6 +72,7 @@ static u8 witness_step(int w, u8 st, const struct kvm_event *ev)
 struct vslot {
 	u64 key;
 	u32 depth;
+	u32 sleep;		/* sleep set the state was explored with */
 };
 
 static struct {
@@ -93,13 +94,14 @@ static struct vslot *vfind(u64 h)
 	return &V.t[i];
 }
 
-static void vinsert(struct vslot *s, u64 h, u32 depth)
+static void vinsert(struct vslot *s, u64 h, u32 depth, u32 sleep)
 {
 	if (!s->key) {
 		s->key = vkey(h);
 		V.n++;
 	}
 	s->depth = depth;
+	s->sleep = sleep;
 	if (V.n * 4 > V.cap * 3)
 		vgrow();
 }
@@ -140,6 +142,8 @@ struct frame {
 	int next_fiber;
 	u32 next_choice;
 	bool any;		/* some transition was enabled */
+	u32 sleep;		/* sleep set: fibers whose transition need not be explored */
+	u32 done;		/* fibers whose transitions were explored from here */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 };
@@ -162,6 +166,9 @@ static bool next_transition(struct frame *f, struct step *t)
 
 		if (!sched_enabled(f->next_fiber))
 			continue;
+		f->any = true;
+		if (f->sleep & (1u << f->next_fiber))
+			continue;
 		if (p->kind == PK_CHOOSE && f->next_choice >= p->n)
 			continue;
 		t->fiber = (u8)f->next_fiber;
@@ -175,6 +182,47 @@ static bool next_transition(struct frame *f, struct step *t)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Whether two pending operations of different fibers commute.  The rest of a
+ * transition (local code up to the next scheduling point) only touches
+ * memory that is private or ordered by these operations, provided the model
+ * is free of data races on plain accesses; that is the assumption under
+ * which the reduction is sound.
+ */
+static bool independent(const struct pending *a, const struct pending *b)
+{
+	u64 a_end = a->addr + (a->size ? a->size : 8), b_end = b->addr + (b->size ? b->size : 8);
+	bool overlap = a->addr < b_end && b->addr < a_end;
+
+	if (a->kind == PK_CHOOSE || b->kind == PK_CHOOSE)
+		return true;
+	if (!overlap)
+		return true;
+	if (a->kind == PK_LOCK || b->kind == PK_LOCK)
+		return a->kind != b->kind;	/* a lock word is only touched by lock ops */
+	if (a->kind == PK_WAIT && b->kind == PK_WAIT)
+		return true;
+	if (a->kind == PK_WAIT)
+		return b->kind == PK_ACCESS && b->op == RT_LOAD;
+	if (b->kind == PK_WAIT)
+		return a->kind == PK_ACCESS && a->op == RT_LOAD;
+	return a->op == RT_LOAD && b->op == RT_LOAD;
+}
+
+/* The sleep set of the child reached by fiber 'fa' from f. */
+static u32 child_sleep(const struct frame *f, int fa, bool por)
+{
+	const struct pending *pa = sched_pending(fa);
+	u32 cand = (f->sleep | f->done) & ~(1u << fa), out = 0;
+
+	if (!por)
+		return 0;
+	for (int g = 0; cand >> g; g++)
+		if ((cand >> g) & 1 && independent(pa, sched_pending(g)))
+			out |= 1u << g;
+	return out;
 }
 
 static bool all_done(void)
@@ -230,7 +278,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	stack[0].snap = sched_snapshot(NULL, 0);
 	stack[0].log_len = sched_log_len();
 	live = stack[0].snap;
-	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0);
+	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
 	r->states = 1;
 
 	while (!stop) {
@@ -238,6 +286,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		struct snapshot *child;
 		struct vslot *slot;
 		struct step t;
+		u32 csleep;
 		u8 ws;
 
 		if (live != f->snap) {
@@ -265,7 +314,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			depth--;
 			continue;
 		}
-		f->any = true;
+		csleep = child_sleep(f, t.fiber, o->por);
+		if (f->next_fiber > t.fiber)	/* all of this fiber's choices are taken */
+			f->done |= 1u << t.fiber;
 
 		sched_clear_finding();
 		sched_set_step(depth);
@@ -301,7 +352,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		child = sched_snapshot(f->snap, ws);
 		live = child;
 		slot = vfind(child->hash);
-		if (slot->key && (!found || slot->depth <= depth + 1)) {
+		if (slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep)) {
 			r->revisits++;
 			sched_snapshot_free(child);
 			live = NULL;
@@ -309,7 +360,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		if (!slot->key)
 			r->states++;
-		vinsert(slot, child->hash, depth + 1);
+		else
+			csleep &= slot->sleep;	/* explore again with the smaller sleep set */
+		vinsert(slot, child->hash, depth + 1, csleep);
 		if (depth + 1 >= cap) {
 			cap *= 2;
 			stack = realloc(stack, cap * sizeof(*stack));
@@ -317,7 +370,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		depth++;
 		if (depth > r->max_depth)
 			r->max_depth = depth;
-		stack[depth] = (struct frame){ .snap = child, .log_len = sched_log_len(), .wstate = ws, .in = t };
+		stack[depth] = (struct frame){ .snap = child, .log_len = sched_log_len(), .wstate = ws,
+					       .in = t, .sleep = csleep };
 
 		if ((++ticks & 1023) == 0) {
 			double el = now();

@@ -43,6 +43,7 @@ struct explore_opts {
 	int witness;		/* enum witness */
 	bool progress;		/* progress line on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
+	bool por;		/* sleep sets (experimental, see independent()) */
 };
 
 enum explore_verdict {

@@ -104,6 +104,13 @@ void fiber_destroy(struct fiber_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 }
 
+void fiber_entered(void)
+{
+#ifdef KVMLAB_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+}
+
 void fiber_init_main(struct fiber_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));

@@ -31,6 +31,8 @@ void fiber_reset(struct fiber_ctx *ctx);
 void fiber_destroy(struct fiber_ctx *ctx);
 /* The context of the calling thread's original stack. */
 void fiber_init_main(struct fiber_ctx *ctx);
+/* First thing a fiber's entry function calls (completes the switch for ASan). */
+void fiber_entered(void);
 /* Save the current context into 'from' and resume 'to'. */
 void fiber_switch(struct fiber_ctx *from, struct fiber_ctx *to);
 

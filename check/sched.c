@@ -362,6 +362,7 @@ static void fiber_body(void *arg)
 {
 	int id = (int)(uintptr_t)arg;
 
+	fiber_entered();
 	S.entry(id, S.entry_arg);
 	S.f[id].pend = (struct pending){ .kind = PK_DONE };
 	for (;;)

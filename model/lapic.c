@@ -571,29 +571,19 @@ static inline bool kvm_lowest_prio_delivery(struct kvm_lapic_irq *irq)
 }
 
 /*
- * The fast path's physical map (kvm_recalculate_apic_map) holds, per xAPIC ID,
- * only the first present APIC in vCPU order; a physical, non-broadcast IPI thus
- * reaches one APIC even if a guest gave two the same ID.
- */
-static inline bool irq_is_unicast_physical(struct kvm_lapic_irq *irq)
-{
-	return irq->shorthand == APIC_DEST_NOSHORT && irq->dest_mode == APIC_DEST_PHYSICAL &&
-	       irq->dest_id != APIC_BROADCAST;
-}
-
-/*
- * One iteration of kvm_irq_delivery_to_apic()'s kvm_for_each_vcpu loop (v5.15):
+ * One iteration of kvm_irq_delivery_to_apic()'s kvm_for_each_vcpu loop (v6.16.1):
  * deliver a fixed interrupt, or record a lowest-priority candidate in
- * lowest[*dest_vcpus] (the dest_vcpu_bitmap).  Returns true when the loop is done.
+ * lowest[*dest_vcpus] (the dest_vcpu_bitmap).  No early exit: the slow path
+ * reaches every matching APIC (the fast path covers unique destinations).
  */
-static bool irq_delivery_one(struct kvm_lapic *target, struct kvm_lapic *src,
+static void irq_delivery_one(struct kvm_lapic *target, struct kvm_lapic *src,
 			     struct kvm_lapic_irq *irq, int *r, struct kvm_lapic **lowest,
 			     int *dest_vcpus)
 {
 	if (!kvm_apic_present(target))
-		return false;
+		return;
 	if (!kvm_apic_match_dest(target, src, irq->shorthand, irq->dest_id, irq->dest_mode))
-		return false;
+		return;
 
 	if (!kvm_lowest_prio_delivery(irq)) {
 		if (*r < 0)
@@ -602,22 +592,307 @@ static bool irq_delivery_one(struct kvm_lapic *target, struct kvm_lapic *src,
 	} else if (apic_read_once(target, target->sw_enabled) && *dest_vcpus < KVM_MAX_VCPUS) {
 		lowest[(*dest_vcpus)++] = target;
 	}
-	return irq_is_unicast_physical(irq);
+}
+
+/* ---- the APIC map, recomputed per IPI ------------------------------------------- */
+
+/* lapic.h enum kvm_apic_logical_mode (v6.16.1), without KVM_APIC_MODE_X2APIC. */
+enum kvm_apic_logical_mode {
+	KVM_APIC_MODE_SW_DISABLED,	/* no software-enabled APIC with a non-zero LDR */
+	KVM_APIC_MODE_XAPIC_CLUSTER,
+	KVM_APIC_MODE_XAPIC_FLAT,
+	KVM_APIC_MODE_MAP_DISABLED,	/* mixed modes or aliased logical IDs: slow path */
+};
+
+/*
+ * The part of kvm_host.h struct kvm_apic_map (v6.16.1) an xAPIC IPI consults.
+ * The kernel keeps one map per VM, rebuilt under apic_map_lock when ID, LDR,
+ * DFR, SPIV or APICBASE change; the model never stores it: the sender rebuilds
+ * it on its stack from the registers (read with READ_ONCE) for each IPI that
+ * needs it, so there is no shared map state and no apic_map_dirty.  Of
+ * phys_map it keeps only which xAPIC IDs are taken (aliasing) and the entry of
+ * the IPI's destination.
+ */
+struct kvm_apic_map {
+	enum kvm_apic_logical_mode logical_mode;
+	u32 phys_taken[256 / 32];		/* phys_map[id] != NULL */
+	struct kvm_lapic *phys_dest;		/* phys_map[irq->dest_id] */
+	struct kvm_lapic *xapic_flat_map[8];
+	struct kvm_lapic *xapic_cluster_map[16][4];
+};
+
+/*
+ * lapic.c kvm_apic_map_get_logical_dest() (v6.16.1), xAPIC modes only (no
+ * x2APIC cluster through phys_map).
+ */
+static bool kvm_apic_map_get_logical_dest(struct kvm_apic_map *map, u32 dest_id,
+					  struct kvm_lapic ***cluster, u16 *mask)
+{
+	switch (map->logical_mode) {
+	case KVM_APIC_MODE_SW_DISABLED:
+		/* Arbitrarily use the flat map so that @cluster isn't NULL. */
+		*cluster = map->xapic_flat_map;
+		*mask = 0;
+		return true;
+	case KVM_APIC_MODE_XAPIC_FLAT:
+		*cluster = map->xapic_flat_map;
+		*mask = dest_id & 0xff;
+		return true;
+	case KVM_APIC_MODE_XAPIC_CLUSTER:
+		*cluster = map->xapic_cluster_map[(dest_id >> 4) & 0xf];
+		*mask = dest_id & 0xf;
+		return true;
+	case KVM_APIC_MODE_MAP_DISABLED:
+	default:
+		return false;
+	}
 }
 
 /*
- * irq_comm.c kvm_irq_delivery_to_apic() (v5.15): the slow path only (no APIC map),
- * lowest priority by vector hashing (kvm_vector_to_index; vector_hashing defaults
- * to on), plus the fast path's one-APIC-per-physical-ID rule.  A standalone APIC
- * is the only candidate.  Known difference: the fast path's flat logical map keeps
- * one APIC per LDR bit (lowest set bit, last vCPU wins); here every APIC whose LDR
- * intersects the MDA matches (the same whenever LDRs have one distinct bit each).
+ * lapic.c kvm_recalculate_phys_map() (v6.16.1), xAPIC IDs only; x2apic_format
+ * (KVM_CAP_X2APIC_API 32-bit IDs) off, as it is by default, so an xAPIC ID
+ * already taken by an earlier present APIC fails the whole map (-EINVAL: every
+ * IPI then takes the slow path, which delivers to all APICs with that ID).
+ * Leaves out max_apic_id/-E2BIG (xAPIC IDs never exceed 255) and the
+ * xapic_id_mismatch APICv inhibit.
+ */
+static int kvm_recalculate_phys_map(struct kvm_apic_map *new, struct kvm_lapic *apic,
+				    u32 dest_id)
+{
+	u32 xapic_id = kvm_apic_id(apic);
+
+	if (new->phys_taken[xapic_id / 32] & (1u << (xapic_id % 32)))
+		return -EINVAL;
+	new->phys_taken[xapic_id / 32] |= 1u << (xapic_id % 32);
+	if (xapic_id == dest_id)
+		new->phys_dest = apic;
+	return 0;
+}
+
+/*
+ * lapic.c kvm_recalculate_logical_map() (v6.16.1), xAPIC only.  Every DFR other
+ * than APIC_DFR_FLAT counts as cluster (unlike kvm_apic_match_logical_addr,
+ * which matches nothing for a DFR that is neither flat nor cluster); an LDR
+ * with several logical ID bits, or two APICs at one bit, disables the map.
+ */
+static void kvm_recalculate_logical_map(struct kvm_apic_map *new, struct kvm_lapic *apic)
+{
+	enum kvm_apic_logical_mode logical_mode;
+	struct kvm_lapic **cluster;
+	u16 mask;
+	u32 ldr;
+
+	if (new->logical_mode == KVM_APIC_MODE_MAP_DISABLED)
+		return;
+
+	if (!apic_read_once(apic, apic->sw_enabled))
+		return;
+
+	ldr = apic_read_once(apic, *apic_reg(apic, APIC_LDR));
+	if (!ldr)
+		return;
+
+	ldr = GET_APIC_LOGICAL_ID(ldr);
+	if (apic_read_once(apic, *apic_reg(apic, APIC_DFR)) == APIC_DFR_FLAT)
+		logical_mode = KVM_APIC_MODE_XAPIC_FLAT;
+	else
+		logical_mode = KVM_APIC_MODE_XAPIC_CLUSTER;
+
+	/* To optimize logical mode delivery, all software-enabled APICs must use one mode. */
+	if (new->logical_mode == KVM_APIC_MODE_SW_DISABLED) {
+		new->logical_mode = logical_mode;
+	} else if (new->logical_mode != logical_mode) {
+		new->logical_mode = KVM_APIC_MODE_MAP_DISABLED;
+		return;
+	}
+
+	if (!kvm_apic_map_get_logical_dest(new, ldr, &cluster, &mask)) {
+		new->logical_mode = KVM_APIC_MODE_MAP_DISABLED;
+		return;
+	}
+
+	if (!mask)
+		return;
+
+	ldr = (u32)__builtin_ctz(mask);		/* ffs(mask) - 1 */
+	if ((mask & (mask - 1)) || cluster[ldr])	/* !is_power_of_2(mask) */
+		new->logical_mode = KVM_APIC_MODE_MAP_DISABLED;
+	else
+		cluster[ldr] = apic;
+}
+
+/* The body of kvm_recalculate_apic_map()'s kvm_for_each_vcpu loop (v6.16.1), for one IPI. */
+static int kvm_recalculate_apic_map_one(struct kvm_apic_map *new, struct kvm_lapic *apic,
+					struct kvm_lapic_irq *irq)
+{
+	int r;
+
+	if (!kvm_apic_present(apic))
+		return 0;
+	r = kvm_recalculate_phys_map(new, apic, irq->dest_id);
+	if (r)
+		return r;
+	if (irq->dest_mode != APIC_DEST_PHYSICAL)
+		kvm_recalculate_logical_map(new, apic);
+	return 0;
+}
+
+/*
+ * lapic.c kvm_recalculate_apic_map() (v6.16.1), computed for one IPI: the same
+ * walk over the present APICs in vCPU order (a standalone APIC: itself), with
+ * the logical part only for a logical IPI (a physical one never looks at it).
+ * Returns false where the kernel's map would be NULL.  Leaves out the
+ * apic_map_dirty/apic_map_lock/RCU protocol and the APICv inhibits: the model
+ * reads the registers at the IPI, the kernel's map reflects them as of the last
+ * recalculation (the same for the sender's own writes, which recalculate before
+ * the next instruction).
+ */
+static bool kvm_recalculate_apic_map(struct kvm_lapic *src, struct kvm_lapic_irq *irq,
+				     struct kvm_apic_map *new)
+{
+	struct kvm_vcpu *vcpu;
+	int i;
+
+	memset(new, 0, sizeof(*new));
+	new->logical_mode = KVM_APIC_MODE_SW_DISABLED;
+
+	if (!src->vcpu)
+		return !kvm_recalculate_apic_map_one(new, src, irq);
+
+	kvm_for_each_vcpu(i, vcpu, src->vcpu->kvm)
+		if (kvm_recalculate_apic_map_one(new, vcpu->arch.apic, irq))
+			return false;
+	return true;
+}
+
+/*
+ * lapic.c kvm_vector_to_index() (v6.16.1) over a 16-bit bitmap: the
+ * (vector % dest_vcpus)-th set bit.
+ */
+static int kvm_vector_to_index(u32 vector, u32 dest_vcpus, u32 bitmap)
+{
+	u32 mod = vector % dest_vcpus;
+	int idx = -1;
+	u32 i;
+
+	for (i = 0; i <= mod; i++)
+		idx = __builtin_ctz(bitmap & (~0u << (idx + 1)));	/* find_next_bit */
+	return idx;
+}
+
+/* lapic.c kvm_apic_disabled_lapic_found() (v6.16.1): only a pr_info, once per VM. */
+static void kvm_apic_disabled_lapic_found(struct kvm_lapic *src)
+{
+	(void)src;
+}
+
+/*
+ * lapic.c kvm_apic_is_broadcast_dest() (v6.16.1), xAPIC sender with the
+ * x2APIC broadcast quirk enabled (the default): destination 0xff.
+ */
+static bool kvm_apic_is_broadcast_dest(struct kvm_lapic_irq *irq)
+{
+	return irq->dest_id == APIC_BROADCAST;
+}
+
+/*
+ * lapic.c kvm_apic_map_get_dest_lapic() (v6.16.1), vector hashing on (its
+ * default; no apic_arb_prio arbitration), xAPIC only.  The APIC_DEST_SELF branch
+ * is left out: kvm_irq_delivery_to_apic_fast() never reaches it.  True with
+ * *bitmap == 0 means: drop the interrupt.
+ */
+static bool kvm_apic_map_get_dest_lapic(struct kvm_lapic *src, struct kvm_lapic_irq *irq,
+					struct kvm_apic_map *map, struct kvm_lapic ***dst,
+					u16 *bitmap)
+{
+	int lowest;
+
+	if (irq->shorthand)
+		return false;
+
+	if (!map || kvm_apic_is_broadcast_dest(irq))
+		return false;
+
+	if (irq->dest_mode == APIC_DEST_PHYSICAL) {
+		/* An xAPIC destination never exceeds max_apic_id (>= 255). */
+		*dst = &map->phys_dest;
+		*bitmap = 1;
+		return true;
+	}
+
+	*bitmap = 0;
+	if (!kvm_apic_map_get_logical_dest(map, irq->dest_id, dst, bitmap))
+		return false;
+
+	if (!kvm_lowest_prio_delivery(irq))
+		return true;
+
+	if (!*bitmap)
+		return true;
+
+	lowest = kvm_vector_to_index(irq->vector, (u32)__builtin_popcount(*bitmap), *bitmap);
+
+	if (!(*dst)[lowest]) {
+		kvm_apic_disabled_lapic_found(src);
+		*bitmap = 0;
+		return true;
+	}
+
+	*bitmap = (u16)(1u << lowest);
+	return true;
+}
+
+/*
+ * lapic.c kvm_irq_delivery_to_apic_fast() (v6.16.1), without dest_map and RCU.
+ * The map is only built for an IPI that consults it (a destination, not a
+ * shorthand or broadcast).
+ */
+static bool kvm_irq_delivery_to_apic_fast(struct kvm_lapic *src, struct kvm_lapic_irq *irq,
+					  int *r)
+{
+	struct kvm_apic_map map_storage, *map = NULL;
+	struct kvm_lapic **dst = NULL;
+	u16 bitmap = 0;
+	int i;
+
+	*r = -1;
+
+	if (irq->shorthand == APIC_DEST_SELF) {
+		*r = kvm_apic_set_irq(src, irq);
+		return true;
+	}
+
+	if (!irq->shorthand && !kvm_apic_is_broadcast_dest(irq) &&
+	    kvm_recalculate_apic_map(src, irq, &map_storage))
+		map = &map_storage;
+
+	if (!kvm_apic_map_get_dest_lapic(src, irq, map, &dst, &bitmap))
+		return false;
+
+	*r = 0;
+	for (i = 0; i < 16; i++) {
+		if (!(bitmap & (1u << i)) || !dst[i])
+			continue;
+		*r += kvm_apic_set_irq(dst[i], irq);
+	}
+	return true;
+}
+
+/*
+ * kvm_irq_delivery_to_apic() (v6.16.1; irq_comm.c, the same body as v5.15 and
+ * as lapic.c in v6.18): the APIC-map fast path first, then the slow path
+ * (kvm_apic_match_dest over every present APIC), lowest priority by vector
+ * hashing (kvm_vector_to_index; vector_hashing defaults to on).  A standalone
+ * APIC is the only APIC: the map and the slow path see itself alone.
  */
 static int kvm_irq_delivery_to_apic(struct kvm_lapic *src, struct kvm_lapic_irq *irq)
 {
 	struct kvm_lapic *lowest[KVM_MAX_VCPUS];
 	int i, r = -1, dest_vcpus = 0;
 	struct kvm_vcpu *vcpu;
+
+	if (kvm_irq_delivery_to_apic_fast(src, irq, &r))
+		return r;
 
 	if (irq->dest_mode == APIC_DEST_PHYSICAL && irq->dest_id == APIC_BROADCAST &&
 	    kvm_lowest_prio_delivery(irq))
@@ -627,8 +902,7 @@ static int kvm_irq_delivery_to_apic(struct kvm_lapic *src, struct kvm_lapic_irq 
 		irq_delivery_one(src, src, irq, &r, lowest, &dest_vcpus);
 	} else {
 		kvm_for_each_vcpu(i, vcpu, src->vcpu->kvm)
-			if (irq_delivery_one(vcpu->arch.apic, src, irq, &r, lowest, &dest_vcpus))
-				break;
+			irq_delivery_one(vcpu->arch.apic, src, irq, &r, lowest, &dest_vcpus);
 	}
 
 	/* kvm_vector_to_index(): the (vector % dest_vcpus)-th candidate in vCPU order. */

@@ -66,7 +66,7 @@ struct kvm_lapic {
 	s16 isr_count;
 	s16 highest_isr_cache;
 	u32 last_mmio_read;		/* value of the previous MMIO read (see apic_mmio_read) */
-	u8 regs[4096] __attribute__((aligned(64)));
+	u8 regs[4096] __attribute__((aligned(8)));	/* set_bit() works on 8-byte words */
 };
 
 /* kvm_create_lapic + kvm_lapic_reset(init_event=false) for a vCPU (arena memory). */

@@ -6,7 +6,8 @@
 # program died without finishing its plan.
 BUILD=${1:-build/release}
 KVMLAB=$(pwd)/$BUILD/kvmlab
-export KVMLAB
+KVMLAB_BUILD=$(basename "$BUILD")
+export KVMLAB KVMLAB_BUILD
 pass=0 fail=0 skip=0
 tmp=$(mktemp /tmp/kvmlab-run.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
