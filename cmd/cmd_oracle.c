@@ -649,7 +649,7 @@ int cmd_oracle(int argc, char **argv)
 	}
 	or.gen = malloc(sizeof(*or.gen));
 	or.res = malloc(sizeof(*or.res));
-	or.apic = aligned_alloc(64, sizeof(*or.apic));
+	or.apic = calloc(1, sizeof(*or.apic));
 	or.mm = calloc(JSON_MAX_MISMATCHES, sizeof(*or.mm));
 	or.model_reads = calloc(APIC_PROG_MAX_ACCESSES, sizeof(*or.model_reads));
 	if (!or.gen || !or.res || !or.apic || !or.mm || !or.model_reads) {

@@ -28,6 +28,10 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 	fi
 }
 echo "1..20"
+if [ "${KVMLAB_BUILD:-}" = tsan ]; then
+	for i in $(seq 1 20); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	exit 0
+fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
 expect "mainline svm verified" 0 "verified" "83891 145296" --vcpus 1 --policy vm --vendor svm
 expect "mainline vmx verified" 0 "verified" "83891 145296" --vcpus 1 --policy vm --vendor vmx
