@@ -56,7 +56,7 @@ tsan:
 	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" test
 
 bench: kvmlab
-	@sh bench/run.sh
+	@KVMLAB=$(BUILD)/kvmlab sh bench/run.sh
 
 # The README's main command: the built-in default scenario.
 run: kvmlab
