@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c v5.15-v5.17 and
- * the slow path of kvm_irq_delivery_to_apic() (arch/x86/kvm/irq_comm.c), as read
- * in linux-5.15.85 (GitHub Tptogiar/linux-5.15.85); kvm-protocol.md §9.
+ * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c v5.15-v5.17, as
+ * read in linux-5.15.85 (GitHub Tptogiar/linux-5.15.85), and IPI delivery as in
+ * v6.16.1 (GitHub KT0511/linux-6.16.1): kvm_irq_delivery_to_apic()'s APIC-map
+ * fast path, then its slow path; kvm-protocol.md §9.
  *
  * Modelled: the register page, every xAPIC MMIO read and write (§9.2-§9.3), PPR,
  * EOI, acceptance of the highest IRR vector into ISR, fixed and lowest-priority
- * IPIs (physical, logical flat/cluster, shorthands), and what real KVM shows in
+ * IPIs (physical, logical flat/cluster, shorthands; the APIC map's decision,
+ * kvm_recalculate_apic_map, recomputed per IPI), and what real KVM shows in
  * real-kvm-notes.md §1, including stale data on invalid MMIO reads.
  * Left out: x2APIC mode, the APIC timer (TMCCT reads 0; LVTT, TMICT and TDCR are
  * only stored, with their masks) and TSC-deadline mode (the guest CPUID is taken
  * to lack TSC_DEADLINE_TIMER), NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and
- * Hyper-V EOI hooks, the APIC map (kvm_recalculate_apic_map), posted interrupts
+ * Hyper-V EOI hooks, a stored APIC map (apic_map_dirty, RCU), posted interrupts
  * and RVI/SVI updates, TPR-access reporting, PV EOI, static keys, tracepoints.
  *
  * Invariants:
@@ -24,6 +26,9 @@
  *    and clears atomically; and ID, LDR, DFR, sw_enabled and base_address, which
  *    senders read with READ_ONCE to match destinations, so the owner writes them
  *    with WRITE_ONCE.  Everything else is accessed plainly.
+ *  - There is no APIC map object: an IPI sender rebuilds the map's decision on
+ *    its stack from those registers (struct kvm_apic_map), so the map adds no
+ *    shared state.
  *  - irr_pending is true whenever an IRR bit is set (set after the bit).
  *  - Without APICv, isr_count is the number of ISR bits and highest_isr_cache is
  *    -1 or the highest ISR vector; with APICv, isr_count == 1 and the cache is -1.
@@ -1047,7 +1052,7 @@ int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
  * lapic.c kvm_lapic_reg_write() (v5.15), xAPIC mode.  Left out: TPR-access
  * reporting, the NMI-watchdog count on LVT0, the timer (apic_update_lvtt and
  * (re)arming on TMICT/TDCR writes, see APIC_TIMER_MODE_MASK) and
- * kvm_recalculate_apic_map (destinations are matched on the registers).
+ * kvm_recalculate_apic_map (each IPI recomputes the map from the registers).
  */
 int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 {
