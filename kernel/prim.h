@@ -126,6 +126,15 @@ static inline u64 __rt_access(enum rt_op op, volatile void *p, unsigned size, u6
 #define smp_store_release(p, v) WRITE_ONCE(*(p), v)
 #define smp_load_acquire(p) READ_ONCE(*(p))
 
+/*
+ * A load the simulated hardware makes as part of an instruction whose
+ * scheduling point was already taken (the rest of a page walk, the
+ * interrupt check at the same instruction boundary).  Atomic on real
+ * threads; never a scheduling point under the checker: one guest
+ * instruction is one step.
+ */
+#define hw_load(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+
 /* ---- barriers ------------------------------------------------------------ */
 
 static inline void smp_mb(void) { rt->fence(RT_MB); }

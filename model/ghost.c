@@ -96,7 +96,7 @@ void ghost_check_requests(struct kvm_vcpu *vcpu)
 	 * IN_GUEST_MODE with such a request pending, no IPI pending and no
 	 * requester still at work means the request was lost.
 	 */
-	if (pending && GHOST_READ(vcpu->mode) == IN_GUEST_MODE && !local_ipi_pending() &&
+	if (pending && GHOST_READ(vcpu->mode) == IN_GUEST_MODE && !GHOST_READ(this_pcpu()->ipi_pending) &&
 	    !GHOST_READ(vcpu->kvm->ghost_requesters))
 		KVM_REPORT(F_LOST_REQUEST, "vcpu %d runs guest code with requests 0x%lx pending",
 			   vcpu->vcpu_idx, pending);

@@ -153,6 +153,26 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 	return false;
 }
 
+/*
+ * The hardware's page walk for one access: the leaf SPTE is the scheduled
+ * load (it is what zaps and faults race on); the upper levels only ever go
+ * from not-present to present, so reading them in the same step loses no
+ * outcome (a missing level is an #NPF either way).
+ */
+static u64 hw_walk(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_mmu_page *sp = kvm->arch.tdp_root;
+
+	for (int level = PT64_ROOT_LEVEL; level > 1; level--) {
+		u64 spte = hw_load(sp->spt[(gfn >> (9 * (level - 1))) & (PT64_ENT_PER_PAGE - 1)]);
+
+		if (!(spte & SPTE_PRESENT))
+			return 0;
+		sp = (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0x3f);
+	}
+	return READ_ONCE(sp->spt[gfn & (PT64_ENT_PER_PAGE - 1)]);
+}
+
 /* Run the guest until something exits (svm_vcpu_run / vmx_vcpu_run). */
 void kvm_hw_run(struct kvm_vcpu *vcpu)
 {
@@ -163,11 +183,6 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		gpa_t gpa;
 		u64 spte;
 
-		if (local_ipi_pending()) {
-			set_exit(vcpu, EXIT_EXTINT, 0, 0);
-			return;
-		}
-		ghost_check_requests(vcpu);
 		if (vcpu->arch.rip >= (u64)prog->nr_ops) {
 			set_exit(vcpu, EXIT_DONE, 0, 0);
 			return;
@@ -179,7 +194,13 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		}
 		gpa = op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE ?
 		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
-		spte = kvm_tdp_mmu_walk(vcpu->kvm, gpa >> PAGE_SHIFT, NULL, NULL);
+		spte = hw_walk(vcpu->kvm, gpa >> PAGE_SHIFT);
+		/* Interrupts are recognized at the instruction boundary: a kick wins. */
+		if (hw_load(this_pcpu()->ipi_pending)) {
+			set_exit(vcpu, EXIT_EXTINT, 0, 0);
+			return;
+		}
+		ghost_check_requests(vcpu);
 		if (spte & SPTE_MMIO) {
 			set_exit(vcpu, EXIT_MMIO_SPTE, gpa, PFERR_RSVD_MASK);
 			return;

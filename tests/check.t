@@ -33,10 +33,10 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "83891 145296" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "83891 145296" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "68394 118335" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "68394 118335" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "87872 152296" --vcpus 1 --policy vcpu --vendor vmx
+expect "seed patch vmx loses no write" 0 "verified" "69543 120329" --vcpus 1 --policy vcpu --vendor vmx
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Historical bugs on the scenario kvmlab list names for each.
 expect "zap-no-invalidate" 1 "violation" "" --bug zap-no-invalidate --first
