@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "model/lapic.h"
 #include "oracle/apicprog.h"
 #include "oracle/realkvm.h"
@@ -78,8 +79,7 @@ struct oracle {
 	u64 kernel_ns;
 	struct mismatch *mm;		/* first JSON_MAX_MISMATCHES, for --json */
 	u32 nr_mm;
-	char *json_tmp;			/* --json temporary, renamed at the end */
-	FILE *json_f;
+	struct json_out json;		/* --json: a temporary renamed at the end */
 };
 
 static void usage(FILE *f)
@@ -261,30 +261,9 @@ static int load_corpus(struct oracle *or, const char *path)
 /* Create the --json temporary now, so a bad path is bad input, not a late failure. */
 static int open_json(struct oracle *or)
 {
-	size_t len = strlen(or->o.json) + 32;
-	int fd;
+	int r = json_open(&or->json, or->o.json);
 
-	or->json_tmp = malloc(len);
-	if (!or->json_tmp)
-		return cmd_usage_error(ORACLE, "out of memory");
-	snprintf(or->json_tmp, len, "%s.tmp.XXXXXX", or->o.json);
-	fd = mkstemp(or->json_tmp);
-	if (fd < 0) {
-		int err = errno;
-
-		free(or->json_tmp);
-		or->json_tmp = NULL;
-		return cmd_usage_error(ORACLE, "--json %s: %s", or->o.json, strerror(err));
-	}
-	or->json_f = fdopen(fd, "w");
-	if (!or->json_f) {
-		close(fd);
-		unlink(or->json_tmp);
-		free(or->json_tmp);
-		or->json_tmp = NULL;
-		return cmd_usage_error(ORACLE, "--json %s: %s", or->o.json, strerror(errno));
-	}
-	return 0;
+	return r ? cmd_usage_error(ORACLE, "--json %s: %s", or->o.json, strerror(-r)) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -527,25 +506,9 @@ static void print_table(const struct oracle *or)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static int write_json(struct oracle *or, double wall)
 {
-	FILE *f = or->json_f;
+	FILE *f = or->json.f;
 	char nb[24], buf[64];
 	int r = 0;
 
@@ -586,15 +549,7 @@ static int write_json(struct oracle *or, double wall)
 			i + 1 < or->nr_mm ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
-	if (fflush(f) || ferror(f))
-		r = errno ? -errno : -EIO;
-	if (fclose(or->json_f) && !r)
-		r = -errno;
-	or->json_f = NULL;
-	if (!r && rename(or->json_tmp, or->o.json))
-		r = -errno;
-	if (r)
-		unlink(or->json_tmp);
+	r = json_close(&or->json);
 	return r;
 }
 
@@ -609,11 +564,8 @@ static void oracle_free(struct oracle *or)
 	free(or->mm);
 	free(or->model_reads);
 	free(or->o.corpus);
-	if (or->json_f) {
-		fclose(or->json_f);
-		unlink(or->json_tmp);
-	}
-	free(or->json_tmp);
+	if (or->json.f)
+		json_abort(&or->json);
 	realkvm_close(or->rk);
 }
 
@@ -702,7 +654,7 @@ int cmd_oracle(int argc, char **argv)
 	       or.nr_bad_programs, or.nr_failed, wall, or.kernel_ns / 1e9);
 
 	ret = or.nr_mismatch ? EXIT_VIOLATION : or.nr_failed ? EXIT_INCOMPLETE : EXIT_OK;
-	if (or.json_f) {
+	if (or.json.f) {
 		r = write_json(&or, wall);
 		if (r) {
 			fprintf(stderr, "kvmlab oracle: --json %s: %s\n", or.o.json, strerror(-r));

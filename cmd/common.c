@@ -146,7 +146,15 @@ int json_close(struct json_out *j)
 		err = errno;
 	if (err)
 		unlink(j->tmp);
+	j->f = NULL;
 	return -err;
+}
+
+void json_abort(struct json_out *j)
+{
+	fclose(j->f);
+	unlink(j->tmp);
+	j->f = NULL;
 }
 
 void json_str(FILE *f, const char *s)

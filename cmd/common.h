@@ -38,6 +38,7 @@ struct json_out {
 
 int json_open(struct json_out *j, const char *path);
 int json_close(struct json_out *j);	/* 0, or -errno (temporary removed) */
+void json_abort(struct json_out *j);	/* close and remove the temporary */
 void json_str(FILE *f, const char *s);
 
 #endif
