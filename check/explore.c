@@ -306,6 +306,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 					break;
 			} else if (!f->any) {
 				r->terminal++;
+				if (o->on_terminal)
+					o->on_terminal(f->snap->hash, o->terminal_arg);
 			}
 			sched_snapshot_free(f->snap);
 			f->snap = NULL;

@@ -44,6 +44,9 @@ struct explore_opts {
 	bool progress;		/* progress line on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
 	bool por;		/* sleep sets (experimental, see independent()) */
+	/* Called for every terminal state (all actors done) the search reaches. */
+	void (*on_terminal)(u64 hash, void *arg);
+	void *terminal_arg;
 };
 
 enum explore_verdict {
