@@ -26,10 +26,11 @@ PY
 }
 printf '%-44s %-11s %9s %10s %9s %8s %8s %7s\n' configuration verdict states transitions trans/s B/state peakMiB wall_s
 row "seed patch svm, 1 vCPU, first cex" --vcpus 1 --policy vcpu --first
-row "seed patch svm, 1 vCPU, first cex, --por" --vcpus 1 --policy vcpu --first --por
+row "seed patch svm, 1 vCPU, first cex, --no-por" --vcpus 1 --policy vcpu --first --no-por
 row "mainline svm, 1 vCPU (verify)" --vcpus 1 --policy vm
-row "mainline svm, 1 vCPU (verify), --por" --vcpus 1 --policy vm --por
+row "mainline svm, 1 vCPU (verify), --no-por" --vcpus 1 --policy vm --no-por
 row "seed patch vmx, 1 vCPU (verify)" --vcpus 1 --policy vcpu --vendor vmx
 row "seed patch svm, 2 vCPUs, first cex" --policy vcpu --first
+row "seed patch svm, 2 vCPUs, shortened cex" --policy vcpu
 row "mainline svm, 2 vCPUs (verify, ${LIMIT}s cap)" --policy vm
-row "mainline svm, 2 vCPUs, --por (${LIMIT}s cap)" --policy vm --por
+row "mainline svm, 2 vCPUs, --no-por (${LIMIT}s cap)" --policy vm --no-por

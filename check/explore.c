@@ -144,6 +144,7 @@ struct frame {
 	bool any;		/* some transition was enabled */
 	u32 sleep;		/* sleep set: fibers whose transition need not be explored */
 	u32 done;		/* fibers whose transitions were explored from here */
+	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 };
@@ -185,43 +186,20 @@ static bool next_transition(struct frame *f, struct step *t)
 }
 
 /*
- * Whether two pending operations of different fibers commute.  The rest of a
- * transition (local code up to the next scheduling point) only touches
- * memory that is private or ordered by these operations, provided the model
- * is free of data races on plain accesses; that is the assumption under
- * which the reduction is sound.
+ * The sleep set of the child reached from f by the transition of 'fa' whose
+ * footprint is 'fp': the sleeping and already explored transitions of other
+ * fibers that commute with it (by footprint; plain accesses are assumed
+ * race-free), with their footprints.
  */
-static bool independent(const struct pending *a, const struct pending *b)
+static u32 child_sleep(const struct frame *f, int fa, const struct footprint *fp, struct frame *child)
 {
-	u64 a_end = a->addr + (a->size ? a->size : 8), b_end = b->addr + (b->size ? b->size : 8);
-	bool overlap = a->addr < b_end && b->addr < a_end;
-
-	if (a->kind == PK_CHOOSE || b->kind == PK_CHOOSE)
-		return true;
-	if (!overlap)
-		return true;
-	if (a->kind == PK_LOCK || b->kind == PK_LOCK)
-		return a->kind != b->kind;	/* a lock word is only touched by lock ops */
-	if (a->kind == PK_WAIT && b->kind == PK_WAIT)
-		return true;
-	if (a->kind == PK_WAIT)
-		return b->kind == PK_ACCESS && b->op == RT_LOAD;
-	if (b->kind == PK_WAIT)
-		return a->kind == PK_ACCESS && a->op == RT_LOAD;
-	return a->op == RT_LOAD && b->op == RT_LOAD;
-}
-
-/* The sleep set of the child reached by fiber 'fa' from f. */
-static u32 child_sleep(const struct frame *f, int fa, bool por)
-{
-	const struct pending *pa = sched_pending(fa);
 	u32 cand = (f->sleep | f->done) & ~(1u << fa), out = 0;
 
-	if (!por)
-		return 0;
 	for (int g = 0; cand >> g; g++)
-		if ((cand >> g) & 1 && independent(pa, sched_pending(g)))
+		if ((cand >> g) & 1 && footprint_independent(fp, &f->fp[g])) {
 			out |= 1u << g;
+			child->fp[g] = f->fp[g];
+		}
 	return out;
 }
 
@@ -316,15 +294,29 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			depth--;
 			continue;
 		}
-		csleep = child_sleep(f, t.fiber, o->por);
-		if (f->next_fiber > t.fiber)	/* all of this fiber's choices are taken */
-			f->done |= 1u << t.fiber;
-
 		sched_clear_finding();
 		sched_set_step(depth);
 		sched_step(t.fiber, t.choice);
 		r->transitions++;
 		live = NULL;
+
+		if (depth + 1 >= cap) {
+			cap *= 2;
+			stack = realloc(stack, cap * sizeof(*stack));
+			f = &stack[depth];
+		}
+		csleep = 0;
+		if (o->por) {
+			const struct footprint *fp = sched_last_footprint();
+
+			csleep = child_sleep(f, t.fiber, fp, &stack[depth + 1]);
+			if (t.choice == 0)
+				f->fp[t.fiber] = *fp;
+			else
+				footprint_union(&f->fp[t.fiber], fp);
+		}
+		if (f->next_fiber > t.fiber)	/* all of this fiber's choices are taken */
+			f->done |= 1u << t.fiber;
 
 		ws = f->wstate;
 		if (o->witness != WITNESS_NONE)
@@ -365,15 +357,22 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		else
 			csleep &= slot->sleep;	/* explore again with the smaller sleep set */
 		vinsert(slot, child->hash, depth + 1, csleep);
-		if (depth + 1 >= cap) {
-			cap *= 2;
-			stack = realloc(stack, cap * sizeof(*stack));
-		}
 		depth++;
 		if (depth > r->max_depth)
 			r->max_depth = depth;
-		stack[depth] = (struct frame){ .snap = child, .log_len = sched_log_len(), .wstate = ws,
-					       .in = t, .sleep = csleep };
+		{
+			struct frame *c = &stack[depth];
+
+			c->snap = child;
+			c->log_len = sched_log_len();
+			c->wstate = ws;
+			c->in = t;
+			c->sleep = csleep;
+			c->next_fiber = 0;
+			c->next_choice = 0;
+			c->any = false;
+			c->done = 0;
+		}
 
 		if ((++ticks & 1023) == 0) {
 			double el = now();

@@ -44,7 +44,75 @@ static struct {
 	u32 live_n;
 	bool live_dirty;		/* a transition ran since live_src was right */
 	u64 snapshot_bytes;
+	struct footprint fp;		/* of the running transition */
 } S;
+
+static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
+{
+	struct footprint *fp = &S.fp;
+
+	for (int i = 0; i < fp->n; i++)
+		if (fp->e[i].addr == addr && fp->e[i].size == size) {
+			if (kind > fp->e[i].kind)
+				fp->e[i].kind = kind;
+			return;
+		}
+	if (fp->n == FP_MAX) {
+		fp->overflow = true;
+		return;
+	}
+	fp->e[fp->n].addr = addr;
+	fp->e[fp->n].size = (u8)size;
+	fp->e[fp->n].kind = kind;
+	fp->n++;
+}
+
+static bool fp_conflict(u8 ka, u8 kb)
+{
+	if (ka == FP_READ && kb == FP_READ)
+		return false;
+	if (ka == FP_LOCK_SHARED && kb == FP_LOCK_SHARED)
+		return false;	/* two read acquisitions commute */
+	return true;
+}
+
+bool footprint_independent(const struct footprint *a, const struct footprint *b)
+{
+	if (a->overflow || b->overflow)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		for (int j = 0; j < b->n; j++) {
+			u64 ae = a->e[i].addr + a->e[i].size, be = b->e[j].addr + b->e[j].size;
+
+			if (a->e[i].addr < be && b->e[j].addr < ae &&
+			    fp_conflict(a->e[i].kind, b->e[j].kind))
+				return false;
+		}
+	return true;
+}
+
+void footprint_union(struct footprint *into, const struct footprint *from)
+{
+	struct footprint save = S.fp;
+
+	S.fp = *into;
+	for (int i = 0; i < from->n; i++)
+		fp_add(from->e[i].addr, from->e[i].size, from->e[i].kind);
+	S.fp.overflow |= from->overflow;
+	*into = S.fp;
+	S.fp = save;
+}
+
+const struct footprint *sched_last_footprint(void)
+{
+	return &S.fp;
+}
+
+static void c_observe(const volatile void *p, unsigned size, bool write)
+{
+	if (S.cur >= 0)
+		fp_add((u64)(uintptr_t)p, size, write ? FP_WRITE : FP_READ);
+}
 
 static struct heap_header *hdr(void) { return (struct heap_header *)S.heap; }
 
@@ -217,6 +285,8 @@ static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
 		l->holder = 0;
 	else
 		l->readers &= ~(1ull << self);
+	if (S.cur >= 0)
+		fp_add((u64)(uintptr_t)l, 8, m == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
 }
 
 static bool c_lock_needbreak(struct rt_lock *l)
@@ -312,6 +382,7 @@ static const struct rt_ops checker_ops = {
 	.wait = c_wait,
 	.choose = c_choose,
 	.relax = c_relax,
+	.observe = c_observe,
 	.trace = c_trace,
 	.report = c_report,
 };
@@ -430,6 +501,20 @@ static NO_ASAN void scrub_below_sp(struct chk_fiber *f)
 
 void sched_step(int fiber, u32 choice)
 {
+	const struct pending *p = &S.f[fiber].pend;
+
+	memset(&S.fp, 0, sizeof(S.fp));
+	switch (p->kind) {
+	case PK_ACCESS:
+		fp_add(p->addr, p->size, p->op == RT_LOAD ? FP_READ : FP_WRITE);
+		break;
+	case PK_WAIT:
+		fp_add(p->addr, p->size, FP_READ);
+		break;
+	case PK_LOCK:
+		fp_add(p->addr, 8, p->op == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
+		break;
+	}
 	S.f[fiber].result = choice;
 	S.live_dirty = true;
 	S.cur = fiber;

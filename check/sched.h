@@ -63,6 +63,30 @@ struct snapshot {
 	u64 hash;
 };
 
+/*
+ * What one transition touched, for the partial-order reduction: its
+ * scheduled operation, the non-scheduled loads it observed (hardware walk,
+ * ghost checks), ghost writes and lock releases.  Plain accesses are not
+ * recorded (the reduction assumes they are race-free).
+ */
+#define FP_MAX 24
+enum fp_kind { FP_READ, FP_WRITE, FP_LOCK_SHARED, FP_LOCK_EXCL };
+
+struct footprint {
+	u8 n;
+	bool overflow;		/* too many entries: dependent with everything */
+	struct {
+		u64 addr;
+		u8 size;
+		u8 kind;	/* enum fp_kind */
+	} e[FP_MAX];
+};
+
+bool footprint_independent(const struct footprint *a, const struct footprint *b);
+void footprint_union(struct footprint *into, const struct footprint *from);
+/* The footprint of the transition sched_step() last executed. */
+const struct footprint *sched_last_footprint(void);
+
 typedef void (*sched_entry_fn)(int fiber, void *arg);
 
 struct sched_finding {

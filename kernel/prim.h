@@ -95,6 +95,9 @@ struct rt_ops {
 	void (*wait)(volatile void *p, unsigned size, enum rt_cmp c, u64 v);
 	unsigned (*choose)(unsigned n);		/* nondeterministic in [0, n) */
 	void (*relax)(void);			/* pure scheduling point / delay */
+	/* A load that is not a scheduling point (hw_load, ghost reads): the checker's
+	 * partial-order reduction needs it in the transition's footprint. */
+	void (*observe)(const volatile void *p, unsigned size, bool write);
 	void (*trace)(const struct kvm_event *ev);
 	void (*report)(enum kvm_finding f, const char *file, int line, const char *msg);
 };
@@ -133,7 +136,7 @@ static inline u64 __rt_access(enum rt_op op, volatile void *p, unsigned size, u6
  * threads; never a scheduling point under the checker: one guest
  * instruction is one step.
  */
-#define hw_load(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define hw_load(x) (rt->observe(&(x), sizeof(x), false), __atomic_load_n(&(x), __ATOMIC_ACQUIRE))
 
 /* ---- barriers ------------------------------------------------------------ */
 

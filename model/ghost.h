@@ -14,9 +14,9 @@
 
 #include "model/kvm.h"
 
-#define GHOST_READ(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define GHOST_WRITE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define GHOST_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+#define GHOST_READ(x) (rt->observe(&(x), sizeof(x), false), __atomic_load_n(&(x), __ATOMIC_RELAXED))
+#define GHOST_WRITE(x, v) (rt->observe(&(x), sizeof(x), true), __atomic_store_n(&(x), (v), __ATOMIC_RELAXED))
+#define GHOST_ADD(x, v) (rt->observe(&(x), sizeof(x), true), __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED))
 
 struct guest_op;
 

@@ -263,6 +263,13 @@ static void t_relax(void)
 	maybe_delay();
 }
 
+static void t_observe(const volatile void *p, unsigned size, bool write)
+{
+	(void)p;
+	(void)size;
+	(void)write;
+}
+
 static void t_trace(const struct kvm_event *ev)
 {
 	struct actor_state *a;
@@ -341,6 +348,7 @@ static const struct rt_ops threads_ops = {
 	.wait = t_wait,
 	.choose = t_choose,
 	.relax = t_relax,
+	.observe = t_observe,
 	.trace = t_trace,
 	.report = t_report,
 };
