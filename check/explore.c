@@ -226,7 +226,8 @@ static void record(struct explore_result *r, struct frame *stack, u32 depth, con
 		r->path[n - 1] = *last;
 	r->nr_events = sched_log_len();
 	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
-	memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	if (r->nr_events)
+		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
 	if (f)
 		r->finding = *f;
 }
@@ -474,7 +475,8 @@ int explore_replay(const struct step *path, u32 n, struct explore_result *r)
 	}
 	r->nr_events = sched_log_len();
 	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
-	memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	if (r->nr_events)
+		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
 	return 0;
 }
 
