@@ -1135,12 +1135,11 @@ static const struct scenario scn_builtins[] = {
 	{
 		.name = "zap-yield",
 		.description = "a yielding zap of all RAM (as MTRR/CR0.CD changes do) races "
-			       "with faults on gfns 0 and 3; exposes zap-yield-range-units "
-			       "(6d3085e4d89a)",
-		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .zap_yield = true,
+			       "with a fault on gfn 0 after gfn 3 is mapped; exposes "
+			       "zap-yield-range-units (6d3085e4d89a)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS, .zap_yield = true,
 		.vcpu = {
-			PROG(GOP_MEM_W(0x0, 1), GOP_MEM_R(0x0)),
-			PROG(GOP_MEM_W(0x3000, 2), GOP_MEM_R(0x3000)),
+			PROG(GOP_MEM_W(0x3000, 1), GOP_MEM_W(0x0, 2), GOP_MEM_R(0x0)),
 		},
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_ZAP_RANGE(0x0, 0x4)) },

@@ -27,9 +27,9 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..21"
+echo "1..23"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 21); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 23); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
@@ -43,6 +43,8 @@ expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --polic
 expect "zap-no-invalidate" 1 "violation" "" --bug zap-no-invalidate --first
 expect "update-before-kick" 1 "violation" "" --bug update-before-kick --first
 expect "fault-checks-request" 1 "violation" "" --bug fault-checks-request --first
+expect "zap-yield-range-units" 1 "violation \(stale-spte\)" "" --bug zap-yield-range-units --first
+expect "zap-yield scenario, mainline" 0 "verified" "" --scenario zap-yield
 expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-request --first
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable

@@ -229,8 +229,9 @@ static void test_builtin_contents(void)
 	tap_ok(s->zap_yield && s->ram_pages == 4 && s->nr_actors == 1 &&
 	       s->actor[0].nr_ops == 1 && s->actor[0].ops[0].kind == AOP_ZAP &&
 	       s->actor[0].ops[0].gfn_start == 0 && s->actor[0].ops[0].gfn_end == 4 &&
-	       s->vcpu[1].ops[0].kind == GOP_MEM_WRITE && s->vcpu[1].ops[0].gpa == 0x3000,
-	       "builtin: zap-yield zaps all 4 RAM pages with zap-yield on");
+	       s->nr_vcpus == 1 && s->vcpu[0].ops[0].kind == GOP_MEM_WRITE &&
+	       s->vcpu[0].ops[0].gpa == 0x3000 && s->vcpu[0].ops[1].gpa == 0x0,
+	       "builtin: zap-yield maps gfn 3, then faults on gfn 0, while all 4 RAM pages are zapped with zap-yield on");
 
 	s = scenario_builtin("create-race");
 	tap_ok(s->nr_vcpus == 2 && s->nr_initial_vcpus == 1 && s->nr_actors == 2 &&
