@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "check/explore.h"
 #include "guest/scenario.h"
 #include "model/kvm.h"
 
@@ -33,6 +34,9 @@ int cmd_list(int argc, char **argv)
 		printf("  %-22s reverts %-12s scenario %-11s expect %-15s\n      %s\n", b->slug,
 		       b->commit, b->scenario, b->expect, b->title);
 	}
+	printf("\nwitnesses (kvmlab check --find NAME):\n");
+	for (int w = 0; w < NR_WITNESSES; w++)
+		printf("  %-15s %s\n", witness_info(w)->name, witness_info(w)->description);
 	printf("\nfindings:\n ");
 	for (int f = 1; f < F_NR_FINDINGS; f++)
 		printf(" %s", kvm_finding_name(f));
