@@ -6,7 +6,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
-echo "1..10"
+echo "1..12"
 for vendor in svm vmx; do
 	"$KVMLAB" stress --scenario seed --policy vm --vendor $vendor --iterations 2000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 	check $? 0 "mainline ($vendor) stress finds nothing"
@@ -25,3 +25,18 @@ check $? 2 "bad --policy is rejected"
 "$KVMLAB" stress --bogus >/dev/null 2>&1
 check $? 2 "unknown flag is rejected"
 rm -f /tmp/kvmlab-stress.$$
+"$KVMLAB" stress --scenario tests/scenarios/bad/bad-number.scn >/dev/null 2>/tmp/kvmlab-stress.$$
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l </tmp/kvmlab-stress.$$)" -eq 1 ] && grep -q '^tests/scenarios/bad/bad-number.scn:1:7: ' /tmp/kvmlab-stress.$$; then
+	ok "malformed scenario file: one file:line:col line, exit 2"
+else
+	nok "malformed scenario file: exit $rc"
+fi
+"$KVMLAB" stress --scenario seed --iterations 50 --quiet --json /tmp/kvmlab-stress.$$.json >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"verdict": "no finding"' /tmp/kvmlab-stress.$$.json && ! ls /tmp/kvmlab-stress.$$.json.tmp.* >/dev/null 2>&1; then
+	ok "--json report written atomically"
+else
+	nok "--json report: exit $rc"
+fi
+rm -f /tmp/kvmlab-stress.$$ /tmp/kvmlab-stress.$$.json
