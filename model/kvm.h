@@ -126,7 +126,7 @@ struct kvm_mmu_page {
 	u32 ghost_gen[PT64_ENT_PER_PAGE];
 };
 
-#define KVM_MMU_PAGE_CACHE_NR 4
+#define KVM_MMU_PAGE_CACHE_NR 3	/* one page per level below the root */
 struct kvm_mmu_memory_cache {
 	int nobjs;
 	struct kvm_mmu_page *objects[KVM_MMU_PAGE_CACHE_NR];
