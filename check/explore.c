@@ -72,7 +72,8 @@ static u8 witness_step(int w, u8 st, const struct kvm_event *ev)
 struct vslot {
 	u64 key;
 	u32 depth;
-	u32 sleep;		/* sleep set the state was explored with */
+	u16 sleep;		/* sleep set the state was explored with */
+	u16 on_stack;		/* the state is on the DFS stack (cycle proviso) */
 };
 
 static struct {
@@ -144,6 +145,8 @@ struct frame {
 	bool any;		/* some transition was enabled */
 	u32 sleep;		/* sleep set: fibers whose transition need not be explored */
 	u32 done;		/* fibers whose transitions were explored from here */
+	bool tried;		/* a transition was executed from here */
+	bool ample;		/* only the first fiber's transition is explored here */
 	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
@@ -258,6 +261,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	stack[0].log_len = sched_log_len();
 	live = stack[0].snap;
 	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
+	vfind(stack[0].snap->hash)->on_stack = 1;
 	r->states = 1;
 
 	while (!stop) {
@@ -266,6 +270,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		struct vslot *slot;
 		struct step t;
 		u32 csleep;
+		bool try_ample;
 		u8 ws;
 
 		if (live != f->snap) {
@@ -288,6 +293,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				if (o->on_terminal)
 					o->on_terminal(f->snap->hash, o->terminal_arg);
 			}
+			vfind(f->snap->hash)->on_stack = 0;
 			sched_snapshot_free(f->snap);
 			f->snap = NULL;
 			if (depth == 0)
@@ -295,6 +301,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			depth--;
 			continue;
 		}
+		try_ample = o->por && o->fut_conflict && !f->tried &&
+			    sched_pending(t.fiber)->kind != PK_CHOOSE;
+		f->tried = true;
 		sched_clear_finding();
 		sched_set_step(depth);
 		sched_step(t.fiber, t.choice);
@@ -318,6 +327,26 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		if (f->next_fiber > t.fiber)	/* all of this fiber's choices are taken */
 			f->done |= 1u << t.fiber;
+		if (o->fut_validate && !o->fut_validate(t.fiber, sched_last_footprint(), o->fut_arg)) {
+			fprintf(stderr, "kvmlab check: internal error: actor %d touched another vCPU's objects, "
+					"which the reduction's summary rules out; rerun with --no-persistent\n",
+				t.fiber);
+			abort();
+		}
+		if (try_ample) {
+			const struct footprint *fp = sched_last_footprint();
+			bool ok = true;
+
+			for (int g = 0; g < sched_nr_fibers() && ok; g++)
+				if (g != t.fiber && sched_pending(g)->kind != PK_DONE &&
+				    o->fut_conflict(g, fp, o->fut_arg))
+					ok = false;
+			if (ok) {
+				r->ample++;
+				f->ample = true;
+				f->next_fiber = sched_nr_fibers();	/* nothing else from here */
+			}
+		}
 
 		ws = f->wstate;
 		if (o->witness != WITNESS_NONE)
@@ -347,6 +376,12 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		child = sched_snapshot(f->snap, ws);
 		live = child;
 		slot = vfind(child->hash);
+		if (f->ample && slot->key && slot->on_stack) {
+			/* Cycle proviso: a reduced expansion must not close a cycle. */
+			f->ample = false;
+			f->next_fiber = t.fiber + 1;
+			r->ample--;
+		}
 		if (slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep)) {
 			r->revisits++;
 			sched_snapshot_free(child);
@@ -358,6 +393,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		else
 			csleep &= slot->sleep;	/* explore again with the smaller sleep set */
 		vinsert(slot, child->hash, depth + 1, csleep);
+		vfind(child->hash)->on_stack = 1;	/* vinsert may have moved the slot */
 		depth++;
 		if (depth > r->max_depth)
 			r->max_depth = depth;
@@ -373,6 +409,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->next_choice = 0;
 			c->any = false;
 			c->done = 0;
+			c->tried = false;
+			c->ample = false;
 		}
 
 		if ((++ticks & 1023) == 0) {

@@ -44,6 +44,17 @@ struct explore_opts {
 	bool progress;		/* progress line on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
 	bool por;		/* sleep sets (experimental, see independent()) */
+	/*
+	 * Persistent sets: whether fiber g may, in the rest of its life, make an
+	 * access that conflicts with footprint fp (a conservative summary the
+	 * harness provides; NULL = always).  When the first transition explored
+	 * from a state conflicts with no other live fiber's future, it alone is
+	 * explored there (with the cycle proviso).
+	 */
+	bool (*fut_conflict)(int g, const struct footprint *fp, void *arg);
+	/* Checks every executed transition against the summary; false = violated. */
+	bool (*fut_validate)(int g, const struct footprint *fp, void *arg);
+	void *fut_arg;
 	/* Called for every terminal state (all actors done) the search reaches. */
 	void (*on_terminal)(u64 hash, void *arg);
 	void *terminal_arg;
@@ -65,6 +76,7 @@ struct step {
 struct explore_result {
 	enum explore_verdict verdict;
 	u64 states, transitions, revisits, terminal;
+	u64 ample;		/* states expanded through a single-fiber persistent set */
 	u32 max_depth;
 	double seconds;
 	u64 peak_bytes;

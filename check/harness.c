@@ -3,8 +3,13 @@
  * See check/harness.h.  Fiber i < nr_vcpus runs vCPU i's guest program once
  * (KVM_RUN until the program's end); fiber nr_vcpus + j runs actor script j.
  */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check/explore.h"
 #include "check/harness.h"
 #include "check/sched.h"
+#include "model/lapic.h"
 #include "model/vmm.h"
 
 #define CHECK_HEAP_SIZE (64ul << 20)
@@ -22,15 +27,99 @@ static void checker_entry(int fiber, void *arg)
 		vmm_actor_op(vmm, fiber, &s->actor[fiber - s->nr_vcpus].ops[i]);
 }
 
+static struct vmm *checker_vmm;
+
+static bool program_sends_ipis(const struct guest_program *p)
+{
+	for (int i = 0; i < p->nr_ops; i++)
+		if (p->ops[i].kind == GOP_APIC_WRITE &&
+		    ((p->ops[i].off & ~0xfu) == APIC_ICR || (p->ops[i].off & ~0xfu) == APIC_SELF_IPI))
+			return true;
+	return false;
+}
+
+static bool in(u64 a, const void *base, size_t size)
+{
+	return base && a >= (u64)(uintptr_t)base && a < (u64)(uintptr_t)base + size;
+}
+
+/* The vCPU whose private objects contain addr, or -1. */
+static int private_owner(const struct vmm *vmm, u64 addr)
+{
+	for (int i = 0; i < vmm->nr_vcpus; i++) {
+		const struct kvm_vcpu *v = vmm->created[i] ? vmm->vcpus[i] : NULL;
+
+		if (!v)
+			continue;
+		if (in(addr, v, sizeof(*v)) || in(addr, v->arch.apic, sizeof(*v->arch.apic)) ||
+		    in(addr, v->ghost.ref, sizeof(*v->ghost.ref)) ||
+		    in(addr, rt->percpu(i), sizeof(struct pcpu))) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Future-access summary for persistent sets.  An actor script may touch
+ * anything.  A vCPU fiber touches its own vCPU, APIC, reference APIC and
+ * pCPU, shared MMU and VM state, and another vCPU's objects only when its
+ * program sends IPIs.  So a footprint entirely inside vCPU f's private
+ * objects conflicts with g's future only if g is an actor, g == f, g is a
+ * vCPU not created yet, or g sends IPIs.
+ */
+static bool fut_conflict(int g, const struct footprint *fp, void *arg)
+{
+	const struct vmm *vmm = arg;
+
+	if (g >= vmm->nr_vcpus || !vmm->created[g] || fp->overflow)
+		return true;
+	if (program_sends_ipis(&vmm->scn->vcpu[g]))
+		return true;
+	for (int i = 0; i < fp->n; i++) {
+		int owner = private_owner(vmm, fp->e[i].addr);
+
+		if (owner < 0 || owner == g)
+			return true;
+	}
+	return false;
+}
+
+/* The summary's claim, checked on every transition a vCPU fiber executes. */
+static bool fut_validate(int g, const struct footprint *fp, void *arg)
+{
+	const struct vmm *vmm = arg;
+
+	if (g >= vmm->nr_vcpus || program_sends_ipis(&vmm->scn->vcpu[g]))
+		return true;
+	for (int i = 0; i < fp->n; i++) {
+		int owner = private_owner(vmm, fp->e[i].addr);
+
+		if (owner >= 0 && owner != g) {
+			fprintf(stderr, "kvmlab check: vCPU fiber %d: %s of %#llx (%u bytes) in vCPU %d's objects\n",
+				g, fp->e[i].kind == FP_READ ? "read" : "write",
+				(unsigned long long)fp->e[i].addr, fp->e[i].size, owner);
+			return false;
+		}
+	}
+	return true;
+}
+
+void checker_reduction(struct explore_opts *o)
+{
+	o->fut_conflict = fut_conflict;
+	o->fut_validate = fut_validate;
+	o->fut_arg = checker_vmm;
+}
+
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg)
 {
-	struct vmm *vmm;
 	int r = sched_init(CHECK_HEAP_SIZE);
 
 	if (r)
 		return r;
-	vmm = vmm_create(s, cfg);
-	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, vmm);
+	checker_vmm = vmm_create(s, cfg);
+	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }
 
 void checker_teardown(void)

@@ -11,7 +11,11 @@
 #include "guest/scenario.h"
 #include "model/kvm.h"
 
+struct explore_opts;
+
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg);
+/* Install the model's future-access summaries (persistent sets) into o. */
+void checker_reduction(struct explore_opts *o);
 void checker_teardown(void);
 
 #endif

@@ -186,6 +186,7 @@ int cmd_check(int argc, char **argv)
 		{ "memory-limit", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },	    { "first", no_argument, NULL, '1' },
 		{ "no-por", no_argument, NULL, 'P' },
+		{ "no-persistent", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
 	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true };
@@ -194,7 +195,7 @@ int cmd_check(int argc, char **argv)
 	struct knob_opts k;
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
-	bool quiet = false;
+	bool quiet = false, no_persistent = false;
 	int c, idx, r = 0;
 	u64 v;
 
@@ -244,6 +245,9 @@ int cmd_check(int argc, char **argv)
 		case 'P':
 			eo.por = false;
 			break;
+		case 'A':
+			no_persistent = true;
+			break;
 		case 'h':
 			check_usage(stdout);
 			free(s);
@@ -280,6 +284,8 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "cannot set up the checker: %s", strerror(-r));
 		goto out;
 	}
+	if (eo.por && !no_persistent)
+		checker_reduction(&eo);
 	explore_run(&eo, &res);
 	print_result(s, &res, eo.witness, quiet);
 	if (trace && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {

@@ -168,7 +168,7 @@ static u64 hw_walk(struct kvm *kvm, gfn_t gfn)
 
 		if (!(spte & SPTE_PRESENT))
 			return 0;
-		sp = (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0x3f);
+		sp = (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0xf);
 	}
 	return READ_ONCE(sp->spt[gfn & (PT64_ENT_PER_PAGE - 1)]);
 }

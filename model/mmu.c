@@ -30,14 +30,16 @@ static bool is_shadow_present_pte(u64 spte) { return spte & SPTE_PRESENT; }
 static bool is_mmio_spte(u64 spte) { return spte & SPTE_MMIO; }
 static kvm_pfn_t spte_to_pfn(u64 spte) { return (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT; }
 
+/* Non-leaf SPTEs hold the child table's address; allocations are 16-byte aligned. */
 static struct kvm_mmu_page *spte_to_child_sp(u64 spte)
 {
-	return (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0x3f);
+	return (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0xf);
 }
 
 /* make_nonleaf_spte(): the child table's address plus present/writable. */
 static u64 make_nonleaf_spte(struct kvm_mmu_page *sp)
 {
+	KVM_ASSERT(!((uintptr_t)sp & 0xf));
 	return (u64)(uintptr_t)sp | SPTE_PRESENT | SPTE_WRITABLE;
 }
 

@@ -27,9 +27,9 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..23"
+echo "1..25"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 23); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 25); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
@@ -38,6 +38,9 @@ expect "mainline vmx verified" 0 "verified" "68514 84704" --vcpus 1 --policy vm 
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
 expect "seed patch vmx loses no write" 0 "verified" "69543 86769" --vcpus 1 --policy vcpu --vendor vmx
 expect "mainline svm without reduction: same verdict" 0 "verified" "68514 118558" --vcpus 1 --policy vm --no-por
+# Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "9163 10085" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "19818 22657" --policy vm --toggles 0 --no-persistent
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Historical bugs on the scenario kvmlab list names for each.
 expect "zap-no-invalidate" 1 "violation" "" --bug zap-no-invalidate --first
