@@ -60,6 +60,48 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
 	}
 }
 
+/* "kvm_page_fault: vcpu 0 gpa ..." -> "kvm_page_fault"; findings keep their name. */
+static void short_event(const struct kvm_event *ev, char *buf, size_t len)
+{
+	char line[256], *colon;
+
+	kvm_event_format(ev, line, sizeof(line));
+	colon = strchr(line, ':');
+	if (ev->type == EV_ACTOR_OP && colon)
+		memmove(line, colon + 2, strlen(colon + 2) + 1);	/* "set inhibit hyperv" */
+	else if (colon && ev->type != EV_FINDING && ev->type != EV_NOTE)
+		*colon = 0;
+	if (ev->type == EV_NOTE)
+		snprintf(line, sizeof(line), "%s", ev->a == NOTE_APIC_SPTE_WHILE_INHIBITED ?
+			 "(APIC SPTE while inhibited)" : "(snapshot after zap)");
+	line[len - 1 < sizeof(line) ? len - 1 : sizeof(line) - 1] = 0;
+	memcpy(buf, line, strlen(line) + 1);
+}
+
+void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus)
+{
+	const int w = 30;
+	char who[16], cell[64];
+
+	fprintf(f, "  %5s", "step");
+	for (int a = 0; a < nr_actors; a++) {
+		report_actor_name(a, nr_vcpus, who, sizeof(who));
+		fprintf(f, " | %-*s", w, who);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		int a = ev[i].actor;
+
+		if (a < 0 || a >= nr_actors)
+			continue;	/* setup */
+		short_event(&ev[i], cell, sizeof(cell));
+		fprintf(f, "  %5u", ev[i].seq);
+		for (int c = 0; c < nr_actors; c++)
+			fprintf(f, " | %-*.*s", w, w, c == a ? cell : "");
+		fputc('\n', f);
+	}
+}
+
 int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
 		   enum kvm_finding finding, const struct step *steps, u32 n)
 {

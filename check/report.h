@@ -29,6 +29,13 @@ void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len);
 /* Print the timeline of events[0..n) (events before step 0 are setup). */
 void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus, bool show_setup);
 
+/*
+ * The same timeline as a picture of the interleaving: one column per actor,
+ * one row per event, showing the tracepoint name (and the finding), so the
+ * hand-offs between actors stand out.
+ */
+void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus);
+
 int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
 		   enum kvm_finding finding, const struct step *steps, u32 n);
 /* Parse a schedule file; on error -EINVAL and one "file:line: message" in err. */

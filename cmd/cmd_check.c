@@ -44,9 +44,11 @@ static void check_usage(FILE *f)
 		"  --first                stop at the first violation (no shortening)\n"
 		"  --no-por               no sleep-set reduction (on by default for violations; never\n"
 		"                         used with --find, whose event patterns order actors)\n"
+		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
 		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE)\n"
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
+		"  --lanes                also draw the counterexample with one column per actor\n"
 		"  --quiet                print only the verdict line\n");
 }
 
@@ -187,6 +189,7 @@ int cmd_check(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },	    { "first", no_argument, NULL, '1' },
 		{ "no-por", no_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'A' },
+		{ "lanes", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
 	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true };
@@ -195,7 +198,7 @@ int cmd_check(int argc, char **argv)
 	struct knob_opts k;
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
-	bool quiet = false, no_persistent = false;
+	bool quiet = false, no_persistent = false, lanes = false;
 	int c, idx, r = 0;
 	u64 v;
 
@@ -248,6 +251,9 @@ int cmd_check(int argc, char **argv)
 		case 'A':
 			no_persistent = true;
 			break;
+		case 'L':
+			lanes = true;
+			break;
 		case 'h':
 			check_usage(stdout);
 			free(s);
@@ -288,6 +294,10 @@ int cmd_check(int argc, char **argv)
 		checker_reduction(&eo);
 	explore_run(&eo, &res);
 	print_result(s, &res, eo.witness, quiet);
+	if (lanes && res.nr_events && !quiet) {
+		printf("the interleaving, one column per actor:\n");
+		report_lanes(stdout, res.events, res.nr_events, s->nr_vcpus + s->nr_actors, s->nr_vcpus);
+	}
 	if (trace && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {
 		int e = schedule_write(trace, s, &cfg, res.finding.kind, res.path, res.path_len);
 
