@@ -77,7 +77,6 @@ struct kvm_event {
 struct pcpu {
 	u32 irqs_disabled;	/* local_irq_disable() nesting: 0 or 1 */
 	u32 ipi_pending;	/* an smp_call_function IPI not yet handled */
-	u64 ipis_handled;
 };
 
 struct rt_ops {

@@ -111,17 +111,44 @@ void ghost_check_accel(struct kvm_vcpu *vcpu)
 			   vcpu->vcpu_idx);
 }
 
-void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn, u32 gen)
+void ghost_fault_begin(struct kvm_vcpu *vcpu, gfn_t gfn)
 {
-	u32 zapped;
+	GHOST_WRITE(vcpu->ghost.fault_gfn, gfn);
+	GHOST_WRITE(vcpu->ghost.fault_zapped, false);
+	GHOST_WRITE(vcpu->ghost.fault_active, true);
+}
 
-	if (!slot)
-		return;
-	zapped = GHOST_READ(slot->ghost_zapped_gen[gfn - slot->base_gfn]);
-	if (zapped > gen)
+void ghost_fault_end(struct kvm_vcpu *vcpu)
+{
+	GHOST_WRITE(vcpu->ghost.fault_active, false);
+	GHOST_WRITE(vcpu->ghost.fault_zapped, false);
+	GHOST_WRITE(vcpu->ghost.fault_gfn, 0);
+}
+
+/*
+ * Flags rather than counters, so the ghost state does not keep apart model
+ * states that differ only in how many zaps happened before.
+ */
+void ghost_zap_gfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	int n = GHOST_READ(kvm->online_vcpus.counter);
+
+	if (slot)
+		GHOST_WRITE(slot->ghost_zapped[gfn - slot->base_gfn], 1);
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = GHOST_READ(kvm->vcpus[i]);
+
+		if (v && GHOST_READ(v->ghost.fault_active) && GHOST_READ(v->ghost.fault_gfn) == gfn)
+			GHOST_WRITE(v->ghost.fault_zapped, true);
+	}
+}
+
+void ghost_check_install(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	if (slot && GHOST_READ(vcpu->ghost.fault_zapped))
 		KVM_REPORT(F_STALE_SPTE,
-			   "SPTE for gfn 0x%llx installed from a fault whose snapshot predates zap #%u of that gfn",
-			   (unsigned long long)gfn, zapped);
+			   "SPTE for gfn 0x%llx installed from a fault whose snapshot predates a zap of that gfn",
+			   (unsigned long long)gfn);
 }
 
 void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault)
@@ -131,6 +158,6 @@ void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fau
 	if (fault->gfn != APIC_ACCESS_GFN || !slot || !vcpu->arch.apicv_active ||
 	    !GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons))
 		return;
-	if (GHOST_READ(slot->ghost_zapped_gen[0]))
+	if (GHOST_READ(slot->ghost_zapped[0]))
 		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
 }

@@ -29,8 +29,13 @@ void ghost_program_done(struct kvm_vcpu *vcpu);
 void ghost_check_requests(struct kvm_vcpu *vcpu);
 /* An APIC access hit an MMIO SPTE: it must not while APICv is fully active. */
 void ghost_check_accel(struct kvm_vcpu *vcpu);
-/* An SPTE for 'gfn' is being installed from a fault whose snapshot had 'gen'. */
-void ghost_check_install(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn, u32 gen);
+/* A fault took its mmu_seq snapshot for gfn / returned. */
+void ghost_fault_begin(struct kvm_vcpu *vcpu, gfn_t gfn);
+void ghost_fault_end(struct kvm_vcpu *vcpu);
+/* A zap passed gfn (present or not). */
+void ghost_zap_gfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn);
+/* The fault in progress is installing an SPTE for its gfn. */
+void ghost_check_install(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn);
 
 /* Witness note: an APIC fault snapshots mmu_seq after the APIC zap with a stale vCPU flag. */
 void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault);

@@ -106,7 +106,7 @@ struct kvm_memory_slot {
 	u16 id;
 	u8 *backing;		/* the host pages ("userspace_addr"), in the arena */
 	u32 first_pfn;		/* pfn of backing page 0 (see kvm_pfn_to_page) */
-	u32 *ghost_zapped_gen;	/* ghost: per page, kvm->ghost_zap_gen of the last zap */
+	u8 *ghost_zapped;	/* ghost: per page, zapped at least once */
 };
 
 /* ---- TDP MMU (arch/x86/kvm/mmu/spte.h, tdp_mmu.c) ------------------------------ */
@@ -122,8 +122,6 @@ struct kvm_memory_slot {
 
 struct kvm_mmu_page {
 	u64 spt[PT64_ENT_PER_PAGE];
-	/* ghost: kvm->ghost_zap_gen at the snapshot of the fault that set spt[i] */
-	u32 ghost_gen[PT64_ENT_PER_PAGE];
 };
 
 #define KVM_MMU_PAGE_CACHE_NR 3	/* one page per level below the root */
@@ -151,7 +149,6 @@ struct kvm_page_fault {
 	kvm_pfn_t pfn;
 	hva_t hva;
 	bool map_writable;
-	u32 ghost_gen;		/* ghost: kvm->ghost_zap_gen when mmu_seq was read */
 };
 
 #define PFERR_PRESENT_MASK BIT(0)
@@ -200,6 +197,10 @@ struct kvm_vcpu_arch {
 /* Ghost state of a vCPU for the oracles (model/ghost.c). */
 struct kvm_vcpu_ghost {
 	struct kvm_lapic *ref;		/* sequential reference xAPIC */
+	/* The fault in progress (from its mmu_seq snapshot to its return). */
+	bool fault_active;
+	bool fault_zapped;		/* a zap passed fault_gfn since the snapshot */
+	gfn_t fault_gfn;
 };
 
 struct kvm_vcpu {
@@ -218,11 +219,27 @@ struct kvm_vcpu {
 
 /* ---- VM ---------------------------------------------------------------------------- */
 
+/*
+ * Model: the page-table pages for the gfns of the memslots are assigned at
+ * memslot creation, one per (level, range), so which vCPU's fault links a
+ * table does not change the table's address.  The kernel takes them from
+ * the faulting vCPU's cache; the choice of physical page is invisible to
+ * the protocol, and this keeps equal states equal for the checker.
+ */
+#define KVM_MODEL_PT_POOL 16
+struct kvm_pt_pool_entry {
+	u8 level;			/* level of the table (3 = PDPT ... 1 = PT) */
+	gfn_t base;			/* first gfn it maps */
+	struct kvm_mmu_page *sp;
+};
+
 struct kvm_arch {
 	unsigned long apicv_inhibit_reasons;
 	struct rw_semaphore apicv_update_lock;
 	bool apic_access_memslot_enabled;
 	struct kvm_mmu_page *tdp_root;
+	int nr_pt_pool;
+	struct kvm_pt_pool_entry pt_pool[KVM_MODEL_PT_POOL];
 };
 
 struct kvm_config {
@@ -256,7 +273,6 @@ struct kvm {
 	struct kvm_arch arch;
 
 	/* ghost */
-	u32 ghost_zap_gen;		/* bumped by every kvm_zap_gfn_range */
 	u32 ghost_requesters;		/* kvm_make_all_cpus_request calls in flight */
 };
 
@@ -303,8 +319,9 @@ void kvm_mmu_invalidate_end(struct kvm *kvm);
 bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn);
 bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned long hva);
 /* Hardware page walk: the leaf SPTE for gfn, 0 if none (READ_ONCE at each level). */
-u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep, u32 **ghostp);
+u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep);
 int mmu_topup_memory_caches(struct kvm_vcpu *vcpu);
+void kvm_mmu_assign_tables(struct kvm *kvm, gfn_t gfn);
 
 /* ---- x86.c: APICv and the run loop --------------------------------------------------- */
 

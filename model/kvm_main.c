@@ -43,7 +43,9 @@ static struct kvm_memory_slot *kvm_add_memslot(struct kvm *kvm, u16 id, gfn_t ba
 	for (u64 i = 0; i < npages; i++)
 		kvm_alloc_host_page(kvm);
 	slot->backing = kvm_pfn_to_page(kvm, slot->first_pfn);
-	slot->ghost_zapped_gen = kvm_zalloc(sizeof(u32) * npages);
+	slot->ghost_zapped = kvm_zalloc(npages);
+	for (u64 i = 0; i < npages; i++)
+		kvm_mmu_assign_tables(kvm, base + i);
 	/* Publish the slot: faults look it up locklessly (SRCU in the kernel). */
 	smp_wmb();
 	WRITE_ONCE(kvm->nr_memslots, kvm->nr_memslots + 1);
@@ -165,6 +167,8 @@ static int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	/* kvm_vcpu_reset() -> kvm_lapic_reset() runs after the flag is set. */
 	kvm_apic_update_apicv(vcpu);
 	kvm_x86_vcpu_create(vcpu);
+	/* Model: fill the MMU cache now, so faults allocate only after using it. */
+	mmu_topup_memory_caches(vcpu);
 	return 0;
 }
 

@@ -74,7 +74,7 @@ static int pt_index(gfn_t gfn, int level)
  * level; returns the leaf SPTE or 0, with its location for callers that
  * modify it.
  */
-u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep, u32 **ghostp)
+u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep)
 {
 	struct kvm_mmu_page *sp = kvm->arch.tdp_root;
 
@@ -87,8 +87,6 @@ u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep, u32 **ghostp)
 	}
 	if (sptep)
 		*sptep = &sp->spt[pt_index(gfn, 1)];
-	if (ghostp)
-		*ghostp = &sp->ghost_gen[pt_index(gfn, 1)];
 	return READ_ONCE(sp->spt[pt_index(gfn, 1)]);
 }
 
@@ -102,20 +100,57 @@ int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-/* tdp_mmu_alloc_sp() from the vCPU's cache; tdp_mmu_free_sp() puts it back unused. */
-static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct kvm_vcpu *vcpu)
+static gfn_t table_base(gfn_t gfn, int level)
+{
+	return gfn & ~((1ull << (9 * level)) - 1);
+}
+
+static struct kvm_mmu_page *pt_pool_find(struct kvm *kvm, int level, gfn_t gfn)
+{
+	for (int i = 0; i < kvm->arch.nr_pt_pool; i++)
+		if (kvm->arch.pt_pool[i].level == level &&
+		    kvm->arch.pt_pool[i].base == table_base(gfn, level))
+			return kvm->arch.pt_pool[i].sp;
+	return NULL;
+}
+
+/* Model: assign the tables that will map gfn (see struct kvm_pt_pool_entry). */
+void kvm_mmu_assign_tables(struct kvm *kvm, gfn_t gfn)
+{
+	for (int level = PT64_ROOT_LEVEL - 1; level >= 1; level--) {
+		struct kvm_pt_pool_entry *e;
+
+		if (pt_pool_find(kvm, level, gfn) || kvm->arch.nr_pt_pool == KVM_MODEL_PT_POOL)
+			continue;
+		e = &kvm->arch.pt_pool[kvm->arch.nr_pt_pool++];
+		e->level = (u8)level;
+		e->base = table_base(gfn, level);
+		e->sp = kvm_zalloc(sizeof(struct kvm_mmu_page));
+	}
+}
+
+/*
+ * tdp_mmu_alloc_sp(), v5.16: the table that will map gfn at 'level' (from the
+ * assigned pool, else the vCPU's cache); tdp_mmu_free_sp() gives back one
+ * that lost the race to be linked (still all zero).
+ */
+static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct kvm_vcpu *vcpu, int level, gfn_t gfn)
 {
 	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
+	struct kvm_mmu_page *sp = pt_pool_find(vcpu->kvm, level, gfn);
 
+	if (sp)
+		return sp;
 	KVM_ASSERT(mc->nobjs > 0);
 	return mc->objects[--mc->nobjs];
 }
 
-static void tdp_mmu_free_sp(struct kvm_vcpu *vcpu, struct kvm_mmu_page *sp)
+static void tdp_mmu_free_sp(struct kvm_vcpu *vcpu, struct kvm_mmu_page *sp, int level, gfn_t gfn)
 {
 	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
 
-	mc->objects[mc->nobjs++] = sp;	/* never linked, so still all zero */
+	if (sp != pt_pool_find(vcpu->kvm, level, gfn))
+		mc->objects[mc->nobjs++] = sp;
 }
 
 /* tdp_mmu_set_spte_atomic(), tdp_mmu.c v5.16: cmpxchg, fails if someone raced us. */
@@ -126,7 +161,7 @@ static bool tdp_mmu_set_spte_atomic(u64 *sptep, u64 old_spte, u64 new_spte)
 
 /* tdp_mmu_map_handle_target_level(), tdp_mmu.c v5.16 (no write-protection, no A/D). */
 static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
-					   u64 *sptep, u32 *ghostp, u64 old_spte)
+					   u64 *sptep, u64 old_spte)
 {
 	int ret = RET_PF_FIXED;
 	u64 new_spte;
@@ -142,8 +177,7 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_pag
 		return RET_PF_RETRY;
 
 	if (ret != RET_PF_SPURIOUS) {
-		GHOST_WRITE(*ghostp, fault->ghost_gen);
-		ghost_check_install(vcpu->kvm, fault->slot, fault->gfn, fault->ghost_gen);
+		ghost_check_install(vcpu, fault->slot, fault->gfn);
 		if (fault->gfn == APIC_ACCESS_GFN &&
 		    GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons))
 			kvm_trace(EV_NOTE, NOTE_APIC_SPTE_WHILE_INHIBITED, vcpu->vcpu_idx, fault->gfn, 0);
@@ -166,10 +200,10 @@ static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 		u64 old_spte = READ_ONCE(*sptep);
 
 		if (!is_shadow_present_pte(old_spte)) {
-			struct kvm_mmu_page *child = tdp_mmu_alloc_sp(vcpu);
+			struct kvm_mmu_page *child = tdp_mmu_alloc_sp(vcpu, level - 1, fault->gfn);
 
 			if (!tdp_mmu_set_spte_atomic(sptep, old_spte, make_nonleaf_spte(child))) {
-				tdp_mmu_free_sp(vcpu, child);
+				tdp_mmu_free_sp(vcpu, child, level - 1, fault->gfn);
 				return RET_PF_RETRY;
 			}
 			old_spte = make_nonleaf_spte(child);
@@ -178,7 +212,7 @@ static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	}
 	sptep = &sp->spt[pt_index(fault->gfn, 1)];
 	return tdp_mmu_map_handle_target_level(vcpu, fault, sptep,
-					       &sp->ghost_gen[pt_index(fault->gfn, 1)], READ_ONCE(*sptep));
+					       READ_ONCE(*sptep));
 }
 
 /* ---- invalidation (virt/kvm/kvm_main.c v6.8) --------------------------------- */
@@ -402,7 +436,7 @@ int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 		return r;
 
 	fault->mmu_seq = READ_ONCE(kvm->mmu_invalidate_seq);
-	fault->ghost_gen = GHOST_READ(kvm->ghost_zap_gen);
+	ghost_fault_begin(vcpu, fault->gfn);
 	kvm_trace(EV_MMU_SEQ_SNAPSHOT, vcpu->vcpu_idx, fault->mmu_seq, 0, 0);
 	ghost_note_snapshot(vcpu, fault);
 	/* Pairs with the smp_wmb() in kvm_mmu_invalidate_end(). */
@@ -431,7 +465,7 @@ out_unlock:
 static int handle_mmio_page_fault(struct kvm_vcpu *vcpu, u64 addr)
 {
 	gfn_t gfn = addr >> PAGE_SHIFT;
-	u64 spte = kvm_tdp_mmu_walk(vcpu->kvm, gfn, NULL, NULL);
+	u64 spte = kvm_tdp_mmu_walk(vcpu->kvm, gfn, NULL);
 	int r = RET_PF_RETRY;
 
 	if (is_mmio_spte(spte)) {
@@ -468,6 +502,7 @@ int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code)
 		};
 
 		r = direct_page_fault(vcpu, &fault);
+		ghost_fault_end(vcpu);
 		if (WARN_ON_ONCE(r == RET_PF_INVALID))
 			return -5;	/* -EIO: KVM_BUG_ON */
 	}
@@ -516,7 +551,7 @@ static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 	u64 old = *sptep;	/* plain: writers hold mmu_lock for write */
 
 	if (slot)
-		GHOST_WRITE(slot->ghost_zapped_gen[gfn - slot->base_gfn], GHOST_READ(it->kvm->ghost_zap_gen));
+		ghost_zap_gfn(it->kvm, slot, gfn);
 	if (!is_shadow_present_pte(old) && !is_mmio_spte(old))
 		return;
 	/* tdp_mmu_set_spte(): non-atomic, the hardware walker reads it concurrently. */
@@ -561,7 +596,6 @@ void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
 	kvm_trace(EV_ZAP_GFN_RANGE, gfn_start, gfn_end, 0, 0);
 
 	write_lock(&kvm->mmu_lock);
-	GHOST_ADD(kvm->ghost_zap_gen, 1);
 
 	if (invalidate) {
 		kvm_mmu_invalidate_begin(kvm);

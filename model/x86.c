@@ -11,6 +11,8 @@
  * the read side before its next entry, and asserts VM/vCPU agreement at
  * entry.
  */
+#include <string.h>
+
 #include "model/ghost.h"
 #include "model/kvm.h"
 #include "model/lapic.h"
@@ -204,6 +206,8 @@ static bool kvm_vcpu_exit_request(struct kvm_vcpu *vcpu)
 /* vcpu_enter_guest(), x86.c v5.17, in its order; requests the model does not raise are omitted. */
 int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 {
+	int r;
+
 	if (kvm_request_pending(vcpu)) {
 		if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
 			/* kvm_vcpu_flush_tlb_all(): there is no TLB in the model */
@@ -271,7 +275,10 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	 */
 	local_irq_enable();
 
-	return kvm_hw_handle_exit(vcpu);	/* static_call(kvm_x86_handle_exit) */
+	r = kvm_hw_handle_exit(vcpu);	/* static_call(kvm_x86_handle_exit) */
+	/* Model: the exit information is dead once handled; keep equal states equal. */
+	memset(&vcpu->arch.exit, 0, sizeof(vcpu->arch.exit));
+	return r;
 }
 
 /* vcpu_run(), x86.c v5.17: until the guest program is done (the "userspace exit"). */
