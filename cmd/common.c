@@ -35,7 +35,7 @@ int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, 
 
 int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const char *arg)
 {
-	u64 v;
+	u64 v = 0;
 	int r;
 
 	if (!strcmp(name, "scenario")) {
