@@ -302,9 +302,14 @@ bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
 void kvm_flush_remote_tlbs(struct kvm *kvm);
 
+/*
+ * kvm_for_each_vcpu(), include/linux/kvm_host.h v5.16+: an xa_for_each_range()
+ * over [0, online_vcpus - 1], the bound read once (5.15 re-read it on every
+ * iteration).  'idx' must be an int lvalue; '__n' is private to the macro.
+ */
 #define kvm_for_each_vcpu(idx, vcpup, kvm) \
-	for (idx = 0; idx < atomic_read(&(kvm)->online_vcpus) && \
-	     ((vcpup) = kvm_get_vcpu(kvm, idx)) != NULL; idx++)
+	for (int __n = ((idx) = 0, atomic_read(&(kvm)->online_vcpus)); \
+	     (idx) < __n && ((vcpup) = kvm_get_vcpu(kvm, idx)) != NULL; (idx)++)
 
 /* ---- mmu.c ---------------------------------------------------------------------------- */
 

@@ -33,11 +33,11 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "19704 25349" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "19704 25349" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "17522 22731" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "17522 22731" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "20883 26904" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "19704 35684" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "18541 24064" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "17522 31505" --vcpus 1 --policy vm --no-por
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
 expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "1028 1164" --policy vm --toggles 0
 expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2304 2650" --policy vm --toggles 0 --no-persistent
