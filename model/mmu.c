@@ -304,11 +304,15 @@ bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned l
 
 /* ---- the fault path (arch/x86/kvm/mmu/mmu.c) ---------------------------------- */
 
-/* fast_page_fault(), mmu.c v5.17: only fixes present SPTEs; ours are never present. */
+/*
+ * fast_page_fault(), mmu.c v5.17: it only fixes write-protection and access
+ * tracking on present SPTEs, neither of which the model has, so it always
+ * sends the fault to the slow path.
+ */
 static int fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
-	if (!fault->present)
-		return RET_PF_INVALID;	/* page_fault_can_be_fast() is false */
+	(void)vcpu;
+	(void)fault;
 	return RET_PF_INVALID;
 }
 
@@ -386,7 +390,11 @@ bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r
 	return false;
 }
 
-/* handle_abnormal_pfn(), mmu.c v5.17: MMIO caching is enabled in the model. */
+/*
+ * handle_abnormal_pfn(), mmu.c v5.17: there are no error pfns in the model,
+ * and with MMIO caching enabled a no-slot pfn goes on to get an MMIO SPTE
+ * (the vCPU MMIO cache is not modelled), so it never ends the fault.
+ */
 static bool handle_abnormal_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *ret_val)
 {
 	(void)vcpu;
