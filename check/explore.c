@@ -235,14 +235,32 @@ static void record(struct explore_result *r, struct frame *stack, u32 depth, con
 		r->finding = *f;
 }
 
-static void progress(const struct explore_result *r, double t0, u32 depth)
+/*
+ * A rough estimate of how much of the tree is done: the position in the
+ * fiber order of the first few DFS frames, read as digits of a fraction.
+ */
+static double done_fraction(const struct frame *stack, u32 depth)
 {
-	double el = now() - t0;
+	int n = sched_nr_fibers();
+	double frac = 0, scale = 1;
 
-	fprintf(stderr, "\r%llu states, %llu transitions, %.0f/s, depth %u, %.1f MiB, %.1fs   ",
+	for (u32 i = 0; i <= depth && i < 8; i++) {
+		int pos = stack[i].next_fiber > 0 ? stack[i].next_fiber - 1 : 0;
+
+		frac += scale * pos / n;
+		scale /= n;
+	}
+	return frac;
+}
+
+static void progress(const struct explore_result *r, double t0, const struct frame *stack, u32 depth)
+{
+	double el = now() - t0, done = done_fraction(stack, depth);
+
+	fprintf(stderr, "\r%llu states, %llu transitions, %.0f/s, depth %u, %.1f MiB, %.1fs, ~%.1f%% of the tree (rough)   ",
 		(unsigned long long)r->states, (unsigned long long)r->transitions,
 		el > 0 ? r->transitions / el : 0.0, depth,
-		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el);
+		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el, 100 * done);
 }
 
 int explore_run(const struct explore_opts *o, struct explore_result *r)
@@ -420,7 +438,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			if (mem > r->peak_bytes)
 				r->peak_bytes = mem;
 			if (o->progress && el - last_progress > 0.5) {
-				progress(r, t0, depth);
+				progress(r, t0, stack, depth);
 				last_progress = el;
 			}
 			if (found && r->states >= shorten_until)
