@@ -27,9 +27,9 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..25"
+echo "1..26"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 25); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 26); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
@@ -38,6 +38,8 @@ expect "mainline vmx verified" 0 "verified" "17522 22731" --vcpus 1 --policy vm 
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
 expect "seed patch vmx loses no write" 0 "verified" "18541 24064" --vcpus 1 --policy vcpu --vendor vmx
 expect "mainline svm without reduction: same verdict" 0 "verified" "17522 31505" --vcpus 1 --policy vm --no-por
+# Two vCPUs against one inhibit change, exhaustively.
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "233345 323025" --policy vm --toggles 1 --accesses 1
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
 expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "1028 1164" --policy vm --toggles 0
 expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2304 2650" --policy vm --toggles 0 --no-persistent
