@@ -28,6 +28,7 @@ static void checker_entry(int fiber, void *arg)
 }
 
 static struct vmm *checker_vmm;
+static bool checker_ipis[SCN_MAX_VCPUS];	/* vCPU i's program sends IPIs (fixed per run) */
 
 static bool program_sends_ipis(const struct guest_program *p)
 {
@@ -83,7 +84,7 @@ static bool fut_conflict(int g, const struct footprint *fp, void *arg)
 
 	if (g >= vmm->nr_vcpus || !vmm->created[g] || fp->overflow)
 		return true;
-	if (program_sends_ipis(&vmm->scn->vcpu[g]))
+	if (checker_ipis[g])
 		return true;
 	for (int i = 0; i < fp->n; i++) {
 		u64 a = fp->e[i].addr;
@@ -117,7 +118,7 @@ static bool fut_validate(int g, const struct footprint *fp, void *arg)
 {
 	const struct vmm *vmm = arg;
 
-	if (g >= vmm->nr_vcpus || program_sends_ipis(&vmm->scn->vcpu[g]))
+	if (g >= vmm->nr_vcpus || checker_ipis[g])
 		return true;
 	for (int i = 0; i < fp->n; i++) {
 		int owner = private_owner(vmm, fp->e[i].addr);
@@ -149,6 +150,8 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg)
 	if (r)
 		return r;
 	checker_vmm = vmm_create(s, cfg);
+	for (int i = 0; i < s->nr_vcpus; i++)
+		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }
 

@@ -237,6 +237,11 @@ static void c_lock_init(struct rt_lock *l, enum rt_lock_kind k, const char *name
 
 static void c_report(enum kvm_finding f, const char *file, int line, const char *msg);
 
+/*
+ * Same report as rt_lock_misuse(); kept local because this code runs on the
+ * fiber stacks, whose contents are model state: reshaping it changes the
+ * golden state counts, not the behaviour.
+ */
 static void misuse(const struct rt_lock *l, const char *what)
 {
 	char msg[160];

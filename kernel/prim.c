@@ -26,6 +26,15 @@ void kvm_report(enum kvm_finding f, const char *file, int line, const char *fmt,
 	rt->report(f, file, line, msg);
 }
 
+/* Both runtimes report lock misuse the same way. */
+void rt_lock_misuse(const struct rt_lock *l, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s on %s", what, l->name ? l->name : "lock");
+	rt->report(F_LOCK_MISUSE, __FILE__, __LINE__, msg);
+}
+
 /*
  * Whether the current actor holds 'l' in mode 'm'.  The bookkeeping fields
  * are written by the runtime only while the lock is held by the writer

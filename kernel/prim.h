@@ -240,6 +240,8 @@ void kvm_report(enum kvm_finding f, const char *file, int line, const char *fmt,
 	({ bool __w = !!(e); if (unlikely(__w)) KVM_REPORT(F_ASSERT, "WARN_ON(%s)", #e); __w; })
 
 bool rt_lock_held(const struct rt_lock *l, enum rt_lock_mode m);
+/* Report an unlock of an unheld lock, a recursion, a wrong mode (runtime use). */
+void rt_lock_misuse(const struct rt_lock *l, const char *what);
 
 /* Called with the lock held, in any mode (exclusive: by this actor). */
 #define lockdep_assert_held(x) \

@@ -174,15 +174,6 @@ static void t_lock_init(struct rt_lock *l, enum rt_lock_kind k, const char *name
 	}
 }
 
-static void t_report(enum kvm_finding f, const char *file, int line, const char *msg);
-
-static void misuse(const struct rt_lock *l, const char *what)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "%s on %s", what, l->name ? l->name : "lock");
-	t_report(F_LOCK_MISUSE, __FILE__, __LINE__, msg);
-}
 
 static void t_lock(struct rt_lock *l, enum rt_lock_mode m)
 {
@@ -190,11 +181,11 @@ static void t_lock(struct rt_lock *l, enum rt_lock_mode m)
 
 	maybe_delay();
 	if (rt_lock_held(l, LM_EXCL) || (m == LM_EXCL && rt_lock_held(l, LM_SHARED))) {
-		misuse(l, "recursive acquisition");
+		rt_lock_misuse(l, "recursive acquisition");
 		return;
 	}
 	if (m == LM_SHARED && !is_rw(l)) {
-		misuse(l, "shared acquisition of an exclusive lock");
+		rt_lock_misuse(l, "shared acquisition of an exclusive lock");
 		return;
 	}
 	__atomic_fetch_add(&l->waiters, 1, __ATOMIC_RELAXED);
@@ -214,7 +205,7 @@ static void t_lock(struct rt_lock *l, enum rt_lock_mode m)
 static void t_unlock(struct rt_lock *l, enum rt_lock_mode m)
 {
 	if (!rt_lock_held(l, m)) {
-		misuse(l, m == LM_EXCL ? "unlock of a lock not held" : "read-unlock of a lock not read-held");
+		rt_lock_misuse(l, m == LM_EXCL ? "unlock of a lock not held" : "read-unlock of a lock not read-held");
 		return;
 	}
 	if (m == LM_EXCL)
