@@ -143,12 +143,13 @@ void checker_reduction(struct explore_opts *o)
 	o->fut_arg = checker_vmm;
 }
 
-int checker_setup(const struct scenario *s, const struct kvm_config *cfg)
+int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers)
 {
 	int r = sched_init(CHECK_HEAP_SIZE);
 
 	if (r)
 		return r;
+	sched_set_movers(movers);
 	checker_vmm = vmm_create(s, cfg);
 	for (int i = 0; i < s->nr_vcpus; i++)
 		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);

@@ -13,7 +13,11 @@
 
 struct explore_opts;
 
-int checker_setup(const struct scenario *s, const struct kvm_config *cfg);
+/*
+ * movers: lock acquisitions are right movers (the default granularity);
+ * false = one transition per scheduling point ("fine", schedule files v1).
+ */
+int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers);
 /* Install the model's future-access summaries (persistent sets) into o. */
 void checker_reduction(struct explore_opts *o);
 void checker_teardown(void);

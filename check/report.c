@@ -2,11 +2,12 @@
 /*
  * Checker output; see check/report.h.
  *
- * Schedule file, version 1 (text; '#' comments):
- *   kvmlab-schedule 1
+ * Schedule file, version 2 (text; '#' comments):
+ *   kvmlab-schedule 2
  *   policy vm|vcpu
  *   vendor svm|vmx
  *   bug SLUG            (zero or more)
+ *   granularity movers|fine   (check --fine; version 1 files are "fine")
  *   zap-yield yes|no
  *   finding NAME        (what the schedule ends in, "none" for a witness)
  *   steps N
@@ -103,7 +104,7 @@ void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, 
 }
 
 int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
-		   enum kvm_finding finding, const struct step *steps, u32 n)
+		   bool movers, enum kvm_finding finding, const struct step *steps, u32 n)
 {
 	char tmp[4096];
 	FILE *f;
@@ -126,6 +127,7 @@ int schedule_write(const char *path, const struct scenario *s, const struct kvm_
 	for (int i = 0; i < KVM_NR_BUGS; i++)
 		if (cfg->bugs & BIT_ULL(i))
 			fprintf(f, "bug %s\n", kvm_bug_info(i)->slug);
+	fprintf(f, "granularity %s\n", movers ? "movers" : "fine");
 	fprintf(f, "zap-yield %s\nfinding %s\nsteps %u\n", cfg->zap_can_yield ? "yes" : "no",
 		kvm_finding_name(finding), n);
 	for (u32 i = 0; i < n; i++)
@@ -178,11 +180,19 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 		if (sscanf(line, "%63s %255s", word, arg) < 1)
 			continue;
 		if (lineno == 1 || !version) {
-			if (strcmp(word, SCHEDULE_MAGIC) || atoi(arg) != SCHEDULE_VERSION) {
-				r = fail(err, errlen, path, lineno, "not a kvmlab-schedule version 1 file");
+			version = atoi(arg);
+			if (strcmp(word, SCHEDULE_MAGIC) || version < 1 || version > SCHEDULE_VERSION) {
+				r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (version 1 or 2)");
+				version = 0;
 				goto out;
 			}
-			version = 1;
+			out->movers = version >= 2;	/* version 1 predates movers */
+		} else if (!strcmp(word, "granularity")) {
+			if (strcmp(arg, "movers") && strcmp(arg, "fine")) {
+				r = fail(err, errlen, path, lineno, "granularity must be movers or fine");
+				goto out;
+			}
+			out->movers = !strcmp(arg, "movers");
 		} else if (!strcmp(word, "policy")) {
 			int p = kvm_policy_parse(arg);
 
@@ -254,7 +264,7 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 		}
 	}
 	if (!version) {
-		r = fail(err, errlen, path, lineno, "not a kvmlab-schedule version 1 file");
+		r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (version 1 or 2)");
 		goto out;
 	}
 	if (!have_steps || !text) {

@@ -14,12 +14,13 @@
 #include "model/kvm.h"
 
 #define SCHEDULE_MAGIC "kvmlab-schedule"
-#define SCHEDULE_VERSION 1
+#define SCHEDULE_VERSION 2
 
 struct schedule {
 	struct scenario scn;
 	struct kvm_config cfg;
 	enum kvm_finding finding;
+	bool movers;		/* granularity the steps were taken with */
 	u32 nr_steps;
 	struct step *steps;		/* malloc'd */
 };
@@ -37,7 +38,7 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
 void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus);
 
 int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
-		   enum kvm_finding finding, const struct step *steps, u32 n);
+		   bool movers, enum kvm_finding finding, const struct step *steps, u32 n);
 /* Parse a schedule file; on error -EINVAL and one "file:line: message" in err. */
 int schedule_read(const char *path, struct schedule *out, char *err, size_t errlen);
 void schedule_free(struct schedule *s);

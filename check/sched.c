@@ -45,6 +45,8 @@ static struct {
 	bool live_dirty;		/* a transition ran since live_src was right */
 	u64 snapshot_bytes;
 	struct footprint fp;		/* of the running transition */
+	bool movers;			/* lock acquisitions are right movers (default) */
+	bool merge;			/* the running fiber just acquired a lock */
 } S;
 
 static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
@@ -65,6 +67,22 @@ static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
 	fp->e[fp->n].size = (u8)size;
 	fp->e[fp->n].kind = kind;
 	fp->n++;
+}
+
+/* The footprint entry of a fiber's pending operation. */
+static void fp_add_pending(const struct pending *p)
+{
+	switch (p->kind) {
+	case PK_ACCESS:
+		fp_add(p->addr, p->size, p->op == RT_LOAD ? FP_READ : FP_WRITE);
+		break;
+	case PK_WAIT:
+		fp_add(p->addr, p->size, FP_READ);
+		break;
+	case PK_LOCK:
+		fp_add(p->addr, 8, p->op == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
+		break;
+	}
 }
 
 static bool fp_conflict(u8 ka, u8 kb)
@@ -153,6 +171,29 @@ static void yield_to_scheduler(void)
 	fiber_switch(&f->ctx, &S.main);
 }
 
+/*
+ * Scheduling point for the running fiber's pending operation.  Lock
+ * acquisition is a right mover (Lipton): whatever other fibers do between
+ * an acquisition and the holder's next operation, they could have done
+ * before the acquisition, since none of them can touch the lock meanwhile
+ * (the checker's lock_needbreak is always false).  So with movers on, a
+ * marked access right after an acquisition runs in the same transition.
+ * Only an access: it never blocks, so no deadlock can sit inside the joined
+ * transition; joining a second acquisition or a wait would hide the
+ * deadlocks in which another fiber takes that lock (or owes that wake-up)
+ * in between.  A choice is a branch of the search and always yields.
+ */
+static void schedule_pending(struct chk_fiber *f)
+{
+	if (S.merge && f->pend.kind == PK_ACCESS) {
+		S.merge = false;
+		fp_add_pending(&f->pend);
+		return;
+	}
+	S.merge = false;
+	yield_to_scheduler();
+}
+
 static u64 do_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
 {
 	u64 old = 0, new;
@@ -220,7 +261,7 @@ static u64 c_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 	f = &S.f[S.cur];
 	f->pend = (struct pending){ .kind = PK_ACCESS, .op = op, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = a, .b = b };
-	yield_to_scheduler();
+	schedule_pending(f);
 	return do_access(op, p, size, a, b);
 }
 
@@ -267,7 +308,8 @@ static void c_lock(struct rt_lock *l, enum rt_lock_mode m)
 		struct chk_fiber *f = &S.f[S.cur];
 
 		f->pend = (struct pending){ .kind = PK_LOCK, .op = m, .addr = (u64)(uintptr_t)l };
-		yield_to_scheduler();
+		schedule_pending(f);
+		S.merge = S.movers;
 	} else if (!lock_available(l, m)) {
 		fprintf(stderr, "kvmlab check: setup code blocked on %s\n", l->name);
 		abort();
@@ -323,7 +365,7 @@ static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
 	f = &S.f[S.cur];
 	f->pend = (struct pending){ .kind = PK_WAIT, .op = c, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = v };
-	yield_to_scheduler();
+	schedule_pending(f);
 }
 
 static unsigned c_choose(unsigned n)
@@ -334,7 +376,7 @@ static unsigned c_choose(unsigned n)
 		return 0;
 	f = &S.f[S.cur];
 	f->pend = (struct pending){ .kind = PK_CHOOSE, .n = n };
-	yield_to_scheduler();
+	schedule_pending(f);
 	return (unsigned)f->result;
 }
 
@@ -405,6 +447,7 @@ int sched_init(size_t heap_size)
 	S.heap = p;
 	S.heap_cap = heap_size;
 	S.cur = -1;
+	S.movers = true;
 	hdr()->used = sizeof(struct heap_header);
 	fiber_init_main(&S.main);
 	rt_set(&checker_ops);
@@ -468,6 +511,8 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 }
 
 int sched_nr_fibers(void) { return S.nr_fibers; }
+void sched_set_movers(bool on) { S.movers = on; }
+bool sched_movers(void) { return S.movers; }
 const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
 
 bool sched_enabled(int fiber)
@@ -510,22 +555,13 @@ void sched_step(int fiber, u32 choice)
 	const struct pending *p = &S.f[fiber].pend;
 
 	memset(&S.fp, 0, sizeof(S.fp));
-	switch (p->kind) {
-	case PK_ACCESS:
-		fp_add(p->addr, p->size, p->op == RT_LOAD ? FP_READ : FP_WRITE);
-		break;
-	case PK_WAIT:
-		fp_add(p->addr, p->size, FP_READ);
-		break;
-	case PK_LOCK:
-		fp_add(p->addr, 8, p->op == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
-		break;
-	}
+	fp_add_pending(p);
 	S.f[fiber].result = choice;
 	S.live_dirty = true;
 	S.cur = fiber;
 	fiber_switch(&S.main, &S.f[fiber].ctx);
 	S.cur = -1;
+	S.merge = false;
 	scrub_below_sp(&S.f[fiber]);
 }
 

@@ -102,6 +102,13 @@ void sched_fini(void);
 /* Create n fibers running entry(i, arg) and run each to its first scheduling point. */
 int sched_start(int n, sched_entry_fn entry, void *arg);
 int sched_nr_fibers(void);
+/*
+ * Scheduling granularity: with movers on (the default, set before
+ * sched_start), the operation following a lock acquisition joins the
+ * acquisition's transition (see schedule_pending() in sched.c).
+ */
+void sched_set_movers(bool on);
+bool sched_movers(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
 /* Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE). */

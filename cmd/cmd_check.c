@@ -45,6 +45,8 @@ static void check_usage(FILE *f)
 		"  --no-por               no sleep-set reduction (on by default for violations; never\n"
 		"                         used with --find, whose event patterns order actors)\n"
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
+		"  --fine                 one transition per scheduling point (by default the operation\n"
+		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
 		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE)\n"
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
@@ -111,6 +113,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		}
 	fprintf(j.f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
+	fprintf(j.f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
 	fprintf(j.f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j.f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
@@ -189,6 +192,7 @@ int cmd_check(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },	    { "first", no_argument, NULL, '1' },
 		{ "no-por", no_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'A' },
+		{ "fine", no_argument, NULL, 'F' },
 		{ "lanes", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
@@ -198,7 +202,7 @@ int cmd_check(int argc, char **argv)
 	struct knob_opts k;
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
-	bool quiet = false, no_persistent = false, lanes = false;
+	bool quiet = false, no_persistent = false, lanes = false, movers = true;
 	int c, idx, r = 0;
 	u64 v;
 
@@ -254,6 +258,9 @@ int cmd_check(int argc, char **argv)
 		case 'L':
 			lanes = true;
 			break;
+		case 'F':
+			movers = false;
+			break;
 		case 'h':
 			check_usage(stdout);
 			free(s);
@@ -285,7 +292,7 @@ int cmd_check(int argc, char **argv)
 		print_config(stdout, s, &cfg);
 		fflush(stdout);
 	}
-	r = checker_setup(s, &cfg);
+	r = checker_setup(s, &cfg, movers);
 	if (r) {
 		r = cmd_usage_error("check", "cannot set up the checker: %s", strerror(-r));
 		goto out;
@@ -299,7 +306,7 @@ int cmd_check(int argc, char **argv)
 		report_lanes(stdout, res.events, res.nr_events, s->nr_vcpus + s->nr_actors, s->nr_vcpus);
 	}
 	if (trace && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {
-		int e = schedule_write(trace, s, &cfg, res.finding.kind, res.path, res.path_len);
+		int e = schedule_write(trace, s, &cfg, movers, res.finding.kind, res.path, res.path_len);
 
 		if (e)
 			fprintf(stderr, "kvmlab check: --trace %s: %s\n", trace, strerror(-e));
@@ -354,7 +361,7 @@ int cmd_replay(int argc, char **argv)
 		printf("kvmlab replay: ");
 		print_config(stdout, &sch.scn, &sch.cfg);
 	}
-	r = checker_setup(&sch.scn, &sch.cfg);
+	r = checker_setup(&sch.scn, &sch.cfg, sch.movers);
 	if (r) {
 		schedule_free(&sch);
 		return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r));

@@ -27,22 +27,24 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..26"
+echo "1..28"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 26); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 28); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "17522 22731" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "17522 22731" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "15266 20427" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "15266 20427" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "18541 24064" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "17522 31505" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "16300 21763" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "15266 27259" --vcpus 1 --policy vm --no-por
+# Scheduling granularity: every scheduling point its own transition.
+expect "mainline svm, --fine: same verdict" 0 "verified" "17522 22731" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "233345 323025" --policy vm --toggles 1 --accesses 1
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "220959 307647" --policy vm --toggles 1 --accesses 1
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
-expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "1028 1164" --policy vm --toggles 0
-expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2304 2650" --policy vm --toggles 0 --no-persistent
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "997 1133" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2132 2475" --policy vm --toggles 0 --no-persistent
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Historical bugs on the scenario kvmlab list names for each.
 expect "zap-no-invalidate" 1 "violation" "" --bug zap-no-invalidate --first
@@ -62,6 +64,16 @@ done
 "$KVMLAB" replay "$T/s.sched" >"$T/replay" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^VIOLATION bad-spte' "$T/replay"; then ok "replay reproduces bad-spte"; else nok "replay: exit $rc"; fi
+# A version 1 file (before movers) replays at the fine granularity it was taken with.
+"$KVMLAB" check --vcpus 1 --policy vcpu --first --fine --trace "$T/f.sched" >/dev/null 2>&1
+sed -e 's/^kvmlab-schedule 2$/kvmlab-schedule 1/' -e '/^granularity /d' "$T/f.sched" >"$T/v1.sched"
+"$KVMLAB" replay "$T/v1.sched" >"$T/replay" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^VIOLATION bad-spte' "$T/replay" && grep -q '^granularity fine' "$T/f.sched"; then
+	ok "a version 1 schedule replays at fine granularity"
+else
+	nok "version 1 replay: exit $rc"
+fi
 printf 'kvmlab-schedule 1\nsteps x\n' >"$T/bad.sched"
 "$KVMLAB" replay "$T/bad.sched" >/dev/null 2>"$T/err"
 rc=$?

@@ -6,8 +6,9 @@
  *     either order) produce the same state hash, different states differ;
  *   - a restored snapshot resumes exactly (the same continuation);
  *   - the set of terminal states the stateful search reaches (with and
- *     without sleep sets) equals that of a naive enumeration of every
- *     interleaving, which keeps no state cache;
+ *     without sleep sets, with lock acquisitions as right movers) equals
+ *     that of a naive enumeration of every interleaving at the finest
+ *     granularity, which keeps no state cache;
  *   - a finding reachable by brute force is reported as a violation, and a
  *     deadlock as a deadlock.
  */
@@ -36,7 +37,7 @@ static void prog_mix(int fiber, struct shared *sh)
 		x = READ_ONCE(sh->a);
 		WRITE_ONCE(sh->b, x + 1);
 		spin_lock(&sh->l);
-		sh->c += 1;	/* plain, under the lock */
+		sh->c += 1 + READ_ONCE(sh->d);	/* joins the acquisition with movers */
 		spin_unlock(&sh->l);
 		break;
 	case 1:
@@ -88,12 +89,13 @@ static void entry(int fiber, void *arg)
 	}
 }
 
-static void setup(int program, int fibers)
+static void setup(int program, int fibers, bool movers)
 {
 	struct shared *sh;
 
 	if (sched_init(1 << 20))
 		abort();
+	sched_set_movers(movers);
 	sh = kvm_zalloc(sizeof(*sh));
 	spin_lock_init(&sh->l);
 	spin_lock_init(&sh->m);
@@ -192,7 +194,7 @@ static void naive_run(int program, int fibers, struct naive *nv)
 	struct snapshot *root;
 
 	memset(nv, 0, sizeof(*nv));
-	setup(program, fibers);
+	setup(program, fibers, false);
 	root = sched_snapshot(NULL, 0);
 	naive_dfs(nv, root);
 	sched_snapshot_free(root);
@@ -206,7 +208,7 @@ static void explore_terminals(int program, int fibers, bool por, struct hset *ou
 				  .on_terminal = on_terminal, .terminal_arg = out };
 
 	memset(out, 0, sizeof(*out));
-	setup(program, fibers);
+	setup(program, fibers, true);
 	explore_run(&o, r);
 	sched_fini();
 }
@@ -227,7 +229,7 @@ int main(void)
 
 	/* Same state by two schedules: the deadlock program's first steps take two
 	 * different locks, so either order reaches the same state. */
-	setup(2, 2);
+	setup(2, 2, false);
 	root = sched_snapshot(NULL, 0);
 	sched_step(0, 0);
 	sched_step(1, 0);
