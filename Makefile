@@ -45,11 +45,12 @@ check-tests: $(BUILD)/kvmlab $(TEST_BINS)
 test: check-tests kvmlab
 	@sh tests/run.sh $(BUILD)
 
+# debug and asan also check the state store's assumptions (-DKVMLAB_VALIDATE).
 debug:
-	$(MAKE) BUILD=build/debug OPT=-O0 test
+	$(MAKE) BUILD=build/debug OPT="-O0 -DKVMLAB_VALIDATE" test
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address -fno-omit-frame-pointer" test
+	$(MAKE) BUILD=build/asan OPT="-O1 -DKVMLAB_VALIDATE" SAN="-fsanitize=address -fno-omit-frame-pointer" test
 ubsan:
 	$(MAKE) BUILD=build/ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-sanitize-recover=all" test
 tsan:

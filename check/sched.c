@@ -43,6 +43,8 @@ static struct {
 	struct spage **live_src;
 	u32 live_n;
 	bool live_dirty;		/* a transition ran since live_src was right */
+	/* fiber i's live stack equals live_stack[i] (reference held), or NULL */
+	struct sstack *live_stack[CHK_MAX_FIBERS];
 	u64 snapshot_bytes;
 	struct footprint fp;		/* of the running transition */
 	bool movers;			/* lock acquisitions are right movers (default) */
@@ -463,6 +465,23 @@ static void unref(struct spage *p)
 	}
 }
 
+static void sstack_unref(struct sstack *st)
+{
+	if (st && --st->refs == 0) {
+		S.snapshot_bytes -= sizeof(*st) + st->len;
+		free(st);
+	}
+}
+
+static void set_live_stack(int i, struct sstack *st)
+{
+	if (S.live_stack[i] == st)
+		return;
+	st->refs++;
+	sstack_unref(S.live_stack[i]);
+	S.live_stack[i] = st;
+}
+
 void sched_fini(void)
 {
 	for (int i = 0; i < S.nr_fibers; i++)
@@ -470,6 +489,8 @@ void sched_fini(void)
 	for (u32 i = 0; i < S.live_n; i++)
 		unref(S.live_src[i]);
 	free(S.live_src);
+	for (int i = 0; i < CHK_MAX_FIBERS; i++)
+		sstack_unref(S.live_stack[i]);
 	free(S.log);
 	if (S.heap)
 		munmap(S.heap, S.heap_cap);
@@ -558,6 +579,8 @@ void sched_step(int fiber, u32 choice)
 	fp_add_pending(p);
 	S.f[fiber].result = choice;
 	S.live_dirty = true;
+	sstack_unref(S.live_stack[fiber]);
+	S.live_stack[fiber] = NULL;
 	S.cur = fiber;
 	fiber_switch(&S.main, &S.f[fiber].ctx);
 	S.cur = -1;
@@ -586,6 +609,18 @@ static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
+#ifdef KVMLAB_VALIDATE
+static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
+{
+	const u8 *x = a, *y = b;
+
+	while (n--)
+		if (*x++ != *y++)
+			return false;
+	return true;
+}
+#endif
+
 static void set_live(u32 i, struct spage *p)
 {
 	if (i >= S.live_n) {
@@ -613,6 +648,7 @@ struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 	struct snapshot *s = calloc(1, sizeof(*s));
 	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
 	u64 h = mix64(extra + 0x1234567);
+	struct sstack *st;
 
 	if (!s)
 		abort();
@@ -648,13 +684,29 @@ struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 		if (f->pend.kind == PK_DONE)
 			continue;
 		s->fib[i].sp = sp;
-		s->fib[i].stack_len = (u32)(f->ctx.stack_hi - sp);
-		s->fib[i].stack = malloc(s->fib[i].stack_len);
-		if (!s->fib[i].stack)
+		st = S.live_stack[i];
+		if (!st) {
+			u32 len = (u32)(f->ctx.stack_hi - sp);
+
+			st = malloc(sizeof(*st) + len);
+			if (!st)
+				abort();
+			st->refs = 0;
+			st->len = len;
+			copy_in(st->data, sp, len);
+			st->hash = hash_bytes(st->data, len, (u64)(uintptr_t)sp);
+			S.snapshot_bytes += sizeof(*st) + len;
+			set_live_stack(i, st);
+		}
+#ifdef KVMLAB_VALIDATE
+		else if (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len)) {
+			fprintf(stderr, "kvmlab check: internal error: fiber %d's stack changed while it did not run\n", i);
 			abort();
-		copy_in(s->fib[i].stack, sp, s->fib[i].stack_len);
-		S.snapshot_bytes += s->fib[i].stack_len;
-		h += mix64(hash_bytes(s->fib[i].stack, s->fib[i].stack_len, (u64)(uintptr_t)sp));
+		}
+#endif
+		st->refs++;
+		s->fib[i].stack = st;
+		h += mix64(st->hash);
 	}
 	s->hash = h;
 	S.live_dirty = false;
@@ -685,10 +737,13 @@ void sched_restore(const struct snapshot *s)
 		if (f->pend.kind == PK_DONE)
 			continue;
 		f->ctx.sp = s->fib[i].sp;
+		if (S.live_stack[i] == s->fib[i].stack)
+			continue;
 #if defined(__SANITIZE_ADDRESS__)
 		ASAN_UNPOISON_MEMORY_REGION(f->ctx.stack_lo, (size_t)(f->ctx.stack_hi - f->ctx.stack_lo));
 #endif
-		copy_in(s->fib[i].sp, s->fib[i].stack, s->fib[i].stack_len);
+		copy_in(s->fib[i].sp, s->fib[i].stack->data, s->fib[i].stack->len);
+		set_live_stack(i, s->fib[i].stack);
 	}
 	S.live_dirty = false;
 }
@@ -700,10 +755,8 @@ void sched_snapshot_free(struct snapshot *s)
 	for (u32 i = 0; i < s->nchunks; i++)
 		unref(s->chunks[i]);
 	S.snapshot_bytes -= sizeof(*s) + s->nchunks * sizeof(*s->chunks);
-	for (int i = 0; i < CHK_MAX_FIBERS; i++) {
-		S.snapshot_bytes -= s->fib[i].stack_len;
-		free(s->fib[i].stack);
-	}
+	for (int i = 0; i < CHK_MAX_FIBERS; i++)
+		sstack_unref(s->fib[i].stack);
 	free(s->chunks);
 	free(s);
 }

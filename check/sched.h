@@ -15,7 +15,8 @@
  * in its own first bytes, so it is state too) + each live fiber's stack from
  * its saved stack pointer up + each fiber's pending operation.  A snapshot
  * shares unchanged 1 KiB chunks with its parent (compared with memcmp), so
- * only changed chunks are copied and rehashed.
+ * only changed chunks are copied and rehashed; a fiber's stack is copied and
+ * hashed only when that fiber ran (a transition changes no other stack).
  */
 #ifndef KVMLAB_CHECK_SCHED_H
 #define KVMLAB_CHECK_SCHED_H
@@ -51,14 +52,21 @@ struct spage {
 	u8 data[CHK_CHUNK];
 };
 
+/* A fiber's live stack (from its stack pointer up), shared between snapshots. */
+struct sstack {
+	u32 refs;
+	u32 len;
+	u64 hash;
+	u8 data[];
+};
+
 struct snapshot {
 	u32 nchunks;
 	struct spage **chunks;
 	struct {
 		void *sp;
 		struct pending pend;
-		u32 stack_len;
-		u8 *stack;
+		struct sstack *stack;	/* NULL once the fiber is done */
 	} fib[CHK_MAX_FIBERS];
 	u64 hash;
 };
