@@ -23,8 +23,10 @@ static void checker_entry(int fiber, void *arg)
 		vmm_vcpu_run_program(vmm, fiber);
 		return;
 	}
-	for (int i = 0; i < s->actor[fiber - s->nr_vcpus].nr_ops; i++)
+	for (int i = 0; i < s->actor[fiber - s->nr_vcpus].nr_ops; i++) {
+		kvm_stack_hygiene();
 		vmm_actor_op(vmm, fiber, &s->actor[fiber - s->nr_vcpus].ops[i]);
+	}
 }
 
 static struct vmm *checker_vmm;

@@ -164,6 +164,9 @@ static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 	return mix64(h);
 }
 
+/* Bytes below a fiber's stack pointer cleared after a transition and by c_scrub(). */
+#define STACK_SCRUB 4096
+
 /* ---- runtime ops ------------------------------------------------------- */
 
 static void yield_to_scheduler(void)
@@ -386,6 +389,24 @@ static void c_relax(void)
 {
 }
 
+/* Zero the 4 KiB below the stack pointer: dead, whatever the caller had there. */
+static NO_ASAN __attribute__((noinline)) void c_scrub(void)
+{
+	u8 *sp, *lo;
+	u64 n;
+
+	if (S.cur < 0)
+		return;
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	lo = sp - STACK_SCRUB;
+	if (lo < S.f[S.cur].ctx.stack_lo)
+		lo = S.f[S.cur].ctx.stack_lo;
+	lo = (u8 *)((uintptr_t)lo & ~(uintptr_t)7);
+	n = (u64)(sp - lo) / 8;
+	/* rep stos: no stack of its own, so nothing below sp is live meanwhile. */
+	__asm__ volatile("rep stosq" : "+D"(lo), "+c"(n) : "a"(0ull) : "memory");
+}
+
 static void c_trace(const struct kvm_event *ev)
 {
 	if (S.log_len == S.log_cap) {
@@ -434,6 +455,7 @@ static const struct rt_ops checker_ops = {
 	.observe = c_observe,
 	.trace = c_trace,
 	.report = c_report,
+	.scrub = c_scrub,
 };
 
 /* ---- scheduler ----------------------------------------------------------- */
@@ -558,7 +580,6 @@ bool sched_enabled(int fiber)
  * slots of frames pushed later, and those would keep equal model states apart.
  * Clear what the transition may have used below the final stack pointer.
  */
-#define STACK_SCRUB 4096
 
 static NO_ASAN void scrub_below_sp(struct chk_fiber *f)
 {

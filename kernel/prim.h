@@ -99,6 +99,8 @@ struct rt_ops {
 	void (*observe)(const volatile void *p, unsigned size, bool write);
 	void (*trace)(const struct kvm_event *ev);
 	void (*report)(enum kvm_finding f, const char *file, int line, const char *msg);
+	/* Optional: clear the dead stack below the caller (see kvm_stack_hygiene). */
+	void (*scrub)(void);
 };
 
 /* The runtime in use; set once, before the model runs. */
@@ -201,6 +203,20 @@ static inline unsigned kvm_choose(unsigned n) { return n > 1 ? rt->choose(n) : 0
 static inline void cpu_relax(void) { rt->relax(); }
 /* Whether the scheduler wants the CPU back: a nondeterministic choice. */
 static inline bool need_resched(void) { return kvm_choose(2); }
+
+/*
+ * Stack hygiene, no effect on behaviour: under the checker a fiber's live
+ * stack is model state, and a frame's not-yet-written slots still hold
+ * whatever earlier calls in the same transition left there (the gpa of a
+ * page fault handled before the next vcpu_enter_guest, say), which keeps
+ * equal states apart.  Called by an outer loop before it calls into code
+ * with scheduling points, it clears everything below the caller's frame.
+ */
+static inline void kvm_stack_hygiene(void)
+{
+	if (rt->scrub)
+		rt->scrub();
+}
 
 /* ---- locks --------------------------------------------------------------- */
 

@@ -288,6 +288,7 @@ int vcpu_run(struct kvm_vcpu *vcpu)
 
 	WRITE_ONCE(vcpu->cpu, rt_self());	/* vcpu_load() */
 	for (;;) {
+		kvm_stack_hygiene();
 		r = vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;

@@ -33,18 +33,18 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "15266 20427" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "15266 20427" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "11512 15540" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "11512 15540" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "16300 21763" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "15266 27259" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "11994 16111" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "11512 20716" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
-expect "mainline svm, --fine: same verdict" 0 "verified" "17522 22731" --vcpus 1 --policy vm --fine
+expect "mainline svm, --fine: same verdict" 0 "verified" "13167 17243" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "220959 307647" --policy vm --toggles 1 --accesses 1
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "128940 185507" --policy vm --toggles 1 --accesses 1
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
-expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "997 1133" --policy vm --toggles 0
-expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2132 2475" --policy vm --toggles 0 --no-persistent
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "928 1062" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1942 2287" --policy vm --toggles 0 --no-persistent
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Historical bugs on the scenario kvmlab list names for each.
 expect "zap-no-invalidate" 1 "violation" "" --bug zap-no-invalidate --first
