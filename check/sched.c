@@ -351,7 +351,7 @@ static bool wait_holds(const struct pending *p)
 {
 	u64 v = do_access(RT_LOAD, (volatile void *)(uintptr_t)p->addr, p->size, 0, 0);
 
-	return p->op == RT_EQ ? v == p->a : v != p->a;
+	return p->op == RT_EQ ? v == p->a : p->op == RT_NE ? v != p->a : !(v & p->a);
 }
 
 static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)

@@ -47,7 +47,7 @@ enum rt_fence { RT_MB, RT_RMB, RT_WMB };
 
 enum rt_lock_kind { LK_SPINLOCK, LK_RWLOCK, LK_RWSEM, LK_MUTEX };
 enum rt_lock_mode { LM_EXCL, LM_SHARED };
-enum rt_cmp { RT_EQ, RT_NE };
+enum rt_cmp { RT_EQ, RT_NE, RT_CLEAR /* (*p & v) == 0 */ };
 
 /*
  * A lock as the runtimes see it.  'holder' (actor id + 1, 0 = free) and
@@ -76,7 +76,7 @@ struct kvm_event {
 /* Per-actor "physical CPU" state, in the arena (kernel/smp.c). */
 struct pcpu {
 	u32 irqs_disabled;	/* local_irq_disable() nesting: 0 or 1 */
-	u32 ipi_pending;	/* an smp_call_function IPI not yet handled */
+	u32 ipi_pending;	/* senders (bit = actor id) whose function-call IPI is not handled yet */
 };
 
 struct rt_ops {
@@ -197,6 +197,8 @@ static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_fetch_add(-1
 /* Block until the naturally aligned word at p compares (c) with v. */
 #define wait_until_eq(x, v) rt->wait(&(x), sizeof(x), RT_EQ, __RT_RAW(x, v))
 #define wait_until_ne(x, v) rt->wait(&(x), sizeof(x), RT_NE, __RT_RAW(x, v))
+/* Block until the bits of 'mask' are all clear in x. */
+#define wait_until_clear(x, mask) rt->wait(&(x), sizeof(x), RT_CLEAR, __RT_RAW(x, mask))
 
 /* A nondeterministic choice the checker branches on (threads: random). */
 static inline unsigned kvm_choose(unsigned n) { return n > 1 ? rt->choose(n) : 0; }

@@ -228,7 +228,7 @@ static bool cmp_holds(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
 {
 	u64 x = t_access(RT_LOAD, p, size, 0, 0);
 
-	return c == RT_EQ ? x == v : x != v;
+	return c == RT_EQ ? x == v : c == RT_NE ? x != v : !(x & v);
 }
 
 /* Poll with backoff; a run that never satisfies it is caught by the stress watchdog. */
