@@ -15,6 +15,16 @@ LIB_SRCS  := $(sort $(wildcard kernel/*.c runtime/*.c model/*.c guest/*.c oracle
 CMD_SRCS  := $(sort $(wildcard cmd/*.c))
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+
+# Write tracking for the checker's state store (check/track.c): the model is
+# compiled with GCC's ThreadSanitizer instrumentation, whose hooks kvmlab
+# implements itself (libtsan is not linked).  Not under ASan (the two do not
+# mix) or TSan (the real runtime owns the hooks): there the store compares.
+TRACK_SRCS := $(sort $(wildcard kernel/*.c model/*.c))
+ifeq ($(filter -fsanitize=address -fsanitize=thread,$(SAN)),)
+$(TRACK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fsanitize=thread \
+	--param=tsan-instrument-func-entry-exit=0 -DKVMLAB_TRACK_WRITES
+endif
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d)

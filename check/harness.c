@@ -152,6 +152,7 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	if (r)
 		return r;
 	sched_set_movers(movers);
+	sched_set_tracking(rt_write_tracking);
 	checker_vmm = vmm_create(s, cfg);
 	for (int i = 0; i < s->nr_vcpus; i++)
 		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);

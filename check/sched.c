@@ -48,6 +48,8 @@ static struct {
 	u64 snapshot_bytes;
 	struct footprint fp;		/* of the running transition */
 	bool movers;			/* lock acquisitions are right movers (default) */
+	bool track;			/* the model's writes mark chunks (check/track.c) */
+	bool validate;			/* check what tracking and stack sharing assume */
 	bool merge;			/* the running fiber just acquired a lock */
 } S;
 
@@ -226,6 +228,7 @@ static u64 do_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 
 	case RT_ANDNOT: new = old & ~a; break;
 	default: abort();
 	}
+	track_mark((const void *)p, size);
 	switch (size) {
 	case 1: *(volatile u8 *)p = (u8)new; break;
 	case 2: *(volatile u16 *)p = (u16)new; break;
@@ -249,6 +252,7 @@ static void *c_zalloc(size_t size)
 		abort();
 	}
 	hdr()->used = off + size;
+	track_mark(hdr(), sizeof(*hdr()));
 	return S.heap + off;	/* zero: restore() clears everything past 'used' */
 }
 
@@ -323,6 +327,7 @@ static void c_lock(struct rt_lock *l, enum rt_lock_mode m)
 		l->holder = self + 1;
 	else
 		l->readers |= 1ull << self;
+	track_mark(l, sizeof(*l));
 }
 
 static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
@@ -337,6 +342,7 @@ static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
 		l->holder = 0;
 	else
 		l->readers &= ~(1ull << self);
+	track_mark(l, sizeof(*l));
 	if (S.cur >= 0)
 		fp_add((u64)(uintptr_t)l, 8, m == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
 }
@@ -472,6 +478,18 @@ int sched_init(size_t heap_size)
 	S.heap_cap = heap_size;
 	S.cur = -1;
 	S.movers = true;
+#ifdef KVMLAB_VALIDATE
+	S.validate = true;
+#else
+	S.validate = getenv("KVMLAB_VALIDATE") != NULL;
+#endif
+	track_dirty = calloc(heap_size / CHK_CHUNK + 1, 1);
+	if (!track_dirty) {
+		munmap(p, heap_size);
+		return -ENOMEM;
+	}
+	track_base = p;
+	track_len = heap_size;
 	hdr()->used = sizeof(struct heap_header);
 	fiber_init_main(&S.main);
 	rt_set(&checker_ops);
@@ -516,6 +534,10 @@ void sched_fini(void)
 	free(S.log);
 	if (S.heap)
 		munmap(S.heap, S.heap_cap);
+	free(track_dirty);
+	track_dirty = NULL;
+	track_base = NULL;
+	track_len = 0;
 	memset(&S, 0, sizeof(S));
 	S.cur = -1;
 }
@@ -555,6 +577,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 
 int sched_nr_fibers(void) { return S.nr_fibers; }
 void sched_set_movers(bool on) { S.movers = on; }
+void sched_set_tracking(bool on) { S.track = on; }
 bool sched_movers(void) { return S.movers; }
 const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
 
@@ -630,7 +653,6 @@ static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
-#ifdef KVMLAB_VALIDATE
 static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
 {
 	const u8 *x = a, *y = b;
@@ -640,7 +662,6 @@ static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
 			return false;
 	return true;
 }
-#endif
 
 static void set_live(u32 i, struct spage *p)
 {
@@ -681,8 +702,17 @@ struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 	for (u32 i = 0; i < n; i++) {
 		const u8 *live = S.heap + (size_t)i * CHK_CHUNK;
 		struct spage *p = parent && i < parent->nchunks ? parent->chunks[i] : NULL;
+		struct spage *clean = S.track && !track_dirty[i] && i < S.live_n ? S.live_src[i] : NULL;
 
-		if (!p || memcmp(p->data, live, CHK_CHUNK)) {
+		track_dirty[i] = 0;
+		if (clean) {
+			/* Not written since it was known equal to clean: no compare. */
+			if (S.validate && !same_bytes(clean->data, live, CHK_CHUNK)) {
+				fprintf(stderr, "kvmlab check: internal error: heap chunk %u changed without a tracked write\n", i);
+				abort();
+			}
+			p = clean;
+		} else if (!p || memcmp(p->data, live, CHK_CHUNK)) {
 			p = malloc(sizeof(*p));
 			if (!p)
 				abort();
@@ -719,12 +749,10 @@ struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 			S.snapshot_bytes += sizeof(*st) + len;
 			set_live_stack(i, st);
 		}
-#ifdef KVMLAB_VALIDATE
-		else if (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len)) {
+		else if (S.validate && (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len))) {
 			fprintf(stderr, "kvmlab check: internal error: fiber %d's stack changed while it did not run\n", i);
 			abort();
 		}
-#endif
 		st->refs++;
 		s->fib[i].stack = st;
 		h += mix64(st->hash);
@@ -739,7 +767,11 @@ void sched_restore(const struct snapshot *s)
 	size_t used = hdr()->used;
 
 	for (u32 i = 0; i < s->nchunks; i++) {
-		if (!S.live_dirty && i < S.live_n && S.live_src[i] == s->chunks[i])
+		bool same = i < S.live_n && S.live_src[i] == s->chunks[i] &&
+			    (S.track ? !track_dirty[i] : !S.live_dirty);
+
+		track_dirty[i] = 0;
+		if (same)
 			continue;
 		memcpy(S.heap + (size_t)i * CHK_CHUNK, s->chunks[i]->data, CHK_CHUNK);
 		set_live(i, s->chunks[i]);

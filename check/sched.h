@@ -22,11 +22,11 @@
 #define KVMLAB_CHECK_SCHED_H
 
 #include "check/fiber.h"
+#include "check/track.h"
 #include "kernel/prim.h"
 
 #define CHK_MAX_FIBERS (KVMLAB_MAX_ACTORS - 1)
 #define CHK_HARNESS_ACTOR (KVMLAB_MAX_ACTORS - 1)
-#define CHK_CHUNK 1024
 
 enum pend_kind { PK_NONE, PK_ACCESS, PK_LOCK, PK_WAIT, PK_CHOOSE, PK_DONE };
 
@@ -116,6 +116,13 @@ int sched_nr_fibers(void);
  * acquisition's transition (see schedule_pending() in sched.c).
  */
 void sched_set_movers(bool on);
+/*
+ * Trust write tracking (check/track.c): a chunk no tracked write touched is
+ * not compared.  Only for code built with tracking (rt_write_tracking);
+ * off by default.  KVMLAB_VALIDATE=1 in the environment makes every
+ * snapshot check it (and that a fiber that did not run kept its stack).
+ */
+void sched_set_tracking(bool on);
 bool sched_movers(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);

@@ -10,6 +10,13 @@
 
 const struct rt_ops *rt;
 
+/* Whether this (and every model) object was built with write tracking. */
+#ifdef KVMLAB_TRACK_WRITES
+const bool rt_write_tracking = true;
+#else
+const bool rt_write_tracking = false;
+#endif
+
 void rt_set(const struct rt_ops *ops)
 {
 	rt = ops;

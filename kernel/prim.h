@@ -27,8 +27,25 @@
 #ifndef KVMLAB_KERNEL_PRIM_H
 #define KVMLAB_KERNEL_PRIM_H
 
+#include <string.h>
+
 #include "kernel/report.h"
 #include "kernel/types.h"
+
+/*
+ * Write tracking (check/track.c): the compiler's instrumentation marks the
+ * model's plain stores, but not what memset/memcpy/memmove write, so the
+ * model's calls say it themselves.
+ */
+#ifdef KVMLAB_TRACK_WRITES
+void __tsan_write_range(void *p, unsigned long n);
+#define memset(d, c, n) \
+	({ void *__md = (d); size_t __mn = (n); __tsan_write_range(__md, __mn); __builtin_memset(__md, (c), __mn); })
+#define memcpy(d, s, n) \
+	({ void *__md = (d); size_t __mn = (n); __tsan_write_range(__md, __mn); __builtin_memcpy(__md, (s), __mn); })
+#define memmove(d, s, n) \
+	({ void *__md = (d); size_t __mn = (n); __tsan_write_range(__md, __mn); __builtin_memmove(__md, (s), __mn); })
+#endif
 
 /* Up to this many concurrent actors (vCPU threads plus actor threads). */
 #define KVMLAB_MAX_ACTORS 16

@@ -10,10 +10,16 @@
  *     that of a naive enumeration of every interleaving at the finest
  *     granularity, which keeps no state cache;
  *   - a finding reachable by brute force is reported as a violation, and a
- *     deadlock as a deadlock.
+ *     deadlock as a deadlock;
+ *   - with write tracking trusted, KVMLAB_VALIDATE catches a heap write that
+ *     was not tracked (this file is not built with tracking, so its plain
+ *     stores are exactly that).
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check/explore.h"
 #include "check/sched.h"
@@ -78,6 +84,14 @@ static void prog_deadlock(int fiber, struct shared *sh)
 	spin_unlock(first);
 }
 
+/* Program 3: a plain store (untracked here) between marked accesses. */
+static void prog_untracked(int fiber, struct shared *sh)
+{
+	(void)READ_ONCE(sh->a);
+	sh->d = 42 + fiber;
+	(void)READ_ONCE(sh->b);
+}
+
 static void entry(int fiber, void *arg)
 {
 	struct shared *sh = arg;
@@ -86,6 +100,7 @@ static void entry(int fiber, void *arg)
 	case 0: prog_mix(fiber, sh); break;
 	case 1: prog_finding(fiber, sh); break;
 	case 2: prog_deadlock(fiber, sh); break;
+	case 3: prog_untracked(fiber, sh); break;
 	}
 }
 
@@ -225,7 +240,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(12);
+	tap_plan(13);
 
 	/* Same state by two schedules: the deadlock program's first steps take two
 	 * different locks, so either order reaches the same state. */
@@ -287,5 +302,28 @@ int main(void)
 	       "stateful search reports the deadlock");
 	tap_ok(hset_eq(&hs, &nv.terminals), "and the same terminal states (%d)", hs.n);
 	explore_result_free(&r);
+
+	/* Validation: an untracked write with tracking trusted aborts the run. */
+	{
+		pid_t pid;
+		int status = 0;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			struct explore_opts o = { .witness = WITNESS_NONE, .first_only = true };
+
+			if (!freopen("/dev/null", "w", stderr))
+				_exit(1);
+			setenv("KVMLAB_VALIDATE", "1", 1);
+			setup(3, 1, true);
+			sched_set_tracking(true);
+			explore_run(&o, &r);
+			_exit(0);	/* not caught */
+		}
+		waitpid(pid, &status, 0);
+		tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		       "KVMLAB_VALIDATE catches a heap write that tracking missed");
+	}
 	return tap_done();
 }

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Write tracking for the checker's state store.
+ *
+ * The model's sources (kernel/, model/) are compiled with GCC's
+ * ThreadSanitizer instrumentation (-fsanitize=thread, no function
+ * entry/exit hooks) but not linked with libtsan: the hooks the compiler
+ * inserts before every plain load and store are the ones below.  Stores into
+ * the model heap mark its 1 KiB chunks dirty, so a snapshot compares and
+ * copies only the chunks a transition wrote instead of memcmp'ing the whole
+ * heap (check/sched.c).  Loads cost a call and nothing else.  memset/memcpy
+ * calls, which the instrumentation does not see, are routed through
+ * __tsan_write_range by kernel/prim.h.
+ *
+ * The hooks run on real threads too (stress): with no heap registered
+ * (track_base NULL) every address falls outside and nothing is marked.
+ *
+ * Not built into TSan builds (libtsan defines these symbols and must keep
+ * them) and unused in ASan builds (whose model is not instrumented: ASan and
+ * TSan instrumentation do not mix); without tracking the state store
+ * compares every chunk, as it did before.
+ */
+#include "check/track.h"
+
+u8 *track_base;
+size_t track_len;
+u8 *track_dirty;
+
+void track_mark(const void *p, size_t n)
+{
+	size_t off = (size_t)((uintptr_t)p - (uintptr_t)track_base);
+
+	if (off >= track_len || !n)
+		return;
+	if (n > track_len - off)
+		n = track_len - off;
+	for (size_t c = off / CHK_CHUNK; c <= (off + n - 1) / CHK_CHUNK; c++)
+		track_dirty[c] = 1;
+}
+
+#if !defined(__SANITIZE_THREAD__)
+
+/* Prototypes for -Wmissing-prototypes; the compiler emits the calls. */
+#define TSAN_ACCESS(N)							\
+	void __tsan_read##N(void *p);					\
+	void __tsan_write##N(void *p);					\
+	void __tsan_unaligned_read##N(void *p);				\
+	void __tsan_unaligned_write##N(void *p);			\
+	void __tsan_read##N(void *p) { (void)p; }			\
+	void __tsan_unaligned_read##N(void *p) { (void)p; }		\
+	void __tsan_write##N(void *p) { track_mark(p, N); }		\
+	void __tsan_unaligned_write##N(void *p) { track_mark(p, N); }
+
+TSAN_ACCESS(1)
+TSAN_ACCESS(2)
+TSAN_ACCESS(4)
+TSAN_ACCESS(8)
+TSAN_ACCESS(16)
+
+void __tsan_init(void);
+void __tsan_read_range(void *p, unsigned long n);
+void __tsan_write_range(void *p, unsigned long n);
+void __tsan_func_entry(void *pc);
+void __tsan_func_exit(void);
+
+void __tsan_init(void) { }
+void __tsan_read_range(void *p, unsigned long n) { (void)p; (void)n; }
+void __tsan_write_range(void *p, unsigned long n) { track_mark(p, n); }
+void __tsan_func_entry(void *pc) { (void)pc; }
+void __tsan_func_exit(void) { }
+
+/*
+ * Atomic builtins in instrumented code become calls that must perform the
+ * operation (the model uses loads and stores: hw_load, the APIC page
+ * accessors, lock-holder queries; and fetch-add: ghost counters).
+ */
+#define TSAN_ATOMIC(N, T)							\
+	T __tsan_atomic##N##_load(const volatile T *p, int mo);			\
+	void __tsan_atomic##N##_store(volatile T *p, T v, int mo);		\
+	T __tsan_atomic##N##_fetch_add(volatile T *p, T v, int mo);		\
+	T __tsan_atomic##N##_exchange(volatile T *p, T v, int mo);		\
+	T __tsan_atomic##N##_fetch_add(volatile T *p, T v, int mo)		\
+	{									\
+		(void)mo;							\
+		track_mark((const void *)p, N / 8);				\
+		return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);		\
+	}									\
+	T __tsan_atomic##N##_exchange(volatile T *p, T v, int mo)		\
+	{									\
+		(void)mo;							\
+		track_mark((const void *)p, N / 8);				\
+		return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);		\
+	}									\
+	T __tsan_atomic##N##_load(const volatile T *p, int mo)			\
+	{									\
+		(void)mo;							\
+		return __atomic_load_n(p, __ATOMIC_SEQ_CST);			\
+	}									\
+	void __tsan_atomic##N##_store(volatile T *p, T v, int mo)		\
+	{									\
+		(void)mo;							\
+		track_mark((const void *)p, N / 8);				\
+		__atomic_store_n(p, v, __ATOMIC_SEQ_CST);			\
+	}
+
+TSAN_ATOMIC(8, u8)
+TSAN_ATOMIC(16, u16)
+TSAN_ATOMIC(32, u32)
+TSAN_ATOMIC(64, u64)
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Write tracking for the checker's state store; see check/track.c.
+ * sched_init() registers the heap (track_base, track_len) and a dirty byte
+ * per CHK_CHUNK bytes; the state store clears the marks it has consumed.
+ */
+#ifndef KVMLAB_CHECK_TRACK_H
+#define KVMLAB_CHECK_TRACK_H
+
+#include <stddef.h>
+
+#include "kernel/types.h"
+
+#define CHK_CHUNK 1024
+
+extern u8 *track_base;
+extern size_t track_len;
+extern u8 *track_dirty;
+
+/* Mark the chunks [p, p + n) overlaps dirty, if it is in the heap. */
+void track_mark(const void *p, size_t n);
+
+/* Whether the model was compiled with write tracking (kernel/prim.c). */
+extern const bool rt_write_tracking;
+
+#endif
