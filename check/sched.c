@@ -39,10 +39,14 @@ static struct {
 	struct kvm_event *log;
 	size_t log_len, log_cap;
 	u32 step;
-	/* chunk i of the live heap equals live_src[i]->data (references held) */
-	struct spage **live_src;
-	u32 live_n;
-	bool live_dirty;		/* a transition ran since live_src was right */
+	/*
+	 * The live heap's group g equals live_grp[g] (reference held), except
+	 * for chunks marked in track_dirty (with tracking) or anywhere once a
+	 * transition ran (live_dirty, without tracking).
+	 */
+	struct sgroup **live_grp;
+	u32 max_groups;
+	bool live_dirty;
 	/* fiber i's live stack equals live_stack[i] (reference held), or NULL */
 	struct sstack *live_stack[CHK_MAX_FIBERS];
 	u64 snapshot_bytes;
@@ -483,8 +487,14 @@ int sched_init(size_t heap_size)
 #else
 	S.validate = getenv("KVMLAB_VALIDATE") != NULL;
 #endif
-	track_dirty = calloc(heap_size / CHK_CHUNK + 1, 1);
-	if (!track_dirty) {
+	S.max_groups = (u32)(heap_size / CHK_CHUNK / CHK_GROUP + 1);
+	track_dirty = calloc((size_t)S.max_groups * CHK_GROUP, 1);
+	track_gdirty = calloc(S.max_groups, 1);
+	S.live_grp = calloc(S.max_groups, sizeof(*S.live_grp));
+	if (!track_dirty || !track_gdirty || !S.live_grp) {
+		free(track_dirty);
+		free(track_gdirty);
+		free(S.live_grp);
 		munmap(p, heap_size);
 		return -ENOMEM;
 	}
@@ -502,6 +512,16 @@ static void unref(struct spage *p)
 	if (p && --p->refs == 0) {
 		S.snapshot_bytes -= sizeof(*p);
 		free(p);
+	}
+}
+
+static void group_unref(struct sgroup *g)
+{
+	if (g && --g->refs == 0) {
+		for (u32 k = 0; k < g->n; k++)
+			unref(g->c[k]);
+		S.snapshot_bytes -= sizeof(*g);
+		free(g);
 	}
 }
 
@@ -526,16 +546,18 @@ void sched_fini(void)
 {
 	for (int i = 0; i < S.nr_fibers; i++)
 		fiber_destroy(&S.f[i].ctx);
-	for (u32 i = 0; i < S.live_n; i++)
-		unref(S.live_src[i]);
-	free(S.live_src);
+	for (u32 g = 0; g < S.max_groups; g++)
+		group_unref(S.live_grp[g]);
+	free(S.live_grp);
 	for (int i = 0; i < CHK_MAX_FIBERS; i++)
 		sstack_unref(S.live_stack[i]);
 	free(S.log);
 	if (S.heap)
 		munmap(S.heap, S.heap_cap);
 	free(track_dirty);
+	free(track_gdirty);
 	track_dirty = NULL;
+	track_gdirty = NULL;
 	track_base = NULL;
 	track_len = 0;
 	memset(&S, 0, sizeof(S));
@@ -663,68 +685,111 @@ static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
 	return true;
 }
 
-static void set_live(u32 i, struct spage *p)
+static void set_live_grp(u32 g, struct sgroup *grp)
 {
-	if (i >= S.live_n) {
-		u32 n = S.live_n ? S.live_n : 64;
-		struct spage **a;
-
-		while (n <= i)
-			n *= 2;
-		a = realloc(S.live_src, n * sizeof(*a));
-		if (!a)
-			abort();
-		memset(a + S.live_n, 0, (n - S.live_n) * sizeof(*a));
-		S.live_src = a;
-		S.live_n = n;
-	}
-	if (S.live_src[i] == p)
+	if (S.live_grp[g] == grp)
 		return;
-	p->refs++;
-	unref(S.live_src[i]);
-	S.live_src[i] = p;
+	if (grp)
+		grp->refs++;
+	group_unref(S.live_grp[g]);
+	S.live_grp[g] = grp;
+}
+
+static struct spage *spage_new(const u8 *live)
+{
+	struct spage *p = malloc(sizeof(*p));
+
+	if (!p)
+		abort();
+	p->refs = 0;
+	memcpy(p->data, live, CHK_CHUNK);
+	p->hash = hash_bytes(p->data, CHK_CHUNK, 0);
+	S.snapshot_bytes += sizeof(*p);
+	return p;
+}
+
+static bool chunk_clean(u32 i)
+{
+	return S.track ? !track_dirty[i] : !S.live_dirty;
+}
+
+/*
+ * The group at position g of the live heap ('cnt' chunks): the live group
+ * itself when nothing in it changed, else a new group sharing every chunk
+ * that did not change.
+ */
+static struct sgroup *capture_group(u32 g, u32 cnt)
+{
+	struct sgroup *lg = S.live_grp[g], *grp;
+	struct spage *tmp[CHK_GROUP];
+	bool same = lg && lg->n == cnt;
+	u32 lo = g * CHK_GROUP;
+
+	if (same && (S.track ? !track_gdirty[g] : !S.live_dirty) && !S.validate)
+		return lg;
+	for (u32 k = 0; k < cnt; k++) {
+		const u8 *live = S.heap + (size_t)(lo + k) * CHK_CHUNK;
+		struct spage *old = lg && k < lg->n ? lg->c[k] : NULL, *p;
+
+		if (old && chunk_clean(lo + k)) {
+			/* Not written since it was known equal to old: no compare. */
+			if (S.validate && !same_bytes(old->data, live, CHK_CHUNK)) {
+				fprintf(stderr, "kvmlab check: internal error: heap chunk %u changed without a tracked write\n",
+					lo + k);
+				abort();
+			}
+			p = old;
+		} else if (old && !memcmp(old->data, live, CHK_CHUNK)) {
+			p = old;
+		} else {
+			p = spage_new(live);
+			same = false;
+		}
+		tmp[k] = p;
+		track_dirty[lo + k] = 0;
+	}
+	track_gdirty[g] = 0;
+	if (same)
+		return lg;
+	grp = malloc(sizeof(*grp));
+	if (!grp)
+		abort();
+	grp->refs = 0;
+	grp->n = cnt;
+	grp->hash = 0;
+	for (u32 k = 0; k < cnt; k++) {
+		grp->c[k] = tmp[k];
+		tmp[k]->refs++;
+		grp->hash += mix64(tmp[k]->hash ^ ((u64)(lo + k) * 0x9e3779b97f4a7c15ull));
+	}
+	S.snapshot_bytes += sizeof(*grp);
+	set_live_grp(g, grp);
+	return grp;
 }
 
 struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
+	u32 ng = (n + CHK_GROUP - 1) / CHK_GROUP;
 	u64 h = mix64(extra + 0x1234567);
 	struct sstack *st;
 
+	(void)parent;	/* the live groups are what the parent's restore left */
 	if (!s)
 		abort();
 	s->nchunks = n;
-	s->chunks = malloc(n * sizeof(*s->chunks));
-	if (!s->chunks)
+	s->ngroups = ng;
+	s->groups = malloc(ng * sizeof(*s->groups));
+	if (!s->groups)
 		abort();
-	S.snapshot_bytes += sizeof(*s) + n * sizeof(*s->chunks);
-	for (u32 i = 0; i < n; i++) {
-		const u8 *live = S.heap + (size_t)i * CHK_CHUNK;
-		struct spage *p = parent && i < parent->nchunks ? parent->chunks[i] : NULL;
-		struct spage *clean = S.track && !track_dirty[i] && i < S.live_n ? S.live_src[i] : NULL;
+	S.snapshot_bytes += sizeof(*s) + ng * sizeof(*s->groups);
+	for (u32 g = 0; g < ng; g++) {
+		struct sgroup *grp = capture_group(g, min_t(u32, CHK_GROUP, n - g * CHK_GROUP));
 
-		track_dirty[i] = 0;
-		if (clean) {
-			/* Not written since it was known equal to clean: no compare. */
-			if (S.validate && !same_bytes(clean->data, live, CHK_CHUNK)) {
-				fprintf(stderr, "kvmlab check: internal error: heap chunk %u changed without a tracked write\n", i);
-				abort();
-			}
-			p = clean;
-		} else if (!p || memcmp(p->data, live, CHK_CHUNK)) {
-			p = malloc(sizeof(*p));
-			if (!p)
-				abort();
-			p->refs = 0;
-			memcpy(p->data, live, CHK_CHUNK);
-			p->hash = hash_bytes(p->data, CHK_CHUNK, 0);
-			S.snapshot_bytes += sizeof(*p);
-		}
-		p->refs++;
-		s->chunks[i] = p;
-		set_live(i, p);
-		h += mix64(p->hash ^ ((u64)i * 0x9e3779b97f4a7c15ull));
+		grp->refs++;
+		s->groups[g] = grp;
+		h += grp->hash;
 	}
 	for (int i = 0; i < S.nr_fibers; i++) {
 		struct chk_fiber *f = &S.f[i];
@@ -766,23 +831,25 @@ void sched_restore(const struct snapshot *s)
 {
 	size_t used = hdr()->used;
 
-	for (u32 i = 0; i < s->nchunks; i++) {
-		bool same = i < S.live_n && S.live_src[i] == s->chunks[i] &&
-			    (S.track ? !track_dirty[i] : !S.live_dirty);
+	for (u32 g = 0; g < s->ngroups; g++) {
+		struct sgroup *tg = s->groups[g], *lg = S.live_grp[g];
+		u32 lo = g * CHK_GROUP;
 
-		track_dirty[i] = 0;
-		if (same)
+		if (lg == tg && (S.track ? !track_gdirty[g] : !S.live_dirty))
 			continue;
-		memcpy(S.heap + (size_t)i * CHK_CHUNK, s->chunks[i]->data, CHK_CHUNK);
-		set_live(i, s->chunks[i]);
+		for (u32 k = 0; k < tg->n; k++) {
+			if (!(lg && k < lg->n && lg->c[k] == tg->c[k] && chunk_clean(lo + k)))
+				memcpy(S.heap + (size_t)(lo + k) * CHK_CHUNK, tg->c[k]->data, CHK_CHUNK);
+			track_dirty[lo + k] = 0;
+		}
+		track_gdirty[g] = 0;
+		set_live_grp(g, tg);
 	}
 	/* Memory the restored state had not allocated must read as zero again. */
 	if (used > (size_t)s->nchunks * CHK_CHUNK)
 		memset(S.heap + (size_t)s->nchunks * CHK_CHUNK, 0, used - (size_t)s->nchunks * CHK_CHUNK);
-	for (u32 i = s->nchunks; i < S.live_n; i++) {
-		unref(S.live_src[i]);
-		S.live_src[i] = NULL;
-	}
+	for (u32 g = s->ngroups; g < S.max_groups && S.live_grp[g]; g++)
+		set_live_grp(g, NULL);
 	for (int i = 0; i < S.nr_fibers; i++) {
 		struct chk_fiber *f = &S.f[i];
 
@@ -805,12 +872,12 @@ void sched_snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	for (u32 i = 0; i < s->nchunks; i++)
-		unref(s->chunks[i]);
-	S.snapshot_bytes -= sizeof(*s) + s->nchunks * sizeof(*s->chunks);
+	for (u32 g = 0; g < s->ngroups; g++)
+		group_unref(s->groups[g]);
+	S.snapshot_bytes -= sizeof(*s) + s->ngroups * sizeof(*s->groups);
 	for (int i = 0; i < CHK_MAX_FIBERS; i++)
 		sstack_unref(s->fib[i].stack);
-	free(s->chunks);
+	free(s->groups);
 	free(s);
 }
 

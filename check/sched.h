@@ -14,9 +14,11 @@
  * Model state = the model heap (a bump arena whose allocation pointer lives
  * in its own first bytes, so it is state too) + each live fiber's stack from
  * its saved stack pointer up + each fiber's pending operation.  A snapshot
- * shares unchanged 1 KiB chunks with its parent (compared with memcmp), so
- * only changed chunks are copied and rehashed; a fiber's stack is copied and
- * hashed only when that fiber ran (a transition changes no other stack).
+ * shares unchanged 1 KiB chunks with its parent, in groups of CHK_GROUP
+ * (a group no write touched is shared whole), so only changed chunks are
+ * copied and rehashed; which chunks changed is known from write tracking
+ * (check/track.c) or, without it, from memcmp.  A fiber's stack is copied
+ * and hashed only when that fiber ran (a transition changes no other stack).
  */
 #ifndef KVMLAB_CHECK_SCHED_H
 #define KVMLAB_CHECK_SCHED_H
@@ -60,9 +62,18 @@ struct sstack {
 	u8 data[];
 };
 
+/* CHK_GROUP consecutive chunks, shared between snapshots as a unit. */
+struct sgroup {
+	u32 refs;
+	u32 n;			/* chunks in use (the heap's last group may be partial) */
+	u64 hash;		/* of its chunks at their positions */
+	struct spage *c[CHK_GROUP];
+};
+
 struct snapshot {
 	u32 nchunks;
-	struct spage **chunks;
+	u32 ngroups;
+	struct sgroup **groups;
 	struct {
 		void *sp;
 		struct pending pend;

@@ -25,6 +25,7 @@
 u8 *track_base;
 size_t track_len;
 u8 *track_dirty;
+u8 *track_gdirty;
 
 void track_mark(const void *p, size_t n)
 {
@@ -34,8 +35,10 @@ void track_mark(const void *p, size_t n)
 		return;
 	if (n > track_len - off)
 		n = track_len - off;
-	for (size_t c = off / CHK_CHUNK; c <= (off + n - 1) / CHK_CHUNK; c++)
+	for (size_t c = off / CHK_CHUNK; c <= (off + n - 1) / CHK_CHUNK; c++) {
 		track_dirty[c] = 1;
+		track_gdirty[c / CHK_GROUP] = 1;
+	}
 }
 
 #if !defined(__SANITIZE_THREAD__)

@@ -2,7 +2,8 @@
 /*
  * Write tracking for the checker's state store; see check/track.c.
  * sched_init() registers the heap (track_base, track_len) and a dirty byte
- * per CHK_CHUNK bytes; the state store clears the marks it has consumed.
+ * per CHK_CHUNK bytes and per group of CHK_GROUP chunks; the state store
+ * clears the marks it has consumed.
  */
 #ifndef KVMLAB_CHECK_TRACK_H
 #define KVMLAB_CHECK_TRACK_H
@@ -12,10 +13,12 @@
 #include "kernel/types.h"
 
 #define CHK_CHUNK 1024
+#define CHK_GROUP 16		/* chunks per group (the state store's second level) */
 
 extern u8 *track_base;
 extern size_t track_len;
-extern u8 *track_dirty;
+extern u8 *track_dirty;		/* per chunk */
+extern u8 *track_gdirty;	/* per group of CHK_GROUP chunks */
 
 /* Mark the chunks [p, p + n) overlaps dirty, if it is in the heap. */
 void track_mark(const void *p, size_t n);
