@@ -55,6 +55,7 @@ static struct {
 	bool track;			/* the model's writes mark chunks (check/track.c) */
 	bool validate;			/* check what tracking and stack sharing assume */
 	bool merge;			/* the running fiber just acquired a lock */
+	bool hygiene;			/* kvm_stack_hygiene() clears (default) */
 } S;
 
 static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
@@ -420,7 +421,7 @@ static NO_ASAN __attribute__((noinline)) void c_scrub(void)
 	u8 *sp, *lo;
 	u64 n;
 
-	if (S.cur < 0)
+	if (S.cur < 0 || !S.hygiene)
 		return;
 	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
 	lo = sp - STACK_SCRUB;
@@ -497,6 +498,7 @@ int sched_init(size_t heap_size)
 	S.heap_cap = heap_size;
 	S.cur = -1;
 	S.movers = true;
+	S.hygiene = true;
 #ifdef KVMLAB_VALIDATE
 	S.validate = true;
 #else
@@ -615,6 +617,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 int sched_nr_fibers(void) { return S.nr_fibers; }
 void sched_set_movers(bool on) { S.movers = on; }
 void sched_set_tracking(bool on) { S.track = on; }
+void sched_set_hygiene(bool on) { S.hygiene = on; }
 bool sched_movers(void) { return S.movers; }
 const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
 

@@ -134,6 +134,8 @@ void sched_set_movers(bool on);
  * snapshot check it (and that a fiber that did not run kept its stack).
  */
 void sched_set_tracking(bool on);
+/* Whether kvm_stack_hygiene() clears the dead stack (default on; off to measure it). */
+void sched_set_hygiene(bool on);
 bool sched_movers(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);

@@ -47,6 +47,8 @@ static void check_usage(FILE *f)
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
 		"  --fine                 one transition per scheduling point (by default the operation\n"
 		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
+		"  --no-hygiene --no-tracking   switch off dead-stack clearing / trusting write tracking\n"
+		"                         (same verdicts; for measuring what each saves)\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
 		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE)\n"
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
@@ -193,6 +195,8 @@ int cmd_check(int argc, char **argv)
 		{ "no-por", no_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'A' },
 		{ "fine", no_argument, NULL, 'F' },
+		{ "no-hygiene", no_argument, NULL, 'H' },
+		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
@@ -203,6 +207,7 @@ int cmd_check(int argc, char **argv)
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true;
+	bool no_hygiene = false, no_tracking = false;
 	int c, idx, r = 0;
 	u64 v;
 
@@ -261,6 +266,12 @@ int cmd_check(int argc, char **argv)
 		case 'F':
 			movers = false;
 			break;
+		case 'H':
+			no_hygiene = true;
+			break;
+		case 'W':
+			no_tracking = true;
+			break;
 		case 'h':
 			check_usage(stdout);
 			free(s);
@@ -297,6 +308,10 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "cannot set up the checker: %s", strerror(-r));
 		goto out;
 	}
+	if (no_hygiene)
+		sched_set_hygiene(false);
+	if (no_tracking)
+		sched_set_tracking(false);
 	if (eo.por && !no_persistent)
 		checker_reduction(&eo);
 	explore_run(&eo, &res);
