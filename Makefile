@@ -20,14 +20,16 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # compiled with GCC's ThreadSanitizer instrumentation, whose hooks kvmlab
 # implements itself (libtsan is not linked).  Not under ASan (the two do not
 # mix) or TSan (the real runtime owns the hooks): there the store compares.
+# The same instrumentation feeds the race detector (check/race.c);
+# tests/test_race.c is built with it to give the detector races to find.
 TRACK_SRCS := $(sort $(wildcard kernel/*.c model/*.c))
 ifeq ($(filter -fsanitize=address -fsanitize=thread,$(SAN)),)
-$(TRACK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fsanitize=thread \
-	--param=tsan-instrument-func-entry-exit=0 -DKVMLAB_TRACK_WRITES
+TRACK_CFLAGS := -fsanitize=thread --param=tsan-instrument-func-entry-exit=0 -DKVMLAB_TRACK_WRITES
+$(TRACK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += $(TRACK_CFLAGS)
 endif
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
-DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d)
+DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
 
 .PHONY: all test check-tests asan ubsan tsan bench run deps clean debug
 all: kvmlab
@@ -49,6 +51,14 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libkvmlab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libkvmlab.a $(LDFLAGS) $(LDLIBS)
+
+# Built with the model's instrumentation (above) but linked without libtsan.
+$(BUILD)/tests-obj/test_race.o: tests/test_race.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TRACK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_race: $(BUILD)/tests-obj/test_race.o $(BUILD)/libkvmlab.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libkvmlab.a $(LDLIBS)
 
 check-tests: $(BUILD)/kvmlab $(TEST_BINS)
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check/explore.h"
+#include "check/race.h"
 #include "model/kvm.h"
 #include "model/trace.h"
 
@@ -140,6 +141,7 @@ static void vfree(void)
 struct frame {
 	struct snapshot *snap;
 	size_t log_len;		/* trace length when this state was reached */
+	size_t rmark;		/* the race detector's undo mark for this state */
 	int next_fiber;
 	u32 next_choice;
 	bool any;		/* some transition was enabled */
@@ -277,10 +279,16 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	vgrow();
 	stack[0].snap = sched_snapshot(NULL, 0);
 	stack[0].log_len = sched_log_len();
+	stack[0].rmark = race_mark();
 	live = stack[0].snap;
 	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
 	vfind(stack[0].snap->hash)->on_stack = 1;
 	r->states = 1;
+	if (sched_has_finding() && o->witness == WITNESS_NONE) {
+		/* Raised by the fibers' code before their first scheduling point. */
+		record(r, stack, 0, NULL, sched_finding());
+		found = stop = true;
+	}
 
 	while (!stop) {
 		struct frame *f = &stack[depth];
@@ -293,6 +301,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 		if (live != f->snap) {
 			sched_restore(f->snap);
+			race_undo(f->rmark);
 			live = f->snap;
 		}
 		sched_log_truncate(f->log_len);
@@ -420,6 +429,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 			c->snap = child;
 			c->log_len = sched_log_len();
+			c->rmark = race_mark();
 			c->wstate = ws;
 			c->in = t;
 			c->sleep = csleep;

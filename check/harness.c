@@ -3,11 +3,14 @@
  * See check/harness.h.  Fiber i < nr_vcpus runs vCPU i's guest program once
  * (KVM_RUN until the program's end); fiber nr_vcpus + j runs actor script j.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "check/explore.h"
 #include "check/harness.h"
+#include "check/race.h"
+#include "check/report.h"
 #include "check/sched.h"
 #include "model/lapic.h"
 #include "model/vmm.h"
@@ -145,6 +148,24 @@ void checker_reduction(struct explore_opts *o)
 	o->fut_arg = checker_vmm;
 }
 
+static bool want_races = true;
+static int harness_vcpus;
+
+static void harness_actor_name(int fiber, char *buf, size_t len)
+{
+	report_actor_name(fiber, harness_vcpus, buf, len);
+}
+
+void checker_set_races(bool on)
+{
+	want_races = on;
+}
+
+bool checker_races(void)
+{
+	return sched_races();
+}
+
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers)
 {
 	int r = sched_init(CHECK_HEAP_SIZE);
@@ -153,6 +174,13 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 		return r;
 	sched_set_movers(movers);
 	sched_set_tracking(rt_write_tracking);
+	/* The model's plain accesses are seen only where it is instrumented. */
+	if (want_races && rt_write_tracking) {
+		if (sched_enable_races())
+			return -ENOMEM;
+		harness_vcpus = s->nr_vcpus;
+		race_actor_name = harness_actor_name;
+	}
 	checker_vmm = vmm_create(s, cfg);
 	for (int i = 0; i < s->nr_vcpus; i++)
 		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);

@@ -18,6 +18,13 @@ struct explore_opts;
  * false = one transition per scheduling point ("fine", schedule files v1).
  */
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers);
+/*
+ * Call before checker_setup(): detect data races (default on where the model
+ * is built with tracking, see check/race.h).
+ */
+void checker_set_races(bool on);
+/* Whether this run checks data races. */
+bool checker_races(void);
 /* Install the model's future-access summaries (persistent sets) into o. */
 void checker_reduction(struct explore_opts *o);
 void checker_teardown(void);

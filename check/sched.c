@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "check/race.h"
 #include "check/sched.h"
 #include "model/trace.h"
 
@@ -291,6 +292,9 @@ static u64 c_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 	f->pend = (struct pending){ .kind = PK_ACCESS, .op = op, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = a, .b = b };
 	schedule_pending(f);
+	if (race_on)
+		race_marked(S.cur, (const void *)p, size, op != RT_STORE, op != RT_LOAD,
+			    __builtin_return_address(0));
 	return do_access(op, p, size, a, b);
 }
 
@@ -348,6 +352,8 @@ static void c_lock(struct rt_lock *l, enum rt_lock_mode m)
 	else
 		l->readers |= 1ull << self;
 	track_mark(l, sizeof(*l));
+	if (race_on && S.cur >= 0)
+		race_lock(S.cur, l, m == LM_EXCL, true);
 }
 
 static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
@@ -363,6 +369,8 @@ static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
 	else
 		l->readers &= ~(1ull << self);
 	track_mark(l, sizeof(*l));
+	if (race_on && S.cur >= 0)
+		race_lock(S.cur, l, m == LM_EXCL, false);
 	if (S.cur >= 0)
 		fp_add((u64)(uintptr_t)l, 8, m == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
 }
@@ -397,6 +405,8 @@ static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
 	f->pend = (struct pending){ .kind = PK_WAIT, .op = c, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = v };
 	schedule_pending(f);
+	if (race_on)
+		race_marked(S.cur, (const void *)p, size, true, false, __builtin_return_address(0));
 }
 
 static unsigned c_choose(unsigned n)
@@ -571,6 +581,7 @@ void sched_fini(void)
 	free(S.log);
 	if (S.heap)
 		munmap(S.heap, S.heap_cap);
+	race_fini();
 	free(track_dirty);
 	free(track_gdirty);
 	track_dirty = NULL;
@@ -618,6 +629,14 @@ int sched_nr_fibers(void) { return S.nr_fibers; }
 void sched_set_movers(bool on) { S.movers = on; }
 void sched_set_tracking(bool on) { S.track = on; }
 void sched_set_hygiene(bool on) { S.hygiene = on; }
+int sched_enable_races(void) { return race_init(S.heap, S.heap_cap); }
+bool sched_races(void) { return race_on; }
+int sched_current(void) { return S.cur; }
+
+void sched_report_race(const char *msg)
+{
+	c_report(F_DATA_RACE, __FILE__, __LINE__, msg);
+}
 bool sched_movers(void) { return S.movers; }
 const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
 

@@ -136,6 +136,13 @@ void sched_set_movers(bool on);
 void sched_set_tracking(bool on);
 /* Whether kvm_stack_hygiene() clears the dead stack (default on; off to measure it). */
 void sched_set_hygiene(bool on);
+/* Happens-before race detection on the model's plain accesses (check/race.h). */
+int sched_enable_races(void);
+bool sched_races(void);
+
+/* For check/race.c: the running fiber (-1 outside), and its race report. */
+int sched_current(void);
+void sched_report_race(const char *msg);
 bool sched_movers(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);

@@ -20,6 +20,7 @@
  * TSan instrumentation do not mix); without tracking the state store
  * compares every chunk, as it did before.
  */
+#include "check/race.h"
 #include "check/track.h"
 
 u8 *track_base;
@@ -43,16 +44,24 @@ void track_mark(const void *p, size_t n)
 
 #if !defined(__SANITIZE_THREAD__)
 
+static inline void plain(void *p, size_t n, bool write, void *pc)
+{
+	if (write)
+		track_mark(p, n);
+	if (race_on)
+		race_plain(p, n, write, pc);
+}
+
 /* Prototypes for -Wmissing-prototypes; the compiler emits the calls. */
 #define TSAN_ACCESS(N)							\
 	void __tsan_read##N(void *p);					\
 	void __tsan_write##N(void *p);					\
 	void __tsan_unaligned_read##N(void *p);				\
 	void __tsan_unaligned_write##N(void *p);			\
-	void __tsan_read##N(void *p) { (void)p; }			\
-	void __tsan_unaligned_read##N(void *p) { (void)p; }		\
-	void __tsan_write##N(void *p) { track_mark(p, N); }		\
-	void __tsan_unaligned_write##N(void *p) { track_mark(p, N); }
+	void __tsan_read##N(void *p) { plain(p, N, false, __builtin_return_address(0)); } \
+	void __tsan_unaligned_read##N(void *p) { plain(p, N, false, __builtin_return_address(0)); } \
+	void __tsan_write##N(void *p) { plain(p, N, true, __builtin_return_address(0)); } \
+	void __tsan_unaligned_write##N(void *p) { plain(p, N, true, __builtin_return_address(0)); }
 
 TSAN_ACCESS(1)
 TSAN_ACCESS(2)
@@ -67,8 +76,8 @@ void __tsan_func_entry(void *pc);
 void __tsan_func_exit(void);
 
 void __tsan_init(void) { }
-void __tsan_read_range(void *p, unsigned long n) { (void)p; (void)n; }
-void __tsan_write_range(void *p, unsigned long n) { track_mark(p, n); }
+void __tsan_read_range(void *p, unsigned long n) { plain(p, n, false, __builtin_return_address(0)); }
+void __tsan_write_range(void *p, unsigned long n) { plain(p, n, true, __builtin_return_address(0)); }
 void __tsan_func_entry(void *pc) { (void)pc; }
 void __tsan_func_exit(void) { }
 

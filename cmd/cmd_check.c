@@ -47,6 +47,7 @@ static void check_usage(FILE *f)
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
 		"  --fine                 one transition per scheduling point (by default the operation\n"
 		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
+		"  --no-races             do not check the model's plain accesses for data races\n"
 		"  --no-hygiene --no-tracking   switch off dead-stack clearing / trusting write tracking\n"
 		"                         (same verdicts; for measuring what each saves)\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
@@ -116,6 +117,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 	fprintf(j.f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
 	fprintf(j.f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
+	fprintf(j.f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
 	fprintf(j.f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j.f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
@@ -159,8 +161,11 @@ static void print_result(const struct scenario *s, const struct explore_result *
 		       (unsigned long long)r->revisits, r->max_depth, (unsigned long long)r->terminal,
 		       r->seconds, rate, r->peak_bytes / 1048576.0);
 	if (r->verdict == VERDICT_VIOLATION) {
-		printf("VIOLATION %s (%s %s): %s\n", kvm_finding_name(r->finding.kind),
-		       r->finding.actor >= 0 ? "actor" : "", r->finding.where, r->finding.msg);
+		char who[32];
+
+		report_actor_name(r->finding.actor, s->nr_vcpus, who, sizeof(who));
+		printf("VIOLATION %s (%s, %s): %s\n", kvm_finding_name(r->finding.kind),
+		       who, r->finding.where, r->finding.msg);
 		if (!quiet) {
 			printf("counterexample, %u steps (the fewest this search found), one line per event:\n",
 			       r->path_len);
@@ -196,6 +201,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-persistent", no_argument, NULL, 'A' },
 		{ "fine", no_argument, NULL, 'F' },
 		{ "no-hygiene", no_argument, NULL, 'H' },
+		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
@@ -272,6 +278,9 @@ int cmd_check(int argc, char **argv)
 		case 'W':
 			no_tracking = true;
 			break;
+		case 'R':
+			checker_set_races(false);
+			break;
 		case 'h':
 			check_usage(stdout);
 			free(s);
@@ -314,6 +323,10 @@ int cmd_check(int argc, char **argv)
 		sched_set_tracking(false);
 	if (eo.por && !no_persistent)
 		checker_reduction(&eo);
+	if (!quiet)
+		printf("data races: %s\n", checker_races() ? "checked along the explored paths (happens-before)" :
+		       rt_write_tracking ? "not checked (--no-races)" :
+		       "not checked (this build's model has no access instrumentation)");
 	explore_run(&eo, &res);
 	print_result(s, &res, eo.witness, quiet);
 	if (lanes && res.nr_events && !quiet) {

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Happens-before race detection; see check/race.h.
+ *
+ * Vector clocks, one per fiber; a synchronization object (a vector clock)
+ * per lock and per address a marked access touched; per 4-byte cell of the
+ * model heap (its first SHADOW_LIMIT bytes) the epoch (fiber, clock), byte
+ * mask and pc of the last plain write and, per fiber, the clock, byte mask
+ * and pc of its last plain read.  Neighbouring bytes written by different
+ * fibers keep only the last writer, which can hide a race, never invent one.
+ * Every change goes through set() and is logged, so race_undo() can roll it
+ * back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check/race.h"
+#include "check/sched.h"
+
+#define NF CHK_MAX_FIBERS
+#define SHADOW_LIMIT (8ul << 20)	/* heap bytes with shadow cells */
+#define SYNC_SLOTS 8192		/* power of two */
+#define EPOCH(f, c) ((u32)((f) + 1) << 24 | (c))
+#define EPOCH_FIBER(e) ((int)((e) >> 24) - 1)
+#define EPOCH_CLOCK(e) ((e) & 0xffffff)
+
+bool race_on;
+
+struct undo {
+	void *p;
+	u64 old;
+	u32 size;
+};
+
+static struct {
+	const u8 *heap;
+	size_t cells;
+	int nf;
+	u32 vc[NF][NF];
+	u32 *wep;		/* [cell] */
+	u8 *wmask;		/* [cell] */
+	u64 *wpc;		/* [cell] */
+	u32 *rclk;		/* [cell * NF + fiber] */
+	u8 *rmask;		/* [cell * NF + fiber] */
+	u64 *rpc;		/* [cell * NF + fiber] */
+	u64 sync_key[SYNC_SLOTS];
+	u32 sync_vc[SYNC_SLOTS][NF];
+	struct undo *log;
+	size_t log_len, log_cap;
+	size_t map_bytes;
+	void *map;
+	bool reported;		/* one report per transition is enough */
+} R;
+
+static void set(void *p, u64 v, u32 size)
+{
+	struct undo *u;
+	u64 old = 0;
+
+	memcpy(&old, p, size);
+	if (old == v)
+		return;
+	if (R.log_len == R.log_cap) {
+		size_t cap = R.log_cap ? R.log_cap * 2 : 4096;
+		struct undo *n = realloc(R.log, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "kvmlab check: out of memory for the race detector's log\n");
+			abort();
+		}
+		R.log = n;
+		R.log_cap = cap;
+	}
+	u = &R.log[R.log_len++];
+	u->p = p;
+	u->old = old;
+	u->size = size;
+	memcpy(p, &v, size);
+}
+
+size_t race_mark(void)
+{
+	return R.log_len;
+}
+
+void race_undo(size_t mark)
+{
+	while (R.log_len > mark) {
+		struct undo *u = &R.log[--R.log_len];
+
+		memcpy(u->p, &u->old, u->size);
+	}
+	R.reported = false;
+}
+
+int race_init(const u8 *heap, size_t heap_size)
+{
+	size_t cells = (heap_size < SHADOW_LIMIT ? heap_size : SHADOW_LIMIT) / 4;
+	size_t bytes = cells * (4 + 1 + 8 + NF * (4 + 1 + 8));
+	u8 *m;
+
+	race_fini();
+	m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	R.map = m;
+	R.map_bytes = bytes;
+	R.heap = heap;
+	R.cells = cells;
+	R.nf = NF;
+	R.wpc = (u64 *)m;
+	R.rpc = (u64 *)(m + cells * 8);
+	R.wep = (u32 *)(m + cells * 8 * (1 + NF));
+	R.rclk = (u32 *)(m + cells * (8 * (1 + NF) + 4));
+	R.wmask = m + cells * (8 * (1 + NF) + 4 * (1 + NF));
+	R.rmask = R.wmask + cells;
+	for (int f = 0; f < NF; f++)
+		R.vc[f][f] = 1;
+	race_on = true;
+	return 0;
+}
+
+void race_fini(void)
+{
+	race_on = false;
+	if (R.map)
+		munmap(R.map, R.map_bytes);
+	free(R.log);
+	memset(&R, 0, sizeof(R));
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+/*
+ * "function (file:line)" for a code address, from addr2line when it is
+ * installed (binutils): the innermost function that is not a primitive
+ * (kernel/prim.h), so a READ_ONCE names the kernel function that made it.
+ */
+static void symbolize(u64 pc, char *buf, size_t len)
+{
+	extern char __executable_start[];
+	char cmd[128], fn[96], loc[96];
+	FILE *p;
+
+	snprintf(buf, len, "pc %#llx", (unsigned long long)pc);
+	if (!pc)
+		return;
+	snprintf(cmd, sizeof(cmd), "addr2line -f -i -e /proc/%d/exe %#llx 2>/dev/null", (int)getpid(),
+		 (unsigned long long)(pc - 1 - (u64)(uintptr_t)__executable_start));
+	p = popen(cmd, "r");
+	if (!p)
+		return;
+	while (fgets(fn, sizeof(fn), p) && fgets(loc, sizeof(loc), p)) {
+		const char *base;
+
+		if (fn[0] == '?')
+			break;
+		fn[strcspn(fn, "\n")] = 0;
+		loc[strcspn(loc, "\n")] = 0;
+		loc[strcspn(loc, " ")] = 0;	/* " (discriminator N)" */
+		base = strrchr(loc, '/');
+		snprintf(buf, len, "%s (%s)", fn, base ? base + 1 : loc);
+		if (!strstr(loc, "prim.h"))
+			break;
+	}
+	pclose(p);
+}
+
+static void default_name(int fiber, char *buf, size_t len)
+{
+	snprintf(buf, len, "actor %d", fiber);
+}
+
+void (*race_actor_name)(int fiber, char *buf, size_t len) = default_name;
+
+static void report(int g, bool gwrite, u64 gpc, bool marked, int f, bool fwrite, u64 fpc, size_t cell)
+{
+	char a[200], b[200], who[32], msg[600];
+
+	(void)g;
+	if (R.reported)
+		return;
+	R.reported = true;
+	symbolize(gpc, a, sizeof(a));
+	symbolize(fpc, b, sizeof(b));
+	race_actor_name(f, who, sizeof(who));
+	snprintf(msg, sizeof(msg),
+		 "%s %s of heap+%#zx in %s is not ordered after %s's plain %s in %s",
+		 marked ? "marked" : "plain", gwrite ? "write" : "read", cell * 4, a, who,
+		 fwrite ? "write" : "read", b);
+	sched_report_race(msg);
+}
+
+/* ---- checks --------------------------------------------------------------- */
+
+static bool ordered(int g, int f, u32 clock)
+{
+	return clock <= R.vc[g][f];
+}
+
+/* Check cell c (bytes 'm') against the other fibers' plain accesses; record a plain one. */
+static void access_cell(int g, size_t c, u8 m, bool write, bool marked, u64 pc)
+{
+	u32 e = R.wep[c];
+
+	if (e && EPOCH_FIBER(e) != g && (R.wmask[c] & m) && !ordered(g, EPOCH_FIBER(e), EPOCH_CLOCK(e)))
+		report(g, write, pc, marked, EPOCH_FIBER(e), true, R.wpc[c], c);
+	if (write)
+		for (int f = 0; f < R.nf; f++) {
+			u32 rc = R.rclk[c * NF + f];
+
+			if (f != g && rc && (R.rmask[c * NF + f] & m) && !ordered(g, f, rc))
+				report(g, true, pc, marked, f, false, R.rpc[c * NF + f], c);
+		}
+	if (marked)
+		return;
+	if (write) {
+		u32 ne = EPOCH(g, R.vc[g][g]);
+
+		set(&R.wmask[c], e == ne ? (u8)(R.wmask[c] | m) : m, 1);
+		set(&R.wep[c], ne, 4);
+		set(&R.wpc[c], pc, 8);
+	} else {
+		size_t i = c * NF + g;
+
+		set(&R.rmask[i], R.rclk[i] == R.vc[g][g] ? (u8)(R.rmask[i] | m) : m, 1);
+		set(&R.rclk[i], R.vc[g][g], 4);
+		set(&R.rpc[i], pc, 8);
+	}
+}
+
+static void access_range(int g, const void *p, size_t n, bool write, bool marked, u64 pc)
+{
+	size_t off = (size_t)((const u8 *)p - R.heap), end;
+
+	if (off >= R.cells * 4 || !n)
+		return;
+	end = off + n < R.cells * 4 ? off + n : R.cells * 4;
+	for (size_t c = off / 4; c * 4 < end; c++) {
+		size_t lo = c * 4 > off ? c * 4 : off, hi = c * 4 + 4 < end ? c * 4 + 4 : end;
+		u8 m = (u8)(((1u << (hi - lo)) - 1) << (lo - c * 4));
+
+		access_cell(g, c, m, write, marked, pc);
+	}
+}
+
+void race_plain(const void *p, size_t n, bool write, const void *pc)
+{
+	int g = sched_current();
+
+	if (g >= 0)
+		access_range(g, p, n, write, false, (u64)(uintptr_t)pc);
+}
+
+/* ---- synchronization ------------------------------------------------------ */
+
+static u32 *sync_vc(u64 key)
+{
+	u64 i = (key * 0x9e3779b97f4a7c15ull) >> 51;	/* 13 bits */
+
+	for (u32 probes = 0; probes < SYNC_SLOTS; probes++, i = (i + 1) & (SYNC_SLOTS - 1)) {
+		if (R.sync_key[i] == key)
+			return R.sync_vc[i];
+		if (!R.sync_key[i]) {
+			set(&R.sync_key[i], key, 8);
+			return R.sync_vc[i];
+		}
+	}
+	fprintf(stderr, "kvmlab check: the race detector's synchronization table is full\n");
+	abort();
+}
+
+static void acquire(int g, u64 key)
+{
+	const u32 *s = sync_vc(key);
+
+	for (int f = 0; f < R.nf; f++)
+		if (s[f] > R.vc[g][f])
+			set(&R.vc[g][f], s[f], 4);
+}
+
+static void release(int g, u64 key, bool join)
+{
+	u32 *s = sync_vc(key);
+
+	for (int f = 0; f < R.nf; f++) {
+		u32 v = join && s[f] > R.vc[g][f] ? s[f] : R.vc[g][f];
+
+		set(&s[f], v, 4);
+	}
+	set(&R.vc[g][g], R.vc[g][g] + 1, 4);
+}
+
+void race_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
+{
+	u64 key = (u64)(uintptr_t)p & ~7ull;
+
+	access_range(fiber, p, n, rel, true, (u64)(uintptr_t)pc);
+	if (acq)
+		acquire(fiber, key);
+	if (rel)
+		release(fiber, key, acq);	/* a read-modify-write continues the release sequence */
+}
+
+/*
+ * Locks: writers release into the lock's clock, readers into a second one
+ * (key + 1), so a shared acquisition orders after writers only and readers
+ * stay unordered among themselves; an exclusive acquisition orders after
+ * both.
+ */
+void race_lock(int fiber, const void *lock, bool excl, bool acq)
+{
+	u64 key = (u64)(uintptr_t)lock;
+
+	if (acq) {
+		acquire(fiber, key);
+		if (excl)
+			acquire(fiber, key + 1);
+	} else {
+		release(fiber, excl ? key : key + 1, !excl);
+	}
+}
