@@ -55,6 +55,22 @@ static struct {
 	bool reported;		/* one report per transition is enough */
 } R;
 
+enum { RE_PLAIN, RE_MARKED, RE_LOCK };
+
+struct revent {
+	u8 kind;
+	bool write;		/* plain: a store */
+	bool acq, rel;		/* marked: acquire/release; lock: acq = acquisition, rel = exclusive */
+	u32 n;
+	const void *p;
+	const void *pc;
+};
+
+static struct {
+	struct revent *e;
+	size_t len, cap;
+} B;
+
 static void set(void *p, u64 v, u32 size)
 {
 	struct undo *u;
@@ -119,6 +135,7 @@ int race_init(const u8 *heap, size_t heap_size)
 	R.rmask = R.wmask + cells;
 	for (int f = 0; f < NF; f++)
 		R.vc[f][f] = 1;
+	B.len = 0;
 	race_on = true;
 	return 0;
 }
@@ -130,6 +147,8 @@ void race_fini(void)
 		munmap(R.map, R.map_bytes);
 	free(R.log);
 	memset(&R, 0, sizeof(R));
+	free(B.e);
+	memset(&B, 0, sizeof(B));
 }
 
 /* ---- reporting ------------------------------------------------------------ */
@@ -247,13 +266,6 @@ static void access_range(int g, const void *p, size_t n, bool write, bool marked
 	}
 }
 
-void race_plain(const void *p, size_t n, bool write, const void *pc)
-{
-	int g = sched_current();
-
-	if (g >= 0)
-		access_range(g, p, n, write, false, (u64)(uintptr_t)pc);
-}
 
 /* ---- synchronization ------------------------------------------------------ */
 
@@ -294,7 +306,7 @@ static void release(int g, u64 key, bool join)
 	set(&R.vc[g][g], R.vc[g][g] + 1, 4);
 }
 
-void race_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
+static void do_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
 {
 	u64 key = (u64)(uintptr_t)p & ~7ull;
 
@@ -311,7 +323,7 @@ void race_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const v
  * stay unordered among themselves; an exclusive acquisition orders after
  * both.
  */
-void race_lock(int fiber, const void *lock, bool excl, bool acq)
+static void do_lock(int fiber, const void *lock, bool excl, bool acq)
 {
 	u64 key = (u64)(uintptr_t)lock;
 
@@ -322,4 +334,72 @@ void race_lock(int fiber, const void *lock, bool excl, bool acq)
 	} else {
 		release(fiber, excl ? key : key + 1, !excl);
 	}
+}
+
+/* ---- the event buffer ------------------------------------------------------ */
+
+/*
+ * The hooks run on the fiber stacks, which are model state: anything the
+ * detector left below the stack pointer (clocks, shadow pointers, all
+ * history) would reach frames the model pushes later in the transition and
+ * keep equal states apart.  So they only append to a buffer, and the
+ * scheduler runs the detector on its own stack when the transition ends
+ * (race_flush), in the same order.
+ */
+
+static void push(u8 kind, const void *p, size_t n, bool write, bool acq, bool rel, const void *pc)
+{
+	if (B.len == B.cap) {
+		size_t cap = B.cap ? B.cap * 2 : 1 << 16;
+		struct revent *e = realloc(B.e, cap * sizeof(*e));
+
+		if (!e) {
+			fprintf(stderr, "kvmlab check: out of memory for the race detector's buffer\n");
+			abort();
+		}
+		B.e = e;
+		B.cap = cap;
+	}
+	B.e[B.len++] = (struct revent){ .kind = kind, .write = write, .acq = acq, .rel = rel,
+					.n = (u32)n, .p = p, .pc = pc };
+}
+
+void race_plain(const void *p, size_t n, bool write, const void *pc)
+{
+	size_t off = (size_t)((const u8 *)p - R.heap);
+
+	if (off < R.cells * 4 && sched_current() >= 0)
+		push(RE_PLAIN, p, n, write, false, false, pc);
+}
+
+void race_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
+{
+	(void)fiber;
+	push(RE_MARKED, p, n, false, acq, rel, pc);
+}
+
+void race_lock(int fiber, const void *lock, bool excl, bool acq)
+{
+	(void)fiber;
+	push(RE_LOCK, lock, 0, false, acq, excl, NULL);
+}
+
+void race_flush(int fiber)
+{
+	for (size_t i = 0; i < B.len; i++) {
+		const struct revent *e = &B.e[i];
+
+		switch (e->kind) {
+		case RE_PLAIN:
+			access_range(fiber, e->p, e->n, e->write, false, (u64)(uintptr_t)e->pc);
+			break;
+		case RE_MARKED:
+			do_marked(fiber, e->p, e->n, e->acq, e->rel, e->pc);
+			break;
+		case RE_LOCK:
+			do_lock(fiber, e->p, e->rel, e->acq);
+			break;
+		}
+	}
+	B.len = 0;
 }

@@ -46,5 +46,10 @@ void race_plain(const void *p, size_t n, bool write, const void *pc);
 void race_marked(int fiber, const void *p, size_t n, bool acquire, bool release, const void *pc);
 /* Lock acquisition (acq) or release by 'fiber', exclusive or shared. */
 void race_lock(int fiber, const void *lock, bool excl, bool acq);
+/*
+ * The three calls above only record; the scheduler runs the checks on its
+ * own stack when fiber's transition ends.
+ */
+void race_flush(int fiber);
 
 #endif

@@ -620,6 +620,8 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 	for (int i = 0; i < n; i++) {
 		S.cur = i;
 		fiber_switch(&S.main, &S.f[i].ctx);
+		if (race_on)
+			race_flush(i);
 		S.cur = -1;
 	}
 	return 0;
@@ -686,6 +688,8 @@ void sched_step(int fiber, u32 choice)
 	S.live_stack[fiber] = NULL;
 	S.cur = fiber;
 	fiber_switch(&S.main, &S.f[fiber].ctx);
+	if (race_on)
+		race_flush(fiber);
 	S.cur = -1;
 	S.merge = false;
 	scrub_below_sp(&S.f[fiber]);
