@@ -37,7 +37,7 @@ row "  same, --no-persistent (sleep sets only)" --policy vm --no-persistent --ti
 row "  same, --no-por (no sleep or persistent sets)" --policy vm --no-por
 row "  same, --fine (no lock movers)" --policy vm --fine --time-limit 600
 row "  same, --no-hygiene (dead stack kept)" --policy vm --no-hygiene
-row "  same, --no-tracking (memcmp every chunk)" --policy vm --time-limit 600
+row "  same, --no-tracking (memcmp every chunk)" --policy vm --no-tracking --time-limit 600
 row "mainline svm, 2 vCPUs, 1 toggle 1 access" --policy vm --toggles 1 --accesses 1
 row "mainline svm, 3 vCPUs, no toggle (verify)" --policy vm --vcpus 3 --toggles 0
 row "mainline svm, 3 vCPUs, 1 toggle 1 access" --policy vm --vcpus 3 --toggles 1 --accesses 1
