@@ -36,8 +36,12 @@ int vmm_vcpu_run_program(struct vmm *vmm, int idx)
 {
 	struct kvm_vcpu *vcpu;
 
-	wait_until_ne(vmm->created[idx], 0);
-	vcpu = READ_ONCE(vmm->vcpus[idx]);
+	if (idx < vmm->scn->nr_initial_vcpus) {
+		vcpu = vmm->vcpus[idx];	/* created before any actor ran */
+	} else {
+		wait_until_ne(vmm->created[idx], 0);	/* KVM_CREATE_VCPU by an actor */
+		vcpu = READ_ONCE(vmm->vcpus[idx]);
+	}
 	vcpu->arch.rip = 0;
 	return vcpu_run(vcpu);	/* KVM_RUN until the program's "userspace exit" */
 }
