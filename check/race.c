@@ -19,6 +19,7 @@
 
 #include "check/race.h"
 #include "check/sched.h"
+#include "check/sched_int.h"
 
 #define NF CHK_MAX_FIBERS
 #define SHADOW_LIMIT (8ul << 20)	/* heap bytes with shadow cells */

@@ -11,6 +11,7 @@
 
 #include "check/race.h"
 #include "check/sched.h"
+#include "check/sched_int.h"
 #include "model/trace.h"
 
 #if defined(__SANITIZE_ADDRESS__)

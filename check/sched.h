@@ -140,9 +140,6 @@ void sched_set_hygiene(bool on);
 int sched_enable_races(void);
 bool sched_races(void);
 
-/* For check/race.c: the running fiber (-1 outside), and its race report. */
-int sched_current(void);
-void sched_report_race(const char *msg);
 bool sched_movers(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
