@@ -70,12 +70,18 @@ static u8 witness_step(int w, u8 st, const struct kvm_event *ev)
 
 /* ---- visited set: open addressing, fingerprint -> smallest depth ---------- */
 
+/*
+ * 12 bytes a state.  The depth only serves counterexample shortening and
+ * saturates at 65535 (the deepest scenario here is a few hundred steps).
+ */
 struct vslot {
 	u64 key;
-	u32 depth;
-	u16 sleep;		/* sleep set the state was explored with */
-	u16 on_stack;		/* the state is on the DFS stack (cycle proviso) */
-};
+	u16 depth;
+	u16 sleep : 15;		/* sleep set the state was explored with */
+	u16 on_stack : 1;	/* the state is on the DFS stack (cycle proviso) */
+} __attribute__((packed));
+
+_Static_assert(CHK_MAX_FIBERS <= 15, "a sleep set is 15 bits in the visited table");
 
 static struct {
 	struct vslot *t;
@@ -102,8 +108,8 @@ static void vinsert(struct vslot *s, u64 h, u32 depth, u32 sleep)
 		s->key = vkey(h);
 		V.n++;
 	}
-	s->depth = depth;
-	s->sleep = sleep;
+	s->depth = (u16)(depth > 0xffff ? 0xffff : depth);
+	s->sleep = sleep & 0x7fff;
 	if (V.n * 4 > V.cap * 3)
 		vgrow();
 }
