@@ -3,7 +3,9 @@
  * Happens-before race detection; see check/race.h.
  *
  * Vector clocks, one per fiber; a synchronization object (a vector clock)
- * per lock and per address a marked access touched; per 4-byte cell of the
+ * per lock and per 8-byte word a marked access touched (two marked fields in
+ * one word share it: extra ordering, which can hide a race, never invent
+ * one); per 4-byte cell of the
  * model heap (its first SHADOW_LIMIT bytes) the epoch (fiber, clock), byte
  * mask and pc of the last plain write and, per fiber, the clock, byte mask
  * and pc of its last plain read.  Neighbouring bytes written by different

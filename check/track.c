@@ -8,9 +8,9 @@
  * inserts before every plain load and store are the ones below.  Stores into
  * the model heap mark its 1 KiB chunks dirty, so a snapshot compares and
  * copies only the chunks a transition wrote instead of memcmp'ing the whole
- * heap (check/sched.c).  Loads cost a call and nothing else.  memset/memcpy
- * calls, which the instrumentation does not see, are routed through
- * __tsan_write_range by kernel/prim.h.
+ * heap (check/sched.c).  Loads and stores also go to the race detector when
+ * it runs (check/race.h).  memset/memcpy calls, which the instrumentation
+ * does not see, are routed through __tsan_write_range by kernel/prim.h.
  *
  * The hooks run on real threads too (stress): with no heap registered
  * (track_base NULL) every address falls outside and nothing is marked.
