@@ -214,6 +214,53 @@ static u32 child_sleep(const struct frame *f, int fa, const struct footprint *fp
 	return out;
 }
 
+static u64 mix_digest(u64 x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	return x;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Terminal fingerprints seen, for terminal_distinct/terminal_digest. */
+static struct {
+	u64 *h;
+	size_t n, cap;
+} T;
+
+static void terminal_add(u64 h)
+{
+	if (T.n == T.cap) {
+		size_t cap = T.cap ? T.cap * 2 : 64;
+		u64 *n = realloc(T.h, cap * sizeof(*n));
+
+		if (!n)
+			return;	/* the digest only serves comparisons; stop growing it */
+		T.h = n;
+		T.cap = cap;
+	}
+	T.h[T.n++] = h;
+}
+
+static void terminal_digest(struct explore_result *r)
+{
+	qsort(T.h, T.n, sizeof(*T.h), cmp_u64);
+	for (size_t i = 0; i < T.n; i++)
+		if (!i || T.h[i] != T.h[i - 1]) {
+			r->terminal_distinct++;
+			r->terminal_digest += mix_digest(T.h[i]);
+		}
+	free(T.h);
+	memset(&T, 0, sizeof(T));
+}
+
 static bool all_done(void)
 {
 	for (int i = 0; i < sched_nr_fibers(); i++)
@@ -323,6 +370,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 					break;
 			} else if (!f->any) {
 				r->terminal++;
+				terminal_add(f->snap->hash);
 				if (o->on_terminal)
 					o->on_terminal(f->snap->hash, o->terminal_arg);
 			}
@@ -488,6 +536,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			r->peak_bytes = mem;
 	}
 	r->table_bytes = V.cap * sizeof(struct vslot);
+	terminal_digest(r);
 	/* Free whatever is left on the stack (stopped early). */
 	if (stop || found) {
 		for (u32 i = 0; i <= depth; i++)

@@ -77,6 +77,12 @@ struct explore_result {
 	enum explore_verdict verdict;
 	u64 states, transitions, revisits, terminal;
 	u64 ample;		/* states expanded through a single-fiber persistent set */
+	/*
+	 * The distinct terminal states (all actors done) and an order-free
+	 * digest of their fingerprints: the same for every sound reduction of
+	 * one scenario, so runs with and without a reduction can be compared.
+	 */
+	u64 terminal_distinct, terminal_digest;
 	u32 max_depth;
 	double seconds;
 	u64 peak_bytes;

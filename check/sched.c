@@ -497,11 +497,25 @@ static const struct rt_ops checker_ops = {
 
 /* ---- scheduler ----------------------------------------------------------- */
 
+/*
+ * The heap is mapped at the same address every time when that address is
+ * free, so pointers into it (model state) and therefore fingerprints do not
+ * depend on where a previous run's heap was: two runs in one process can
+ * compare terminal states (tests/test_reductions.c).
+ */
+#define CHK_HEAP_ADDR ((void *)0x6b766d000000ul)
+
 int sched_init(size_t heap_size)
 {
-	void *p = mmap(NULL, heap_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = MAP_FAILED;
 
+#ifdef MAP_FIXED_NOREPLACE
+	p = mmap(CHK_HEAP_ADDR, heap_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+#endif
+	if (p == MAP_FAILED)
+		p = mmap(NULL, heap_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	memset(&S, 0, sizeof(S));

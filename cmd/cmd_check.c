@@ -128,6 +128,8 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		(unsigned long long)r->states, (unsigned long long)r->transitions,
 		(unsigned long long)r->revisits, r->max_depth, r->seconds,
 		(unsigned long long)r->peak_bytes);
+	fprintf(j.f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
+		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
 	fprintf(j.f, "  \"incomplete\": ");
 	json_str(j.f, r->incomplete);
 	fprintf(j.f, ",\n  \"steps\": %u,\n  \"schedule\": [", r->path_len);

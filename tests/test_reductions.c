@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checker's reductions on the real model: for small scenarios, the set
+ * of terminal states (every actor done) and the verdict are the same with
+ * every reduction on (sleep and persistent sets, lock movers, stack
+ * hygiene, write tracking) as with none of them, one transition per
+ * scheduling point.  Partial-order reduction and Lipton movers preserve the
+ * states in which all actors have finished; hygiene and tracking touch no
+ * model state at all.  Both runs happen in this process with the heap at the
+ * same address, so the terminal fingerprints are comparable.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/explore.h"
+#include "check/harness.h"
+#include "check/sched.h"
+#include "guest/scenario.h"
+#include "model/vmm.h"
+#include "tests/tap.h"
+
+struct outcome {
+	enum explore_verdict verdict;
+	u64 states, terminal, digest;
+};
+
+static struct outcome run(const struct scenario *s, int policy, int vendor, bool reduced)
+{
+	struct explore_opts eo = { .witness = WITNESS_NONE, .por = reduced };
+	struct explore_result r;
+	struct kvm_config cfg;
+	struct outcome o;
+
+	vmm_config(s, policy, vendor, 0, &cfg);
+	if (checker_setup(s, &cfg, reduced))
+		abort();
+	if (!reduced) {
+		sched_set_hygiene(false);
+		sched_set_tracking(false);
+	} else {
+		checker_reduction(&eo);
+	}
+	explore_run(&eo, &r);
+	o = (struct outcome){ r.verdict, r.states, r.terminal_distinct, r.terminal_digest };
+	explore_result_free(&r);
+	checker_teardown();
+	return o;
+}
+
+static void compare(const char *what, const struct scenario *s, int policy, int vendor)
+{
+	struct outcome full = run(s, policy, vendor, false), red = run(s, policy, vendor, true);
+
+	tap_ok(full.verdict == red.verdict && full.terminal == red.terminal && full.digest == red.digest,
+	       "%s: %llu terminal states with every reduction (%llu states) and with none (%llu states)",
+	       what, (unsigned long long)red.terminal, (unsigned long long)red.states,
+	       (unsigned long long)full.states);
+	if (full.digest != red.digest)
+		tap_diag("digests %016llx (none) vs %016llx (all); verdicts %d vs %d",
+			 (unsigned long long)full.digest, (unsigned long long)red.digest, full.verdict,
+			 red.verdict);
+}
+
+int main(void)
+{
+	struct scenario *s = calloc(1, sizeof(*s));
+
+#if defined(__SANITIZE_THREAD__)
+	tap_plan(1);
+	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
+	return 0;
+#endif
+	tap_plan(4);
+	scenario_seed(s, 1, 3, 2);
+	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
+	scenario_seed(s, 2, 1, 1);
+	compare("seed, 2 vCPUs, 1 toggle, 1 access, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	memcpy(s, scenario_builtin("zap-yield"), sizeof(*s));
+	compare("zap-yield, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	free(s);
+	return tap_done();
+}
