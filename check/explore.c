@@ -251,7 +251,8 @@ static void terminal_add(u64 h)
 
 static void terminal_digest(struct explore_result *r)
 {
-	qsort(T.h, T.n, sizeof(*T.h), cmp_u64);
+	if (T.n)
+		qsort(T.h, T.n, sizeof(*T.h), cmp_u64);
 	for (size_t i = 0; i < T.n; i++)
 		if (!i || T.h[i] != T.h[i - 1]) {
 			r->terminal_distinct++;
