@@ -74,6 +74,20 @@ static struct {
 	size_t len, cap;
 } B;
 
+/* Double an array of *cap elements (4096 to start with). */
+static void *grow(void *a, size_t *cap, size_t elem, const char *what)
+{
+	size_t n = *cap ? *cap * 2 : 4096;
+
+	a = realloc(a, n * elem);
+	if (!a) {
+		fprintf(stderr, "kvmlab check: out of memory for the race detector's %s\n", what);
+		abort();
+	}
+	*cap = n;
+	return a;
+}
+
 static void set(void *p, u64 v, u32 size)
 {
 	struct undo *u;
@@ -82,17 +96,8 @@ static void set(void *p, u64 v, u32 size)
 	memcpy(&old, p, size);
 	if (old == v)
 		return;
-	if (R.log_len == R.log_cap) {
-		size_t cap = R.log_cap ? R.log_cap * 2 : 4096;
-		struct undo *n = realloc(R.log, cap * sizeof(*n));
-
-		if (!n) {
-			fprintf(stderr, "kvmlab check: out of memory for the race detector's log\n");
-			abort();
-		}
-		R.log = n;
-		R.log_cap = cap;
-	}
+	if (R.log_len == R.log_cap)
+		R.log = grow(R.log, &R.log_cap, sizeof(*R.log), "log");
 	u = &R.log[R.log_len++];
 	u->p = p;
 	u->old = old;
@@ -352,17 +357,8 @@ static void do_lock(int fiber, const void *lock, bool excl, bool acq)
 
 static void push(u8 kind, const void *p, size_t n, bool write, bool acq, bool rel, const void *pc)
 {
-	if (B.len == B.cap) {
-		size_t cap = B.cap ? B.cap * 2 : 1 << 16;
-		struct revent *e = realloc(B.e, cap * sizeof(*e));
-
-		if (!e) {
-			fprintf(stderr, "kvmlab check: out of memory for the race detector's buffer\n");
-			abort();
-		}
-		B.e = e;
-		B.cap = cap;
-	}
+	if (B.len == B.cap)
+		B.e = grow(B.e, &B.cap, sizeof(*B.e), "buffer");
 	B.e[B.len++] = (struct revent){ .kind = kind, .write = write, .acq = acq, .rel = rel,
 					.n = (u32)n, .p = p, .pc = pc };
 }
