@@ -327,7 +327,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	const struct snapshot *live;
 	bool found = false, stop = false;
 	double t0 = now(), last_progress = t0;
-	u64 ticks = 0, shorten_until = 0;
+	u64 ticks = 0;
+	double shorten_deadline = 0;
+	bool shorten_cut = false;
 
 	memset(r, 0, sizeof(*r));
 	vgrow();
@@ -443,7 +445,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			if (depth + 1 <= bound) {
 				record(r, stack, depth, &t, sched_finding());
 				if (!found)
-					shorten_until = r->states + max_t(u64, 50000, 2 * r->states);
+					shorten_deadline = now() + o->shorten_seconds;
 				found = true;
 				bound = depth;	/* look for strictly shorter ones */
 			}
@@ -506,8 +508,10 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				progress(r, t0, stack, depth);
 				last_progress = el;
 			}
-			if (found && r->states >= shorten_until)
+			if (found && el >= shorten_deadline) {
+				shorten_cut = true;
 				break;	/* shortening budget spent: report the best so far */
+			}
 			if (o->max_states && r->states >= o->max_states)
 				snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
 					 (unsigned long long)o->max_states);
@@ -557,6 +561,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	else
 		r->verdict = stop ? VERDICT_INCOMPLETE : VERDICT_VERIFIED;
 	r->incomplete_after_violation = found && stop;
+	r->shortest_complete = found && !stop && !shorten_cut && !o->first_only;
 	return 0;
 }
 

@@ -10,8 +10,10 @@
  * violation, the search does not stop at the first one: it keeps going with
  * a depth bound one below the best counterexample so far, revisiting states
  * reached at a smaller depth, so the counterexample reported has the fewest
- * steps (transitions) the search finds within a shortening budget (twice
- * the states it took to find the first one, at least 50 000 more states).  A witness query instead looks
+ * steps (transitions) the search finds within a shortening budget (a time
+ * limit, 20 s by default); when the bounded search ends before the budget,
+ * no shorter schedule exists among those the reduced search covers, and the
+ * result says so (shortest_complete).  A witness query instead looks
  * for a path on which an event pattern occurs; its automaton state is part
  * of the hashed state.
  */
@@ -43,6 +45,7 @@ struct explore_opts {
 	int witness;		/* enum witness */
 	bool progress;		/* progress line on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
+	double shorten_seconds;	/* shortening budget after the first violation */
 	bool por;		/* sleep sets (experimental, see independent()) */
 	/*
 	 * Persistent sets: whether fiber g may, in the rest of its life, make an
@@ -93,6 +96,7 @@ struct explore_result {
 	struct kvm_event *events;	/* malloc'd: the path's timeline */
 	size_t nr_events;
 	bool incomplete_after_violation;
+	bool shortest_complete;	/* every shorter schedule was explored (see above) */
 	char incomplete[256];
 };
 

@@ -42,6 +42,7 @@ static void check_usage(FILE *f)
 		"  --find WITNESS         search for an execution with an event instead of a\n"
 		"                         violation: case-1, case-2a, case-2b, stale-snapshot\n"
 		"  --first                stop at the first violation (no shortening)\n"
+		"  --shorten SECONDS      look for shorter counterexamples this long (default 20)\n"
 		"  --no-por               no sleep-set reduction (on by default for violations; never\n"
 		"                         used with --find, whose event patterns order actors)\n"
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
@@ -128,6 +129,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		(unsigned long long)r->states, (unsigned long long)r->transitions,
 		(unsigned long long)r->revisits, r->max_depth, r->seconds,
 		(unsigned long long)r->peak_bytes);
+	fprintf(j.f, "  \"shortest_complete\": %s,\n", r->shortest_complete ? "true" : "false");
 	fprintf(j.f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
 		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
 	fprintf(j.f, "  \"incomplete\": ");
@@ -169,8 +171,9 @@ static void print_result(const struct scenario *s, const struct explore_result *
 		printf("VIOLATION %s (%s, %s): %s\n", kvm_finding_name(r->finding.kind),
 		       who, r->finding.where, r->finding.msg);
 		if (!quiet) {
-			printf("counterexample, %u steps (the fewest this search found), one line per event:\n",
-			       r->path_len);
+			printf("counterexample, %u steps (%s), one line per event:\n", r->path_len,
+			       r->shortest_complete ? "the fewest: no shorter schedule among those the reduced search covers" :
+			       "the fewest found within the shortening budget, see --shorten");
 			report_timeline(stdout, r->events, r->nr_events, s->nr_vcpus, false);
 		}
 	} else if (r->verdict == VERDICT_WITNESS_FOUND && !quiet) {
@@ -206,9 +209,10 @@ int cmd_check(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },
+		{ "shorten", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
-	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true };
+	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true, .shorten_seconds = 20 };
 	struct explore_result res;
 	struct kvm_config cfg;
 	struct knob_opts k;
@@ -273,6 +277,10 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'F':
 			movers = false;
+			break;
+		case 'S':
+			r = parse_u64_flag("check", "shorten", optarg, 0, 1u << 20, &v);
+			eo.shorten_seconds = (double)v;
 			break;
 		case 'H':
 			no_hygiene = true;
