@@ -154,7 +154,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 }
 
 static void print_result(const struct scenario *s, const struct explore_result *r, int witness,
-			 bool quiet)
+			 bool quiet, bool first_only)
 {
 	double rate = r->seconds > 0 ? r->transitions / r->seconds : 0;
 
@@ -172,6 +172,7 @@ static void print_result(const struct scenario *s, const struct explore_result *
 		       who, r->finding.where, r->finding.msg);
 		if (!quiet) {
 			printf("counterexample, %u steps (%s), one line per event:\n", r->path_len,
+			       first_only ? "the first found: --first does not shorten it" :
 			       r->shortest_complete ? "the fewest: no shorter schedule among those the reduced search covers" :
 			       "the fewest found within the shortening budget, see --shorten");
 			report_timeline(stdout, r->events, r->nr_events, s->nr_vcpus, false);
@@ -338,7 +339,7 @@ int cmd_check(int argc, char **argv)
 		       rt_write_tracking ? "not checked (--no-races)" :
 		       "not checked (this build's model has no access instrumentation)");
 	explore_run(&eo, &res);
-	print_result(s, &res, eo.witness, quiet);
+	print_result(s, &res, eo.witness, quiet, eo.first_only);
 	if (lanes && res.nr_events && !quiet) {
 		printf("the interleaving, one column per actor:\n");
 		report_lanes(stdout, res.events, res.nr_events, s->nr_vcpus + s->nr_actors, s->nr_vcpus);
