@@ -367,6 +367,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 				snprintf(dl.msg, sizeof(dl.msg), "no actor can make progress");
 				record(r, stack, depth, NULL, &dl);
+				if (!found)
+					shorten_deadline = now() + o->shorten_seconds;
 				found = true;
 				bound = depth ? depth - 1 : 0;
 				if (o->first_only || o->witness != WITNESS_NONE)
