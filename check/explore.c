@@ -333,7 +333,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 	memset(r, 0, sizeof(*r));
 	vgrow();
-	stack[0].snap = sched_snapshot(NULL, 0);
+	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
 	live = stack[0].snap;
@@ -459,7 +459,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		if (found && depth + 2 > bound)
 			continue;
 
-		child = sched_snapshot(f->snap, ws);
+		child = sched_snapshot(ws);
 		live = child;
 		slot = vfind(child->hash);
 		if (f->ample && slot->key && slot->on_stack) {

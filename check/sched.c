@@ -879,7 +879,7 @@ static struct sgroup *capture_group(u32 g, u32 cnt)
 	return grp;
 }
 
-struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
+struct snapshot *sched_snapshot(u64 extra)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
@@ -887,7 +887,6 @@ struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra)
 	u64 h = mix64(extra + 0x1234567);
 	struct sstack *st;
 
-	(void)parent;	/* the live groups are what the parent's restore left */
 	if (!s)
 		abort();
 	s->nchunks = n;

@@ -158,8 +158,12 @@ void sched_log_truncate(size_t len);
 /* Index of the transition each event belongs to (set by the explorer). */
 void sched_set_step(u32 step);
 
-/* State store. */
-struct snapshot *sched_snapshot(const struct snapshot *parent, u64 extra);
+/*
+ * State store.  A snapshot of the live state ('extra' is hashed with it)
+ * shares whatever did not change since the last snapshot or restore: the
+ * live heap groups and stacks remember which snapshot's data they equal.
+ */
+struct snapshot *sched_snapshot(u64 extra);
 void sched_restore(const struct snapshot *s);
 void sched_snapshot_free(struct snapshot *s);
 size_t sched_heap_used(void);
