@@ -24,8 +24,11 @@ struct fiber_ctx {
 	void *arg;
 };
 
-/* Map a stack and prepare ctx to start fn(arg) on its first switch; 0 or -errno. */
-int fiber_init(struct fiber_ctx *ctx, size_t stack_size, void (*fn)(void *), void *arg);
+/*
+ * Map a stack (at 'at' when that range is free, else anywhere; at may be
+ * NULL) and prepare ctx to start fn(arg) on its first switch; 0 or -errno.
+ */
+int fiber_init(struct fiber_ctx *ctx, void *at, size_t stack_size, void (*fn)(void *), void *arg);
 /* Re-arm ctx to start fn(arg) from scratch on the same stack. */
 void fiber_reset(struct fiber_ctx *ctx);
 void fiber_destroy(struct fiber_ctx *ctx);

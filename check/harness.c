@@ -166,6 +166,13 @@ bool checker_races(void)
 	return sched_races();
 }
 
+/*
+ * The model keeps pointers to the scenario (vmm->scn, vcpu->program): a copy
+ * at a fixed address (this binary is not position-independent) keeps them,
+ * and so the fingerprints, the same in every process.
+ */
+static struct scenario checker_scn;
+
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers)
 {
 	int r = sched_init(CHECK_HEAP_SIZE);
@@ -181,6 +188,8 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 		harness_vcpus = s->nr_vcpus;
 		race_actor_name = harness_actor_name;
 	}
+	checker_scn = *s;
+	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);
 	for (int i = 0; i < s->nr_vcpus; i++)
 		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);

@@ -498,12 +498,18 @@ static const struct rt_ops checker_ops = {
 /* ---- scheduler ----------------------------------------------------------- */
 
 /*
- * The heap is mapped at the same address every time when that address is
- * free, so pointers into it (model state) and therefore fingerprints do not
- * depend on where a previous run's heap was: two runs in one process can
- * compare terminal states (tests/test_reductions.c).
+ * The heap and the fibers' stacks are mapped at the same addresses every
+ * time when those are free, so pointers into them (model state) and
+ * therefore fingerprints do not depend on where a previous run's heap was,
+ * nor on the process: two runs in one process can compare terminal states
+ * (tests/test_reductions.c), and so can two processes (the binary is not
+ * position-independent, so code addresses on the stacks are fixed too), which
+ * the distributed search (check/dist_mpi.c) relies on.
  */
 #define CHK_HEAP_ADDR ((void *)0x6b766d000000ul)
+#define CHK_STACK_ADDR(i) ((void *)(0x6b7700000000ul + (u64)(i) * CHK_STACK_SPAN))
+#define CHK_STACK_SIZE (256u << 10)
+#define CHK_STACK_SPAN (1ul << 20)
 
 int sched_init(size_t heap_size)
 {
@@ -665,7 +671,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 	S.entry_arg = arg;
 	S.nr_fibers = n;
 	for (int i = 0; i < n; i++) {
-		int r = fiber_init(&S.f[i].ctx, 256 << 10, fiber_body, (void *)(uintptr_t)i);
+		int r = fiber_init(&S.f[i].ctx, CHK_STACK_ADDR(i), CHK_STACK_SIZE, fiber_body, (void *)(uintptr_t)i);
 
 		if (r)
 			return r;
