@@ -136,6 +136,21 @@ static void vgrow(void)
 	free(old);
 }
 
+enum claim explore_claim_local(u64 hash, u32 *sleep)
+{
+	struct vslot *slot = vfind(hash);
+	enum claim c = CLAIM_NEW;
+
+	if (slot->key) {
+		if (!(slot->sleep & ~*sleep))
+			return CLAIM_VISITED;
+		*sleep &= slot->sleep;	/* explore again with the smaller sleep set */
+		c = CLAIM_AGAIN;
+	}
+	vinsert(slot, hash, 0, *sleep);
+	return c;
+}
+
 static void vfree(void)
 {
 	free(V.t);
@@ -148,7 +163,7 @@ struct frame {
 	struct snapshot *snap;
 	size_t log_len;		/* trace length when this state was reached */
 	size_t rmark;		/* the race detector's undo mark for this state */
-	int next_fiber;
+	int next_pos;		/* position (see fiber_at()) of the next fiber to try */
 	u32 next_choice;
 	bool any;		/* some transition was enabled */
 	u32 sleep;		/* sleep set: fibers whose transition need not be explored */
@@ -168,27 +183,48 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Fibers are tried in the order rot, rot + 1, ... (mod their number): rot is
+ * 0 except in a distributed search, where each process starts elsewhere.
+ */
+static int rot;
+
+static int fiber_at(int pos)
+{
+	int n = sched_nr_fibers();
+
+	return (pos + rot) % n;
+}
+
+static int pos_of(int fiber)
+{
+	int n = sched_nr_fibers();
+
+	return (fiber - rot % n + n) % n;
+}
+
 /* The next enabled transition of the (live) state of f, or false. */
 static bool next_transition(struct frame *f, struct step *t)
 {
 	int n = sched_nr_fibers();
 
-	for (; f->next_fiber < n; f->next_fiber++, f->next_choice = 0) {
-		const struct pending *p = sched_pending(f->next_fiber);
+	for (; f->next_pos < n; f->next_pos++, f->next_choice = 0) {
+		int g = fiber_at(f->next_pos);
+		const struct pending *p = sched_pending(g);
 
-		if (!sched_enabled(f->next_fiber))
+		if (!sched_enabled(g))
 			continue;
 		f->any = true;
-		if (f->sleep & (1u << f->next_fiber))
+		if (f->sleep & (1u << g))
 			continue;
 		if (p->kind == PK_CHOOSE && f->next_choice >= p->n)
 			continue;
-		t->fiber = (u8)f->next_fiber;
+		t->fiber = (u8)g;
 		t->choice = (u8)f->next_choice;
 		if (p->kind == PK_CHOOSE && f->next_choice + 1 < p->n) {
 			f->next_choice++;
 		} else {
-			f->next_fiber++;
+			f->next_pos++;
 			f->next_choice = 0;
 		}
 		return true;
@@ -301,7 +337,7 @@ static double done_fraction(const struct frame *stack, u32 depth)
 	double frac = 0, scale = 1;
 
 	for (u32 i = 0; i <= depth && i < 8; i++) {
-		int pos = stack[i].next_fiber > 0 ? stack[i].next_fiber - 1 : 0;
+		int pos = stack[i].next_pos > 0 ? stack[i].next_pos - 1 : 0;
 
 		frac += scale * pos / n;
 		scale /= n;
@@ -330,16 +366,21 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	u64 ticks = 0;
 	double shorten_deadline = 0;
 	bool shorten_cut = false;
+	const struct explore_dist *D = o->dist;
+	bool first_only = o->first_only || D;
 
 	memset(r, 0, sizeof(*r));
+	rot = D ? D->rank : 0;
 	vgrow();
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
 	live = stack[0].snap;
-	vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
-	vfind(stack[0].snap->hash)->on_stack = 1;
-	r->states = 1;
+	if (!D) {
+		vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
+		vfind(stack[0].snap->hash)->on_stack = 1;
+	}
+	r->states = !D || D->rank == 0;	/* every process starts from it; one counts it */
 	if (sched_has_finding() && o->witness == WITNESS_NONE) {
 		/* Raised by the fibers' code before their first scheduling point. */
 		record(r, stack, 0, NULL, sched_finding());
@@ -371,7 +412,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 					shorten_deadline = now() + o->shorten_seconds;
 				found = true;
 				bound = depth ? depth - 1 : 0;
-				if (o->first_only || o->witness != WITNESS_NONE)
+				if (first_only || o->witness != WITNESS_NONE)
 					break;
 			} else if (!f->any) {
 				r->terminal++;
@@ -379,7 +420,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				if (o->on_terminal)
 					o->on_terminal(f->snap->hash, o->terminal_arg);
 			}
-			vfind(f->snap->hash)->on_stack = 0;
+			if (!D)
+				vfind(f->snap->hash)->on_stack = 0;
 			sched_snapshot_free(f->snap);
 			f->snap = NULL;
 			if (depth == 0)
@@ -395,6 +437,12 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		sched_step(t.fiber, t.choice);
 		r->transitions++;
 		live = NULL;
+		if (D && D->poll()) {
+			snprintf(r->incomplete, sizeof(r->incomplete),
+				 "another process ended the search early");
+			stop = true;
+			break;
+		}
 
 		if (depth + 1 >= cap) {
 			cap *= 2;
@@ -411,7 +459,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			else
 				footprint_union(&f->fp[t.fiber], fp);
 		}
-		if (f->next_fiber > t.fiber)	/* all of this fiber's choices are taken */
+		if (f->next_pos > pos_of(t.fiber))	/* all of this fiber's choices are taken */
 			f->done |= 1u << t.fiber;
 		if (o->fut_validate && !o->fut_validate(t.fiber, sched_last_footprint(), o->fut_arg)) {
 			fprintf(stderr, "kvmlab check: internal error: actor %d touched another vCPU's objects, "
@@ -430,7 +478,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			if (ok) {
 				r->ample++;
 				f->ample = true;
-				f->next_fiber = sched_nr_fibers();	/* nothing else from here */
+				f->next_pos = sched_nr_fibers();	/* nothing else from here */
 			}
 		}
 
@@ -451,7 +499,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				found = true;
 				bound = depth;	/* look for strictly shorter ones */
 			}
-			if (o->first_only)
+			if (first_only)
 				break;
 			continue;	/* the path ends at a finding */
 		}
@@ -461,25 +509,46 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 		child = sched_snapshot(ws);
 		live = child;
-		slot = vfind(child->hash);
-		if (f->ample && slot->key && slot->on_stack) {
-			/* Cycle proviso: a reduced expansion must not close a cycle. */
-			f->ample = false;
-			f->next_fiber = t.fiber + 1;
-			r->ample--;
+		if (D) {
+			enum claim c = D->claim(child->hash, &csleep);
+
+			/*
+			 * Cycle proviso, conservatively: a state visited before may
+			 * be on some process's DFS stack.
+			 */
+			if (f->ample && c != CLAIM_NEW) {
+				f->ample = false;
+				f->next_pos = pos_of(t.fiber) + 1;
+				r->ample--;
+			}
+			if (c == CLAIM_VISITED) {
+				r->revisits++;
+				sched_snapshot_free(child);
+				live = NULL;
+				continue;
+			}
+			r->states += c == CLAIM_NEW;
+		} else {
+			slot = vfind(child->hash);
+			if (f->ample && slot->key && slot->on_stack) {
+				/* Cycle proviso: a reduced expansion must not close a cycle. */
+				f->ample = false;
+				f->next_pos = pos_of(t.fiber) + 1;
+				r->ample--;
+			}
+			if (slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep)) {
+				r->revisits++;
+				sched_snapshot_free(child);
+				live = NULL;
+				continue;
+			}
+			if (!slot->key)
+				r->states++;
+			else
+				csleep &= slot->sleep;	/* explore again with the smaller sleep set */
+			vinsert(slot, child->hash, depth + 1, csleep);
+			vfind(child->hash)->on_stack = 1;	/* vinsert may have moved the slot */
 		}
-		if (slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep)) {
-			r->revisits++;
-			sched_snapshot_free(child);
-			live = NULL;
-			continue;
-		}
-		if (!slot->key)
-			r->states++;
-		else
-			csleep &= slot->sleep;	/* explore again with the smaller sleep set */
-		vinsert(slot, child->hash, depth + 1, csleep);
-		vfind(child->hash)->on_stack = 1;	/* vinsert may have moved the slot */
 		depth++;
 		if (depth > r->max_depth)
 			r->max_depth = depth;
@@ -492,7 +561,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->wstate = ws;
 			c->in = t;
 			c->sleep = csleep;
-			c->next_fiber = 0;
+			c->next_pos = 0;
 			c->next_choice = 0;
 			c->any = false;
 			c->done = 0;
@@ -527,7 +596,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				u64 frontier = 0;
 
 				for (u32 i = 0; i <= depth; i++)
-					frontier += stack[i].next_fiber < sched_nr_fibers();
+					frontier += stack[i].next_pos < sched_nr_fibers();
 				snprintf(r->incomplete + strlen(r->incomplete),
 					 sizeof(r->incomplete) - strlen(r->incomplete),
 					 ": %u open DFS frames (%llu with unexplored transitions) not covered",
@@ -536,6 +605,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			}
 		}
 	}
+	if (D)
+		D->finish(stop || found);	/* serves the others' claims until all are done */
 	{
 		u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
 
@@ -563,7 +634,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	else
 		r->verdict = stop ? VERDICT_INCOMPLETE : VERDICT_VERIFIED;
 	r->incomplete_after_violation = found && stop;
-	r->shortest_complete = found && !stop && !shorten_cut && !o->first_only;
+	r->shortest_complete = found && !stop && !shorten_cut && !first_only;
 	return 0;
 }
 

@@ -38,6 +38,30 @@ struct witness_info {
 const struct witness_info *witness_info(enum witness w);
 int witness_parse(const char *name);
 
+/*
+ * A distributed search (check/dist_mpi.c): several processes run the DFS
+ * from the initial state, each trying the fibers in its own rotated order,
+ * and the visited set is partitioned by fingerprint.  A process explores a
+ * state only if the state's owner (a process chosen by the fingerprint,
+ * possibly itself) grants its claim, so each state is expanded by one
+ * process (again only with a smaller sleep set, as locally).  The owner
+ * answers from its part of the table with explore_claim_local().
+ */
+enum claim { CLAIM_VISITED, CLAIM_NEW, CLAIM_AGAIN };
+
+struct explore_dist {
+	int rank, size;
+	/* Ask hash's owner; CLAIM_AGAIN narrows *sleep to what is left to explore. */
+	enum claim (*claim)(u64 hash, u32 *sleep);
+	/* Serve other processes' claims; true when the search must stop everywhere. */
+	bool (*poll)(void);
+	/* The local DFS ended (early = a finding or a bound): serve until all have ended. */
+	void (*finish)(bool early);
+};
+
+/* The owner's answer to a claim of a state in its part of the visited set. */
+enum claim explore_claim_local(u64 hash, u32 *sleep);
+
 struct explore_opts {
 	u64 max_states;		/* 0 = unbounded */
 	double time_limit;	/* seconds, 0 = unbounded */
@@ -58,6 +82,8 @@ struct explore_opts {
 	/* Checks every executed transition against the summary; false = violated. */
 	bool (*fut_validate)(int g, const struct footprint *fp, void *arg);
 	void *fut_arg;
+	/* Distributed search (first_only is implied); NULL = this process alone. */
+	const struct explore_dist *dist;
 	/* Called for every terminal state (all actors done) the search reaches. */
 	void (*on_terminal)(u64 hash, void *arg);
 	void *terminal_arg;
