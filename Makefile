@@ -35,17 +35,32 @@ TRACK_CFLAGS := -fsanitize=thread --param=tsan-instrument-func-entry-exit=0 -DKV
 $(TRACK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += $(TRACK_CFLAGS)
 endif
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+# kvmlab-mpi: kvmlab plus the distributed search's MPI backend (mpi/), built
+# when an MPI compiler wrapper is installed (tools/install-deps.sh installs MPICH).
+MPICC    ?= mpicc
+HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
+MPI_OBJS := $(BUILD)/mpi/dist_mpi.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
-DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
+DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
 
-.PHONY: all test check-tests asan ubsan tsan bench run deps clean debug
-all: kvmlab
+.PHONY: all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi
+all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
 	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab kvmlab; fi
 
 $(BUILD)/kvmlab: $(CMD_OBJS) $(BUILD)/libkvmlab.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
+
+kvmlab-mpi: $(BUILD)/kvmlab-mpi
+	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab-mpi kvmlab-mpi; fi
+
+$(BUILD)/mpi/%.o: mpi/%.c
+	@mkdir -p $(dir $@)
+	MPICH_CC=$(CC) OMPI_CC=$(CC) $(MPICC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/kvmlab-mpi: $(CMD_OBJS) $(MPI_OBJS) $(BUILD)/libkvmlab.a
+	MPICH_CC=$(CC) OMPI_CC=$(CC) $(MPICC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(MPI_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
 
 $(BUILD)/libkvmlab.a: $(LIB_OBJS)
 	@rm -f $@
@@ -67,7 +82,7 @@ $(BUILD)/tests-obj/test_race.o: tests/test_race.c
 $(BUILD)/tests/test_race: $(BUILD)/tests-obj/test_race.o $(BUILD)/libkvmlab.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libkvmlab.a $(LDLIBS)
 
-check-tests: $(BUILD)/kvmlab $(TEST_BINS)
+check-tests: $(BUILD)/kvmlab $(TEST_BINS) $(if $(HAVE_MPI),$(BUILD)/kvmlab-mpi)
 
 test: check-tests kvmlab
 	@sh tests/run.sh $(BUILD)
@@ -95,6 +110,6 @@ deps:
 	@sh tools/install-deps.sh
 
 clean:
-	rm -rf build kvmlab
+	rm -rf build kvmlab kvmlab-mpi
 
 -include $(DEPS)

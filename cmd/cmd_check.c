@@ -6,11 +6,13 @@
  * Exit 0 verified (or witness found), 1 violation (or witness absent),
  * 2 usage/input error, 3 incomplete.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check/dist.h"
 #include "check/explore.h"
 #include "check/harness.h"
 #include "check/report.h"
@@ -96,7 +98,7 @@ static int verdict_exit(enum explore_verdict v)
 }
 
 static void write_json(const char *path, const struct scenario *s, const struct kvm_config *cfg,
-		       const struct explore_result *r, int witness)
+		       const struct explore_result *r, int witness, int nproc)
 {
 	struct json_out j;
 	char who[16], line[256];
@@ -119,6 +121,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
 	fprintf(j.f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
 	fprintf(j.f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
+	fprintf(j.f, "  \"processes\": %d,\n", nproc);
 	fprintf(j.f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j.f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
@@ -153,8 +156,18 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		fprintf(stderr, "kvmlab check: --json %s: %s\n", path, strerror(-e));
 }
 
+static u64 fnv1a(const void *p, size_t n, u64 h)
+{
+	const u8 *b = p;
+
+	h ^= 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static void print_result(const struct scenario *s, const struct explore_result *r, int witness,
-			 bool quiet, bool first_only)
+			 bool quiet, const char *unshortened)
 {
 	double rate = r->seconds > 0 ? r->transitions / r->seconds : 0;
 
@@ -172,7 +185,7 @@ static void print_result(const struct scenario *s, const struct explore_result *
 		       who, r->finding.where, r->finding.msg);
 		if (!quiet) {
 			printf("counterexample, %u steps (%s), one line per event:\n", r->path_len,
-			       first_only ? "the first found: --first does not shorten it" :
+			       unshortened ? unshortened :
 			       r->shortest_complete ? "the fewest: no shorter schedule among those the reduced search covers" :
 			       "the fewest found within the shortening budget, see --shorten");
 			report_timeline(stdout, r->events, r->nr_events, s->nr_vcpus, false);
@@ -221,7 +234,7 @@ int cmd_check(int argc, char **argv)
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true;
 	bool no_hygiene = false, no_tracking = false;
-	int c, idx, r = 0;
+	int c, idx, r = 0, rank = 0, nproc = 1;
 	u64 v;
 
 	if (!s)
@@ -230,6 +243,19 @@ int cmd_check(int argc, char **argv)
 	free(s);
 	return cmd_usage_error("check", CHECKER_UNAVAILABLE);
 #endif
+	/* kvmlab-mpi: one of several processes; only rank 0 prints and writes files. */
+	if (dist_backend) {
+		r = dist_backend->join(&rank, &nproc);
+		if (r) {
+			free(s);
+			return cmd_usage_error("check", "cannot join the %s processes: %s", dist_backend->name,
+					       strerror(-r));
+		}
+		if (rank && !freopen("/dev/null", "w", stdout)) {
+			free(s);
+			return cmd_usage_error("check", "/dev/null: %s", strerror(errno));
+		}
+	}
 	knob_opts_init(&k);
 	optind = 1;
 	opterr = 0;
@@ -294,6 +320,8 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'h':
 			check_usage(stdout);
+			if (dist_backend)
+				dist_backend->leave();
 			free(s);
 			return EXIT_OK;
 		default:
@@ -338,13 +366,41 @@ int cmd_check(int argc, char **argv)
 		printf("data races: %s\n", checker_races() ? "checked along the explored paths (happens-before)" :
 		       rt_write_tracking ? "not checked (--no-races)" :
 		       "not checked (this build's model has no access instrumentation)");
+	if (nproc > 1) {
+		struct snapshot *root = sched_snapshot(0);
+		/* Same initial state, same scenario, same search in every process. */
+		u64 flags[] = { movers, eo.por, no_persistent, no_hygiene, no_tracking, checker_races(),
+				(u64)eo.witness, root->hash };
+		u64 h = fnv1a(s, sizeof(*s), fnv1a(&cfg, sizeof(cfg), fnv1a(flags, sizeof(flags), 0)));
+		char err[300];
+
+		sched_snapshot_free(root);
+		eo.dist = dist_backend->start(h, err, sizeof(err));
+		if (!eo.dist) {
+			checker_teardown();
+			r = cmd_usage_error("check", "%s", err);
+			goto out;
+		}
+		eo.on_terminal = dist_backend->terminal;
+		eo.progress = eo.progress && rank == 0;
+		if (eo.max_states)
+			eo.max_states = max_t(u64, 1, eo.max_states / nproc);
+		if (!quiet)
+			printf("distributed: %d processes (%s), states partitioned by fingerprint; "
+			       "the first counterexample found is reported, not shortened\n", nproc,
+			       dist_backend->name);
+	}
 	explore_run(&eo, &res);
-	print_result(s, &res, eo.witness, quiet, eo.first_only);
+	if (nproc > 1)
+		dist_backend->combine(&res);
+	print_result(s, &res, eo.witness, quiet,
+		     eo.first_only ? "the first found: --first does not shorten it" :
+		     nproc > 1 ? "the first found: a distributed search does not shorten it" : NULL);
 	if (lanes && res.nr_events && !quiet) {
 		printf("the interleaving, one column per actor:\n");
 		report_lanes(stdout, res.events, res.nr_events, s->nr_vcpus + s->nr_actors, s->nr_vcpus);
 	}
-	if (trace && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {
+	if (trace && rank == 0 && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {
 		int e = schedule_write(trace, s, &cfg, movers, res.finding.kind, res.path, res.path_len);
 
 		if (e)
@@ -352,12 +408,14 @@ int cmd_check(int argc, char **argv)
 		else if (!quiet)
 			printf("schedule written to %s (kvmlab replay %s)\n", trace, trace);
 	}
-	if (json)
-		write_json(json, s, &cfg, &res, eo.witness);
+	if (json && rank == 0)
+		write_json(json, s, &cfg, &res, eo.witness, nproc);
 	r = verdict_exit(res.verdict);
 	explore_result_free(&res);
 	checker_teardown();
 out:
+	if (dist_backend)
+		dist_backend->leave();
 	free(s);
 	return r;
 }

@@ -11,6 +11,7 @@
 void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs,
 		struct kvm_config *cfg)
 {
+	memset(cfg, 0, sizeof(*cfg));	/* padding too: kvm->cfg is model state */
 	cfg->policy = policy >= 0 ? policy : s->policy >= 0 ? s->policy : KVM_POLICY_VM;
 	cfg->vendor = vendor >= 0 ? vendor : s->vendor >= 0 ? s->vendor : KVM_VENDOR_SVM;
 	cfg->bugs = s->bugs | extra_bugs;

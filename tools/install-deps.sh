@@ -1,9 +1,10 @@
 #!/bin/sh
 # Install the Debian 12 packages kvmlab needs to build, test and benchmark
-# (python3 only formats bench/run.sh's table); idempotent.
+# (python3 only formats bench/run.sh's table; MPICH builds and runs
+# kvmlab-mpi, the distributed search); idempotent.
 set -e
 need=""
-for p in gcc make libc6-dev perl git python3; do
+for p in gcc make libc6-dev perl git python3 mpich libmpich-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # Sanitizer runtimes come with gcc-12 on Debian 12, but a minimal image may lack them.
