@@ -319,7 +319,7 @@ static void dist_combine(struct explore_result *r)
 		memcpy(why, r->incomplete, sizeof(why));
 		MPI_Bcast(why, sizeof(why), MPI_CHAR, any_bounded, MPI_COMM_WORLD);
 		if (M.rank == 0) {
-			snprintf(r->incomplete, sizeof(r->incomplete), "process %d: %s", any_bounded, why);
+			snprintf(r->incomplete, sizeof(r->incomplete), "process %d: %.220s", any_bounded, why);
 			r->verdict = VERDICT_INCOMPLETE;
 		}
 	}
