@@ -43,7 +43,7 @@ MPI_OBJS := $(BUILD)/mpi/dist_mpi.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
 
-.PHONY: all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi
+.PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi
 all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
@@ -52,10 +52,19 @@ kvmlab: $(BUILD)/kvmlab
 $(BUILD)/kvmlab: $(CMD_OBJS) $(BUILD)/libkvmlab.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
 
+# Objects depend on the flags they were built with (the state counts in
+# tests/check.t depend on code generation): a changed flag rebuilds.
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS) $(TRACK_CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
+		echo '$(CC) $(CFLAGS) $(TRACK_CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
+FORCE:
+
 kvmlab-mpi: $(BUILD)/kvmlab-mpi
 	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab-mpi kvmlab-mpi; fi
 
-$(BUILD)/mpi/%.o: mpi/%.c
+$(BUILD)/mpi/%.o: mpi/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	MPICH_CC=$(CC) OMPI_CC=$(CC) $(MPICC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -66,16 +75,16 @@ $(BUILD)/libkvmlab.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libkvmlab.a
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libkvmlab.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libkvmlab.a $(LDFLAGS) $(LDLIBS)
 
 # Built with the model's instrumentation (above) but linked without libtsan.
-$(BUILD)/tests-obj/test_race.o: tests/test_race.c
+$(BUILD)/tests-obj/test_race.o: tests/test_race.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TRACK_CFLAGS) -MMD -MP -c -o $@ $<
 
