@@ -177,7 +177,37 @@ struct frame {
 	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
+	/* KVMLAB_VALIDATE: the first transition taken from here and where it led. */
+	bool vset;
+	struct step vt;
+	u64 vhash;
 };
+
+/*
+ * KVMLAB_VALIDATE: leaving a state, execute its first transition again from
+ * the restored state; it must reach the same fingerprint as it did before
+ * the search went through the subtrees (a state that did not capture
+ * something, or a history the restore did not undo, shows up here).
+ */
+static void validate_redo(struct frame *f)
+{
+	struct snapshot *s;
+
+	sched_restore(f->snap);
+	race_undo(f->rmark);
+	sched_log_truncate(f->log_len);
+	sched_step(f->vt.fiber, f->vt.choice);
+	s = sched_snapshot(f->wstate);
+	if (s->hash != f->vhash) {
+		fprintf(stderr, "kvmlab check: internal error: actor %d's transition from a restored state reached "
+				"%016llx, not %016llx as it did the first time\n", f->vt.fiber,
+			(unsigned long long)s->hash, (unsigned long long)f->vhash);
+		abort();
+	}
+	sched_snapshot_free(s);
+	sched_restore(f->snap);
+	race_undo(f->rmark);
+}
 
 static double now(void)
 {
@@ -415,6 +445,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		sched_log_truncate(f->log_len);
 		if (!next_transition(f, &t)) {
+			if (f->vset)
+				validate_redo(f);
 			if (!f->any && !all_done() && depth <= bound) {
 				struct sched_finding dl = { .kind = F_DEADLOCK, .actor = -1 };
 
@@ -521,6 +553,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 		child = sched_snapshot(ws);
 		live = child;
+		if (!f->vset && sched_validating()) {
+			f->vset = true;
+			f->vt = t;
+			f->vhash = child->hash;
+		}
 		if (D) {
 			enum claim c = D->claim(child->hash, &csleep);
 
@@ -580,6 +617,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->done = 0;
 			c->tried = false;
 			c->ample = false;
+			c->vset = false;
 		}
 
 		if ((++ticks & 1023) == 0) {

@@ -725,15 +725,21 @@ bool sched_enabled(int fiber)
  * Clear what the transition may have used below the final stack pointer.
  */
 
-static NO_ASAN void scrub_below_sp(struct chk_fiber *f)
+/* Clear from STACK_SCRUB below 'from' up to f's stack pointer. */
+static NO_ASAN void scrub_range(struct chk_fiber *f, u8 *from)
 {
-	u8 *sp = f->ctx.sp, *lo = sp - STACK_SCRUB;
+	u8 *sp = f->ctx.sp, *lo = from - STACK_SCRUB;
 
 	if (lo < f->ctx.stack_lo)
 		lo = f->ctx.stack_lo;
 	/* Word stores (the stack pointer is 8-byte aligned); memset would be checked by ASan. */
 	for (u64 *p = (u64 *)((uintptr_t)lo & ~(uintptr_t)7); p < (u64 *)sp; p++)
 		*p = 0;
+}
+
+static void scrub_below_sp(struct chk_fiber *f)
+{
+	scrub_range(f, f->ctx.sp);
 }
 
 void sched_step(int fiber, u32 choice)
@@ -763,6 +769,7 @@ const struct kvm_event *sched_log(void) { return S.log; }
 void sched_log_truncate(size_t len) { S.log_len = len; }
 void sched_set_step(u32 step) { S.step = step; }
 size_t sched_heap_used(void) { return hdr()->used; }
+bool sched_validating(void) { return S.validate; }
 u64 sched_snapshot_bytes(void) { return S.snapshot_bytes; }
 
 /* ---- state store ----------------------------------------------------------- */
@@ -970,6 +977,8 @@ void sched_restore(const struct snapshot *s)
 	for (int i = 0; i < S.nr_fibers; i++) {
 		struct chk_fiber *f = &S.f[i];
 
+		u8 *prev = f->ctx.sp;
+
 		f->pend = s->fib[i].pend;
 		if (f->pend.kind == PK_DONE)
 			continue;
@@ -981,6 +990,13 @@ void sched_restore(const struct snapshot *s)
 #endif
 		copy_in(s->fib[i].sp, s->fib[i].stack->data, s->fib[i].stack->len);
 		set_live_stack(i, s->fib[i].stack);
+		/*
+		 * Below the restored stack pointer lie the frames of the state
+		 * that was live (deeper, maybe): clear them as the transition
+		 * that made this state left them, or the next transition's
+		 * uninitialized slots would depend on the search's history.
+		 */
+		scrub_range(f, prev < (u8 *)f->ctx.sp ? prev : f->ctx.sp);
 	}
 	S.live_dirty = false;
 }
@@ -997,4 +1013,3 @@ void sched_snapshot_free(struct snapshot *s)
 	free(s->groups);
 	free(s);
 }
-

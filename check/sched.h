@@ -141,6 +141,8 @@ int sched_enable_races(void);
 bool sched_races(void);
 
 bool sched_movers(void);
+/* KVMLAB_VALIDATE: the store's shortcuts and the search's determinism are checked. */
+bool sched_validating(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
 /* Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE). */
