@@ -14,7 +14,7 @@ row() {	# label, args...
 	label=$1
 	shift
 	start=$(date +%s.%N)
-	"$K" check --quiet --time-limit "$LIMIT" --json "$T/r.json" "$@" >/dev/null 2>&1
+	${RUN:-$K} check --quiet --time-limit "$LIMIT" --json "$T/r.json" "$@" >/dev/null 2>&1
 	end=$(date +%s.%N)
 	python3 - "$T/r.json" "$label" "$start" "$end" <<'PY'
 import json, sys
@@ -38,6 +38,14 @@ row "  same, --no-por (no sleep or persistent sets)" --policy vm --no-por
 row "  same, --fine (no lock movers)" --policy vm --fine --time-limit 600
 row "  same, --no-hygiene (dead stack kept)" --policy vm --no-hygiene
 row "  same, --no-tracking (memcmp every chunk)" --policy vm --no-tracking --time-limit 600
+# The distributed search (kvmlab-mpi next to kvmlab), when built and mpiexec exists.
+KMPI=$(dirname "$K")/kvmlab-mpi
+if [ -x "$KMPI" ] && command -v mpiexec >/dev/null 2>&1; then
+	RUN="$KMPI" row "  same, kvmlab-mpi, one process" --policy vm --time-limit 600
+	RUN="mpiexec -n 2 $KMPI" row "  same, kvmlab-mpi, 2 MPI processes" --policy vm --time-limit 600
+else
+	echo "(no kvmlab-mpi or mpiexec: distributed rows skipped)"
+fi
 row "mainline svm, 2 vCPUs, 1 toggle 1 access" --policy vm --toggles 1 --accesses 1
 row "mainline svm, 3 vCPUs, no toggle (verify)" --policy vm --vcpus 3 --toggles 0
 row "mainline svm, 3 vCPUs, 1 toggle 1 access" --policy vm --vcpus 3 --toggles 1 --accesses 1
