@@ -191,6 +191,8 @@ static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 /* Bytes below a fiber's stack pointer cleared after a transition and by c_scrub(). */
 #define STACK_SCRUB 4096
 
+static void scrub_below_sp(struct chk_fiber *f);
+
 /* ---- runtime ops ------------------------------------------------------- */
 
 static void yield_to_scheduler(void)
@@ -683,6 +685,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 		if (race_on)
 			race_flush(i);
 		S.cur = -1;
+		scrub_below_sp(&S.f[i]);
 	}
 	return 0;
 }
@@ -725,21 +728,38 @@ bool sched_enabled(int fiber)
  * Clear what the transition may have used below the final stack pointer.
  */
 
-/* Clear from STACK_SCRUB below 'from' up to f's stack pointer. */
-static NO_ASAN void scrub_range(struct chk_fiber *f, u8 *from)
+/* Clear [lo, hi) of f's stack (clipped to the stack). */
+static NO_ASAN void scrub_range(struct chk_fiber *f, u8 *lo, u8 *hi)
 {
-	u8 *sp = f->ctx.sp, *lo = from - STACK_SCRUB;
-
 	if (lo < f->ctx.stack_lo)
 		lo = f->ctx.stack_lo;
 	/* Word stores (the stack pointer is 8-byte aligned); memset would be checked by ASan. */
-	for (u64 *p = (u64 *)((uintptr_t)lo & ~(uintptr_t)7); p < (u64 *)sp; p++)
+	for (u64 *p = (u64 *)((uintptr_t)lo & ~(uintptr_t)7); p < (u64 *)hi; p++)
 		*p = 0;
 }
 
+/*
+ * Invariant: the STACK_SCRUB bytes below a live fiber's stack pointer are
+ * zero, so the frames a transition pushes start from zeros whatever the
+ * search did before.  A transition restores it on its way out.
+ */
 static void scrub_below_sp(struct chk_fiber *f)
 {
-	scrub_range(f, f->ctx.sp);
+	scrub_range(f, (u8 *)f->ctx.sp - STACK_SCRUB, f->ctx.sp);
+}
+
+/*
+ * After a restore moved f's stack pointer from prev to sp (the stack above
+ * sp copied in): restore the invariant, knowing it held below prev.
+ */
+static void scrub_restored(struct chk_fiber *f, u8 *prev)
+{
+	u8 *sp = f->ctx.sp;
+
+	if (sp > prev)
+		scrub_range(f, prev, sp);	/* the frames of the state that was live */
+	else if (sp < prev)
+		scrub_range(f, sp - STACK_SCRUB, prev - STACK_SCRUB);
 }
 
 void sched_step(int fiber, u32 choice)
@@ -991,12 +1011,12 @@ void sched_restore(const struct snapshot *s)
 		copy_in(s->fib[i].sp, s->fib[i].stack->data, s->fib[i].stack->len);
 		set_live_stack(i, s->fib[i].stack);
 		/*
-		 * Below the restored stack pointer lie the frames of the state
-		 * that was live (deeper, maybe): clear them as the transition
-		 * that made this state left them, or the next transition's
-		 * uninitialized slots would depend on the search's history.
+		 * Below the restored stack pointer may lie the frames of the
+		 * state that was live: clear them as the transition that made
+		 * this state left them, or the next transition's uninitialized
+		 * slots would depend on the search's history.
 		 */
-		scrub_range(f, prev < (u8 *)f->ctx.sp ? prev : f->ctx.sp);
+		scrub_restored(f, prev);
 	}
 	S.live_dirty = false;
 }
