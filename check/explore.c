@@ -281,7 +281,7 @@ static u32 child_sleep(const struct frame *f, int fa, const struct footprint *fp
 	for (int g = 0; cand >> g; g++)
 		if ((cand >> g) & 1 && footprint_independent(fp, &f->fp[g])) {
 			out |= 1u << g;
-			child->fp[g] = f->fp[g];
+			footprint_copy(&child->fp[g], &f->fp[g]);
 		}
 	return out;
 }
@@ -499,7 +499,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 			csleep = child_sleep(f, t.fiber, fp, &stack[depth + 1]);
 			if (t.choice == 0)
-				f->fp[t.fiber] = *fp;
+				footprint_copy(&f->fp[t.fiber], fp);
 			else
 				footprint_union(&f->fp[t.fiber], fp);
 		}

@@ -132,6 +132,13 @@ void footprint_union(struct footprint *into, const struct footprint *from)
 	S.fp = save;
 }
 
+void footprint_copy(struct footprint *dst, const struct footprint *src)
+{
+	dst->n = src->n;
+	dst->overflow = src->overflow;
+	memcpy(dst->e, src->e, src->n * sizeof(src->e[0]));
+}
+
 const struct footprint *sched_last_footprint(void)
 {
 	return &S.fp;
@@ -766,7 +773,8 @@ void sched_step(int fiber, u32 choice)
 {
 	const struct pending *p = &S.f[fiber].pend;
 
-	memset(&S.fp, 0, sizeof(S.fp));
+	S.fp.n = 0;
+	S.fp.overflow = false;
 	fp_add_pending(p);
 	S.f[fiber].result = choice;
 	S.live_dirty = true;

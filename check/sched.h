@@ -103,6 +103,8 @@ struct footprint {
 
 bool footprint_independent(const struct footprint *a, const struct footprint *b);
 void footprint_union(struct footprint *into, const struct footprint *from);
+/* *dst = *src, copying only the entries in use. */
+void footprint_copy(struct footprint *dst, const struct footprint *src);
 /* The footprint of the transition sched_step() last executed. */
 const struct footprint *sched_last_footprint(void);
 
