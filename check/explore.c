@@ -87,6 +87,8 @@ _Static_assert(CHK_MAX_FIBERS <= 15, "a sleep set is 15 bits in the visited tabl
 static struct {
 	struct vslot *t;
 	u64 cap, n;
+	u64 limit;	/* --memory-limit in bytes, 0 = none */
+	bool full;	/* doubling the table would pass the limit: the search stops */
 } V;
 
 static u64 vkey(u64 h) { return h ? h : 1; }
@@ -111,8 +113,13 @@ static void vinsert(struct vslot *s, u64 h, u32 depth, u32 sleep)
 	}
 	s->depth = (u16)(depth > 0xffff ? 0xffff : depth);
 	s->sleep = sleep & 0x7fff;
-	if (V.n * 4 > V.cap * 3)
-		vgrow();
+	if (V.n * 4 > V.cap * 3 && !V.full) {
+		/* Doubling holds the old table and the new one at once. */
+		if (V.limit && V.cap * 3 * sizeof(*V.t) + sched_snapshot_bytes() > V.limit)
+			V.full = true;	/* checked by the search, which stops within 1024 states */
+		else
+			vgrow();
+	}
 }
 
 static void vgrow(void)
@@ -156,6 +163,13 @@ static void vfree(void)
 {
 	free(V.t);
 	memset(&V, 0, sizeof(V));
+}
+
+static void vinit(u64 limit)
+{
+	V.limit = limit;
+	V.full = false;
+	vgrow();
 }
 
 const struct dist_backend *dist_backend;	/* set by mpi/dist_mpi.c in kvmlab-mpi */
@@ -413,7 +427,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 	memset(r, 0, sizeof(*r));
 	stack[0].rot = D ? D->rank : 0;
-	vgrow();
+	vinit(o->memory_limit);
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
@@ -643,6 +657,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			else if (o->memory_limit && mem >= o->memory_limit)
 				snprintf(r->incomplete, sizeof(r->incomplete), "--memory-limit %llu MiB reached",
 					 (unsigned long long)(o->memory_limit >> 20));
+			else if (V.full)
+				snprintf(r->incomplete, sizeof(r->incomplete),
+					 "--memory-limit %llu MiB reached (the visited table of %llu MiB cannot double)",
+					 (unsigned long long)(o->memory_limit >> 20),
+					 (unsigned long long)(V.cap * sizeof(*V.t) >> 20));
 			if (r->incomplete[0]) {
 				u64 frontier = 0;
 

@@ -27,9 +27,9 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..33"
+echo "1..34"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 33); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 34); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
@@ -102,3 +102,7 @@ if [ $rc -eq 2 ]; then ok "unknown witness: exit 2"; else nok "unknown witness: 
 "$KVMLAB" check --max-states 10 --quiet >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --max-states 10' "$T/out"; then ok "bounded run: exit 3, says what it did not cover"; else nok "bounded run: exit $rc"; fi
+# The memory bound stops the search before the visited table would double past it.
+"$KVMLAB" check --memory-limit 10 --quiet >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --memory-limit 10 MiB reached' "$T/out"; then ok "memory bound: exit 3 before the table outgrows it"; else nok "memory bound: exit $rc"; fi
