@@ -39,7 +39,7 @@ const struct witness_info *witness_info(enum witness w);
 int witness_parse(const char *name);
 
 /*
- * A distributed search (check/dist_mpi.c): several processes run the DFS
+ * A distributed search (mpi/dist_mpi.c): several processes run the DFS
  * from the initial state, each trying the fibers in its own rotated order,
  * and the visited set is partitioned by fingerprint.  A process explores a
  * state only if the state's owner (a process chosen by the fingerprint,
