@@ -97,6 +97,17 @@ static int verdict_exit(enum explore_verdict v)
 	}
 }
 
+/*
+ * Visited states are 64-bit fingerprints (hash compaction): a state whose
+ * fingerprint equals an explored one's is taken as explored.  With n states
+ * the chance that any two collided is at most n(n+1)/2^65 (union bound over
+ * pairs, plus the fingerprints 0 and 1 sharing a slot key).
+ */
+static double collision_bound(u64 n)
+{
+	return (double)n * ((double)n + 1) / 36893488147419103232.0;	/* 2^65 */
+}
+
 static void write_json(const char *path, const struct scenario *s, const struct kvm_config *cfg,
 		       const struct explore_result *r, int witness, int nproc)
 {
@@ -133,6 +144,7 @@ static void write_json(const char *path, const struct scenario *s, const struct 
 		(unsigned long long)r->revisits, r->max_depth, r->seconds,
 		(unsigned long long)r->peak_bytes);
 	fprintf(j.f, "  \"shortest_complete\": %s,\n", r->shortest_complete ? "true" : "false");
+	fprintf(j.f, "  \"collision_probability_bound\": %.3e,\n", collision_bound(r->states));
 	fprintf(j.f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
 		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
 	fprintf(j.f, "  \"incomplete\": ");
@@ -196,6 +208,9 @@ static void print_result(const struct scenario *s, const struct explore_result *
 	}
 	if (r->verdict == VERDICT_INCOMPLETE)
 		printf("INCOMPLETE: %s\n", r->incomplete);
+	if (!quiet && (r->verdict == VERDICT_VERIFIED || r->verdict == VERDICT_WITNESS_ABSENT))
+		printf("states are kept as 64-bit fingerprints: the chance that a collision hid one is at most %.1e\n",
+		       collision_bound(r->states));
 	printf("verdict: %s", verdict_name(r->verdict));
 	if (r->verdict == VERDICT_VIOLATION)
 		printf(" (%s)", kvm_finding_name(r->finding.kind));
