@@ -569,7 +569,17 @@ int sched_init(size_t heap_size)
  * same rate, and malloc/free were 8 % of the time.  The first word of a
  * free object links the list.
  */
-static void *free_chunks, *free_groups;
+static void *free_chunks, *free_groups, *free_snaps;
+
+/* Live stacks by size class of STACK_CLASS bytes; larger ones use malloc. */
+#define STACK_CLASS 512
+#define STACK_CLASSES 32
+static void *free_stacks[STACK_CLASSES + 1];
+
+static u32 stack_class(u32 len)
+{
+	return (len + STACK_CLASS - 1) / STACK_CLASS;
+}
 
 static void *pop_free(void **list, size_t size)
 {
@@ -619,11 +629,29 @@ static void group_unref(struct sgroup *g)
 	}
 }
 
+static struct sstack *sstack_alloc(u32 len)
+{
+	u32 c = stack_class(len);
+	struct sstack *st;
+
+	if (c <= STACK_CLASSES)
+		st = pop_free(&free_stacks[c], sizeof(*st) + (size_t)c * STACK_CLASS);
+	else if (!(st = malloc(sizeof(*st) + len)))
+		abort();
+	st->len = len;
+	return st;
+}
+
 static void sstack_unref(struct sstack *st)
 {
 	if (st && --st->refs == 0) {
+		u32 c = stack_class(st->len);
+
 		S.snapshot_bytes -= sizeof(*st) + st->len;
-		free(st);
+		if (c <= STACK_CLASSES)
+			push_free(&free_stacks[c], st);
+		else
+			free(st);
 	}
 }
 
@@ -647,6 +675,9 @@ void sched_fini(void)
 		sstack_unref(S.live_stack[i]);
 	drain_free(&free_chunks);
 	drain_free(&free_groups);
+	drain_free(&free_snaps);
+	for (int c = 0; c <= STACK_CLASSES; c++)
+		drain_free(&free_stacks[c]);
 	free(S.log);
 	if (S.heap)
 		munmap(S.heap, S.heap_cap);
@@ -922,17 +953,16 @@ static struct sgroup *capture_group(u32 g, u32 cnt)
 
 struct snapshot *sched_snapshot(u64 extra)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot *s = pop_free(&free_snaps, sizeof(*s));
 	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
 	u32 ng = (n + CHK_GROUP - 1) / CHK_GROUP;
 	u64 h = mix64(extra + 0x1234567);
 	struct sstack *st;
 
-	if (!s)
-		abort();
+	memset(s->fib, 0, sizeof(s->fib));
 	s->nchunks = n;
 	s->ngroups = ng;
-	s->groups = malloc(ng * sizeof(*s->groups));
+	s->groups = ng <= SNAP_INLINE_GROUPS ? s->ginline : malloc(ng * sizeof(*s->groups));
 	if (!s->groups)
 		abort();
 	S.snapshot_bytes += sizeof(*s) + ng * sizeof(*s->groups);
@@ -956,11 +986,8 @@ struct snapshot *sched_snapshot(u64 extra)
 		if (!st) {
 			u32 len = (u32)(f->ctx.stack_hi - sp);
 
-			st = malloc(sizeof(*st) + len);
-			if (!st)
-				abort();
+			st = sstack_alloc(len);
 			st->refs = 0;
-			st->len = len;
 			copy_in(st->data, sp, len);
 			st->hash = hash_bytes(st->data, len, (u64)(uintptr_t)sp);
 			S.snapshot_bytes += sizeof(*st) + len;
@@ -1038,6 +1065,7 @@ void sched_snapshot_free(struct snapshot *s)
 	S.snapshot_bytes -= sizeof(*s) + s->ngroups * sizeof(*s->groups);
 	for (int i = 0; i < CHK_MAX_FIBERS; i++)
 		sstack_unref(s->fib[i].stack);
-	free(s->groups);
-	free(s);
+	if (s->groups != s->ginline)
+		free(s->groups);
+	push_free(&free_snaps, s);
 }

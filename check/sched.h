@@ -70,10 +70,13 @@ struct sgroup {
 	struct spage *c[CHK_GROUP];
 };
 
+#define SNAP_INLINE_GROUPS 8
+
 struct snapshot {
 	u32 nchunks;
 	u32 ngroups;
-	struct sgroup **groups;
+	struct sgroup **groups;		/* ginline when ngroups <= SNAP_INLINE_GROUPS */
+	struct sgroup *ginline[SNAP_INLINE_GROUPS];
 	struct {
 		void *sp;
 		struct pending pend;
