@@ -959,7 +959,6 @@ struct snapshot *sched_snapshot(u64 extra)
 	u64 h = mix64(extra + 0x1234567);
 	struct sstack *st;
 
-	memset(s->fib, 0, sizeof(s->fib));
 	s->nchunks = n;
 	s->ngroups = ng;
 	s->groups = ng <= SNAP_INLINE_GROUPS ? s->ginline : malloc(ng * sizeof(*s->groups));
@@ -979,6 +978,8 @@ struct snapshot *sched_snapshot(u64 extra)
 
 		s->fib[i].pend = f->pend;
 		h += mix64(hash_bytes((const u8 *)&f->pend, sizeof(f->pend), (u64)i + 77));
+		s->fib[i].sp = NULL;
+		s->fib[i].stack = NULL;	/* only the first S.nr_fibers entries are used */
 		if (f->pend.kind == PK_DONE)
 			continue;
 		s->fib[i].sp = sp;
@@ -1063,7 +1064,7 @@ void sched_snapshot_free(struct snapshot *s)
 	for (u32 g = 0; g < s->ngroups; g++)
 		group_unref(s->groups[g]);
 	S.snapshot_bytes -= sizeof(*s) + s->ngroups * sizeof(*s->groups);
-	for (int i = 0; i < CHK_MAX_FIBERS; i++)
+	for (int i = 0; i < S.nr_fibers; i++)
 		sstack_unref(s->fib[i].stack);
 	if (s->groups != s->ginline)
 		free(s->groups);
