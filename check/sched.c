@@ -545,7 +545,7 @@ int sched_init(size_t heap_size)
 	S.validate = getenv("KVMLAB_VALIDATE") != NULL;
 #endif
 	S.max_groups = (u32)(heap_size / CHK_CHUNK / CHK_GROUP + 1);
-	track_dirty = calloc((size_t)S.max_groups * CHK_GROUP, 1);
+	track_dirty = calloc((size_t)S.max_groups * CHK_GROUP, sizeof(*track_dirty));
 	track_gdirty = calloc(S.max_groups, 1);
 	S.live_grp = calloc(S.max_groups, sizeof(*S.live_grp));
 	if (!track_dirty || !track_gdirty || !S.live_grp) {
@@ -883,13 +883,48 @@ static void set_live_grp(u32 g, struct sgroup *grp)
 	S.live_grp[g] = grp;
 }
 
-static struct spage *spage_new(const u8 *live)
+static u64 line_hash(const u8 *line, u32 k)
+{
+	return mix64(hash_bytes(line, CHK_LINE, k));
+}
+
+/*
+ * A copy of the live chunk.  Its hash is the sum of its lines' hashes, so
+ * when it differs from old only in the lines of 'dirty' (tracked writes),
+ * only those are hashed again.
+ */
+static struct spage *spage_new(const u8 *live, const struct spage *old, u16 dirty)
 {
 	struct spage *p = pop_free(&free_chunks, sizeof(*p));
 
 	p->refs = 0;
 	memcpy(p->data, live, CHK_CHUNK);
-	p->hash = hash_bytes(p->data, CHK_CHUNK, 0);
+	if (old) {
+		p->hash = old->hash;
+		memcpy(p->line, old->line, sizeof(p->line));
+		for (u32 k = 0; k < CHK_LINES; k++)
+			if (dirty & (1u << k)) {
+				p->hash -= p->line[k];
+				p->line[k] = line_hash(p->data + k * CHK_LINE, k);
+				p->hash += p->line[k];
+			}
+	} else {
+		p->hash = 0;
+		for (u32 k = 0; k < CHK_LINES; k++) {
+			p->line[k] = line_hash(p->data + k * CHK_LINE, k);
+			p->hash += p->line[k];
+		}
+	}
+	if (S.validate && old) {
+		u64 h = 0;
+
+		for (u32 k = 0; k < CHK_LINES; k++)
+			h += line_hash(p->data + k * CHK_LINE, k);
+		if (h != p->hash) {
+			fprintf(stderr, "kvmlab check: internal error: a chunk changed outside its tracked lines\n");
+			abort();
+		}
+	}
 	S.snapshot_bytes += sizeof(*p);
 	return p;
 }
@@ -928,7 +963,8 @@ static struct sgroup *capture_group(u32 g, u32 cnt)
 		} else if (old && !memcmp(old->data, live, CHK_CHUNK)) {
 			p = old;
 		} else {
-			p = spage_new(live);
+			/* Which lines changed: the tracked ones, or any without tracking. */
+			p = spage_new(live, old, S.track ? track_dirty[lo + k] : 0xffff);
 			same = false;
 		}
 		tmp[k] = p;

@@ -50,7 +50,8 @@ struct chk_fiber {
 
 struct spage {
 	u32 refs;
-	u64 hash;
+	u64 hash;			/* the sum of the lines' */
+	u64 line[CHK_LINES];		/* each line's hash, keyed by its position */
 	u8 data[CHK_CHUNK];
 };
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Write tracking for the checker's state store; see check/track.c.
- * sched_init() registers the heap (track_base, track_len) and a dirty byte
- * per CHK_CHUNK bytes and per group of CHK_GROUP chunks; the state store
- * clears the marks it has consumed.
+ * sched_init() registers the heap (track_base, track_len), a dirty mask of
+ * lines per CHK_CHUNK bytes and a dirty byte per group of CHK_GROUP chunks;
+ * the state store clears the marks it has consumed.
  */
 #ifndef KVMLAB_CHECK_TRACK_H
 #define KVMLAB_CHECK_TRACK_H
@@ -14,10 +14,14 @@
 
 #define CHK_CHUNK 1024
 #define CHK_GROUP 16		/* chunks per group (the state store's second level) */
+#define CHK_LINE 64		/* a chunk's hash is kept per line (check/sched.c) */
+#define CHK_LINES (CHK_CHUNK / CHK_LINE)
+
+_Static_assert(CHK_LINES == 16, "a chunk's dirty lines are a u16");
 
 extern u8 *track_base;
 extern size_t track_len;
-extern u8 *track_dirty;		/* per chunk */
+extern u16 *track_dirty;	/* per chunk: bit k = its line k was written */
 extern u8 *track_gdirty;	/* per group of CHK_GROUP chunks */
 
 /* Mark the chunks [p, p + n) overlaps dirty, if it is in the heap. */

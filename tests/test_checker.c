@@ -31,6 +31,8 @@ struct shared {
 	spinlock_t l;
 	spinlock_t m;
 	int program;
+	u8 pad[128];
+	u32 e;		/* in another 64-byte line of the same heap chunk as a */
 };
 
 /* Program 0: a small mix of loads, stores, RMW, a lock and a choice. */
@@ -92,6 +94,14 @@ static void prog_untracked(int fiber, struct shared *sh)
 	(void)READ_ONCE(sh->b);
 }
 
+/* Program 4: a tracked write and an untracked one in another line of the chunk. */
+static void prog_untracked_line(int fiber, struct shared *sh)
+{
+	WRITE_ONCE(sh->a, 1 + fiber);
+	sh->e = 7 + fiber;
+	(void)READ_ONCE(sh->b);
+}
+
 static void entry(int fiber, void *arg)
 {
 	struct shared *sh = arg;
@@ -101,6 +111,7 @@ static void entry(int fiber, void *arg)
 	case 1: prog_finding(fiber, sh); break;
 	case 2: prog_deadlock(fiber, sh); break;
 	case 3: prog_untracked(fiber, sh); break;
+	case 4: prog_untracked_line(fiber, sh); break;
 	}
 }
 
@@ -240,7 +251,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(13);
+	tap_plan(14);
 
 	/* Same state by two schedules: the deadlock program's first steps take two
 	 * different locks, so either order reaches the same state. */
@@ -324,6 +335,28 @@ int main(void)
 		waitpid(pid, &status, 0);
 		tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
 		       "KVMLAB_VALIDATE catches a heap write that tracking missed");
+	}
+	/* Same, when tracking saw another write to the chunk (only lines are rehashed). */
+	{
+		pid_t pid;
+		int status = 0;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			struct explore_opts o = { .witness = WITNESS_NONE, .first_only = true };
+
+			if (!freopen("/dev/null", "w", stderr))
+				_exit(1);
+			setenv("KVMLAB_VALIDATE", "1", 1);
+			setup(4, 1, true);
+			sched_set_tracking(true);
+			explore_run(&o, &r);
+			_exit(0);	/* not caught */
+		}
+		waitpid(pid, &status, 0);
+		tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		       "KVMLAB_VALIDATE catches a write outside the chunk's tracked lines");
 	}
 	return tap_done();
 }
