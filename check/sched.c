@@ -987,6 +987,11 @@ static struct sgroup *capture_group(u32 g, u32 cnt)
 	return grp;
 }
 
+static u64 pend_hash(const struct chk_fiber *f, int i)
+{
+	return mix64(hash_bytes((const u8 *)&f->pend, sizeof(f->pend), (u64)i + 77));
+}
+
 struct snapshot *sched_snapshot(u64 extra)
 {
 	struct snapshot *s = pop_free(&free_snaps, sizeof(*s));
@@ -1013,11 +1018,12 @@ struct snapshot *sched_snapshot(u64 extra)
 		u8 *sp = f->ctx.sp;
 
 		s->fib[i].pend = f->pend;
-		h += mix64(hash_bytes((const u8 *)&f->pend, sizeof(f->pend), (u64)i + 77));
 		s->fib[i].sp = NULL;
 		s->fib[i].stack = NULL;	/* only the first S.nr_fibers entries are used */
-		if (f->pend.kind == PK_DONE)
+		if (f->pend.kind == PK_DONE) {
+			h += pend_hash(f, i);
 			continue;
+		}
 		s->fib[i].sp = sp;
 		st = S.live_stack[i];
 		if (!st) {
@@ -1027,16 +1033,18 @@ struct snapshot *sched_snapshot(u64 extra)
 			st->refs = 0;
 			copy_in(st->data, sp, len);
 			st->hash = hash_bytes(st->data, len, (u64)(uintptr_t)sp);
+			st->phash = pend_hash(f, i);
 			S.snapshot_bytes += sizeof(*st) + len;
 			set_live_stack(i, st);
 		}
-		else if (S.validate && (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len))) {
-			fprintf(stderr, "kvmlab check: internal error: fiber %d's stack changed while it did not run\n", i);
+		else if (S.validate && (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len) ||
+					st->phash != pend_hash(f, i))) {
+			fprintf(stderr, "kvmlab check: internal error: fiber %d's stack or pending operation changed while it did not run\n", i);
 			abort();
 		}
 		st->refs++;
 		s->fib[i].stack = st;
-		h += mix64(st->hash);
+		h += st->phash + mix64(st->hash);
 	}
 	s->hash = h;
 	S.live_dirty = false;

@@ -60,6 +60,7 @@ struct sstack {
 	u32 refs;
 	u32 len;
 	u64 hash;
+	u64 phash;	/* of the fiber's pending operation, which is fixed while the stack is */
 	u8 data[];
 };
 
