@@ -72,18 +72,24 @@ void fiber_reset(struct fiber_ctx *ctx)
 	ctx->sp = sp;
 }
 
-int fiber_init(struct fiber_ctx *ctx, void *at, size_t stack_size, void (*fn)(void *), void *arg)
+void *fiber_map(void *at, size_t size)
 {
 	void *p = MAP_FAILED;
 
 #ifdef MAP_FIXED_NOREPLACE
 	if (at)
-		p = mmap(at, stack_size, PROT_READ | PROT_WRITE,
+		p = mmap(at, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 #endif
 	if (p == MAP_FAILED)
-		p = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p;
+}
+
+int fiber_init(struct fiber_ctx *ctx, void *at, size_t stack_size, void (*fn)(void *), void *arg)
+{
+	void *p = fiber_map(at, stack_size);
+
 	if (p == MAP_FAILED)
 		return -errno;
 	memset(ctx, 0, sizeof(*ctx));

@@ -24,9 +24,11 @@ struct fiber_ctx {
 	void *arg;
 };
 
+/* Map size bytes of zeroed memory at 'at' when that range is free, else anywhere (at may be NULL). */
+void *fiber_map(void *at, size_t size);
 /*
- * Map a stack (at 'at' when that range is free, else anywhere; at may be
- * NULL) and prepare ctx to start fn(arg) on its first switch; 0 or -errno.
+ * Map a stack (with fiber_map()) and prepare ctx to start fn(arg) on its
+ * first switch; 0 or -errno.
  */
 int fiber_init(struct fiber_ctx *ctx, void *at, size_t stack_size, void (*fn)(void *), void *arg);
 /* Re-arm ctx to start fn(arg) from scratch on the same stack. */

@@ -522,15 +522,8 @@ static const struct rt_ops checker_ops = {
 
 int sched_init(size_t heap_size)
 {
-	void *p = MAP_FAILED;
+	void *p = fiber_map(CHK_HEAP_ADDR, heap_size);
 
-#ifdef MAP_FIXED_NOREPLACE
-	p = mmap(CHK_HEAP_ADDR, heap_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-#endif
-	if (p == MAP_FAILED)
-		p = mmap(NULL, heap_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	memset(&S, 0, sizeof(S));

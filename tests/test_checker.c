@@ -239,6 +239,30 @@ static void explore_terminals(int program, int fibers, bool por, struct hset *ou
 	sched_fini();
 }
 
+/* Whether a one-fiber run of 'program', validated with tracking trusted, aborts. */
+static bool validation_aborts(int program)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct explore_opts o = { .witness = WITNESS_NONE, .first_only = true };
+		struct explore_result r;
+
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(1);
+		setenv("KVMLAB_VALIDATE", "1", 1);
+		setup(program, 1, true);
+		sched_set_tracking(true);
+		explore_run(&o, &r);
+		_exit(0);	/* not caught */
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
 int main(void)
 {
 	struct explore_result r;
@@ -315,48 +339,8 @@ int main(void)
 	explore_result_free(&r);
 
 	/* Validation: an untracked write with tracking trusted aborts the run. */
-	{
-		pid_t pid;
-		int status = 0;
-
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			struct explore_opts o = { .witness = WITNESS_NONE, .first_only = true };
-
-			if (!freopen("/dev/null", "w", stderr))
-				_exit(1);
-			setenv("KVMLAB_VALIDATE", "1", 1);
-			setup(3, 1, true);
-			sched_set_tracking(true);
-			explore_run(&o, &r);
-			_exit(0);	/* not caught */
-		}
-		waitpid(pid, &status, 0);
-		tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-		       "KVMLAB_VALIDATE catches a heap write that tracking missed");
-	}
+	tap_ok(validation_aborts(3), "KVMLAB_VALIDATE catches a heap write that tracking missed");
 	/* Same, when tracking saw another write to the chunk (only lines are rehashed). */
-	{
-		pid_t pid;
-		int status = 0;
-
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			struct explore_opts o = { .witness = WITNESS_NONE, .first_only = true };
-
-			if (!freopen("/dev/null", "w", stderr))
-				_exit(1);
-			setenv("KVMLAB_VALIDATE", "1", 1);
-			setup(4, 1, true);
-			sched_set_tracking(true);
-			explore_run(&o, &r);
-			_exit(0);	/* not caught */
-		}
-		waitpid(pid, &status, 0);
-		tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-		       "KVMLAB_VALIDATE catches a write outside the chunk's tracked lines");
-	}
+	tap_ok(validation_aborts(4), "KVMLAB_VALIDATE catches a write outside the chunk's tracked lines");
 	return tap_done();
 }
