@@ -33,7 +33,4 @@ struct dist_backend {
 
 extern const struct dist_backend *dist_backend;
 
-/* The terminal-state digest of explore_result over n fingerprints (sorts h). */
-void explore_terminal_digest(u64 *h, size_t n, u64 *distinct, u64 *digest);
-
 #endif

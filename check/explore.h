@@ -127,6 +127,8 @@ struct explore_result {
 };
 
 int explore_run(const struct explore_opts *o, struct explore_result *r);
+/* The terminal-state digest of explore_result over n fingerprints (sorts h). */
+void explore_terminal_digest(u64 *h, size_t n, u64 *distinct, u64 *digest);
 void explore_result_free(struct explore_result *r);
 
 /* Re-execute a schedule from the current (initial) state; -1 if a step is not enabled. */
