@@ -19,8 +19,6 @@ struct dist_backend {
 	 * message in err.
 	 */
 	const struct explore_dist *(*start)(u64 root_hash, char *err, size_t errlen);
-	/* explore_opts.on_terminal: collects terminal fingerprints for combine(). */
-	void (*terminal)(u64 hash, void *arg);
 	/*
 	 * Merge every process's result into rank 0's r: counts summed (peak
 	 * memory too), the deepest depth, the longest time, the terminal states

@@ -203,12 +203,18 @@ struct frame {
  * the search went through the subtrees (a state that did not capture
  * something, or a history the restore did not undo, shows up here).
  */
+/* Make f's state the live one: the model's memory and the race detector's clocks. */
+static void restore_frame(const struct frame *f)
+{
+	sched_restore(f->snap);
+	race_undo(f->rmark);
+}
+
 static void validate_redo(struct frame *f)
 {
 	struct snapshot *s;
 
-	sched_restore(f->snap);
-	race_undo(f->rmark);
+	restore_frame(f);
 	sched_log_truncate(f->log_len);
 	sched_step(f->vt.fiber, f->vt.choice);
 	s = sched_snapshot(f->wstate);
@@ -219,8 +225,7 @@ static void validate_redo(struct frame *f)
 		abort();
 	}
 	sched_snapshot_free(s);
-	sched_restore(f->snap);
-	race_undo(f->rmark);
+	restore_frame(f);
 }
 
 static double now(void)
@@ -339,22 +344,26 @@ static void terminal_add(u64 h)
 	T.h[T.n++] = h;
 }
 
-void explore_terminal_digest(u64 *h, size_t n, u64 *distinct, u64 *digest)
+size_t explore_terminal_digest(u64 *h, size_t n, u64 *digest)
 {
-	*distinct = *digest = 0;
+	size_t d = 0;
+
+	*digest = 0;
 	if (n)
 		qsort(h, n, sizeof(*h), cmp_u64);
 	for (size_t i = 0; i < n; i++)
 		if (!i || h[i] != h[i - 1]) {
-			++*distinct;
+			h[d++] = h[i];
 			*digest += mix_digest(h[i]);
 		}
+	return d;
 }
 
+/* The terminal states move into r, distinct and sorted. */
 static void terminal_digest(struct explore_result *r)
 {
-	explore_terminal_digest(T.h, T.n, &r->terminal_distinct, &r->terminal_digest);
-	free(T.h);
+	r->terminal_distinct = explore_terminal_digest(T.h, T.n, &r->terminal_digest);
+	r->terminals = T.h;
 	memset(&T, 0, sizeof(T));
 }
 
@@ -457,8 +466,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		u8 ws;
 
 		if (live != f->snap) {
-			sched_restore(f->snap);
-			race_undo(f->rmark);
+			restore_frame(f);
 			live = f->snap;
 		}
 		sched_log_truncate(f->log_len);
@@ -758,6 +766,8 @@ void explore_result_free(struct explore_result *r)
 {
 	free(r->path);
 	free(r->events);
+	free(r->terminals);
 	r->path = NULL;
 	r->events = NULL;
+	r->terminals = NULL;
 }

@@ -112,6 +112,7 @@ struct explore_result {
 	 * one scenario, so runs with and without a reduction can be compared.
 	 */
 	u64 terminal_distinct, terminal_digest;
+	u64 *terminals;		/* malloc'd: their fingerprints, sorted (terminal_distinct) */
 	u32 max_depth;
 	double seconds;
 	u64 peak_bytes;
@@ -127,8 +128,11 @@ struct explore_result {
 };
 
 int explore_run(const struct explore_opts *o, struct explore_result *r);
-/* The terminal-state digest of explore_result over n fingerprints (sorts h). */
-void explore_terminal_digest(u64 *h, size_t n, u64 *distinct, u64 *digest);
+/*
+ * The terminal-state digest of explore_result over n fingerprints; sorts h,
+ * keeps its distinct values first and returns their number.
+ */
+size_t explore_terminal_digest(u64 *h, size_t n, u64 *digest);
 void explore_result_free(struct explore_result *r);
 
 /* Re-execute a schedule from the current (initial) state; -1 if a step is not enabled. */

@@ -396,7 +396,6 @@ int cmd_check(int argc, char **argv)
 			r = cmd_usage_error("check", "%s", err);
 			goto out;
 		}
-		eo.on_terminal = dist_backend->terminal;
 		eo.progress = eo.progress && rank == 0;
 		if (eo.max_states)
 			eo.max_states = max_t(u64, 1, eo.max_states / nproc);

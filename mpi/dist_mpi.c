@@ -34,8 +34,6 @@ static struct {
 	int done;		/* processes (other than this one) whose DFS ended */
 	u64 claims_sent, claims_served;
 	double wait;		/* seconds spent waiting for replies */
-	u64 *term;		/* terminal fingerprints this process reached */
-	size_t nterm, capterm;
 	bool joined_here;	/* this file called MPI_Init */
 } M;
 
@@ -184,22 +182,6 @@ static const struct explore_dist *dist_start(u64 root_hash, char *err, size_t er
 	return &hooks;
 }
 
-static void dist_terminal(u64 hash, void *arg)
-{
-	if (M.nterm == M.capterm) {
-		size_t cap = M.capterm ? M.capterm * 2 : 64;
-		u64 *n = realloc(M.term, cap * sizeof(*n));
-
-		if (!n) {
-			fprintf(stderr, "kvmlab check: out of memory for terminal states\n");
-			MPI_Abort(MPI_COMM_WORLD, 2);
-		}
-		M.term = n;
-		M.capterm = cap;
-	}
-	M.term[M.nterm++] = hash;
-}
-
 static void sum_u64(u64 *v)
 {
 	u64 t;
@@ -211,7 +193,7 @@ static void sum_u64(u64 *v)
 /* The terminal fingerprints of every process, on rank 0. */
 static void combine_terminals(struct explore_result *r)
 {
-	int n = (int)M.nterm, *counts = NULL, *displs = NULL;
+	int n = (int)r->terminal_distinct, *counts = NULL, *displs = NULL;
 	u64 *all = NULL;
 	size_t total = 0;
 
@@ -227,15 +209,16 @@ static void combine_terminals(struct explore_result *r)
 		}
 		all = malloc((total + 1) * sizeof(*all));
 	}
-	MPI_Gatherv(M.term, n, MPI_UINT64_T, all, counts, displs, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-	if (M.rank == 0)
-		explore_terminal_digest(all, total, &r->terminal_distinct, &r->terminal_digest);
+	MPI_Gatherv(r->terminals, n, MPI_UINT64_T, all, counts, displs, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+	if (M.rank == 0) {
+		r->terminal_distinct = explore_terminal_digest(all, total, &r->terminal_digest);
+		free(r->terminals);
+		r->terminals = all;
+		all = NULL;
+	}
 	free(all);
 	free(counts);
 	free(displs);
-	free(M.term);
-	M.term = NULL;
-	M.nterm = M.capterm = 0;
 }
 
 /* Rank 0 receives the finding of process 'from' (its path and timeline). */
@@ -335,7 +318,6 @@ static const struct dist_backend mpi_backend = {
 	.name = "MPI",
 	.join = dist_join,
 	.start = dist_start,
-	.terminal = dist_terminal,
 	.combine = dist_combine,
 	.leave = dist_leave,
 };
