@@ -46,9 +46,9 @@ static struct {
 	u32 *wep;		/* [cell] */
 	u8 *wmask;		/* [cell] */
 	u64 *wpc;		/* [cell] */
-	u32 *rclk;		/* [cell * NF + fiber] */
-	u8 *rmask;		/* [cell * NF + fiber] */
-	u64 *rpc;		/* [cell * NF + fiber] */
+	u32 *rclk;		/* [cell * nf + fiber] */
+	u8 *rmask;		/* [cell * nf + fiber] */
+	u64 *rpc;		/* [cell * nf + fiber] */
 	u64 sync_key[SYNC_SLOTS];
 	u32 sync_vc[SYNC_SLOTS][NF];
 	struct undo *log;
@@ -134,18 +134,30 @@ int race_init(const u8 *heap, size_t heap_size)
 	R.map_bytes = bytes;
 	R.heap = heap;
 	R.cells = cells;
-	R.nf = NF;
-	R.wpc = (u64 *)m;
-	R.rpc = (u64 *)(m + cells * 8);
-	R.wep = (u32 *)(m + cells * 8 * (1 + NF));
-	R.rclk = (u32 *)(m + cells * (8 * (1 + NF) + 4));
-	R.wmask = m + cells * (8 * (1 + NF) + 4 * (1 + NF));
-	R.rmask = R.wmask + cells;
+	race_set_fibers(NF);
 	for (int f = 0; f < NF; f++)
 		R.vc[f][f] = 1;
 	B.len = 0;
 	race_on = true;
 	return 0;
+}
+
+/*
+ * The shadow arrays, laid out for n fibers: the checks loop over the fibers
+ * that exist, and a cell's per-fiber read records stay in one cache line.
+ */
+void race_set_fibers(int n)
+{
+	u8 *m = R.map;
+	size_t cells = R.cells;
+
+	R.nf = n;
+	R.wpc = (u64 *)m;
+	R.rpc = (u64 *)(m + cells * 8);
+	R.wep = (u32 *)(m + cells * 8 * (1 + n));
+	R.rclk = (u32 *)(m + cells * (8 * (1 + n) + 4));
+	R.wmask = m + cells * (8 * (1 + n) + 4 * (1 + n));
+	R.rmask = R.wmask + cells;
 }
 
 void race_fini(void)
@@ -237,23 +249,32 @@ static void access_cell(int g, size_t c, u8 m, bool write, bool marked, u64 pc)
 		report(g, write, pc, marked, EPOCH_FIBER(e), true, R.wpc[c], c);
 	if (write)
 		for (int f = 0; f < R.nf; f++) {
-			u32 rc = R.rclk[c * NF + f];
+			u32 rc = R.rclk[c * R.nf + f];
 
-			if (f != g && rc && (R.rmask[c * NF + f] & m) && !ordered(g, f, rc))
-				report(g, true, pc, marked, f, false, R.rpc[c * NF + f], c);
+			if (f != g && rc && (R.rmask[c * R.nf + f] & m) && !ordered(g, f, rc))
+				report(g, true, pc, marked, f, false, R.rpc[c * R.nf + f], c);
 		}
 	if (marked)
 		return;
+	/*
+	 * Record it; an access in the same epoch to bytes already recorded
+	 * changes nothing (the first one's pc stays: either names the race).
+	 */
 	if (write) {
 		u32 ne = EPOCH(g, R.vc[g][g]);
 
+		if (e == ne && !(m & ~R.wmask[c]))
+			return;
 		set(&R.wmask[c], e == ne ? (u8)(R.wmask[c] | m) : m, 1);
 		set(&R.wep[c], ne, 4);
 		set(&R.wpc[c], pc, 8);
 	} else {
-		size_t i = c * NF + g;
+		size_t i = c * R.nf + g;
+		bool same = R.rclk[i] == R.vc[g][g];
 
-		set(&R.rmask[i], R.rclk[i] == R.vc[g][g] ? (u8)(R.rmask[i] | m) : m, 1);
+		if (same && !(m & ~R.rmask[i]))
+			return;
+		set(&R.rmask[i], same ? (u8)(R.rmask[i] | m) : m, 1);
 		set(&R.rclk[i], R.vc[g][g], 4);
 		set(&R.rpc[i], pc, 8);
 	}

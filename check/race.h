@@ -35,6 +35,8 @@ extern void (*race_actor_name)(int fiber, char *buf, size_t len);
 
 int race_init(const u8 *heap, size_t heap_size);
 void race_fini(void);
+/* Before the first access: the number of fibers (at most CHK_MAX_FIBERS). */
+void race_set_fibers(int n);
 
 /* The undo log: race_undo(race_mark()) restores the detector's state. */
 size_t race_mark(void);

@@ -703,6 +703,8 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 	S.entry = entry;
 	S.entry_arg = arg;
 	S.nr_fibers = n;
+	if (race_on)
+		race_set_fibers(n);
 	for (int i = 0; i < n; i++) {
 		int r = fiber_init(&S.f[i].ctx, CHK_STACK_ADDR(i), CHK_STACK_SIZE, fiber_body, (void *)(uintptr_t)i);
 
