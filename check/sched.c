@@ -42,15 +42,22 @@ static struct {
 	size_t log_len, log_cap;
 	u32 step;
 	/*
-	 * The live heap's group g equals live_grp[g] (reference held), except
-	 * for chunks marked in track_dirty (with tracking) or anywhere once a
-	 * transition ran (live_dirty, without tracking).
+	 * The state store (see sched.h): the heap and each fiber as of the
+	 * last snapshot (shadow), the fingerprint's terms for them, and the
+	 * undo log that leads back to older snapshots.
 	 */
-	struct sgroup **live_grp;
-	u32 max_groups;
-	bool live_dirty;
-	/* fiber i's live stack equals live_stack[i] (reference held), or NULL */
-	struct sstack *live_stack[CHK_MAX_FIBERS];
+	u8 *shadow;			/* the heap as of the last snapshot */
+	u64 *line_h;			/* each heap line's term (0 for a zero line) */
+	u64 heap_h;			/* their sum */
+	struct {
+		struct sstack *stack;	/* NULL once the fiber is done */
+		void *sp;
+		struct pending pend;
+		u64 h;			/* the fiber's term of the fingerprint */
+		bool ran;		/* it ran since the last snapshot */
+	} sh[CHK_MAX_FIBERS];
+	struct ulog *ulog;
+	size_t ulog_len, ulog_cap;
 	u64 snapshot_bytes;
 	struct footprint fp;		/* of the running transition */
 	bool movers;			/* lock acquisitions are right movers (default) */
@@ -184,22 +191,21 @@ static inline u64 mum(u64 a, u64 b)
  * overlap; the sum is mixed at the end.  Fingerprints need a well-spread
  * 64-bit value, not resistance to an adversary.
  */
+typedef u64 __attribute__((aligned(1), may_alias)) u64_unaligned;
+
 static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 {
 	u64 h = seed ^ (n * 0x9e3779b97f4a7c15ull), k = h;
 
+	/* Loads, not memcpy: ASan builds would call its checked memcpy. */
 	for (; n >= 16; n -= 16, p += 16) {
-		u64 w[2];
+		u64 w0 = *(const u64_unaligned *)p, w1 = *(const u64_unaligned *)(p + 8);
 
-		memcpy(w, p, 16);
 		k += 0x9e3779b97f4a7c15ull;
-		h += mum(w[0] ^ k ^ 0xa0761d6478bd642full, w[1] ^ k ^ 0xe7037ed1a0b428dbull);
+		h += mum(w0 ^ k ^ 0xa0761d6478bd642full, w1 ^ k ^ 0xe7037ed1a0b428dbull);
 	}
 	if (n >= 8) {
-		u64 w;
-
-		memcpy(&w, p, 8);
-		h = hash_round(h, w);
+		h = hash_round(h, *(const u64_unaligned *)p);
 		p += 8;
 		n -= 8;
 	}
@@ -550,17 +556,17 @@ int sched_init(size_t heap_size)
 #else
 	S.validate = getenv("KVMLAB_VALIDATE") != NULL;
 #endif
-	S.max_groups = (u32)(heap_size / CHK_CHUNK / CHK_GROUP + 1);
-	track_dirty = calloc((size_t)S.max_groups * CHK_GROUP, sizeof(*track_dirty));
-	track_gdirty = calloc(S.max_groups, 1);
-	S.live_grp = calloc(S.max_groups, sizeof(*S.live_grp));
-	if (!track_dirty || !track_gdirty || !S.live_grp) {
-		free(track_dirty);
-		free(track_gdirty);
-		free(S.live_grp);
-		munmap(p, heap_size);
-		return -ENOMEM;
-	}
+	S.shadow = mmap(NULL, heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (S.shadow == MAP_FAILED)
+		goto err_heap;
+	S.line_h = mmap(NULL, heap_size / CHK_LINE * sizeof(u64), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (S.line_h == MAP_FAILED)
+		goto err_shadow;
+	track_dirty = calloc(heap_size / CHK_CHUNK + 1, sizeof(*track_dirty));
+	track_list = calloc(heap_size / CHK_CHUNK + 1, sizeof(*track_list));
+	if (!track_dirty || !track_list)
+		goto err_track;
 	track_base = p;
 	track_len = heap_size;
 	hdr()->used = sizeof(struct heap_header);
@@ -568,16 +574,30 @@ int sched_init(size_t heap_size)
 	rt_set(&checker_ops);
 	S.percpu = c_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_ACTORS);
 	return 0;
+
+err_track:
+	free(track_dirty);
+	free(track_list);
+	track_dirty = NULL;
+	track_list = NULL;
+	munmap(S.line_h, heap_size / CHK_LINE * sizeof(u64));
+err_shadow:
+	munmap(S.shadow, heap_size);
+err_heap:
+	munmap(p, heap_size);
+	memset(&S, 0, sizeof(S));
+	S.cur = -1;
+	return -ENOMEM;
 }
 
 /*
- * Free lists for chunks and groups: a DFS frees and allocates them at the
- * same rate, and malloc/free were 8 % of the time.  The first word of a
+ * Free lists: a DFS allocates and frees stack copies and snapshot structs
+ * at the same rate (malloc/free were 8 % of the time).  The first word of a
  * free object links the list.
  */
-static void *free_chunks, *free_groups, *free_snaps;
+static void *free_snaps;
 
-/* Live stacks by size class of STACK_CLASS bytes; larger ones use malloc. */
+/* Stack copies by size class of STACK_CLASS bytes; larger ones use malloc. */
 #define STACK_CLASS 512
 #define STACK_CLASSES 32
 static void *free_stacks[STACK_CLASSES + 1];
@@ -617,24 +637,6 @@ static void drain_free(void **list)
 	}
 }
 
-static void unref(struct spage *p)
-{
-	if (p && --p->refs == 0) {
-		S.snapshot_bytes -= sizeof(*p);
-		push_free(&free_chunks, p);
-	}
-}
-
-static void group_unref(struct sgroup *g)
-{
-	if (g && --g->refs == 0) {
-		for (u32 k = 0; k < g->n; k++)
-			unref(g->c[k]);
-		S.snapshot_bytes -= sizeof(*g);
-		push_free(&free_groups, g);
-	}
-}
-
 static struct sstack *sstack_alloc(u32 len)
 {
 	u32 c = stack_class(len);
@@ -645,53 +647,67 @@ static struct sstack *sstack_alloc(u32 len)
 	else if (!(st = malloc(sizeof(*st) + len)))
 		abort();
 	st->len = len;
+	S.snapshot_bytes += sizeof(*st) + len;
 	return st;
 }
 
-static void sstack_unref(struct sstack *st)
+static void sstack_free(struct sstack *st)
 {
-	if (st && --st->refs == 0) {
-		u32 c = stack_class(st->len);
+	u32 c;
 
-		S.snapshot_bytes -= sizeof(*st) + st->len;
-		if (c <= STACK_CLASSES)
-			push_free(&free_stacks[c], st);
-		else
-			free(st);
-	}
-}
-
-static void set_live_stack(int i, struct sstack *st)
-{
-	if (S.live_stack[i] == st)
+	if (!st)
 		return;
-	st->refs++;
-	sstack_unref(S.live_stack[i]);
-	S.live_stack[i] = st;
+	c = stack_class(st->len);
+	S.snapshot_bytes -= sizeof(*st) + st->len;
+	if (c <= STACK_CLASSES)
+		push_free(&free_stacks[c], st);
+	else
+		free(st);
 }
+
+/* One undo record: a heap line's previous contents, or a fiber's previous stack. */
+enum { UL_LINE, UL_FIBER };
+
+struct ulog {
+	u8 kind;
+	u8 fiber;
+	u32 line;
+	u64 old_h;			/* the line's or fiber's previous term */
+	union {
+		u8 data[CHK_LINE];
+		struct {
+			struct sstack *stack;
+			void *sp;
+			struct pending pend;
+		} f;
+	};
+};
 
 void sched_fini(void)
 {
 	for (int i = 0; i < S.nr_fibers; i++)
 		fiber_destroy(&S.f[i].ctx);
-	for (u32 g = 0; g < S.max_groups; g++)
-		group_unref(S.live_grp[g]);
-	free(S.live_grp);
+	for (size_t i = 0; i < S.ulog_len; i++)
+		if (S.ulog[i].kind == UL_FIBER)
+			sstack_free(S.ulog[i].f.stack);
 	for (int i = 0; i < CHK_MAX_FIBERS; i++)
-		sstack_unref(S.live_stack[i]);
-	drain_free(&free_chunks);
-	drain_free(&free_groups);
+		sstack_free(S.sh[i].stack);
+	free(S.ulog);
 	drain_free(&free_snaps);
 	for (int c = 0; c <= STACK_CLASSES; c++)
 		drain_free(&free_stacks[c]);
 	free(S.log);
-	if (S.heap)
+	if (S.heap) {
 		munmap(S.heap, S.heap_cap);
+		munmap(S.shadow, S.heap_cap);
+		munmap(S.line_h, S.heap_cap / CHK_LINE * sizeof(u64));
+	}
 	race_fini();
 	free(track_dirty);
-	free(track_gdirty);
+	free(track_list);
 	track_dirty = NULL;
-	track_gdirty = NULL;
+	track_list = NULL;
+	track_nlist = 0;
 	track_base = NULL;
 	track_len = 0;
 	memset(&S, 0, sizeof(S));
@@ -732,6 +748,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 			race_flush(i);
 		S.cur = -1;
 		scrub_below_sp(&S.f[i]);
+		S.sh[i].ran = true;
 	}
 	return 0;
 }
@@ -816,9 +833,7 @@ void sched_step(int fiber, u32 choice)
 	S.fp.overflow = false;
 	fp_add_pending(p);
 	S.f[fiber].result = choice;
-	S.live_dirty = true;
-	sstack_unref(S.live_stack[fiber]);
-	S.live_stack[fiber] = NULL;
+	S.sh[fiber].ran = true;
 	S.cur = fiber;
 	fiber_switch(&S.main, &S.f[fiber].ctx);
 	if (race_on)
@@ -885,223 +900,265 @@ static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
 	return true;
 }
 
-static void set_live_grp(u32 g, struct sgroup *grp)
-{
-	if (S.live_grp[g] == grp)
-		return;
-	if (grp)
-		grp->refs++;
-	group_unref(S.live_grp[g]);
-	S.live_grp[g] = grp;
-}
-
-static u64 line_hash(const u8 *line, u32 k)
-{
-	return mix64(hash_bytes(line, CHK_LINE, k));
-}
-
 /*
- * A copy of the live chunk.  Its hash is the sum of its lines' hashes, so
- * when it differs from old only in the lines of 'dirty' (tracked writes),
- * only those are hashed again.
+ * A heap line's term of the fingerprint, keyed by its position; 0 for an
+ * all-zero line, so memory past the allocation pointer (zero) adds nothing.
  */
-static struct spage *spage_new(const u8 *live, const struct spage *old, u16 dirty)
+static NO_ASAN u64 line_term(const u8 *line, u32 l)
 {
-	struct spage *p = pop_free(&free_chunks, sizeof(*p));
+	const u64 *w = (const u64 *)line;	/* lines are 64-byte aligned */
+	u64 any = 0;
 
-	p->refs = 0;
-	memcpy(p->data, live, CHK_CHUNK);
-	if (old) {
-		p->hash = old->hash;
-		memcpy(p->line, old->line, sizeof(p->line));
-		for (u32 k = 0; k < CHK_LINES; k++)
-			if (dirty & (1u << k)) {
-				p->hash -= p->line[k];
-				p->line[k] = line_hash(p->data + k * CHK_LINE, k);
-				p->hash += p->line[k];
-			}
-	} else {
-		p->hash = 0;
-		for (u32 k = 0; k < CHK_LINES; k++) {
-			p->line[k] = line_hash(p->data + k * CHK_LINE, k);
-			p->hash += p->line[k];
-		}
-	}
-	if (S.validate && old) {
-		u64 h = 0;
+	for (u32 k = 0; k < CHK_LINE / 8; k++)
+		any |= w[k];
+	return any ? mix64(hash_bytes(line, CHK_LINE, l)) : 0;
+}
 
-		for (u32 k = 0; k < CHK_LINES; k++)
-			h += line_hash(p->data + k * CHK_LINE, k);
-		if (h != p->hash) {
-			fprintf(stderr, "kvmlab check: internal error: a chunk changed outside its tracked lines\n");
+/* Lines are copied by words: memcpy would be intercepted under ASan. */
+static NO_ASAN void copy_line(u8 *dst, const u8 *src)
+{
+	u64 *d = (u64 *)dst;
+	const u64 *s = (const u64 *)src;
+
+	for (u32 k = 0; k < CHK_LINE / 8; k++)
+		d[k] = s[k];
+}
+
+static u64 pend_hash(const struct pending *p, int i)
+{
+	return mix64(hash_bytes((const u8 *)p, sizeof(*p), (u64)i + 77));
+}
+
+static struct ulog *ulog_push(u8 kind)
+{
+	struct ulog *u;
+
+	if (S.ulog_len == S.ulog_cap) {
+		size_t cap = S.ulog_cap ? S.ulog_cap * 2 : 4096;
+		struct ulog *n = realloc(S.ulog, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "kvmlab check: out of memory for the undo log\n");
 			abort();
 		}
+		S.snapshot_bytes += (cap - S.ulog_cap) * sizeof(*n);
+		S.ulog = n;
+		S.ulog_cap = cap;
 	}
-	S.snapshot_bytes += sizeof(*p);
-	return p;
+	u = &S.ulog[S.ulog_len++];
+	u->kind = kind;
+	return u;
 }
 
-static bool chunk_clean(u32 i)
+static u32 heap_lines(void)
 {
-	return S.track ? !track_dirty[i] : !S.live_dirty;
+	return (u32)((hdr()->used + CHK_LINE - 1) / CHK_LINE);
+}
+
+/* Line l may differ from the shadow: log the shadow's contents and take the live ones. */
+static void commit_line(u32 l)
+{
+	u8 *live = S.heap + (size_t)l * CHK_LINE, *sh = S.shadow + (size_t)l * CHK_LINE;
+	struct ulog *u;
+	u64 h;
+
+	if (same_bytes(live, sh, CHK_LINE))
+		return;		/* written with the value it had */
+	u = ulog_push(UL_LINE);
+	u->line = l;
+	u->old_h = S.line_h[l];
+	copy_line(u->data, sh);
+	copy_line(sh, live);
+	h = line_term(live, l);
+	S.heap_h += h - S.line_h[l];
+	S.line_h[l] = h;
+}
+
+/* Calls fn on every line that may differ from the shadow, clearing the marks. */
+static void for_dirty_lines(void (*fn)(u32 l))
+{
+	if (!S.track) {
+		/* Compare with the shadow by chunks, then by lines. */
+		u32 n = heap_lines();
+
+		for (u32 c = 0; c * CHK_LINES < n; c++) {
+			size_t off = (size_t)c * CHK_CHUNK;
+
+			if (same_bytes(S.heap + off, S.shadow + off, CHK_CHUNK))
+				continue;
+			for (u32 l = c * CHK_LINES; l < (c + 1) * CHK_LINES && l < n; l++)
+				if (!same_bytes(S.heap + (size_t)l * CHK_LINE, S.shadow + (size_t)l * CHK_LINE, CHK_LINE))
+					fn(l);
+		}
+		return;
+	}
+	for (u32 i = 0; i < track_nlist; i++) {
+		u32 c = track_list[i];
+		u16 m = track_dirty[c];
+
+		track_dirty[c] = 0;
+		for (; m; m &= (u16)(m - 1))
+			fn(c * CHK_LINES + (u32)__builtin_ctz(m));
+	}
+	track_nlist = 0;
+}
+
+static void revert_line(u32 l)
+{
+	copy_line(S.heap + (size_t)l * CHK_LINE, S.shadow + (size_t)l * CHK_LINE);
+}
+
+/* The fingerprint from scratch (KVMLAB_VALIDATE), to check the incremental one. */
+static u64 full_hash(u64 extra)
+{
+	u64 h = mix64(extra + 0x1234567);
+	u32 n = heap_lines();
+
+	for (u32 l = 0; l < n; l++)
+		h += line_term(S.heap + (size_t)l * CHK_LINE, l);
+	for (int i = 0; i < S.nr_fibers; i++) {
+		struct chk_fiber *f = &S.f[i];
+
+		h += pend_hash(&f->pend, i);
+		if (f->pend.kind != PK_DONE) {
+			u32 len = (u32)(f->ctx.stack_hi - (u8 *)f->ctx.sp);
+
+			h += mix64(hash_bytes(f->ctx.sp, len, (u64)(uintptr_t)f->ctx.sp));
+		}
+	}
+	return h;
 }
 
 /*
- * The group at position g of the live heap ('cnt' chunks): the live group
- * itself when nothing in it changed, else a new group sharing every chunk
- * that did not change.
+ * KVMLAB_VALIDATE recomputes the fingerprint from scratch at one snapshot
+ * and one restore in VALIDATE_EVERY (the whole heap each time; the other
+ * checks are per line and run every time).
  */
-static struct sgroup *capture_group(u32 g, u32 cnt)
+#define VALIDATE_EVERY 256
+
+static bool validate_now(void)
 {
-	struct sgroup *lg = S.live_grp[g], *grp;
-	struct spage *tmp[CHK_GROUP];
-	bool same = lg && lg->n == cnt;
-	u32 lo = g * CHK_GROUP;
+	static u32 n;
 
-	if (same && (S.track ? !track_gdirty[g] : !S.live_dirty) && !S.validate)
-		return lg;
-	for (u32 k = 0; k < cnt; k++) {
-		const u8 *live = S.heap + (size_t)(lo + k) * CHK_CHUNK;
-		struct spage *old = lg && k < lg->n ? lg->c[k] : NULL, *p;
-
-		if (old && chunk_clean(lo + k)) {
-			/* Not written since it was known equal to old: no compare. */
-			if (S.validate && !same_bytes(old->data, live, CHK_CHUNK)) {
-				fprintf(stderr, "kvmlab check: internal error: heap chunk %u changed without a tracked write\n",
-					lo + k);
-				abort();
-			}
-			p = old;
-		} else if (old && !memcmp(old->data, live, CHK_CHUNK)) {
-			p = old;
-		} else {
-			/* Which lines changed: the tracked ones, or any without tracking. */
-			p = spage_new(live, old, S.track ? track_dirty[lo + k] : 0xffff);
-			same = false;
-		}
-		tmp[k] = p;
-		track_dirty[lo + k] = 0;
-	}
-	track_gdirty[g] = 0;
-	if (same)
-		return lg;
-	grp = pop_free(&free_groups, sizeof(*grp));
-	grp->refs = 0;
-	grp->n = cnt;
-	grp->hash = 0;
-	for (u32 k = 0; k < cnt; k++) {
-		grp->c[k] = tmp[k];
-		tmp[k]->refs++;
-		grp->hash += mix64(tmp[k]->hash ^ ((u64)(lo + k) * 0x9e3779b97f4a7c15ull));
-	}
-	S.snapshot_bytes += sizeof(*grp);
-	set_live_grp(g, grp);
-	return grp;
+	return S.validate && ++n % VALIDATE_EVERY == 0;
 }
 
-static u64 pend_hash(const struct chk_fiber *f, int i)
+static void internal_error(const char *fmt, int a)
 {
-	return mix64(hash_bytes((const u8 *)&f->pend, sizeof(f->pend), (u64)i + 77));
+	fprintf(stderr, "kvmlab check: internal error: ");
+	fprintf(stderr, fmt, a);
+	fputc('\n', stderr);
+	abort();
 }
 
 struct snapshot *sched_snapshot(u64 extra)
 {
 	struct snapshot *s = pop_free(&free_snaps, sizeof(*s));
-	u32 n = (u32)((hdr()->used + CHK_CHUNK - 1) / CHK_CHUNK);
-	u32 ng = (n + CHK_GROUP - 1) / CHK_GROUP;
 	u64 h = mix64(extra + 0x1234567);
-	struct sstack *st;
 
-	s->nchunks = n;
-	s->ngroups = ng;
-	s->groups = ng <= SNAP_INLINE_GROUPS ? s->ginline : malloc(ng * sizeof(*s->groups));
-	if (!s->groups)
-		abort();
-	S.snapshot_bytes += sizeof(*s) + ng * sizeof(*s->groups);
-	for (u32 g = 0; g < ng; g++) {
-		struct sgroup *grp = capture_group(g, min_t(u32, CHK_GROUP, n - g * CHK_GROUP));
+	if (S.validate && S.track) {
+		/* Every line no tracked write touched must equal the shadow. */
+		u32 n = heap_lines();
 
-		grp->refs++;
-		s->groups[g] = grp;
-		h += grp->hash;
+		for (u32 l = 0; l < n; l++)
+			if (!((track_dirty[l / CHK_LINES] >> (l % CHK_LINES)) & 1) &&
+			    !same_bytes(S.heap + (size_t)l * CHK_LINE, S.shadow + (size_t)l * CHK_LINE, CHK_LINE))
+				internal_error("heap line %d changed without a tracked write", (int)l);
 	}
+	for_dirty_lines(commit_line);
+	h += S.heap_h;
 	for (int i = 0; i < S.nr_fibers; i++) {
 		struct chk_fiber *f = &S.f[i];
-		u8 *sp = f->ctx.sp;
 
-		s->fib[i].pend = f->pend;
-		s->fib[i].sp = NULL;
-		s->fib[i].stack = NULL;	/* only the first S.nr_fibers entries are used */
-		if (f->pend.kind == PK_DONE) {
-			h += pend_hash(f, i);
+		if (!S.sh[i].ran) {
+			if (S.validate && (S.sh[i].pend.kind != f->pend.kind ||
+					   (f->pend.kind != PK_DONE &&
+					    (S.sh[i].sp != f->ctx.sp ||
+					     !same_bytes(S.sh[i].stack->data, f->ctx.sp, S.sh[i].stack->len)))))
+				internal_error("fiber %d's stack or pending operation changed while it did not run", i);
+			h += S.sh[i].h;
 			continue;
 		}
-		s->fib[i].sp = sp;
-		st = S.live_stack[i];
-		if (!st) {
-			u32 len = (u32)(f->ctx.stack_hi - sp);
+		{
+			struct ulog *u = ulog_push(UL_FIBER);
 
-			st = sstack_alloc(len);
-			st->refs = 0;
+			u->fiber = (u8)i;
+			u->old_h = S.sh[i].h;
+			u->f.stack = S.sh[i].stack;
+			u->f.sp = S.sh[i].sp;
+			u->f.pend = S.sh[i].pend;
+		}
+		S.sh[i].ran = false;
+		S.sh[i].pend = f->pend;
+		S.sh[i].h = pend_hash(&f->pend, i);
+		S.sh[i].stack = NULL;
+		if (f->pend.kind != PK_DONE) {
+			u8 *sp = f->ctx.sp;
+			u32 len = (u32)(f->ctx.stack_hi - sp);
+			struct sstack *st = sstack_alloc(len);
+
 			copy_in(st->data, sp, len);
 			st->hash = hash_bytes(st->data, len, (u64)(uintptr_t)sp);
-			st->phash = pend_hash(f, i);
-			S.snapshot_bytes += sizeof(*st) + len;
-			set_live_stack(i, st);
+			S.sh[i].stack = st;
+			S.sh[i].sp = sp;
+			S.sh[i].h += mix64(st->hash);
 		}
-		else if (S.validate && (st->len != (u32)(f->ctx.stack_hi - sp) || !same_bytes(st->data, sp, st->len) ||
-					st->phash != pend_hash(f, i))) {
-			fprintf(stderr, "kvmlab check: internal error: fiber %d's stack or pending operation changed while it did not run\n", i);
-			abort();
-		}
-		st->refs++;
-		s->fib[i].stack = st;
-		h += st->phash + mix64(st->hash);
+		h += S.sh[i].h;
 	}
+	if (validate_now() && full_hash(extra) != h)
+		internal_error("the incremental fingerprint of snapshot %d is wrong", (int)S.ulog_len);
 	s->hash = h;
-	S.live_dirty = false;
+	s->extra = extra;
+	s->mark = S.ulog_len;
 	return s;
 }
 
 void sched_restore(const struct snapshot *s)
 {
-	size_t used = hdr()->used;
+	bool stale[CHK_MAX_FIBERS];
 
-	for (u32 g = 0; g < s->ngroups; g++) {
-		struct sgroup *tg = s->groups[g], *lg = S.live_grp[g];
-		u32 lo = g * CHK_GROUP;
-
-		if (lg == tg && (S.track ? !track_gdirty[g] : !S.live_dirty))
-			continue;
-		for (u32 k = 0; k < tg->n; k++) {
-			if (!(lg && k < lg->n && lg->c[k] == tg->c[k] && chunk_clean(lo + k)))
-				memcpy(S.heap + (size_t)(lo + k) * CHK_CHUNK, tg->c[k]->data, CHK_CHUNK);
-			track_dirty[lo + k] = 0;
-		}
-		track_gdirty[g] = 0;
-		set_live_grp(g, tg);
+	if (s->mark > S.ulog_len)
+		internal_error("restoring a snapshot that an older restore undid (log mark %d)", (int)s->mark);
+	/* What changed since the last snapshot goes back to the shadow ... */
+	for_dirty_lines(revert_line);
+	for (int i = 0; i < S.nr_fibers; i++) {
+		stale[i] = S.sh[i].ran;
+		S.sh[i].ran = false;
 	}
-	/* Memory the restored state had not allocated must read as zero again. */
-	if (used > (size_t)s->nchunks * CHK_CHUNK)
-		memset(S.heap + (size_t)s->nchunks * CHK_CHUNK, 0, used - (size_t)s->nchunks * CHK_CHUNK);
-	for (u32 g = s->ngroups; g < S.max_groups && S.live_grp[g]; g++)
-		set_live_grp(g, NULL);
+	/* ... and the log takes the shadow back to s. */
+	while (S.ulog_len > s->mark) {
+		struct ulog *u = &S.ulog[--S.ulog_len];
+
+		if (u->kind == UL_LINE) {
+			copy_line(S.heap + (size_t)u->line * CHK_LINE, u->data);
+			copy_line(S.shadow + (size_t)u->line * CHK_LINE, u->data);
+			S.heap_h += u->old_h - S.line_h[u->line];
+			S.line_h[u->line] = u->old_h;
+		} else {
+			int i = u->fiber;
+
+			sstack_free(S.sh[i].stack);
+			S.sh[i].stack = u->f.stack;
+			S.sh[i].sp = u->f.sp;
+			S.sh[i].pend = u->f.pend;
+			S.sh[i].h = u->old_h;
+			stale[i] = true;
+		}
+	}
 	for (int i = 0; i < S.nr_fibers; i++) {
 		struct chk_fiber *f = &S.f[i];
-
 		u8 *prev = f->ctx.sp;
 
-		f->pend = s->fib[i].pend;
+		if (!stale[i])
+			continue;
+		f->pend = S.sh[i].pend;
 		if (f->pend.kind == PK_DONE)
 			continue;
-		f->ctx.sp = s->fib[i].sp;
-		if (S.live_stack[i] == s->fib[i].stack)
-			continue;
+		f->ctx.sp = S.sh[i].sp;
 #if defined(__SANITIZE_ADDRESS__)
 		ASAN_UNPOISON_MEMORY_REGION(f->ctx.stack_lo, (size_t)(f->ctx.stack_hi - f->ctx.stack_lo));
 #endif
-		copy_in(s->fib[i].sp, s->fib[i].stack->data, s->fib[i].stack->len);
-		set_live_stack(i, s->fib[i].stack);
+		copy_in(f->ctx.sp, S.sh[i].stack->data, S.sh[i].stack->len);
 		/*
 		 * Below the restored stack pointer may lie the frames of the
 		 * state that was live: clear them as the transition that made
@@ -1110,19 +1167,12 @@ void sched_restore(const struct snapshot *s)
 		 */
 		scrub_restored(f, prev);
 	}
-	S.live_dirty = false;
+	if (validate_now() && full_hash(s->extra) != s->hash)
+		internal_error("restoring the snapshot at log mark %d did not reproduce its fingerprint", (int)s->mark);
 }
 
 void sched_snapshot_free(struct snapshot *s)
 {
-	if (!s)
-		return;
-	for (u32 g = 0; g < s->ngroups; g++)
-		group_unref(s->groups[g]);
-	S.snapshot_bytes -= sizeof(*s) + s->ngroups * sizeof(*s->groups);
-	for (int i = 0; i < S.nr_fibers; i++)
-		sstack_unref(s->fib[i].stack);
-	if (s->groups != s->ginline)
-		free(s->groups);
-	push_free(&free_snaps, s);
+	if (s)
+		push_free(&free_snaps, s);
 }

@@ -13,12 +13,14 @@
  *
  * Model state = the model heap (a bump arena whose allocation pointer lives
  * in its own first bytes, so it is state too) + each live fiber's stack from
- * its saved stack pointer up + each fiber's pending operation.  A snapshot
- * shares unchanged 1 KiB chunks with its parent, in groups of CHK_GROUP
- * (a group no write touched is shared whole), so only changed chunks are
- * copied and rehashed; which chunks changed is known from write tracking
- * (check/track.c) or, without it, from memcmp.  A fiber's stack is copied
- * and hashed only when that fiber ran (a transition changes no other stack).
+ * its saved stack pointer up + each fiber's pending operation.  The store
+ * keeps the live state's fingerprint up to date incrementally (a sum of
+ * position-keyed 64-byte line hashes for the heap, one term per fiber) and
+ * an undo log: a snapshot logs the previous contents of the heap lines that
+ * changed since the last one, and the previous stack of each fiber that
+ * ran, and is itself just a position in that log.  Which lines changed is
+ * known from write tracking (check/track.c) or, without it, by comparing
+ * the heap with a shadow copy of it as of the last snapshot.
  */
 #ifndef KVMLAB_CHECK_SCHED_H
 #define KVMLAB_CHECK_SCHED_H
@@ -48,43 +50,23 @@ struct chk_fiber {
 	u64 result;		/* the choice handed to a resumed PK_CHOOSE */
 };
 
-struct spage {
-	u32 refs;
-	u64 hash;			/* the sum of the lines' */
-	u64 line[CHK_LINES];		/* each line's hash, keyed by its position */
-	u8 data[CHK_CHUNK];
-};
-
-/* A fiber's live stack (from its stack pointer up), shared between snapshots. */
+/* A fiber's live stack (from its stack pointer up) as of a snapshot. */
 struct sstack {
-	u32 refs;
 	u32 len;
 	u64 hash;
-	u64 phash;	/* of the fiber's pending operation, which is fixed while the stack is */
 	u8 data[];
 };
 
-/* CHK_GROUP consecutive chunks, shared between snapshots as a unit. */
-struct sgroup {
-	u32 refs;
-	u32 n;			/* chunks in use (the heap's last group may be partial) */
-	u64 hash;		/* of its chunks at their positions */
-	struct spage *c[CHK_GROUP];
-};
-
-#define SNAP_INLINE_GROUPS 8
-
+/*
+ * A point the live state can be rolled back to: the undo log's length and
+ * the fingerprint of the state then.  Snapshots nest: restoring one undoes
+ * everything logged after it, so only a snapshot taken on the way to the
+ * live state (an ancestor, or the latest) can be restored.
+ */
 struct snapshot {
-	u32 nchunks;
-	u32 ngroups;
-	struct sgroup **groups;		/* ginline when ngroups <= SNAP_INLINE_GROUPS */
-	struct sgroup *ginline[SNAP_INLINE_GROUPS];
-	struct {
-		void *sp;
-		struct pending pend;
-		struct sstack *stack;	/* NULL once the fiber is done */
-	} fib[CHK_MAX_FIBERS];
 	u64 hash;
+	u64 extra;
+	size_t mark;
 };
 
 /*
@@ -168,14 +150,14 @@ void sched_log_truncate(size_t len);
 void sched_set_step(u32 step);
 
 /*
- * State store.  A snapshot of the live state ('extra' is hashed with it)
- * shares whatever did not change since the last snapshot or restore: the
- * live heap groups and stacks remember which snapshot's data they equal.
+ * State store.  A snapshot of the live state ('extra' is hashed with it);
+ * restoring it undoes every change since (see struct snapshot); freeing it
+ * only returns the struct: the log shrinks when an older one is restored.
  */
 struct snapshot *sched_snapshot(u64 extra);
 void sched_restore(const struct snapshot *s);
 void sched_snapshot_free(struct snapshot *s);
 size_t sched_heap_used(void);
-u64 sched_snapshot_bytes(void);	/* bytes held by live snapshots */
+u64 sched_snapshot_bytes(void);	/* bytes held by the undo log */
 
 #endif

@@ -6,10 +6,9 @@
  * ThreadSanitizer instrumentation (-fsanitize=thread, no function
  * entry/exit hooks) but not linked with libtsan: the hooks the compiler
  * inserts before every plain load and store are the ones below.  Stores into
- * the model heap mark the 64-byte lines of its 1 KiB chunks dirty, so a
- * snapshot compares and copies only the chunks a transition wrote, and
- * rehashes only their written lines, instead of memcmp'ing the whole
- * heap (check/sched.c).  Loads and stores also go to the race detector when
+ * the model heap mark its 64-byte lines dirty, so a snapshot compares,
+ * rehashes and logs for undo only the lines a transition wrote instead of
+ * comparing the whole heap (check/sched.c).  Loads and stores also go to the race detector when
  * it runs (check/race.h).  memset/memcpy calls, which the instrumentation
  * does not see, are routed through __tsan_write_range by kernel/prim.h.
  *
@@ -27,7 +26,8 @@
 u8 *track_base;
 size_t track_len;
 u16 *track_dirty;
-u8 *track_gdirty;
+u32 *track_list;
+u32 track_nlist;
 
 void track_mark(const void *p, size_t n)
 {
@@ -38,8 +38,11 @@ void track_mark(const void *p, size_t n)
 	if (n > track_len - off)
 		n = track_len - off;
 	for (size_t l = off / CHK_LINE; l <= (off + n - 1) / CHK_LINE; l++) {
-		track_dirty[l / CHK_LINES] |= (u16)(1u << (l % CHK_LINES));
-		track_gdirty[l / CHK_LINES / CHK_GROUP] = 1;
+		size_t c = l / CHK_LINES;
+
+		if (!track_dirty[c])
+			track_list[track_nlist++] = (u32)c;
+		track_dirty[c] |= (u16)(1u << (l % CHK_LINES));
 	}
 }
 

@@ -2,8 +2,8 @@
 /*
  * Write tracking for the checker's state store; see check/track.c.
  * sched_init() registers the heap (track_base, track_len), a dirty mask of
- * lines per CHK_CHUNK bytes and a dirty byte per group of CHK_GROUP chunks;
- * the state store clears the marks it has consumed.
+ * 64-byte lines per CHK_CHUNK bytes and a list of the chunks whose mask is
+ * not empty; the state store clears the marks it has consumed.
  */
 #ifndef KVMLAB_CHECK_TRACK_H
 #define KVMLAB_CHECK_TRACK_H
@@ -13,8 +13,7 @@
 #include "kernel/types.h"
 
 #define CHK_CHUNK 1024
-#define CHK_GROUP 16		/* chunks per group (the state store's second level) */
-#define CHK_LINE 64		/* a chunk's hash is kept per line (check/sched.c) */
+#define CHK_LINE 64		/* the unit of the state store's hashing and undo */
 #define CHK_LINES (CHK_CHUNK / CHK_LINE)
 
 _Static_assert(CHK_LINES == 16, "a chunk's dirty lines are a u16");
@@ -22,9 +21,10 @@ _Static_assert(CHK_LINES == 16, "a chunk's dirty lines are a u16");
 extern u8 *track_base;
 extern size_t track_len;
 extern u16 *track_dirty;	/* per chunk: bit k = its line k was written */
-extern u8 *track_gdirty;	/* per group of CHK_GROUP chunks */
+extern u32 *track_list;		/* the chunks whose track_dirty is not 0 */
+extern u32 track_nlist;
 
-/* Mark the chunks [p, p + n) overlaps dirty, if it is in the heap. */
+/* Mark the lines [p, p + n) overlaps dirty, if it is in the heap. */
 void track_mark(const void *p, size_t n);
 
 /* Whether the model was compiled with write tracking (kernel/prim.c). */
