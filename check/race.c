@@ -5,13 +5,13 @@
  * Vector clocks, one per fiber; a synchronization object (a vector clock)
  * per lock and per 8-byte word a marked access touched (two marked fields in
  * one word share it: extra ordering, which can hide a race, never invent
- * one); per 4-byte cell of the
- * model heap (its first SHADOW_LIMIT bytes) the epoch (fiber, clock), byte
- * mask and pc of the last plain write and, per fiber, the clock, byte mask
- * and pc of its last plain read.  Neighbouring bytes written by different
- * fibers keep only the last writer, which can hide a race, never invent one.
- * Every change goes through set() and is logged, so race_undo() can roll it
- * back.
+ * one); per 4-byte cell of the model heap (its first SHADOW_LIMIT bytes) the
+ * epoch (fiber, clock) and byte mask of the last plain write, packed in one
+ * word, and its pc, and per fiber the clock and byte mask of its last plain
+ * read, packed likewise, and its pc.  Neighbouring bytes written by
+ * different fibers keep only the last writer, which can hide a race, never
+ * invent one.  Every change goes through set64()/set32() and is logged, so
+ * race_undo() can roll it back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +43,9 @@ static struct {
 	size_t cells;
 	int nf;
 	u32 vc[NF][NF];
-	u32 *wep;		/* [cell] */
-	u8 *wmask;		/* [cell] */
+	u64 *w;			/* [cell]: epoch << 32 | byte mask */
 	u64 *wpc;		/* [cell] */
-	u32 *rclk;		/* [cell * nf + fiber] */
-	u8 *rmask;		/* [cell * nf + fiber] */
+	u64 *r;			/* [cell * nf + fiber]: clock << 32 | byte mask */
 	u64 *rpc;		/* [cell * nf + fiber] */
 	u64 sync_key[SYNC_SLOTS];
 	u32 sync_vc[SYNC_SLOTS][NF];
@@ -88,21 +86,32 @@ static void *grow(void *a, size_t *cap, size_t elem, const char *what)
 	return a;
 }
 
-static void set(void *p, u64 v, u32 size)
+static void log_old(void *p, u64 old, u32 size)
 {
 	struct undo *u;
-	u64 old = 0;
 
-	memcpy(&old, p, size);
-	if (old == v)
-		return;
 	if (R.log_len == R.log_cap)
 		R.log = grow(R.log, &R.log_cap, sizeof(*R.log), "log");
 	u = &R.log[R.log_len++];
 	u->p = p;
 	u->old = old;
 	u->size = size;
-	memcpy(p, &v, size);
+}
+
+static inline void set64(u64 *p, u64 v)
+{
+	if (*p != v) {
+		log_old(p, *p, 8);
+		*p = v;
+	}
+}
+
+static inline void set32(u32 *p, u32 v)
+{
+	if (*p != v) {
+		log_old(p, *p, 4);
+		*p = v;
+	}
 }
 
 size_t race_mark(void)
@@ -115,15 +124,18 @@ void race_undo(size_t mark)
 	while (R.log_len > mark) {
 		struct undo *u = &R.log[--R.log_len];
 
-		memcpy(u->p, &u->old, u->size);
+		if (u->size == 8)
+			*(u64 *)u->p = u->old;
+		else
+			*(u32 *)u->p = (u32)u->old;
 	}
 	R.reported = false;
 }
 
 int race_init(const u8 *heap, size_t heap_size)
 {
-	size_t cells = (heap_size < SHADOW_LIMIT ? heap_size : SHADOW_LIMIT) / 4;
-	size_t bytes = cells * (4 + 1 + 8 + NF * (4 + 1 + 8));
+	size_t cells = (heap_size < SHADOW_LIMIT ? heap_size : SHADOW_LIMIT) / 8;
+	size_t bytes = cells * 16 * (1 + NF);
 	u8 *m;
 
 	race_fini();
@@ -152,12 +164,10 @@ void race_set_fibers(int n)
 	size_t cells = R.cells;
 
 	R.nf = n;
-	R.wpc = (u64 *)m;
-	R.rpc = (u64 *)(m + cells * 8);
-	R.wep = (u32 *)(m + cells * 8 * (1 + n));
-	R.rclk = (u32 *)(m + cells * (8 * (1 + n) + 4));
-	R.wmask = m + cells * (8 * (1 + n) + 4 * (1 + n));
-	R.rmask = R.wmask + cells;
+	R.w = (u64 *)m;
+	R.wpc = R.w + cells;
+	R.r = R.wpc + cells;
+	R.rpc = R.r + cells * n;
 }
 
 void race_fini(void)
@@ -243,15 +253,17 @@ static bool ordered(int g, int f, u32 clock)
 /* Check cell c (bytes 'm') against the other fibers' plain accesses; record a plain one. */
 static void access_cell(int g, size_t c, u8 m, bool write, bool marked, u64 pc)
 {
-	u32 e = R.wep[c];
+	u64 w = R.w[c];
+	u32 e = (u32)(w >> 32);
 
-	if (e && EPOCH_FIBER(e) != g && (R.wmask[c] & m) && !ordered(g, EPOCH_FIBER(e), EPOCH_CLOCK(e)))
+	if (e && EPOCH_FIBER(e) != g && (w & m) && !ordered(g, EPOCH_FIBER(e), EPOCH_CLOCK(e)))
 		report(g, write, pc, marked, EPOCH_FIBER(e), true, R.wpc[c], c);
 	if (write)
 		for (int f = 0; f < R.nf; f++) {
-			u32 rc = R.rclk[c * R.nf + f];
+			u64 r = R.r[c * R.nf + f];
+			u32 rc = (u32)(r >> 32);
 
-			if (f != g && rc && (R.rmask[c * R.nf + f] & m) && !ordered(g, f, rc))
+			if (f != g && rc && (r & m) && !ordered(g, f, rc))
 				report(g, true, pc, marked, f, false, R.rpc[c * R.nf + f], c);
 		}
 	if (marked)
@@ -263,20 +275,19 @@ static void access_cell(int g, size_t c, u8 m, bool write, bool marked, u64 pc)
 	if (write) {
 		u32 ne = EPOCH(g, R.vc[g][g]);
 
-		if (e == ne && !(m & ~R.wmask[c]))
+		if (e == ne && !(m & ~w))
 			return;
-		set(&R.wmask[c], e == ne ? (u8)(R.wmask[c] | m) : m, 1);
-		set(&R.wep[c], ne, 4);
-		set(&R.wpc[c], pc, 8);
+		set64(&R.w[c], (u64)ne << 32 | (e == ne ? (u8)(w | m) : m));
+		set64(&R.wpc[c], pc);
 	} else {
 		size_t i = c * R.nf + g;
-		bool same = R.rclk[i] == R.vc[g][g];
+		u64 r = R.r[i];
+		bool same = (u32)(r >> 32) == R.vc[g][g];
 
-		if (same && !(m & ~R.rmask[i]))
+		if (same && !(m & ~r))
 			return;
-		set(&R.rmask[i], same ? (u8)(R.rmask[i] | m) : m, 1);
-		set(&R.rclk[i], R.vc[g][g], 4);
-		set(&R.rpc[i], pc, 8);
+		set64(&R.r[i], (u64)R.vc[g][g] << 32 | (same ? (u8)(r | m) : m));
+		set64(&R.rpc[i], pc);
 	}
 }
 
@@ -295,7 +306,6 @@ static void access_range(int g, const void *p, size_t n, bool write, bool marked
 	}
 }
 
-
 /* ---- synchronization ------------------------------------------------------ */
 
 static u32 *sync_vc(u64 key)
@@ -306,7 +316,7 @@ static u32 *sync_vc(u64 key)
 		if (R.sync_key[i] == key)
 			return R.sync_vc[i];
 		if (!R.sync_key[i]) {
-			set(&R.sync_key[i], key, 8);
+			set64(&R.sync_key[i], key);
 			return R.sync_vc[i];
 		}
 	}
@@ -320,7 +330,7 @@ static void acquire(int g, u64 key)
 
 	for (int f = 0; f < R.nf; f++)
 		if (s[f] > R.vc[g][f])
-			set(&R.vc[g][f], s[f], 4);
+			set32(&R.vc[g][f], s[f]);
 }
 
 static void release(int g, u64 key, bool join)
@@ -330,9 +340,9 @@ static void release(int g, u64 key, bool join)
 	for (int f = 0; f < R.nf; f++) {
 		u32 v = join && s[f] > R.vc[g][f] ? s[f] : R.vc[g][f];
 
-		set(&s[f], v, 4);
+		set32(&s[f], v);
 	}
-	set(&R.vc[g][g], R.vc[g][g] + 1, 4);
+	set32(&R.vc[g][g], R.vc[g][g] + 1);
 }
 
 static void do_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
