@@ -568,17 +568,24 @@ static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 	kvm_trace(EV_SPTE_ZAP, gfn, old, 0, 0);
 }
 
-/* zap_gfn_range(), tdp_mmu.c v5.16, recursive over present tables. */
+/*
+ * zap_gfn_range(), tdp_mmu.c v5.16, recursive over present tables: like
+ * tdp_iter_start(), it starts at the entry that maps it->start and stops
+ * after the one that maps it->end - 1.
+ */
 static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, gfn_t base)
 {
 	gfn_t span = 1ull << (9 * (level - 1));
+	int first, last;
 
-	for (int i = 0; i < PT64_ENT_PER_PAGE; i++) {
+	if (it->end <= base)
+		return;
+	first = it->start > base ? (int)((it->start - base) / span) : 0;
+	last = (int)min_t(gfn_t, (it->end - 1 - base) / span, PT64_ENT_PER_PAGE - 1);
+	for (int i = first; i <= last; i++) {
 		gfn_t gfn = base + i * span;
 		u64 spte;
 
-		if (gfn + span <= it->start || gfn >= it->end)
-			continue;
 		spte = sp->spt[i];
 		if (level > 1) {
 			if (is_shadow_present_pte(spte))
