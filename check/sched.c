@@ -215,7 +215,7 @@ static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 }
 
 /* Bytes below a fiber's stack pointer cleared after a transition and by c_scrub(). */
-#define STACK_SCRUB 2048
+#define STACK_SCRUB 1024
 
 static void scrub_below_sp(struct chk_fiber *f);
 
