@@ -454,7 +454,7 @@ static void c_relax(void)
 {
 }
 
-/* Zero the 4 KiB below the stack pointer: dead, whatever the caller had there. */
+/* Zero the STACK_SCRUB bytes below the stack pointer: dead, whatever the caller had there. */
 static NO_ASAN __attribute__((noinline)) void c_scrub(void)
 {
 	u8 *sp, *lo;
