@@ -87,12 +87,44 @@ static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
 	fp->n++;
 }
 
-/* The footprint entry of a fiber's pending operation. */
+static u64 load_sized(u64 addr, unsigned size);
+
+/*
+ * Whether a marked access about to execute changes memory: a failed
+ * cmpxchg, setting bits already set, clearing bits already clear or
+ * storing the value already there only reads.  In this state it then
+ * commutes with other readers, and the sleep sets may treat it so: it stays
+ * a read as long as nothing writes the location, which is a conflict.
+ */
+static bool access_writes(const struct pending *p)
+{
+	u64 v, mask = p->size == 8 ? ~0ull : (1ull << (p->size * 8)) - 1;
+
+	if (p->op == RT_LOAD)
+		return false;
+	v = load_sized(p->addr, p->size);
+	switch (p->op) {
+	case RT_STORE:
+	case RT_XCHG:
+		return v != (p->a & mask);
+	case RT_CMPXCHG:
+		return v == (p->a & mask) && v != (p->b & mask);
+	case RT_ADD:
+		return (p->a & mask) != 0;
+	case RT_OR:
+		return (v | p->a) != v;
+	case RT_ANDNOT:
+		return (v & ~p->a) != v;
+	}
+	return true;
+}
+
+/* The footprint entry of a fiber's pending operation, before it executes. */
 static void fp_add_pending(const struct pending *p)
 {
 	switch (p->kind) {
 	case PK_ACCESS:
-		fp_add(p->addr, p->size, p->op == RT_LOAD ? FP_READ : FP_WRITE);
+		fp_add(p->addr, p->size, access_writes(p) ? FP_WRITE : FP_READ);
 		break;
 	case PK_WAIT:
 		fp_add(p->addr, p->size, FP_READ);
@@ -249,6 +281,18 @@ static void schedule_pending(struct chk_fiber *f)
 	}
 	S.merge = false;
 	yield_to_scheduler();
+}
+
+static u64 load_sized(u64 addr, unsigned size)
+{
+	const volatile void *p = (const volatile void *)(uintptr_t)addr;
+
+	switch (size) {
+	case 1: return *(const volatile u8 *)p;
+	case 2: return *(const volatile u16 *)p;
+	case 4: return *(const volatile u32 *)p;
+	default: return *(const volatile u64 *)p;
+	}
 }
 
 static u64 do_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)

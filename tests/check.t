@@ -33,18 +33,18 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "10446 14263" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "10446 14263" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "10446 13910" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "10446 13910" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "10846 14743" --vcpus 1 --policy vcpu --vendor vmx
+expect "seed patch vmx loses no write" 0 "verified" "10846 14383" --vcpus 1 --policy vcpu --vendor vmx
 expect "mainline svm without reduction: same verdict" 0 "verified" "10446 18797" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
-expect "mainline svm, --fine: same verdict" 0 "verified" "12079 15947" --vcpus 1 --policy vm --fine
+expect "mainline svm, --fine: same verdict" 0 "verified" "12079 15584" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "102676 150717" --policy vm --toggles 1 --accesses 1
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "102676 143169" --policy vm --toggles 1 --accesses 1
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
-expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "778 897" --policy vm --toggles 0
-expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1629 1941" --policy vm --toggles 0 --no-persistent
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "751 842" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1629 1859" --policy vm --toggles 0 --no-persistent
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # The state store's shortcuts, checked on every snapshot: a chunk no tracked
 # write touched is unchanged, and so is the stack of a fiber that did not run.
@@ -68,7 +68,7 @@ expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-r
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Two actors kick one vCPU and each waits for its own acknowledgement (model regression).
-expect "two senders, mainline" 0 "verified" "36119 67109" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
+expect "two senders, mainline" 0 "verified" "36119 64888" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 # Witnesses of the seed's case analysis (seed patch, where all are reachable).
 for w in case-1 case-2a case-2b stale-snapshot; do
 	expect "witness $w" 0 "witness found" "" --policy vcpu --find $w
