@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,45 +122,13 @@ static void vinsert(struct vslot *s, u64 h, u32 depth, u32 sleep)
 	}
 }
 
-/*
- * The table is probed at a random slot for every transition: on 4 KiB
- * pages nearly every probe also misses the TLB, so it asks for huge pages
- * (transparent huge pages in "madvise" mode; without them it still works).
- */
-static struct vslot *vtable_alloc(u64 cap)
-{
-	size_t bytes = cap * sizeof(struct vslot), huge = 2ul << 20;
-	void *p;
-
-	if (bytes < huge)
-		return calloc(cap, sizeof(struct vslot));
-	bytes = (bytes + huge - 1) & ~(huge - 1);
-	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
-}
-
-static void vtable_free(struct vslot *t, u64 cap)
-{
-	size_t bytes = cap * sizeof(struct vslot), huge = 2ul << 20;
-
-	if (!t)
-		return;
-	if (bytes < huge)
-		free(t);
-	else
-		munmap(t, (bytes + huge - 1) & ~(huge - 1));
-}
-
 static void vgrow(void)
 {
 	struct vslot *old = V.t;
 	u64 oldcap = V.cap;
 
 	V.cap = oldcap ? oldcap * 2 : 1 << 16;
-	V.t = vtable_alloc(V.cap);
+	V.t = calloc(V.cap, sizeof(*V.t));
 	if (!V.t) {
 		fprintf(stderr, "kvmlab check: out of memory for the state table\n");
 		abort();
@@ -174,7 +141,7 @@ static void vgrow(void)
 				j = (j + 1) & (V.cap - 1);
 			V.t[j] = old[i];
 		}
-	vtable_free(old, oldcap);
+	free(old);
 }
 
 enum claim explore_claim_local(u64 hash, u32 *sleep)
@@ -194,7 +161,7 @@ enum claim explore_claim_local(u64 hash, u32 *sleep)
 
 static void vfree(void)
 {
-	vtable_free(V.t, V.cap);
+	free(V.t);
 	memset(&V, 0, sizeof(V));
 }
 
