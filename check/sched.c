@@ -865,8 +865,8 @@ static void scrub_restored(struct chk_fiber *f, u8 *prev)
 
 	if (sp > prev)
 		scrub_range(f, prev, sp);	/* the frames of the state that was live */
-	else if (sp < prev)
-		scrub_range(f, sp - STACK_SCRUB, prev - STACK_SCRUB);
+	else if (sp < prev)	/* [prev - STACK_SCRUB, prev) was zero; nothing from sp up is dead */
+		scrub_range(f, sp - STACK_SCRUB, prev - STACK_SCRUB < sp ? prev - STACK_SCRUB : sp);
 }
 
 void sched_step(int fiber, u32 choice)
