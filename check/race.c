@@ -134,7 +134,7 @@ void race_undo(size_t mark)
 
 int race_init(const u8 *heap, size_t heap_size)
 {
-	size_t cells = (heap_size < SHADOW_LIMIT ? heap_size : SHADOW_LIMIT) / 8;
+	size_t cells = (heap_size < SHADOW_LIMIT ? heap_size : SHADOW_LIMIT) / 4;
 	size_t bytes = cells * 16 * (1 + NF);
 	u8 *m;
 
