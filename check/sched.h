@@ -53,7 +53,6 @@ struct chk_fiber {
 /* A fiber's live stack (from its stack pointer up) as of a snapshot. */
 struct sstack {
 	u32 len;
-	u64 hash;
 	u8 data[];
 };
 

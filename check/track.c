@@ -8,9 +8,10 @@
  * inserts before every plain load and store are the ones below.  Stores into
  * the model heap mark its 64-byte lines dirty, so a snapshot compares,
  * rehashes and logs for undo only the lines a transition wrote instead of
- * comparing the whole heap (check/sched.c).  Loads and stores also go to the race detector when
- * it runs (check/race.h).  memset/memcpy calls, which the instrumentation
- * does not see, are routed through __tsan_write_range by kernel/prim.h.
+ * comparing the whole heap (check/sched.c).  Loads and stores also go to
+ * the race detector when it runs (check/race.h).  memset/memcpy calls,
+ * which the instrumentation does not see, are routed through
+ * __tsan_write_range by kernel/prim.h.
  *
  * The hooks run on real threads too (stress): with no heap registered
  * (track_base NULL) every address falls outside and nothing is marked.
@@ -18,7 +19,7 @@
  * Not built into TSan builds (libtsan defines these symbols and must keep
  * them) and unused in ASan builds (whose model is not instrumented: ASan and
  * TSan instrumentation do not mix); without tracking the state store
- * compares every chunk, as it did before.
+ * compares the heap with its shadow copy.
  */
 #include "check/race.h"
 #include "check/track.h"
