@@ -13,6 +13,8 @@ struct dist_backend {
 	const char *name;
 	/* Join the other processes; this one's rank and their number; 0 or -errno. */
 	int (*join)(int *rank, int *size);
+	/* Whether every process says ok (a collective: every process calls it). */
+	bool (*agree)(bool ok);
 	/*
 	 * Check that every process starts from the same state, scenario and
 	 * options (root_hash covers them); the search hooks, or NULL with a

@@ -103,25 +103,9 @@ void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, 
 	}
 }
 
-int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
-		   bool movers, enum kvm_finding finding, const struct step *steps, u32 n)
+void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, bool movers,
+		    enum kvm_finding finding, const struct step *steps, u32 n)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = errno;
-		close(fd);
-		unlink(tmp);
-		return -err;
-	}
 	fprintf(f, "%s %d\n", SCHEDULE_MAGIC, SCHEDULE_VERSION);
 	fprintf(f, "policy %s\nvendor %s\n", kvm_policy_name(cfg->policy), kvm_vendor_name(cfg->vendor));
 	for (int i = 0; i < KVM_NR_BUGS; i++)
@@ -134,15 +118,6 @@ int schedule_write(const char *path, const struct scenario *s, const struct kvm_
 		fprintf(f, "%u %u\n", steps[i].fiber, steps[i].choice);
 	fprintf(f, "scenario\n");
 	scenario_print(f, s);
-	if (ferror(f))
-		err = EIO;
-	if (fclose(f) && !err)
-		err = errno;
-	if (!err && rename(tmp, path))
-		err = errno;
-	if (err)
-		unlink(tmp);
-	return -err;
 }
 
 static int fail(char *err, size_t len, const char *path, int line, const char *msg)

@@ -37,8 +37,9 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
  */
 void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus);
 
-int schedule_write(const char *path, const struct scenario *s, const struct kvm_config *cfg,
-		   bool movers, enum kvm_finding finding, const struct step *steps, u32 n);
+/* Write a schedule file's text to f (the caller opens and closes it). */
+void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, bool movers,
+		    enum kvm_finding finding, const struct step *steps, u32 n);
 /* Parse a schedule file; on error -EINVAL and one "file:line: message" in err. */
 int schedule_read(const char *path, struct schedule *out, char *err, size_t errlen);
 void schedule_free(struct schedule *s);

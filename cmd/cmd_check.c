@@ -54,8 +54,10 @@ static void check_usage(FILE *f)
 		"  --no-hygiene --no-tracking   switch off dead-stack clearing / trusting write tracking\n"
 		"                         (same verdicts; for measuring what each saves)\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
-		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE)\n"
+		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE);\n"
+		"                         without one, the scenario and an empty schedule\n"
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
+		"                         (FILE '-': standard output; the report goes to stderr)\n"
 		"  --lanes                also draw the counterexample with one column per actor\n"
 		"  --quiet                print only the verdict line\n");
 }
@@ -108,64 +110,57 @@ static double collision_bound(u64 n)
 	return (double)n * ((double)n + 1) / 36893488147419103232.0;	/* 2^65 */
 }
 
-static void write_json(const char *path, const struct scenario *s, const struct kvm_config *cfg,
+/* The report as JSON into j (opened before the search), which is closed; 0 or -errno. */
+static int write_json(struct outfile *j, const struct scenario *s, const struct kvm_config *cfg,
 		       const struct explore_result *r, int witness, int nproc)
 {
-	struct json_out j;
 	char who[16], line[256];
-	int e = json_open(&j, path);
 
-	if (e) {
-		fprintf(stderr, "kvmlab check: --json %s: %s\n", path, strerror(-e));
-		return;
-	}
-	fprintf(j.f, "{\n  \"command\": \"check\",\n  \"scenario\": ");
-	json_str(j.f, s->name);
-	fprintf(j.f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
+	fprintf(j->f, "{\n  \"command\": \"check\",\n  \"scenario\": ");
+	json_str(j->f, s->name);
+	fprintf(j->f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
 		kvm_policy_name(cfg->policy), kvm_vendor_name(cfg->vendor));
 	for (int i = 0, first = 1; i < KVM_NR_BUGS; i++)
 		if (cfg->bugs & BIT_ULL(i)) {
-			fprintf(j.f, "%s\"%s\"", first ? "" : ", ", kvm_bug_info(i)->slug);
+			fprintf(j->f, "%s\"%s\"", first ? "" : ", ", kvm_bug_info(i)->slug);
 			first = 0;
 		}
-	fprintf(j.f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
+	fprintf(j->f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
-	fprintf(j.f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
-	fprintf(j.f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
-	fprintf(j.f, "  \"processes\": %d,\n", nproc);
-	fprintf(j.f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
-	fprintf(j.f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
+	fprintf(j->f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
+	fprintf(j->f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
+	fprintf(j->f, "  \"processes\": %d,\n", nproc);
+	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
+	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
-	fprintf(j.f, "  \"message\": ");
-	json_str(j.f, r->finding.msg);
-	fprintf(j.f, ",\n  \"states\": %llu,\n  \"transitions\": %llu,\n  \"revisits\": %llu,\n"
+	fprintf(j->f, "  \"message\": ");
+	json_str(j->f, r->finding.msg);
+	fprintf(j->f, ",\n  \"states\": %llu,\n  \"transitions\": %llu,\n  \"revisits\": %llu,\n"
 		     "  \"max_depth\": %u,\n  \"seconds\": %.6f,\n  \"peak_bytes\": %llu,\n",
 		(unsigned long long)r->states, (unsigned long long)r->transitions,
 		(unsigned long long)r->revisits, r->max_depth, r->seconds,
 		(unsigned long long)r->peak_bytes);
-	fprintf(j.f, "  \"shortest_complete\": %s,\n", r->shortest_complete ? "true" : "false");
-	fprintf(j.f, "  \"collision_probability_bound\": %.3e,\n", collision_bound(r->states));
-	fprintf(j.f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
+	fprintf(j->f, "  \"shortest_complete\": %s,\n", r->shortest_complete ? "true" : "false");
+	fprintf(j->f, "  \"collision_probability_bound\": %.3e,\n", collision_bound(r->states));
+	fprintf(j->f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
 		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
-	fprintf(j.f, "  \"incomplete\": ");
-	json_str(j.f, r->incomplete);
-	fprintf(j.f, ",\n  \"steps\": %u,\n  \"schedule\": [", r->path_len);
+	fprintf(j->f, "  \"incomplete\": ");
+	json_str(j->f, r->incomplete);
+	fprintf(j->f, ",\n  \"steps\": %u,\n  \"schedule\": [", r->path_len);
 	for (u32 i = 0; i < r->path_len; i++)
-		fprintf(j.f, "%s[%u, %u]", i ? ", " : "", r->path[i].fiber, r->path[i].choice);
-	fprintf(j.f, "],\n  \"timeline\": [");
+		fprintf(j->f, "%s[%u, %u]", i ? ", " : "", r->path[i].fiber, r->path[i].choice);
+	fprintf(j->f, "],\n  \"timeline\": [");
 	for (size_t i = 0; i < r->nr_events; i++) {
 		report_actor_name(r->events[i].actor, s->nr_vcpus, who, sizeof(who));
 		kvm_event_format(&r->events[i], line, sizeof(line));
-		fprintf(j.f, "%s\n    {\"step\": %d, \"actor\": \"%s\", \"event\": ", i ? "," : "",
+		fprintf(j->f, "%s\n    {\"step\": %d, \"actor\": \"%s\", \"event\": ", i ? "," : "",
 			r->events[i].actor == KVMLAB_MAX_ACTORS - 1 && i == 0 ? -1 : (int)r->events[i].seq,
 			who);
-		json_str(j.f, line);
-		fprintf(j.f, "}");
+		json_str(j->f, line);
+		fprintf(j->f, "}");
 	}
-	fprintf(j.f, "\n  ]\n}\n");
-	e = json_close(&j);
-	if (e)
-		fprintf(stderr, "kvmlab check: --json %s: %s\n", path, strerror(-e));
+	fprintf(j->f, "\n  ]\n}\n");
+	return cmd_output_close("check", "json", j);
 }
 
 static u64 fnv1a(const void *p, size_t n, u64 h)
@@ -245,6 +240,7 @@ int cmd_check(int argc, char **argv)
 	struct explore_result res;
 	struct kvm_config cfg;
 	struct knob_opts k;
+	struct outfile jout = { 0 }, tout = { 0 };
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true;
@@ -357,6 +353,15 @@ int cmd_check(int argc, char **argv)
 				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
 		goto out;
 	}
+	/* Output paths are input: a bad one ends the run before anything is explored. */
+	if (rank == 0 && json)
+		r = cmd_output_open("check", "json", json, &jout);
+	if (rank == 0 && trace && !r)
+		r = cmd_output_open("check", "trace", trace, &tout);
+	if (dist_backend && !dist_backend->agree(!r))
+		r = EXIT_USAGE;	/* rank 0 said why */
+	if (r)
+		goto out;
 	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
 	eo.progress = !quiet && isatty(STDERR_FILENO);
 	if (eo.witness != WITNESS_NONE)
@@ -414,20 +419,27 @@ int cmd_check(int argc, char **argv)
 		printf("the interleaving, one column per actor:\n");
 		report_lanes(stdout, res.events, res.nr_events, s->nr_vcpus + s->nr_actors, s->nr_vcpus);
 	}
-	if (trace && rank == 0 && res.path_len && (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND)) {
-		int e = schedule_write(trace, s, &cfg, movers, res.finding.kind, res.path, res.path_len);
-
-		if (e)
-			fprintf(stderr, "kvmlab check: --trace %s: %s\n", trace, strerror(-e));
-		else if (!quiet)
-			printf("schedule written to %s (kvmlab replay %s)\n", trace, trace);
-	}
-	if (json && rank == 0)
-		write_json(json, s, &cfg, &res, eo.witness, nproc);
 	r = verdict_exit(res.verdict);
+	if (tout.f) {
+		/* Always written, so no trace of an earlier run is left behind. */
+		bool path = res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND;
+
+		schedule_write(tout.f, s, &cfg, movers, path ? res.finding.kind : F_NONE, res.path,
+			       path ? res.path_len : 0);
+		if (cmd_output_close("check", "trace", &tout))
+			r = EXIT_USAGE;
+		else if (!quiet && path)
+			printf("schedule written to %s (kvmlab replay %s)\n", trace, trace);
+		else if (!quiet)
+			printf("no schedule to record: %s holds the scenario and an empty schedule\n", trace);
+	}
+	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc))
+		r = EXIT_USAGE;
 	explore_result_free(&res);
 	checker_teardown();
 out:
+	outfile_abort(&jout);
+	outfile_abort(&tout);
 	if (dist_backend)
 		dist_backend->leave();
 	free(s);

@@ -79,7 +79,7 @@ struct oracle {
 	u64 kernel_ns;
 	struct mismatch *mm;		/* first JSON_MAX_MISMATCHES, for --json */
 	u32 nr_mm;
-	struct json_out json;		/* --json: a temporary renamed at the end */
+	struct outfile json;		/* --json, opened before the run */
 };
 
 static void usage(FILE *f)
@@ -93,7 +93,7 @@ static void usage(FILE *f)
 		"  --programs N      generated programs (default 100)\n"
 		"  --corpus PATH     a .apic file, or a directory of them (repeatable)\n"
 		"  --verbose         one line per program; list each mismatching program\n"
-		"  --json FILE       also write the results as JSON\n"
+		"  --json FILE       also write the results as JSON (-: standard output)\n"
 		"  --tsc-deadline M  TSC-deadline in the real guest's CPUID: auto (default: as\n"
 		"                    the model assumes, probed through its LVTT), on or off\n"
 		"Environment: KVMLAB_KVM_DEV (default /dev/kvm).\n"
@@ -158,8 +158,6 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 			o->verbose = true;
 			break;
 		case 'j':
-			if (!*optarg)
-				return cmd_usage_error(ORACLE, "--json: empty file name");
 			o->json = optarg;
 			break;
 		case 't':
@@ -256,14 +254,6 @@ static int load_corpus(struct oracle *or, const char *path)
 	}
 	free(ents);
 	return r;
-}
-
-/* Create the --json temporary now, so a bad path is bad input, not a late failure. */
-static int open_json(struct oracle *or)
-{
-	int r = json_open(&or->json, or->o.json);
-
-	return r ? cmd_usage_error(ORACLE, "--json %s: %s", or->o.json, strerror(-r)) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -549,7 +539,7 @@ static int write_json(struct oracle *or, double wall)
 			i + 1 < or->nr_mm ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
-	r = json_close(&or->json);
+	r = cmd_output_close(ORACLE, "json", &or->json);
 	return r;
 }
 
@@ -564,8 +554,7 @@ static void oracle_free(struct oracle *or)
 	free(or->mm);
 	free(or->model_reads);
 	free(or->o.corpus);
-	if (or->json.f)
-		json_abort(&or->json);
+	outfile_abort(&or->json);
 	realkvm_close(or->rk);
 }
 
@@ -609,7 +598,8 @@ int cmd_oracle(int argc, char **argv)
 		goto out;
 	}
 	if (or.o.json) {
-		ret = open_json(&or);
+		/* Opened now, so a bad path is bad input, not a late failure. */
+		ret = cmd_output_open(ORACLE, "json", or.o.json, &or.json);
 		if (ret)
 			goto out;
 	}
@@ -656,11 +646,8 @@ int cmd_oracle(int argc, char **argv)
 	ret = or.nr_mismatch ? EXIT_VIOLATION : or.nr_failed ? EXIT_INCOMPLETE : EXIT_OK;
 	if (or.json.f) {
 		r = write_json(&or, wall);
-		if (r) {
-			fprintf(stderr, "kvmlab oracle: --json %s: %s\n", or.o.json, strerror(-r));
-			if (ret == EXIT_OK)
-				ret = EXIT_INCOMPLETE;
-		}
+		if (r && ret == EXIT_OK)
+			ret = EXIT_INCOMPLETE;
 	}
 out:
 	oracle_free(&or);

@@ -97,7 +97,7 @@ static void stress_usage(FILE *f)
 		"  --iterations N         run each script N times instead\n"
 		"  --seed N               random delays seed (default 1)\n"
 		"  --delay PERMILLE       chance of a delay at each primitive (default 20)\n"
-		"  --json FILE            write the report as JSON\n"
+		"  --json FILE            write the report as JSON (-: standard output)\n"
 		"  --quiet                print only the verdict line\n");
 }
 
@@ -144,67 +144,61 @@ static void event_fmt(const struct kvm_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "[actor%d] %s", ev->actor - event_fmt_vcpus, inner);
 }
 
-static void write_json(struct stress *st, const char *path, double elapsed, u64 totals[RT_EVENT_TYPES],
-		       const struct rt_threads_stats *stats, bool stuck)
+/* The report as JSON into j (opened before the run), which is closed; 0 or -errno. */
+static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 totals[RT_EVENT_TYPES],
+		      const struct rt_threads_stats *stats, bool stuck)
 {
-	struct json_out j;
 	struct kvm_event evs[KVMLAB_MAX_ACTORS * RT_RING_SIZE];
-	int n, r = json_open(&j, path);
 	char buf[256];
+	int n;
 
-	if (r) {
-		fprintf(stderr, "kvmlab stress: --json %s: %s\n", path, strerror(-r));
-		return;
-	}
-	fprintf(j.f, "{\n  \"command\": \"stress\",\n  \"scenario\": ");
-	json_str(j.f, st->scn.name);
-	fprintf(j.f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
+	fprintf(j->f, "{\n  \"command\": \"stress\",\n  \"scenario\": ");
+	json_str(j->f, st->scn.name);
+	fprintf(j->f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
 		kvm_policy_name(st->cfg.policy), kvm_vendor_name(st->cfg.vendor));
 	for (int i = 0, first = 1; i < KVM_NR_BUGS; i++)
 		if (st->cfg.bugs & BIT_ULL(i)) {
-			fprintf(j.f, "%s\"%s\"", first ? "" : ", ", kvm_bug_info(i)->slug);
+			fprintf(j->f, "%s\"%s\"", first ? "" : ", ", kvm_bug_info(i)->slug);
 			first = 0;
 		}
-	fprintf(j.f, "],\n  \"seed\": %llu,\n  \"seconds\": %.3f,\n  \"deadlock\": %s,\n",
+	fprintf(j->f, "],\n  \"seed\": %llu,\n  \"seconds\": %.3f,\n  \"deadlock\": %s,\n",
 		(unsigned long long)st->seed, elapsed, stuck ? "true" : "false");
-	fprintf(j.f, "  \"per_second\": {");
+	fprintf(j->f, "  \"per_second\": {");
 	for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
-		fprintf(j.f, "%s\n    ", i ? "," : "");
-		json_str(j.f, rates[i].name);
-		fprintf(j.f, ": %.1f", totals[rates[i].type] / elapsed);
+		fprintf(j->f, "%s\n    ", i ? "," : "");
+		json_str(j->f, rates[i].name);
+		fprintf(j->f, ": %.1f", totals[rates[i].type] / elapsed);
 	}
-	fprintf(j.f, "\n  },\n  \"findings\": {");
+	fprintf(j->f, "\n  },\n  \"findings\": {");
 	for (int f = 1, first = 1; f < F_NR_FINDINGS; f++)
 		if (stats->nr_findings[f]) {
-			fprintf(j.f, "%s\"%s\": %llu", first ? "" : ", ", kvm_finding_name(f),
+			fprintf(j->f, "%s\"%s\": %llu", first ? "" : ", ", kvm_finding_name(f),
 				(unsigned long long)stats->nr_findings[f]);
 			first = 0;
 		}
-	fprintf(j.f, "},\n  \"reports\": [");
+	fprintf(j->f, "},\n  \"reports\": [");
 	for (int i = 0; i < stats->nr_recorded; i++) {
 		const struct rt_threads_finding *r2 = &stats->recorded[i];
 
-		fprintf(j.f, "%s\n    {\"finding\": \"%s\", \"actor\": %d, \"where\": ", i ? "," : "",
+		fprintf(j->f, "%s\n    {\"finding\": \"%s\", \"actor\": %d, \"where\": ", i ? "," : "",
 			kvm_finding_name(r2->kind), r2->actor);
-		json_str(j.f, r2->where);
-		fprintf(j.f, ", \"message\": ");
-		json_str(j.f, r2->msg);
-		fprintf(j.f, "}");
+		json_str(j->f, r2->where);
+		fprintf(j->f, ", \"message\": ");
+		json_str(j->f, r2->msg);
+		fprintf(j->f, "}");
 	}
-	fprintf(j.f, "\n  ],\n  \"last_events\": [");
+	fprintf(j->f, "\n  ],\n  \"last_events\": [");
 	n = rt_threads_collect_events(evs, ARRAY_SIZE(evs), 16);
 	for (int i = 0; i < n; i++) {
 		kvm_event_format(&evs[i], buf, sizeof(buf));
-		fprintf(j.f, "%s\n    {\"seq\": %u, \"actor\": %d, \"event\": ", i ? "," : "", evs[i].seq,
+		fprintf(j->f, "%s\n    {\"seq\": %u, \"actor\": %d, \"event\": ", i ? "," : "", evs[i].seq,
 			evs[i].actor);
-		json_str(j.f, buf);
-		fprintf(j.f, "}");
+		json_str(j->f, buf);
+		fprintf(j->f, "}");
 	}
-	fprintf(j.f, "\n  ],\n  \"verdict\": \"%s\"\n}\n",
+	fprintf(j->f, "\n  ],\n  \"verdict\": \"%s\"\n}\n",
 		stats->nr_recorded || stuck ? "finding" : "no finding");
-	r = json_close(&j);
-	if (r)
-		fprintf(stderr, "kvmlab stress: --json %s: %s\n", path, strerror(-r));
+	return cmd_output_close("stress", "json", j);
 }
 
 int cmd_stress(int argc, char **argv)
@@ -224,6 +218,7 @@ int cmd_stress(int argc, char **argv)
 	struct rt_threads_config rcfg = { 0 };
 	struct rt_threads_stats stats;
 	struct knob_opts k;
+	struct outfile jout = { 0 };
 	const char *json = NULL;
 	bool quiet = false, stuck = false;
 	u64 v, totals[RT_EVENT_TYPES] = { 0 }, last_seq = 0;
@@ -279,6 +274,9 @@ int cmd_stress(int argc, char **argv)
 	}
 	r = knob_load_scenario("stress", &k, &st->scn);
 	if (r)
+		goto out_free;
+	/* A bad output path is input: nothing runs. */
+	if (json && (r = cmd_output_open("stress", "json", json, &jout)))
 		goto out_free;
 	vmm_config(&st->scn, k.policy, k.vendor, k.bugs, &st->cfg);
 
@@ -387,8 +385,8 @@ int cmd_stress(int argc, char **argv)
 	} else {
 		printf("verdict: no finding\n");
 	}
-	if (json)
-		write_json(st, json, elapsed, totals, &stats, stuck);
+	if (jout.f && write_json(st, &jout, elapsed, totals, &stats, stuck))
+		r = EXIT_USAGE;
 	fflush(stdout);
 	if (stuck)
 		_exit(r);	/* blocked threads cannot be joined */
@@ -396,6 +394,7 @@ int cmd_stress(int argc, char **argv)
 		pthread_join(st->tid[i], NULL);
 	rt_threads_fini();
 out_free:
+	outfile_abort(&jout);
 	free(st);
 	return r;
 }

@@ -113,48 +113,36 @@ double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int json_open(struct json_out *j, const char *path)
+int cmd_output_open(const char *cmd, const char *flag, const char *name, struct outfile *o)
 {
-	int fd;
+	static bool stdout_taken;	/* by an earlier output */
+	char err[PATH_MAX + 64];
 
-	memset(j, 0, sizeof(*j));
-	if (strlen(path) + 16 > sizeof(j->tmp))
-		return -ENAMETOOLONG;
-	snprintf(j->path, sizeof(j->path), "%s", path);
-	snprintf(j->tmp, sizeof(j->tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(j->tmp);
-	if (fd < 0)
-		return -errno;
-	j->f = fdopen(fd, "w");
-	if (!j->f) {
-		int e = errno;
-
-		close(fd);
-		unlink(j->tmp);
-		return -e;
+	if (!strcmp(name, "-") && stdout_taken)
+		return cmd_usage_error(cmd, "--%s -: standard output already holds another output", flag);
+	if (outfile_open(o, name, err, sizeof(err)))
+		return cmd_usage_error(cmd, "--%s %s", flag, err);
+	if (o->std) {
+		stdout_taken = true;
+		/* From here on printf() reaches the terminal's other stream. */
+		fflush(stdout);
+		if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			outfile_abort(o);
+			return cmd_usage_error(cmd, "--%s -: cannot move the report to standard error: %s",
+					       flag, strerror(errno));
+		}
 	}
 	return 0;
 }
 
-int json_close(struct json_out *j)
+int cmd_output_close(const char *cmd, const char *flag, struct outfile *o)
 {
-	int err = ferror(j->f) ? EIO : 0;
+	char err[PATH_MAX + 64];
+	int r = outfile_close(o, err, sizeof(err));
 
-	if (fclose(j->f) && !err)
-		err = errno;
-	if (!err && rename(j->tmp, j->path))
-		err = errno;
-	if (err)
-		unlink(j->tmp);
-	j->f = NULL;
-	return -err;
-}
-
-void json_abort(struct json_out *j)
-{
-	fclose(j->f);
-	unlink(j->tmp);
-	j->f = NULL;
+	if (r)
+		fprintf(stderr, "kvmlab %s: --%s %s\n", cmd, flag, err);
+	return r;
 }
 
 void json_str(FILE *f, const char *s)

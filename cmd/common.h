@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the subcommands: scenario and knob flags, JSON output
- * written atomically (temporary file, then rename), timing.
+ * Helpers shared by the subcommands: scenario and knob flags, output files
+ * (check/outfile.h) opened before the work, JSON strings, timing.
  */
 #ifndef KVMLAB_CMD_COMMON_H
 #define KVMLAB_CMD_COMMON_H
 
 #include <stdio.h>
 
+#include "check/outfile.h"
 #include "guest/scenario.h"
 #include "kernel/types.h"
 
@@ -29,16 +30,15 @@ int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, 
 
 double now_seconds(void);
 
-/* JSON output to a temporary file that replaces 'path' on json_close(). */
-struct json_out {
-	FILE *f;
-	char path[4096];
-	char tmp[4096];
-};
-
-int json_open(struct json_out *j, const char *path);
-int json_close(struct json_out *j);	/* 0, or -errno (temporary removed) */
-void json_abort(struct json_out *j);	/* close and remove the temporary */
+/*
+ * Open an output file named by --FLAG (check/outfile.h) before any work is
+ * done; a bad one is one line "kvmlab CMD: --FLAG NAME: reason" and
+ * EXIT_USAGE.  When it is standard output ("-"), the command's own report
+ * moves to standard error so that standard output holds only the file.
+ */
+int cmd_output_open(const char *cmd, const char *flag, const char *name, struct outfile *o);
+/* Finish it (outfile_close()); 0, or -errno after printing one line. */
+int cmd_output_close(const char *cmd, const char *flag, struct outfile *o);
 void json_str(FILE *f, const char *s);
 
 #endif

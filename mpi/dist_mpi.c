@@ -163,6 +163,14 @@ static int dist_join(int *rank, int *size)
 	return 0;
 }
 
+static bool dist_agree(bool ok)
+{
+	int mine = ok, all = 0;
+
+	MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	return all;
+}
+
 static const struct explore_dist *dist_start(u64 root_hash, char *err, size_t errlen)
 {
 	u64 lo, hi;
@@ -317,6 +325,7 @@ static void dist_leave(void)
 static const struct dist_backend mpi_backend = {
 	.name = "MPI",
 	.join = dist_join,
+	.agree = dist_agree,
 	.start = dist_start,
 	.combine = dist_combine,
 	.leave = dist_leave,

@@ -6,7 +6,7 @@
 MPI=$(dirname "$KVMLAB")/kvmlab-mpi
 T=$(mktemp -d /tmp/kvmlab-mpi.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-N=9
+N=10
 echo "1..$N"
 skip_all() {
 	for i in $(seq 1 $N); do echo "ok $i # skip $1"; done
@@ -82,4 +82,13 @@ if [ $rc -eq 2 ] && grep -q 'do not start from the same fingerprint' "$T/out"; t
 	ok "different scenarios in the processes: exit 2"
 else
 	nok "different scenarios: exit $rc"; sed 's/^/# /' "$T/out" | tail -3
+fi
+
+# A bad output path (only rank 0 writes files) stops every process before the search.
+timeout 120 mpiexec -n 2 "$MPI" check --json "$T/nonexistent/x.json" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <"$T/out")" -eq 1 ] && grep -q 'cannot create a file' "$T/out"; then
+	ok "bad --json path, 2 processes: exit 2, one line, nothing explored"
+else
+	nok "bad --json path, 2 processes: exit $rc"; sed 's/^/# /' "$T/out" | tail -3
 fi
