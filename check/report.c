@@ -16,6 +16,7 @@
  *                        the scenario file format)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,144 +121,221 @@ void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *
 	scenario_print(f, s);
 }
 
-static int fail(char *err, size_t len, const char *path, int line, const char *msg)
+static int fail(char *err, size_t len, const char *path, long line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int fail(char *err, size_t len, const char *path, long line, const char *fmt, ...)
 {
-	snprintf(err, len, "%s:%d: %s", path, line, msg);
+	va_list ap;
+	int n = snprintf(err, len, "%s:%ld: ", path, line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < len)
+		vsnprintf(err + n, len - n, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
+}
+
+#define SCHED_LINE_MAX 4096	/* a header or step line; longer is malformed */
+
+/*
+ * The next line into *buf (getline(3)); its length, 0 at the end, or
+ * -EINVAL with err set for a line that is too long or holds a NUL byte.
+ */
+static ssize_t next_line(FILE *f, char **buf, size_t *cap, const char *path, long lineno,
+			 char *err, size_t errlen)
+{
+	ssize_t n;
+
+	errno = 0;
+	n = getline(buf, cap, f);
+	if (n < 0)
+		return errno == ENOMEM ? fail(err, errlen, path, lineno, "out of memory") : 0;
+	if (n > SCHED_LINE_MAX)
+		return fail(err, errlen, path, lineno, "line longer than %d bytes", SCHED_LINE_MAX);
+	if ((ssize_t)strlen(*buf) != n)
+		return fail(err, errlen, path, lineno, "NUL byte");
+	return n;
+}
+
+/* Split line into at most max blank-separated words; their number (max + 1 if more). */
+static int split_words(char *line, char **w, int max)
+{
+	int n = 0;
+
+	for (char *t = strtok(line, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
+		if (n == max)
+			return max + 1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+/* Schedule header keywords; each may appear once (bug once per slug). */
+enum sched_kw { KW_POLICY, KW_VENDOR, KW_GRANULARITY, KW_ZAP_YIELD, KW_FINDING, KW_STEPS, KW_BUG, KW_NR };
+static const char *const sched_kw_names[KW_NR] = {
+	"policy", "vendor", "granularity", "zap-yield", "finding", "steps", "bug",
+};
+
+/*
+ * One header line "KEYWORD ARG" into out; the steps that follow 'steps N'
+ * are read here too.  0 or -EINVAL with err set.
+ */
+static int read_keyword(FILE *f, const char *path, long *lineno, char **w, struct schedule *out,
+			unsigned *seen, char **buf, size_t *cap, char *err, size_t errlen)
+{
+	int kw, v;
+	u64 n;
+
+	for (kw = 0; kw < KW_NR; kw++)
+		if (!strcmp(w[0], sched_kw_names[kw]))
+			break;
+	if (kw == KW_NR)
+		return fail(err, errlen, path, *lineno, "unknown keyword '%.64s'", w[0]);
+	if (kw != KW_BUG && (*seen & (1u << kw)))
+		return fail(err, errlen, path, *lineno, "'%s' given twice", w[0]);
+	*seen |= 1u << kw;
+	switch (kw) {
+	case KW_POLICY:
+		if ((v = kvm_policy_parse(w[1])) < 0)
+			return fail(err, errlen, path, *lineno, "unknown policy '%.64s' (vm, vcpu)", w[1]);
+		out->cfg.policy = v;
+		break;
+	case KW_VENDOR:
+		if ((v = kvm_vendor_parse(w[1])) < 0)
+			return fail(err, errlen, path, *lineno, "unknown vendor '%.64s' (svm, vmx)", w[1]);
+		out->cfg.vendor = v;
+		break;
+	case KW_BUG:
+		if ((v = kvm_bug_parse(w[1])) < 0)
+			return fail(err, errlen, path, *lineno, "unknown bug '%.64s' (kvmlab list)", w[1]);
+		if (out->cfg.bugs & BIT_ULL(v))
+			return fail(err, errlen, path, *lineno, "bug '%s' given twice", w[1]);
+		out->cfg.bugs |= BIT_ULL(v);
+		break;
+	case KW_GRANULARITY:
+		if (strcmp(w[1], "movers") && strcmp(w[1], "fine"))
+			return fail(err, errlen, path, *lineno, "granularity must be movers or fine");
+		out->movers = !strcmp(w[1], "movers");
+		break;
+	case KW_ZAP_YIELD:
+		if (strcmp(w[1], "yes") && strcmp(w[1], "no"))
+			return fail(err, errlen, path, *lineno, "zap-yield must be yes or no");
+		out->cfg.zap_can_yield = !strcmp(w[1], "yes");
+		break;
+	case KW_FINDING:
+		out->finding = kvm_finding_parse(w[1]);
+		if (out->finding == F_NONE && strcmp(w[1], "none"))
+			return fail(err, errlen, path, *lineno, "unknown finding '%.64s' (kvmlab list)", w[1]);
+		break;
+	case KW_STEPS:
+		if (scenario_strtou64(w[1], false, &n) || n > SCHEDULE_MAX_STEPS)
+			return fail(err, errlen, path, *lineno, "bad step count '%.64s' (0..%u)", w[1],
+				    SCHEDULE_MAX_STEPS);
+		out->steps = calloc(n + 1, sizeof(*out->steps));
+		if (!out->steps)
+			return fail(err, errlen, path, *lineno, "out of memory for %llu steps",
+				    (unsigned long long)n);
+		for (u32 i = 0; i < n; i++) {
+			char *sw[3];
+			ssize_t len;
+			u64 fi, ch;
+
+			++*lineno;
+			len = next_line(f, buf, cap, path, *lineno, err, errlen);
+			if (len < 0)
+				return (int)len;
+			if (!len)
+				return fail(err, errlen, path, *lineno, "%llu steps announced, %u found",
+					    (unsigned long long)n, i);
+			if (split_words(*buf, sw, 2) != 2 || scenario_strtou64(sw[0], false, &fi) ||
+			    scenario_strtou64(sw[1], false, &ch) || fi >= KVMLAB_MAX_ACTORS || ch > 255)
+				return fail(err, errlen, path, *lineno,
+					    "expected a step 'ACTOR CHOICE' (decimal, actor < %d, choice < 256)",
+					    KVMLAB_MAX_ACTORS);
+			out->steps[i].fiber = (u8)fi;
+			out->steps[i].choice = (u8)ch;
+		}
+		out->nr_steps = (u32)n;
+		break;
+	}
+	return 0;
 }
 
 int schedule_read(const char *path, struct schedule *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[512], word[64], arg[256];
-	int lineno = 0, version = 0, r = 0;
-	bool have_steps = false;
-	char *text = NULL;
-	size_t tlen = 0;
+	char *line = NULL, *w[3];
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	unsigned seen = 0;
+	bool header = false, scenario = false;
+	FILE *f;
+	int r = 0, nw;
 
 	memset(out, 0, sizeof(*out));
 	out->cfg.policy = KVM_POLICY_VM;
 	out->cfg.vendor = KVM_VENDOR_SVM;
 	out->cfg.enable_apicv = true;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	r = scenario_fopen(path, &f);
+	if (r) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-r));
 		return -EINVAL;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (!scenario && (len = next_line(f, &line, &cap, path, lineno + 1, err, errlen)) != 0) {
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			r = fail(err, errlen, path, lineno, "line too long");
+		if (len < 0) {
+			r = (int)len;
 			goto out;
 		}
-		if (line[0] == '#' || line[0] == '\n')
+		if (line[0] == '#')
 			continue;
-		arg[0] = 0;
-		if (sscanf(line, "%63s %255s", word, arg) < 1)
+		nw = split_words(line, w, 2);
+		if (!nw)
 			continue;
-		if (lineno == 1 || !version) {
-			version = atoi(arg);
-			if (strcmp(word, SCHEDULE_MAGIC) || version < 1 || version > SCHEDULE_VERSION) {
-				r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (version 1 or 2)");
-				version = 0;
+		if (!header) {
+			u64 version;
+
+			if (nw != 2 || strcmp(w[0], SCHEDULE_MAGIC) ||
+			    scenario_strtou64(w[1], false, &version) || version < 1 ||
+			    version > SCHEDULE_VERSION) {
+				r = fail(err, errlen, path, lineno,
+					 "not a kvmlab-schedule file (its first line is '%s N', N 1..%d)",
+					 SCHEDULE_MAGIC, SCHEDULE_VERSION);
 				goto out;
 			}
 			out->movers = version >= 2;	/* version 1 predates movers */
-		} else if (!strcmp(word, "granularity")) {
-			if (strcmp(arg, "movers") && strcmp(arg, "fine")) {
-				r = fail(err, errlen, path, lineno, "granularity must be movers or fine");
-				goto out;
-			}
-			out->movers = !strcmp(arg, "movers");
-		} else if (!strcmp(word, "policy")) {
-			int p = kvm_policy_parse(arg);
-
-			if (p < 0) {
-				r = fail(err, errlen, path, lineno, "unknown policy");
-				goto out;
-			}
-			out->cfg.policy = p;
-		} else if (!strcmp(word, "vendor")) {
-			int v = kvm_vendor_parse(arg);
-
-			if (v < 0) {
-				r = fail(err, errlen, path, lineno, "unknown vendor");
-				goto out;
-			}
-			out->cfg.vendor = v;
-		} else if (!strcmp(word, "bug")) {
-			int b = kvm_bug_parse(arg);
-
-			if (b < 0) {
-				r = fail(err, errlen, path, lineno, "unknown bug slug");
-				goto out;
-			}
-			out->cfg.bugs |= BIT_ULL(b);
-		} else if (!strcmp(word, "zap-yield")) {
-			out->cfg.zap_can_yield = !strcmp(arg, "yes");
-		} else if (!strcmp(word, "finding")) {
-			out->finding = kvm_finding_parse(arg);
-		} else if (!strcmp(word, "steps")) {
-			char *end;
-			unsigned long n = strtoul(arg, &end, 10);
-
-			if (*end || !arg[0] || n > 1000000) {
-				r = fail(err, errlen, path, lineno, "bad step count");
-				goto out;
-			}
-			out->nr_steps = (u32)n;
-			out->steps = calloc(n + 1, sizeof(*out->steps));
-			for (u32 i = 0; i < n; i++) {
-				unsigned fi, ch;
-				char extra;
-
-				lineno++;
-				if (!fgets(line, sizeof(line), f) ||
-				    sscanf(line, "%u %u %c", &fi, &ch, &extra) != 2 || fi >= KVMLAB_MAX_ACTORS ||
-				    ch > 255) {
-					r = fail(err, errlen, path, lineno, "expected a step 'FIBER CHOICE'");
-					goto out;
-				}
-				out->steps[i].fiber = (u8)fi;
-				out->steps[i].choice = (u8)ch;
-			}
-			have_steps = true;
-		} else if (!strcmp(word, "scenario")) {
-			size_t cap = 4096;
-			size_t n;
-
-			text = malloc(cap);
-			while ((n = fread(text + tlen, 1, cap - tlen - 1, f)) > 0) {
-				tlen += n;
-				if (tlen + 1 == cap)
-					text = realloc(text, cap *= 2);
-			}
-			text[tlen] = 0;
-			break;
-		} else {
-			r = fail(err, errlen, path, lineno, "unknown keyword");
+			header = true;
+		} else if (nw == 1 && !strcmp(w[0], "scenario")) {
+			scenario = true;
+		} else if (!strcmp(w[0], "scenario")) {
+			r = fail(err, errlen, path, lineno, "'scenario' stands alone on its line; the scenario follows it");
+			goto out;
+		} else if (nw != 2) {
+			r = fail(err, errlen, path, lineno, "expected 'KEYWORD VALUE'");
+			goto out;
+		} else if ((r = read_keyword(f, path, &lineno, w, out, &seen, &line, &cap, err, errlen))) {
 			goto out;
 		}
 	}
-	if (!version) {
-		r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (version 1 or 2)");
+	if (ferror(f)) {
+		r = fail(err, errlen, path, lineno, "read error: %s", strerror(errno));
 		goto out;
 	}
-	if (!have_steps || !text) {
-		r = fail(err, errlen, path, lineno, "missing 'steps' or 'scenario' section");
+	if (!header) {
+		r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (empty)");
 		goto out;
 	}
-	{
-		char serr[512];
-
-		if (scenario_parse_string(path, text, &out->scn, serr, sizeof(serr))) {
-			snprintf(err, errlen, "%s (in the scenario section)", serr);
-			r = -EINVAL;
-			goto out;
-		}
+	if (!(seen & (1u << KW_STEPS)) || !scenario) {
+		r = fail(err, errlen, path, lineno, "missing the '%s' section",
+			 !(seen & (1u << KW_STEPS)) ? "steps" : "scenario");
+		goto out;
 	}
+	r = scenario_parse_stream(path, f, lineno, &out->scn, err, errlen);
+	if (r)
+		goto out;
 	out->cfg.zap_can_yield = out->cfg.zap_can_yield || out->scn.zap_yield;
 out:
-	free(text);
+	free(line);
 	fclose(f);
 	if (r)
 		schedule_free(out);

@@ -15,6 +15,7 @@
 
 #define SCHEDULE_MAGIC "kvmlab-schedule"
 #define SCHEDULE_VERSION 2
+#define SCHEDULE_MAX_STEPS 1000000
 
 struct schedule {
 	struct scenario scn;

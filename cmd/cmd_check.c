@@ -3,8 +3,9 @@
  * kvmlab check: run the unchanged model under every interleaving of a
  * bounded scenario (check/explore.c) and answer: verified, or here is the
  * shortest counterexample found.  kvmlab replay: re-run a schedule file.
- * Exit 0 verified (or witness found), 1 violation (or witness absent),
- * 2 usage/input error, 3 incomplete.
+ * check: exit 0 verified (or witness found), 1 violation (or witness
+ * absent), 2 usage/input/output error, 3 incomplete.  replay: exit 0 the
+ * schedule's recorded ending reproduced, 1 not, 2 bad input.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -460,7 +461,11 @@ int cmd_replay(int argc, char **argv)
 #endif
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: kvmlab replay [--quiet] SCHEDULE-FILE\n");
+			printf("usage: kvmlab replay [--quiet] SCHEDULE-FILE\n"
+			       "Re-runs a schedule written by check --trace.  Exit 0 when the replay ends in\n"
+			       "the finding the file records (or none) at the step it records, 1 when it\n"
+			       "does not (the last line says what happened instead), 2 for a malformed file\n"
+			       "or a step that is not possible in its scenario.\n");
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--quiet")) {
 			quiet = true;
@@ -500,17 +505,29 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!quiet)
 		report_timeline(stdout, res.events, res.nr_events, sch.scn.nr_vcpus, false);
-	if (res.verdict == VERDICT_VIOLATION) {
+	if (res.verdict == VERDICT_VIOLATION)
 		printf("VIOLATION %s (%s): %s\n", kvm_finding_name(res.finding.kind), res.finding.where,
 		       res.finding.msg);
-		r = EXIT_VIOLATION;
-	} else {
-		printf("replayed %u steps: no finding\n", res.path_len);
+	/* Reproduced: the recorded finding (or none) after exactly the recorded steps. */
+	if (res.finding.kind == sch.finding && res.path_len == sch.nr_steps) {
+		if (sch.finding)
+			printf("reproduced: %s at step %u, as the schedule records\n",
+			       kvm_finding_name(sch.finding), sch.nr_steps);
+		else
+			printf("reproduced: %u steps and no finding, as the schedule records\n", sch.nr_steps);
 		r = EXIT_OK;
+	} else {
+		char got[96];
+
+		if (res.finding.kind)
+			snprintf(got, sizeof(got), "ended in %s at step %u", kvm_finding_name(res.finding.kind),
+				 res.path_len);
+		else
+			snprintf(got, sizeof(got), "took all %u steps with no finding", res.path_len);
+		printf("NOT REPRODUCED: the schedule records %s at step %u; the replay %s\n",
+		       kvm_finding_name(sch.finding), sch.nr_steps, got);
+		r = EXIT_VIOLATION;
 	}
-	if (sch.finding && res.finding.kind != sch.finding)
-		printf("note: the schedule file records finding %s, the replay ended in %s\n",
-		       kvm_finding_name(sch.finding), res.finding.kind ? kvm_finding_name(res.finding.kind) : "none");
 	explore_result_free(&res);
 	checker_teardown();
 	schedule_free(&sch);

@@ -106,14 +106,9 @@ static void usage(FILE *f)
 
 static int parse_u64(const char *s, u64 max, u64 *out)
 {
-	unsigned long long v;
-	char *end;
+	u64 v;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
+	if (scenario_strtou64(s, false, &v) || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -142,7 +137,7 @@ static int parse_opts(int argc, char **argv, struct oracle_opts *o)
 		switch (c) {
 		case 's':
 			if (parse_u64(optarg, UINT64_MAX, &o->seed))
-				return cmd_usage_error(ORACLE, "--seed '%s': expected an unsigned 64-bit number",
+				return cmd_usage_error(ORACLE, "--seed '%s': expected a decimal unsigned 64-bit number",
 						       optarg);
 			break;
 		case 'n':

@@ -21,13 +21,10 @@ void knob_opts_init(struct knob_opts *k)
 
 int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, u64 max, u64 *out)
 {
-	char *end;
-	unsigned long long v;
+	u64 v;
 
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (!*arg || *end || errno || arg[0] == '-' || v < min || v > max)
-		return cmd_usage_error(cmd, "--%s: '%s' is not a number in [%llu, %llu]", flag, arg,
+	if (scenario_strtou64(arg, false, &v) || v < min || v > max)
+		return cmd_usage_error(cmd, "--%s: '%s' is not a decimal number in [%llu, %llu]", flag, arg,
 				       (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;

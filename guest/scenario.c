@@ -26,11 +26,13 @@
  * struct (all fields but 'description', which files do not carry).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "guest/scenario.h"
 #include "model/kvm.h"
@@ -238,17 +240,13 @@ static int scn_want_args(struct scn_parser *p, int n, const char *usage)
 	return scn_want_end(p, n);
 }
 
-/*
- * Strict number: decimal digits, or 0x/0X and hex digits (no sign, no
- * blanks).  Returns 0, -EINVAL for anything else, -ERANGE past u64.
- */
-static int scn_strtou64(const char *t, u64 *out)
+int scenario_strtou64(const char *t, bool hex_ok, u64 *out)
 {
 	unsigned base = 10;
 	bool range = true;
 	u64 v = 0;
 
-	if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+	if (hex_ok && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
 		base = 16;
 		t += 2;
 	}
@@ -284,7 +282,7 @@ static int scn_num(struct scn_parser *p, int i, u64 min, u64 max, const char *wh
 	int ret;
 	u64 v = 0;
 
-	ret = scn_strtou64(t, &v);
+	ret = scenario_strtou64(t, true, &v);
 	if (ret == -EINVAL)
 		return scn_err_tok(p, i, "%s: expected a number (decimal or 0x hex), got '%.*s%s'",
 				   what, TQ(t));
@@ -1072,6 +1070,62 @@ int scenario_parse_string(const char *name, const char *text, struct scenario *s
 	return scn_parse(&p, s);
 }
 
+int scenario_fopen(const char *path, FILE **out)
+{
+	struct stat st;
+	int fd, flags, e;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		e = errno;
+		goto out_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		e = EISDIR;
+		goto out_close;
+	}
+	/*
+	 * Opened without waiting for a FIFO's writer; reads block again, and a
+	 * FIFO with no writer reads as empty instead of hanging.
+	 */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		e = errno;
+		goto out_close;
+	}
+	*out = fdopen(fd, "r");
+	if (!*out) {
+		e = errno;
+		goto out_close;
+	}
+	return 0;
+out_close:
+	close(fd);
+	return -e;
+}
+
+int scenario_parse_stream(const char *name, FILE *f, long lines_before, struct scenario *s,
+			  char *err, size_t errlen)
+{
+	struct scn_parser p = {
+		.file = name ? name : "<stream>",
+		.f = f,
+		.line = lines_before,
+		.err = err,
+		.errlen = errlen,
+	};
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!f || !s)
+		return scn_err(&p, 0, 0, "no scenario text");
+	errno = 0;
+	return scn_parse(&p, s);
+}
+
 int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t errlen)
 {
 	struct scn_parser p = {
@@ -1079,24 +1133,18 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 		.err = err,
 		.errlen = errlen,
 	};
-	struct stat st;
+	FILE *f;
 	int ret;
 
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path || !s)
 		return scn_err(&p, 0, 0, "cannot open: %s", strerror(EINVAL));
-	p.f = fopen(path, "re");
-	if (!p.f)
-		return scn_err(&p, 0, 0, "cannot open: %s", strerror(errno));
-	if (fstat(fileno(p.f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		ret = scn_err(&p, 0, 0, "cannot open: %s", strerror(EISDIR));
-		goto out_close;
-	}
-	errno = 0;
-	ret = scn_parse(&p, s);
-out_close:
-	fclose(p.f);
+	ret = scenario_fopen(path, &f);
+	if (ret)
+		return scn_err(&p, 0, 0, "cannot open: %s", strerror(-ret));
+	ret = scenario_parse_stream(path, f, 0, s, err, errlen);
+	fclose(f);
 	return ret;
 }
 

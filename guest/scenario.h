@@ -84,6 +84,15 @@ struct scenario {
  * "file:line:col: message" into 'err' (never prints, never exits).
  */
 int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t errlen);
+/* Same, from a stream; line numbers in messages start after lines_before. */
+int scenario_parse_stream(const char *name, FILE *f, long lines_before, struct scenario *s,
+			  char *err, size_t errlen);
+/*
+ * Open an input file for reading (scenarios, schedules): 0 or -errno; a
+ * directory is -EISDIR, and a FIFO with no writer reads as empty instead of
+ * blocking the open.
+ */
+int scenario_fopen(const char *path, FILE **out);
 /* Same, from a string; 'name' is used as the file name in messages. */
 int scenario_parse_string(const char *name, const char *text, struct scenario *s,
 			  char *err, size_t errlen);
@@ -104,5 +113,12 @@ void scenario_seed(struct scenario *s, int nr_vcpus, int toggles, int accesses);
 
 /* Pretty-print a scenario in the file format (round-trips through the parser). */
 void scenario_print(FILE *f, const struct scenario *s);
+/*
+ * The one strict number syntax of kvmlab's inputs (scenario files, schedule
+ * files, command-line flags): decimal digits, or with hex_ok also 0x/0X and
+ * hex digits; no sign, no blanks.  0, -EINVAL for anything else, -ERANGE
+ * past 2^64-1.
+ */
+int scenario_strtou64(const char *t, bool hex_ok, u64 *out);
 
 #endif

@@ -77,13 +77,13 @@ done
 "$KVMLAB" check --vcpus 1 --policy vcpu --first --trace "$T/s.sched" >/dev/null 2>&1
 "$KVMLAB" replay "$T/s.sched" >"$T/replay" 2>&1
 rc=$?
-if [ $rc -eq 1 ] && grep -q '^VIOLATION bad-spte' "$T/replay"; then ok "replay reproduces bad-spte"; else nok "replay: exit $rc"; fi
+if [ $rc -eq 0 ] && grep -q '^VIOLATION bad-spte' "$T/replay" && grep -q '^reproduced: bad-spte' "$T/replay"; then ok "replay reproduces bad-spte (exit 0)"; else nok "replay: exit $rc"; fi
 # A version 1 file (before movers) replays at the fine granularity it was taken with.
 "$KVMLAB" check --vcpus 1 --policy vcpu --first --fine --trace "$T/f.sched" >/dev/null 2>&1
 sed -e 's/^kvmlab-schedule 2$/kvmlab-schedule 1/' -e '/^granularity /d' "$T/f.sched" >"$T/v1.sched"
 "$KVMLAB" replay "$T/v1.sched" >"$T/replay" 2>&1
 rc=$?
-if [ $rc -eq 1 ] && grep -q '^VIOLATION bad-spte' "$T/replay" && grep -q '^granularity fine' "$T/f.sched"; then
+if [ $rc -eq 0 ] && grep -q '^VIOLATION bad-spte' "$T/replay" && grep -q '^granularity fine' "$T/f.sched"; then
 	ok "a version 1 schedule replays at fine granularity"
 else
 	nok "version 1 replay: exit $rc"
