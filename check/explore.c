@@ -10,6 +10,7 @@
 
 #include "check/dist.h"
 #include "check/explore.h"
+#include "check/mem.h"
 #include "check/race.h"
 #include "model/kvm.h"
 #include "model/trace.h"
@@ -89,6 +90,7 @@ static struct {
 	u64 cap, n;
 	u64 limit;	/* --memory-limit in bytes, 0 = none */
 	bool full;	/* doubling the table would pass the limit: the search stops */
+	bool oom;	/* ... or the allocation to double it failed */
 } V;
 
 static u64 vkey(u64 h) { return h ? h : 1; }
@@ -128,11 +130,16 @@ static void vgrow(void)
 	u64 oldcap = V.cap;
 
 	V.cap = oldcap ? oldcap * 2 : 1 << 16;
+	/* Not from the reserve (the table is larger): a full table ends the search instead. */
 	V.t = calloc(V.cap, sizeof(*V.t));
-	if (!V.t) {
-		fprintf(stderr, "kvmlab check: out of memory for the state table\n");
-		abort();
+	if (!V.t && old) {
+		V.t = old;
+		V.cap = oldcap;
+		V.full = V.oom = true;	/* still room for the states until the search stops */
+		return;
 	}
+	if (!V.t)
+		V.t = mem_calloc(V.cap, sizeof(*V.t));
 	for (u64 i = 0; i < oldcap; i++)
 		if (old[i].key) {
 			u64 j = old[i].key & (V.cap - 1);
@@ -173,6 +180,7 @@ static void vinit(u64 limit)
 }
 
 const struct dist_backend *dist_backend;	/* set by mpi/dist_mpi.c in kvmlab-mpi */
+volatile sig_atomic_t explore_stop_signal;
 
 /* ---- DFS -------------------------------------------------------------------- */
 
@@ -334,10 +342,8 @@ static void terminal_add(u64 h)
 {
 	if (T.n == T.cap) {
 		size_t cap = T.cap ? T.cap * 2 : 64;
-		u64 *n = realloc(T.h, cap * sizeof(*n));
+		u64 *n = mem_realloc(T.h, cap * sizeof(*n));
 
-		if (!n)
-			return;	/* the digest only serves comparisons; stop growing it */
 		T.h = n;
 		T.cap = cap;
 	}
@@ -382,14 +388,14 @@ static void record(struct explore_result *r, struct frame *stack, u32 depth, con
 
 	free(r->path);
 	free(r->events);
-	r->path = malloc(sizeof(*r->path) * (n + 1));
+	r->path = mem_malloc(sizeof(*r->path) * (n + 1));
 	r->path_len = n;
 	for (u32 i = 1; i <= depth; i++)
 		r->path[i - 1] = stack[i].in;
 	if (last)
 		r->path[n - 1] = *last;
 	r->nr_events = sched_log_len();
-	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
+	r->events = mem_malloc(sizeof(*r->events) * (r->nr_events + 1));
 	if (r->nr_events)
 		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
 	if (f)
@@ -424,21 +430,47 @@ static void progress(const struct explore_result *r, double t0, const struct fra
 		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el, 100 * done);
 }
 
+/* The first violation: the shortening budget starts now. */
+static void shorten_start(const struct explore_opts *o, const struct explore_result *r,
+			  double *deadline, u64 *end)
+{
+	*deadline = now() + o->shorten_seconds;
+	*end = o->shorten_transitions > ~0ull - r->transitions ? ~0ull :
+	       r->transitions + o->shorten_transitions;
+}
+
+/* A signal or exhausted memory ends the search: say so in r->incomplete. */
+static void stop_early(struct explore_result *r, bool found)
+{
+	int sig = explore_stop_signal;
+
+	if (sig)
+		snprintf(r->incomplete, sizeof(r->incomplete), "interrupted by %s%s",
+			 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+			 found ? " while shortening the counterexample" : "");
+	else
+		snprintf(r->incomplete, sizeof(r->incomplete),
+			 "out of memory: an allocation failed%s (--memory-limit bounds the search below that)",
+			 found ? " while shortening the counterexample" : "");
+}
+
 int explore_run(const struct explore_opts *o, struct explore_result *r)
 {
 
 	u32 cap = 1024, depth = 0, bound = ~0u;
-	struct frame *stack = calloc(cap, sizeof(*stack));
+	struct frame *stack = mem_calloc(cap, sizeof(*stack));
 	const struct snapshot *live;
 	bool found = false, stop = false;
 	double t0 = now(), last_progress = t0;
 	u64 ticks = 0;
 	double shorten_deadline = 0;
+	u64 shorten_end = 0;	/* r->transitions at which shortening stops */
 	bool shorten_cut = false;
 	const struct explore_dist *D = o->dist;
 	bool first_only = o->first_only || D;
 
 	memset(r, 0, sizeof(*r));
+	mem_reset();
 	stack[0].rot = D ? D->rank : 0;
 	vinit(o->memory_limit);
 	stack[0].snap = sched_snapshot(0);
@@ -479,7 +511,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				snprintf(dl.msg, sizeof(dl.msg), "no actor can make progress");
 				record(r, stack, depth, NULL, &dl);
 				if (!found)
-					shorten_deadline = now() + o->shorten_seconds;
+					shorten_start(o, r, &shorten_deadline, &shorten_end);
 				found = true;
 				bound = depth ? depth - 1 : 0;
 				if (first_only || o->witness != WITNESS_NONE)
@@ -507,6 +539,16 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		sched_step(t.fiber, t.choice);
 		r->transitions++;
 		live = NULL;
+		if (explore_stop_signal || mem_exhausted()) {
+			stop_early(r, found);
+			stop = true;
+			break;
+		}
+		if (found && r->transitions >= shorten_end) {
+			shorten_cut = true;
+			r->shorten_stop = "--shorten-transitions";
+			break;	/* shortening budget spent: report the best so far */
+		}
 		if (D && D->poll()) {
 			snprintf(r->incomplete, sizeof(r->incomplete),
 				 "another process ended the search early");
@@ -516,7 +558,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 		if (depth + 1 >= cap) {
 			cap *= 2;
-			stack = realloc(stack, cap * sizeof(*stack));
+			stack = mem_realloc(stack, cap * sizeof(*stack));
 			f = &stack[depth];
 		}
 		csleep = 0;
@@ -565,7 +607,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			if (depth + 1 <= bound) {
 				record(r, stack, depth, &t, sched_finding());
 				if (!found)
-					shorten_deadline = now() + o->shorten_seconds;
+					shorten_start(o, r, &shorten_deadline, &shorten_end);
 				found = true;
 				bound = depth;	/* look for strictly shorter ones */
 			}
@@ -646,6 +688,10 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->vset = false;
 		}
 
+		/* --max-states is exact: checked at every new state. */
+		if (o->max_states && r->states >= o->max_states)
+			snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
+				 (unsigned long long)o->max_states);
 		if ((++ticks & 1023) == 0) {
 			double el = now();
 			u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
@@ -656,35 +702,40 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				progress(r, t0, stack, depth);
 				last_progress = el;
 			}
-			if (found && el >= shorten_deadline) {
+			if (found && o->shorten_seconds && el >= shorten_deadline) {
 				shorten_cut = true;
-				break;	/* shortening budget spent: report the best so far */
+				r->shorten_stop = "--shorten-seconds";
+				break;	/* the wall-clock budget asked for is spent: report the best so far */
 			}
-			if (o->max_states && r->states >= o->max_states)
-				snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
-					 (unsigned long long)o->max_states);
+			if (r->incomplete[0])
+				;	/* --max-states, above */
 			else if (o->time_limit && el - t0 >= o->time_limit)
 				snprintf(r->incomplete, sizeof(r->incomplete), "--time-limit %.0fs reached",
 					 o->time_limit);
 			else if (o->memory_limit && mem >= o->memory_limit)
 				snprintf(r->incomplete, sizeof(r->incomplete), "--memory-limit %llu MiB reached",
 					 (unsigned long long)(o->memory_limit >> 20));
+			else if (V.oom)
+				snprintf(r->incomplete, sizeof(r->incomplete),
+					 "out of memory: the visited table of %llu MiB could not double "
+					 "(--memory-limit bounds the search below that)",
+					 (unsigned long long)(V.cap * sizeof(*V.t) >> 20));
 			else if (V.full)
 				snprintf(r->incomplete, sizeof(r->incomplete),
 					 "--memory-limit %llu MiB reached (the visited table of %llu MiB cannot double)",
 					 (unsigned long long)(o->memory_limit >> 20),
 					 (unsigned long long)(V.cap * sizeof(*V.t) >> 20));
-			if (r->incomplete[0]) {
-				u64 frontier = 0;
+		}
+		if (r->incomplete[0]) {
+			u64 frontier = 0;
 
-				for (u32 i = 0; i <= depth; i++)
-					frontier += stack[i].next_pos < sched_nr_fibers();
-				snprintf(r->incomplete + strlen(r->incomplete),
-					 sizeof(r->incomplete) - strlen(r->incomplete),
-					 ": %u open DFS frames (%llu with unexplored transitions) not covered",
-					 depth + 1, (unsigned long long)frontier);
-				stop = true;
-			}
+			for (u32 i = 0; i <= depth; i++)
+				frontier += stack[i].next_pos < sched_nr_fibers();
+			snprintf(r->incomplete + strlen(r->incomplete),
+				 sizeof(r->incomplete) - strlen(r->incomplete),
+				 ": %u open DFS frames (%llu with unexplored transitions) not covered",
+				 depth + 1, (unsigned long long)frontier);
+			stop = true;
 		}
 	}
 	if (D)
@@ -717,6 +768,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		r->verdict = stop ? VERDICT_INCOMPLETE : VERDICT_VERIFIED;
 	r->incomplete_after_violation = found && stop;
 	r->shortest_complete = found && !stop && !shorten_cut && !first_only;
+	if (found && stop && explore_stop_signal && !r->shorten_stop)
+		r->shorten_stop = explore_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
 	return 0;
 }
 

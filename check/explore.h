@@ -10,8 +10,10 @@
  * violation, the search does not stop at the first one: it keeps going with
  * a depth bound one below the best counterexample so far, revisiting states
  * reached at a smaller depth, so the counterexample reported has the fewest
- * steps (transitions) the search finds within a shortening budget (a time
- * limit, 20 s by default); when the bounded search ends before the budget,
+ * steps (transitions) the search finds within a shortening budget (a number
+ * of transitions after the first violation, so that the same inputs give
+ * the same counterexample on any machine under any load; a wall-clock limit
+ * only when asked for); when the bounded search ends before the budget,
  * no shorter schedule exists among those the reduced search covers, and the
  * result says so (shortest_complete).  A witness query instead looks
  * for a path on which an event pattern occurs; its automaton state is part
@@ -20,7 +22,16 @@
 #ifndef KVMLAB_CHECK_EXPLORE_H
 #define KVMLAB_CHECK_EXPLORE_H
 
+#include <signal.h>
+
 #include "check/sched.h"
+
+/*
+ * Set (to the signal's number) by a SIGINT/SIGTERM handler: the search stops
+ * at its next step and reports what it has (incomplete, or the violation in
+ * hand with the shortest counterexample so far).
+ */
+extern volatile sig_atomic_t explore_stop_signal;
 
 enum witness {
 	WITNESS_NONE = -1,
@@ -69,7 +80,8 @@ struct explore_opts {
 	int witness;		/* enum witness */
 	bool progress;		/* progress line on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
-	double shorten_seconds;	/* shortening budget after the first violation */
+	u64 shorten_transitions;	/* shortening budget: transitions after the first violation */
+	double shorten_seconds;	/* and wall-clock seconds after it; 0 = no time bound */
 	bool por;		/* sleep sets (experimental, see independent()) */
 	/*
 	 * Persistent sets: whether fiber g may, in the rest of its life, make an
@@ -124,6 +136,7 @@ struct explore_result {
 	size_t nr_events;
 	bool incomplete_after_violation;
 	bool shortest_complete;	/* every shorter schedule was explored (see above) */
+	const char *shorten_stop;	/* what ended shortening early (a flag or a signal), or NULL */
 	char incomplete[256];
 };
 

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "check/mem.h"
 #include "check/race.h"
 #include "check/sched.h"
 #include "check/sched_int.h"
@@ -77,11 +78,7 @@ static void *grow(void *a, size_t *cap, size_t elem, const char *what)
 {
 	size_t n = *cap ? *cap * 2 : 4096;
 
-	a = realloc(a, n * elem);
-	if (!a) {
-		fprintf(stderr, "kvmlab check: out of memory for the race detector's %s\n", what);
-		abort();
-	}
+	a = mem_realloc(a, n * elem);
 	*cap = n;
 	return a;
 }

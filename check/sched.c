@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "check/mem.h"
 #include "check/race.h"
 #include "check/sched.h"
 #include "check/sched_int.h"
@@ -538,10 +539,8 @@ static void c_trace(const struct kvm_event *ev)
 {
 	if (S.log_len == S.log_cap) {
 		size_t cap = S.log_cap ? S.log_cap * 2 : 4096;
-		struct kvm_event *n = realloc(S.log, cap * sizeof(*n));
+		struct kvm_event *n = mem_realloc(S.log, cap * sizeof(*n));
 
-		if (!n)
-			abort();
 		S.log = n;
 		S.log_cap = cap;
 	}
@@ -677,10 +676,7 @@ static void *pop_free(void **list, size_t size)
 		*list = *(void **)p;
 		return p;
 	}
-	p = malloc(size);
-	if (!p)
-		abort();
-	return p;
+	return mem_malloc(size);
 }
 
 static void push_free(void **list, void *p)
@@ -706,8 +702,8 @@ static struct sstack *sstack_alloc(u32 len)
 
 	if (c <= STACK_CLASSES)
 		st = pop_free(&free_stacks[c], sizeof(*st) + (size_t)c * STACK_CLASS);
-	else if (!(st = malloc(sizeof(*st) + len)))
-		abort();
+	else
+		st = mem_malloc(sizeof(*st) + len);
 	st->len = len;
 	S.snapshot_bytes += sizeof(*st) + len;
 	return st;
@@ -1004,12 +1000,8 @@ static struct ulog *ulog_push(u8 kind)
 
 	if (S.ulog_len == S.ulog_cap) {
 		size_t cap = S.ulog_cap ? S.ulog_cap * 2 : 4096;
-		struct ulog *n = realloc(S.ulog, cap * sizeof(*n));
+		struct ulog *n = mem_realloc(S.ulog, cap * sizeof(*n));
 
-		if (!n) {
-			fprintf(stderr, "kvmlab check: out of memory for the undo log\n");
-			abort();
-		}
 		S.snapshot_bytes += (cap - S.ulog_cap) * sizeof(*n);
 		S.ulog = n;
 		S.ulog_cap = cap;

@@ -16,11 +16,15 @@
 #include "check/dist.h"
 #include "check/explore.h"
 #include "check/harness.h"
+#include "check/mem.h"
 #include "check/report.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "model/trace.h"
 #include "model/vmm.h"
+
+/* The default shortening budget: about 30 s here, enough for every scenario in tests/. */
+#define CHECK_SHORTEN_TRANSITIONS 50000000ull
 
 #if defined(__SANITIZE_THREAD__)
 /*
@@ -31,6 +35,29 @@
 #define CHECKER_UNAVAILABLE \
 	"not available in ThreadSanitizer builds (restoring fiber stacks defeats TSan's shadow call stacks); use the release, asan or ubsan build"
 #endif
+
+static void on_stop_signal(int sig)
+{
+	explore_stop_signal = sig;
+}
+
+/*
+ * SIGINT and SIGTERM end the search at its next step, with its report; a
+ * second one ends the process.  The handler runs on its own stack, not on a
+ * fiber's, whose contents are part of the model state.
+ */
+static void stop_on_signals(void)
+{
+	static char altstack[64 << 10];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND | SA_ONSTACK };
+
+	explore_stop_signal = 0;
+	sigaltstack(&ss, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 static void check_usage(FILE *f)
 {
@@ -45,7 +72,11 @@ static void check_usage(FILE *f)
 		"  --find WITNESS         search for an execution with an event instead of a\n"
 		"                         violation: case-1, case-2a, case-2b, stale-snapshot\n"
 		"  --first                stop at the first violation (no shortening)\n"
-		"  --shorten SECONDS      look for shorter counterexamples this long (default 20)\n"
+		"  --shorten-transitions N   after the first violation, look for shorter ones for\n"
+		"                         N more transitions (default 50000000; the same result on\n"
+		"                         any machine under any load)\n"
+		"  --shorten-seconds S    ... and for at most S seconds (a wall-clock bound, off by\n"
+		"                         default: the result then depends on the machine's speed)\n"
 		"  --no-por               no sleep-set reduction (on by default for violations; never\n"
 		"                         used with --find, whose event patterns order actors)\n"
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
@@ -54,7 +85,9 @@ static void check_usage(FILE *f)
 		"  --no-races             do not check the model's plain accesses for data races\n"
 		"  --no-hygiene --no-tracking   switch off dead-stack clearing / trusting write tracking\n"
 		"                         (same verdicts; for measuring what each saves)\n"
-		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3)\n"
+		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3); memory\n"
+		"                         is bounded by default (half of physical memory, less under\n"
+		"                         ulimit -v/-d); --memory-limit 0: no bound\n"
 		"  --trace FILE           write the counterexample's schedule (kvmlab replay FILE);\n"
 		"                         without one, the scenario and an empty schedule\n"
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
@@ -179,14 +212,21 @@ static void print_result(const struct scenario *s, const struct explore_result *
 {
 	double rate = r->seconds > 0 ? r->transitions / r->seconds : 0;
 
-	if (!quiet)
+	/* Standard output depends only on the inputs; times go to standard error. */
+	if (!quiet) {
 		printf("explored %llu states, %llu transitions (%llu revisits), max depth %u, "
-		       "%llu terminal states, in %.3f s (%.0f transitions/s), peak %.1f MiB\n",
+		       "%llu terminal states, peak %.1f MiB\n",
 		       (unsigned long long)r->states, (unsigned long long)r->transitions,
 		       (unsigned long long)r->revisits, r->max_depth, (unsigned long long)r->terminal,
-		       r->seconds, rate, r->peak_bytes / 1048576.0);
+		       r->peak_bytes / 1048576.0);
+		fflush(stdout);
+		fprintf(stderr, "time: %.3f s (%.0f transitions/s)\n", r->seconds, rate);
+	}
 	if (r->verdict == VERDICT_VIOLATION) {
-		char who[32];
+		char who[32], short_why[128];
+
+		snprintf(short_why, sizeof(short_why), "the fewest found before %s ended the search for shorter ones",
+			 r->shorten_stop ? r->shorten_stop : "a bound");
 
 		report_actor_name(r->finding.actor, s->nr_vcpus, who, sizeof(who));
 		printf("VIOLATION %s (%s, %s): %s\n", kvm_finding_name(r->finding.kind),
@@ -195,7 +235,7 @@ static void print_result(const struct scenario *s, const struct explore_result *
 			printf("counterexample, %u steps (%s), one line per event:\n", r->path_len,
 			       unshortened ? unshortened :
 			       r->shortest_complete ? "the fewest: no shorter schedule among those the reduced search covers" :
-			       "the fewest found within the shortening budget, see --shorten");
+			       short_why);
 			report_timeline(stdout, r->events, r->nr_events, s->nr_vcpus, false);
 		}
 	} else if (r->verdict == VERDICT_WITNESS_FOUND && !quiet) {
@@ -234,10 +274,13 @@ int cmd_check(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },
-		{ "shorten", required_argument, NULL, 'S' },
+		{ "shorten-transitions", required_argument, NULL, 'S' },
+		{ "shorten-seconds", required_argument, NULL, 's' },
+		{ "shorten", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
-	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true, .shorten_seconds = 20 };
+	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true,
+				   .shorten_transitions = CHECK_SHORTEN_TRANSITIONS };
 	struct explore_result res;
 	struct kvm_config cfg;
 	struct knob_opts k;
@@ -245,7 +288,8 @@ int cmd_check(int argc, char **argv)
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true;
-	bool no_hygiene = false, no_tracking = false;
+	bool no_hygiene = false, no_tracking = false, memory_set = false;
+	const char *memory_why = "--memory-limit";
 	int c, idx, r = 0, rank = 0, nproc = 1;
 	u64 v;
 
@@ -296,8 +340,9 @@ int cmd_check(int argc, char **argv)
 			eo.time_limit = (double)v;
 			break;
 		case 'M':
-			r = parse_u64_flag("check", "memory-limit", optarg, 1, 1u << 30, &v);
+			r = parse_u64_flag("check", "memory-limit", optarg, 0, 1u << 30, &v);
 			eo.memory_limit = v << 20;
+			memory_set = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -318,8 +363,15 @@ int cmd_check(int argc, char **argv)
 			movers = false;
 			break;
 		case 'S':
-			r = parse_u64_flag("check", "shorten", optarg, 0, 1u << 20, &v);
+			r = parse_u64_flag("check", "shorten-transitions", optarg, 0, ~0ull, &eo.shorten_transitions);
+			break;
+		case 's':
+			r = parse_u64_flag("check", "shorten-seconds", optarg, 1, 1u << 20, &v);
 			eo.shorten_seconds = (double)v;
+			break;
+		case 'O':
+			r = cmd_usage_error("check", "--shorten is now --shorten-transitions N (a budget the same on "
+					    "every machine) or --shorten-seconds S (wall-clock)");
 			break;
 		case 'H':
 			no_hygiene = true;
@@ -387,6 +439,20 @@ int cmd_check(int argc, char **argv)
 		printf("data races: %s\n", checker_races() ? "checked along the explored paths (happens-before)" :
 		       rt_write_tracking ? "not checked (--no-races)" :
 		       "not checked (this build's model has no access instrumentation)");
+	/* After setup: the default bound counts what the process maps by now. */
+	if (!memory_set)
+		eo.memory_limit = mem_default_limit(&memory_why);
+	if (mem_reserve()) {
+		checker_teardown();
+		r = cmd_usage_error("check", "cannot set aside the %u MiB memory reserve", MEM_RESERVE >> 20);
+		goto out;
+	}
+	if (!quiet && eo.memory_limit)
+		printf("memory bound: %.1f GiB (%s; --memory-limit MIB changes it)\n",
+		       eo.memory_limit / 1073741824.0, memory_why);
+	else if (!quiet)
+		printf("memory bound: none (--memory-limit 0)\n");
+	stop_on_signals();
 	if (nproc > 1) {
 		struct snapshot *root = sched_snapshot(0);
 		/* Same initial state, same scenario, same search in every process. */
