@@ -43,7 +43,7 @@ MPI_OBJS := $(BUILD)/mpi/dist_mpi.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
 
-.PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi
+.PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi soak
 all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
@@ -109,6 +109,11 @@ tsan:
 
 bench: kvmlab
 	@KVMLAB=$(BUILD)/kvmlab sh bench/run.sh
+
+# Long runs outside CI: stress per vendor and policy on busy cores, and the
+# corpus under KVMLAB_VALIDATE (tools/soak.sh; SOAK_SECONDS, default 600).
+soak: kvmlab
+	@KVMLAB=$(BUILD)/kvmlab sh tools/soak.sh
 
 # The README's main command: the built-in default scenario.
 run: kvmlab
