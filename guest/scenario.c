@@ -1053,6 +1053,17 @@ static int scn_parse(struct scn_parser *p, struct scenario *out)
 	return ret;
 }
 
+/* The entry points' common start: p names its input (have_input says whether there is one). */
+static int scn_parse_input(struct scn_parser *p, bool have_input, struct scenario *s)
+{
+	if (p->err && p->errlen)
+		p->err[0] = '\0';
+	if (!have_input || !s)
+		return scn_err(p, 0, 0, "no scenario text");
+	errno = 0;
+	return scn_parse(p, s);
+}
+
 int scenario_parse_string(const char *name, const char *text, struct scenario *s,
 			  char *err, size_t errlen)
 {
@@ -1063,11 +1074,7 @@ int scenario_parse_string(const char *name, const char *text, struct scenario *s
 		.errlen = errlen,
 	};
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!text || !s)
-		return scn_err(&p, 0, 0, "no scenario text");
-	return scn_parse(&p, s);
+	return scn_parse_input(&p, text, s);
 }
 
 int scenario_fopen(const char *path, FILE **out)
@@ -1118,12 +1125,7 @@ int scenario_parse_stream(const char *name, FILE *f, long lines_before, struct s
 		.errlen = errlen,
 	};
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!f || !s)
-		return scn_err(&p, 0, 0, "no scenario text");
-	errno = 0;
-	return scn_parse(&p, s);
+	return scn_parse_input(&p, f, s);
 }
 
 int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t errlen)
