@@ -47,7 +47,7 @@ DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=
 all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
-	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab kvmlab; fi
+	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab kvmlab.new && mv -f kvmlab.new kvmlab; fi
 
 $(BUILD)/kvmlab: $(CMD_OBJS) $(BUILD)/libkvmlab.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
@@ -61,8 +61,17 @@ $(FLAGS_STAMP): FORCE
 		echo '$(CC) $(CFLAGS) $(TRACK_CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 FORCE:
 
+# kvmlab --version: git describe at build time; main.o is rebuilt when it changes.
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null)
+VERSION_STAMP := $(BUILD)/.version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/cmd/main.o: $(VERSION_STAMP)
+$(BUILD)/cmd/main.o: CFLAGS += $(if $(VERSION),-DKVMLAB_VERSION='"$(VERSION)"')
+
 kvmlab-mpi: $(BUILD)/kvmlab-mpi
-	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab-mpi kvmlab-mpi; fi
+	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab-mpi kvmlab-mpi.new && mv -f kvmlab-mpi.new kvmlab-mpi; fi
 
 $(BUILD)/mpi/%.o: mpi/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

@@ -315,7 +315,7 @@ int cmd_check(int argc, char **argv)
 	knob_opts_init(&k);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (c) {
 		case 0:
 			r = knob_opt_parse("check", &k, opts[idx].name, optarg);

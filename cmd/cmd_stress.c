@@ -233,7 +233,7 @@ int cmd_stress(int argc, char **argv)
 	st->delay = 20;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (c) {
 		case 0:
 			r = knob_opt_parse("stress", &k, opts[idx].name, optarg);

@@ -35,9 +35,13 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+#ifndef KVMLAB_VERSION
+#define KVMLAB_VERSION "unknown (built outside a git checkout)"
+#endif
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kvmlab <command> [options]   (kvmlab <command> --help)\n\ncommands:\n");
+	fprintf(f, "usage: kvmlab <command> [options]   (kvmlab help <command>, kvmlab --version)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nexit codes: 0 verified/passed, 1 violation or mismatch, 2 usage or input error,\n"
@@ -47,6 +51,21 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("kvmlab %s\n", KVMLAB_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* kvmlab help CMD is kvmlab CMD --help. */
+		char *args[] = { argv[2], "--help", NULL };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name))
+				return commands[i].fn(2, args);
+		fprintf(stderr, "kvmlab help: unknown command '%s'\n", argv[2]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}

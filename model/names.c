@@ -20,7 +20,7 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 	[KVM_BUG_UPDATE_BEFORE_KICK] = {
 		.slug = "update-before-kick", .commit = "b0a1637f64b0",
 		.title = "inhibit reasons stored before kicking vCPUs; request serviced without apicv_update_lock",
-		.scenario = "seed", .expect = "bad-spte",
+		.scenario = "seed", .expect = "apicv-mismatch",
 	},
 	[KVM_BUG_FAULT_CHECKS_REQUEST] = {
 		.slug = "fault-checks-request", .commit = "-",

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Command-line conventions: --version, -h/--help on every subcommand,
+# `kvmlab help CMD`; and `kvmlab list` tells the truth: each bug's expected
+# finding is the one `kvmlab check --bug SLUG` reports.
+T=$(mktemp -d /tmp/kvmlab-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
+cmds="check replay stress oracle list"
+bugs=$("$KVMLAB" list | awk '/^bugs/ {b = 1; next} /^$/ {b = 0} b && /reverts/ {print $1}')
+echo "1..$((2 + 3 * 5 + $(echo $bugs | wc -w)))"
+"$KVMLAB" --version >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -Eq '^kvmlab [^ ]+' "$T/out" && [ "$(wc -l <"$T/out")" -eq 1 ]; then ok "--version: $(cat "$T/out")"
+else nok "--version: exit $rc: $(head -2 "$T/out")"; fi
+"$KVMLAB" help nosuch >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 2 ]; then ok "help of an unknown command: exit 2"; else nok "help nosuch: exit $rc"; fi
+for c in $cmds; do
+	for h in -h --help; do
+		"$KVMLAB" $c $h >"$T/$c$h" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ] && grep -q "^usage: kvmlab $c" "$T/$c$h"; then ok "$c $h: usage, exit 0"
+		else nok "$c $h: exit $rc: $(head -1 "$T/$c$h")"; fi
+	done
+	"$KVMLAB" help $c >"$T/help" 2>&1
+	if cmp -s "$T/help" "$T/$c--help"; then ok "kvmlab help $c is $c --help"; else nok "kvmlab help $c differs from $c --help"; fi
+done
+if [ "${KVMLAB_BUILD:-}" = tsan ]; then
+	for b in $bugs; do skip "the checker is not available under ThreadSanitizer"; done
+	exit 0
+fi
+for b in $bugs; do
+	want=$("$KVMLAB" list | awk -v b=$b '$1 == b {for (i = 1; i < NF; i++) if ($i == "expect") print $(i + 1)}')
+	got=$("$KVMLAB" check --bug $b --quiet 2>/dev/null | sed -n 's/^verdict: violation (\(.*\))$/\1/p')
+	if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "list says --bug $b yields $want; check reports $got"
+	else nok "list says --bug $b yields '$want'; check reports '$got'"; fi
+done
