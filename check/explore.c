@@ -403,31 +403,22 @@ static void record(struct explore_result *r, struct frame *stack, u32 depth, con
 }
 
 /*
- * A rough estimate of how much of the tree is done: the position in the
- * fiber order of the first few DFS frames, read as digits of a fraction.
+ * Where the search is.  No ETA: how many states remain is not known until
+ * they are explored (the DFS's position in the fiber order says nothing
+ * reliable about it), and the first line says so.
  */
-static double done_fraction(const struct frame *stack, u32 depth)
+static void progress(const struct explore_opts *o, const struct explore_result *r, double t0, u32 depth,
+		     bool first)
 {
-	int n = sched_nr_fibers();
-	double frac = 0, scale = 1;
+	double el = now() - t0;
 
-	for (u32 i = 0; i <= depth && i < 8; i++) {
-		int pos = stack[i].next_pos > 0 ? stack[i].next_pos - 1 : 0;
-
-		frac += scale * pos / n;
-		scale /= n;
-	}
-	return frac;
-}
-
-static void progress(const struct explore_result *r, double t0, const struct frame *stack, u32 depth)
-{
-	double el = now() - t0, done = done_fraction(stack, depth);
-
-	fprintf(stderr, "\r%llu states, %llu transitions, %.0f/s, depth %u, %.1f MiB, %.1fs, ~%.1f%% of the tree (rough)   ",
-		(unsigned long long)r->states, (unsigned long long)r->transitions,
-		el > 0 ? r->transitions / el : 0.0, depth,
-		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el, 100 * done);
+	if (first)
+		fprintf(stderr, "progress (no ETA: the number of states left is not known until they are explored)\n");
+	fprintf(stderr, "%s%llu states, %llu transitions, %.0f/s, depth %u, %.1f MiB, %.0f s%s",
+		o->progress == PROGRESS_TERMINAL ? "\r" : "", (unsigned long long)r->states,
+		(unsigned long long)r->transitions, el > 0 ? r->transitions / el : 0.0, depth,
+		(V.cap * sizeof(struct vslot) + sched_snapshot_bytes()) / 1048576.0, el,
+		o->progress == PROGRESS_TERMINAL ? "   " : "\n");
 }
 
 /* The first violation: the shortening budget starts now. */
@@ -462,6 +453,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	const struct snapshot *live;
 	bool found = false, stop = false;
 	double t0 = now(), last_progress = t0;
+	bool progressed = false;
 	u64 ticks = 0;
 	double shorten_deadline = 0;
 	u64 shorten_end = 0;	/* r->transitions at which shortening stops */
@@ -698,8 +690,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 
 			if (mem > r->peak_bytes)
 				r->peak_bytes = mem;
-			if (o->progress && el - last_progress > 0.5) {
-				progress(r, t0, stack, depth);
+			if (o->progress && el - last_progress >= (o->progress == PROGRESS_TERMINAL ? 0.5 : 10)) {
+				progress(o, r, t0, depth, !progressed);
+				progressed = true;
 				last_progress = el;
 			}
 			if (found && o->shorten_seconds && el >= shorten_deadline) {
@@ -756,7 +749,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	}
 	free(stack);
 	vfree();
-	if (o->progress)
+	if (o->progress == PROGRESS_TERMINAL && progressed)
 		fprintf(stderr, "\r%*s\r", 100, "");
 	r->seconds = now() - t0;
 

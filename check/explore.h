@@ -73,12 +73,18 @@ struct explore_dist {
 /* The owner's answer to a claim of a state in its part of the visited set. */
 enum claim explore_claim_local(u64 hash, u32 *sleep);
 
+enum explore_progress {
+	PROGRESS_NONE,
+	PROGRESS_TERMINAL,	/* one line rewritten twice a second */
+	PROGRESS_LINES,		/* a line every 10 s (a log, not a terminal) */
+};
+
 struct explore_opts {
 	u64 max_states;		/* 0 = unbounded */
 	double time_limit;	/* seconds, 0 = unbounded */
 	u64 memory_limit;	/* bytes, 0 = unbounded */
 	int witness;		/* enum witness */
-	bool progress;		/* progress line on stderr */
+	enum explore_progress progress;	/* on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
 	u64 shorten_transitions;	/* shortening budget: transitions after the first violation */
 	double shorten_seconds;	/* and wall-clock seconds after it; 0 = no time bound */

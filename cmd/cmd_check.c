@@ -93,7 +93,9 @@ static void check_usage(FILE *f)
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
 		"                         (FILE '-': standard output; the report goes to stderr)\n"
 		"  --lanes                also draw the counterexample with one column per actor\n"
-		"  --quiet                print only the verdict line\n");
+		"  --quiet                print only the verdict line\n"
+		"  --progress auto|always|never   on stderr: a live line on a terminal, else a line\n"
+		"                         every 10 s; auto (the default) shows none with --quiet\n");
 }
 
 static void print_config(FILE *f, const struct scenario *s, const struct kvm_config *cfg)
@@ -274,6 +276,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },
+		{ "progress", required_argument, NULL, 'p' },
 		{ "shorten-transitions", required_argument, NULL, 'S' },
 		{ "shorten-seconds", required_argument, NULL, 's' },
 		{ "shorten", required_argument, NULL, 'O' },
@@ -289,6 +292,7 @@ int cmd_check(int argc, char **argv)
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true;
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
+	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
 	const char *memory_why = "--memory-limit";
 	int c, idx, r = 0, rank = 0, nproc = 1;
 	u64 v;
@@ -359,6 +363,16 @@ int cmd_check(int argc, char **argv)
 		case 'L':
 			lanes = true;
 			break;
+		case 'p':
+			if (!strcmp(optarg, "auto"))
+				progress_mode = PROGRESS_AUTO;
+			else if (!strcmp(optarg, "always"))
+				progress_mode = PROGRESS_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				progress_mode = PROGRESS_NEVER;
+			else
+				r = cmd_usage_error("check", "--progress: '%s' is not auto, always or never", optarg);
+			break;
 		case 'F':
 			movers = false;
 			break;
@@ -416,7 +430,10 @@ int cmd_check(int argc, char **argv)
 	if (r)
 		goto out;
 	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
-	eo.progress = !quiet && isatty(STDERR_FILENO);
+	if (progress_mode == PROGRESS_AUTO && quiet)
+		eo.progress = PROGRESS_NONE;
+	else if (progress_mode != PROGRESS_NEVER)
+		eo.progress = isatty(STDERR_FILENO) ? PROGRESS_TERMINAL : PROGRESS_LINES;
 	if (eo.witness != WITNESS_NONE)
 		eo.por = false;	/* a witness pattern orders events of different actors */
 	if (!quiet) {
@@ -468,7 +485,8 @@ int cmd_check(int argc, char **argv)
 			r = cmd_usage_error("check", "%s", err);
 			goto out;
 		}
-		eo.progress = eo.progress && rank == 0;
+		if (rank)
+			eo.progress = PROGRESS_NONE;
 		if (eo.max_states)
 			eo.max_states = max_t(u64, 1, eo.max_states / nproc);
 		if (!quiet)

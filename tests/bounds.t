@@ -11,7 +11,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
-N=17
+N=18
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $N); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -103,6 +103,13 @@ else nok "--shorten-transitions 3000: outputs differ or not cut: $(grep '^counte
 rc=$?
 if [ $rc -eq 2 ] && grep -q 'shorten-transitions' "$T/out"; then ok "--shorten (seconds, removed): exit 2 naming its replacements"
 else nok "--shorten: exit $rc"; fi
+
+# Progress on a log (stderr not a terminal): a line every 10 s, saying why there is no ETA.
+"$KVMLAB" check --vcpus 3 --time-limit 12 --quiet --progress always >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 3 ] && grep -q '^progress (no ETA' "$T/err" && grep -Eq '^[0-9]+ states, [0-9]+ transitions' "$T/err"; then
+	ok "--progress always on a log: $(grep -Ec '^[0-9]+ states' "$T/err") line(s) in 12 s"
+else nok "--progress always: exit $rc, stderr: $(head -c 200 "$T/err")"; fi
 
 # Numbers: decimal only, no sign, no blanks, in range.
 num() {	# name, args...
