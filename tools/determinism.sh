@@ -12,6 +12,8 @@ RUNS=${1:-100}
 T=$(mktemp -d /tmp/kvmlab-determinism.XXXXXX)
 load=
 trap '[ -n "$load" ] && kill $load 2>/dev/null; rm -rf "$T"' EXIT
+cp "$K" "$T/kvmlab"	# one binary for every run, whatever is rebuilt meanwhile
+K=$T/kvmlab
 mkdir "$T/src"
 git archive HEAD 2>/dev/null | tar -x -C "$T/src" 2>/dev/null || cp -r Makefile cmd check kernel model guest oracle runtime tests "$T/src/"
 (cd "$T/src" && while :; do make -s -j2 BUILD=build/load >/dev/null 2>&1; rm -rf build/load; done) &
