@@ -13,6 +13,7 @@
  * invent one.  Every change goes through set64()/set32() and is logged, so
  * race_undo() can roll it back.
  */
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,11 @@ void race_fini(void)
  */
 static void symbolize(u64 pc, char *buf, size_t len)
 {
+	/* The ELF header is mapped at the start of the executable. */
 	extern char __executable_start[];
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)__executable_start;
+	/* addr2line takes link-time addresses: the pc itself unless the binary is PIE. */
+	u64 load = eh->e_type == ET_DYN ? (u64)(uintptr_t)__executable_start : 0;
 	char cmd[128], fn[96], loc[96];
 	FILE *p;
 
@@ -195,7 +200,7 @@ static void symbolize(u64 pc, char *buf, size_t len)
 	if (!pc)
 		return;
 	snprintf(cmd, sizeof(cmd), "addr2line -f -i -e /proc/%d/exe %#llx 2>/dev/null", (int)getpid(),
-		 (unsigned long long)(pc - 1 - (u64)(uintptr_t)__executable_start));
+		 (unsigned long long)(pc - 1 - load));
 	p = popen(cmd, "r");
 	if (!p)
 		return;
