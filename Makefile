@@ -16,6 +16,14 @@ ifeq ($(filter -fsanitize=thread,$(SAN)),)
 CFLAGS   += -fno-pie
 LDFLAGS  += -no-pie
 endif
+# Bound at load time (-z now), never lazily: the dynamic linker's lazy-binding
+# trampoline saves the whole vector register file on the stack it runs on, so
+# the first call of a library function from a checker fiber (under ASan,
+# __sanitizer_finish_switch_fiber() in fiber_entered()) would leave in its stack
+# whatever unrelated code last had in those registers (MPI_Init's string
+# functions), in slots that ASan's stack redzones never overwrite: model state
+# that differs between processes.
+LDFLAGS  += -Wl,-z,now
 LDLIBS   += -lpthread -lm
 
 LIB_SRCS  := $(sort $(wildcard kernel/*.c runtime/*.c model/*.c guest/*.c oracle/*.c check/*.c))

@@ -593,7 +593,11 @@ static const struct rt_ops checker_ops = {
  * nor on the process: two runs in one process can compare terminal states
  * (tests/test_reductions.c), and so can two processes (the binary is not
  * position-independent, so code addresses on the stacks are fixed too), which
- * the distributed search (mpi/dist_mpi.c) relies on.
+ * the distributed search (mpi/dist_mpi.c) relies on.  It is also bound at load
+ * time (-z now, see the Makefile): a lazily bound first call from a fiber runs
+ * the dynamic linker's resolver on the fiber's stack, which saves the vector
+ * registers there, and what they held (anything the process did before) stays
+ * in slots no frame writes, such as ASan's redzones.
  */
 #define CHK_HEAP_ADDR ((void *)0x6b766d000000ul)
 #define CHK_STACK_ADDR(i) ((void *)(0x6b7700000000ul + (u64)(i) * CHK_STACK_SPAN))

@@ -10,7 +10,8 @@
  * each state is expanded by one process; the state itself never travels,
  * because the process that claims it already holds it.  Fingerprints are
  * the same in every process (fixed heap and stack addresses, no
- * position-independent code), which start() checks on the initial state.
+ * position-independent code, no lazy binding), which start() checks on the
+ * initial state.
  *
  * A process waiting for a reply, or done with its own DFS, keeps answering
  * the others' claims.  A finding or a bound stops every process (STOP), and

@@ -54,7 +54,8 @@ expect "validated: zap-yield" 0 "verified" "" --scenario zap-yield
 expect "validated: create-race" 0 "verified" "" --scenario create-race
 unset KVMLAB_VALIDATE
 # Fingerprints do not depend on the process (fixed heap and stack addresses,
-# no position-independent code): two runs report the same terminal states.
+# no position-independent code, no lazy binding): two runs report the same
+# terminal states.
 d1=$("$KVMLAB" check --policy vm --toggles 1 --accesses 1 --quiet --json "$T/d1.json" >/dev/null 2>&1; sed -n 's/.*"terminal_digest": "\(.*\)".*/\1/p' "$T/d1.json")
 d2=$("$KVMLAB" check --policy vm --toggles 1 --accesses 1 --quiet --json "$T/d2.json" >/dev/null 2>&1; sed -n 's/.*"terminal_digest": "\(.*\)".*/\1/p' "$T/d2.json")
 if [ -n "$d1" ] && [ "$d1" = "$d2" ]; then ok "same fingerprints in two processes ($d1)"; else nok "terminal digests differ between processes: '$d1' '$d2'"; fi
