@@ -15,14 +15,13 @@
 #include <sys/mman.h>
 
 #include "check/fiber.h"
+#include "kernel/compiler.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define KVMLAB_ASAN 1
+#ifdef KVMLAB_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
-#if defined(__SANITIZE_THREAD__)
-#define KVMLAB_TSAN 1
+#ifdef KVMLAB_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
 

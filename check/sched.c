@@ -12,9 +12,10 @@
 #include "check/race.h"
 #include "check/sched.h"
 #include "check/sched_int.h"
+#include "kernel/compiler.h"
 #include "model/trace.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef KVMLAB_ASAN
 #include <sanitizer/asan_interface.h>
 #define NO_ASAN __attribute__((no_sanitize_address))
 #else
@@ -925,7 +926,7 @@ u64 sched_snapshot_bytes(void) { return S.snapshot_bytes; }
  */
 static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef KVMLAB_ASAN
 	const u8 *s = src;
 	u8 *d = dst;
 
@@ -1053,7 +1054,7 @@ static void for_dirty_lines(void (*fn)(u32 l))
 		for (u32 c = 0; c * CHK_LINES < n; c++) {
 			size_t off = (size_t)c * CHK_CHUNK;
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef KVMLAB_ASAN
 			if (same_bytes(S.heap + off, S.shadow + off, CHK_CHUNK))
 #else
 			if (!memcmp(S.heap + off, S.shadow + off, CHK_CHUNK))
@@ -1214,7 +1215,7 @@ void sched_restore(const struct snapshot *s)
 		if (f->pend.kind == PK_DONE)
 			continue;
 		f->ctx.sp = S.sh[i].sp;
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef KVMLAB_ASAN
 		ASAN_UNPOISON_MEMORY_REGION(f->ctx.stack_lo, (size_t)(f->ctx.stack_hi - f->ctx.stack_lo));
 #endif
 		copy_in(f->ctx.sp, S.sh[i].stack->data, S.sh[i].stack->len);

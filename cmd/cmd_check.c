@@ -18,10 +18,11 @@
 #include "check/report.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "kernel/compiler.h"
 #include "model/trace.h"
 #include "model/vmm.h"
 
-#if defined(__SANITIZE_THREAD__)
+#ifdef KVMLAB_TSAN
 /*
  * The checker snapshots and restores fiber stacks; ThreadSanitizer keeps a
  * shadow call stack per fiber that a restore cannot update, so it crashes.
