@@ -17,9 +17,6 @@
 
 #ifdef KVMLAB_ASAN
 #include <sanitizer/asan_interface.h>
-#define NO_ASAN __attribute__((no_sanitize_address))
-#else
-#define NO_ASAN
 #endif
 
 struct heap_header {
@@ -197,7 +194,7 @@ static inline u64 mum(u64 a, u64 b)
  */
 typedef u64 __attribute__((aligned(1), may_alias)) u64_unaligned;
 
-static NO_ASAN u64 hash_bytes(const u8 *p, size_t n, u64 seed)
+static __no_sanitize_address u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 {
 	u64 h = seed ^ (n * 0x9e3779b97f4a7c15ull), k = h;
 
@@ -518,7 +515,7 @@ static void c_relax(void)
 }
 
 /* Zero the STACK_SCRUB bytes below the stack pointer: dead, whatever the caller had there. */
-static NO_ASAN __attribute__((noinline)) void c_scrub(void)
+static __no_sanitize_address __attribute__((noinline)) void c_scrub(void)
 {
 	u8 *sp, *lo;
 	u64 n;
@@ -855,7 +852,7 @@ bool sched_enabled(int fiber)
  */
 
 /* Clear [lo, hi) of f's stack (clipped to the stack). */
-static NO_ASAN void scrub_range(struct chk_fiber *f, u8 *lo, u8 *hi)
+static __no_sanitize_address void scrub_range(struct chk_fiber *f, u8 *lo, u8 *hi)
 {
 	if (lo < f->ctx.stack_lo)
 		lo = f->ctx.stack_lo;
@@ -924,7 +921,7 @@ u64 sched_snapshot_bytes(void) { return S.snapshot_bytes; }
  * 8-byte aligned from sp up); not instrumented, since ASan poisons parts of
  * the fiber stacks.
  */
-static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
+static __no_sanitize_address void copy_in(void *dst, const void *src, size_t n)
 {
 #ifdef KVMLAB_ASAN
 	const u8 *s = src;
@@ -945,7 +942,7 @@ static NO_ASAN void copy_in(void *dst, const void *src, size_t n)
 #endif
 }
 
-static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
+static __no_sanitize_address bool same_bytes(const void *a, const void *b, size_t n)
 {
 	const u8 *x = a, *y = b;
 
@@ -967,7 +964,7 @@ static NO_ASAN bool same_bytes(const void *a, const void *b, size_t n)
  * A heap line's term of the fingerprint, keyed by its position; 0 for an
  * all-zero line, so memory past the allocation pointer (zero) adds nothing.
  */
-static NO_ASAN u64 line_term(const u8 *line, u32 l)
+static __no_sanitize_address u64 line_term(const u8 *line, u32 l)
 {
 	const u64 *w = (const u64 *)line;	/* lines are 64-byte aligned */
 	u64 any = 0;
@@ -978,7 +975,7 @@ static NO_ASAN u64 line_term(const u8 *line, u32 l)
 }
 
 /* Lines are copied by words: memcpy would be intercepted under ASan. */
-static NO_ASAN void copy_line(u8 *dst, const u8 *src)
+static __no_sanitize_address void copy_line(u8 *dst, const u8 *src)
 {
 	u64 *d = (u64 *)dst;
 	const u64 *s = (const u64 *)src;

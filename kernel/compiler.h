@@ -28,4 +28,20 @@
 #endif
 #endif
 
+/*
+ * For the few functions that must read and write memory ASan poisons (the
+ * checker's copies of fiber stacks): no checks, and under clang no loop
+ * turned into a memset/memcpy/memcmp call either, since ASan intercepts
+ * those and checks them all the same.  Empty outside ASan builds, so that
+ * other builds' code generation (and the golden state counts) does not
+ * depend on it.
+ */
+#ifndef KVMLAB_ASAN
+#define __no_sanitize_address
+#elif defined(__clang__)
+#define __no_sanitize_address __attribute__((no_sanitize("address"), no_builtin))
+#else
+#define __no_sanitize_address __attribute__((no_sanitize_address))
+#endif
+
 #endif
