@@ -50,9 +50,12 @@ MPICC    ?= mpicc
 HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
 MPI_OBJS := $(BUILD)/mpi/dist_mpi.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
-DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d \
+             $(FUZZ_BINS:=.d)
 
-.PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi
+.PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi \
+	fuzz fuzz-build fuzz-bins
 all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
@@ -115,6 +118,26 @@ ubsan:
 	$(MAKE) BUILD=build/ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-sanitize-recover=all" test
 tsan:
 	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" test
+
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md), built by clang with ASan and
+# UBSan into build/fuzz.  `make fuzz` runs each for FUZZ_SECONDS from its seed
+# corpus (fuzz/corpus/NAME) and regression inputs (tests/fuzz-regressions/NAME),
+# keeping the inputs it finds in build/fuzz/scratch/NAME (a crash's under
+# build/fuzz/scratch/crashes), and fails on a crash.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT=-O1 SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh fuzz/run.sh build/fuzz $(FUZZ_SECONDS) build/fuzz/scratch
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libkvmlab.a $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/libkvmlab.a $(LDFLAGS) $(LDLIBS)
 
 bench: kvmlab
 	@KVMLAB=$(BUILD)/kvmlab sh bench/run.sh
