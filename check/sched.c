@@ -403,10 +403,12 @@ static void c_fence(enum rt_fence fe)
 	(void)fe;	/* interleavings are sequentially consistent */
 }
 
+/* Writes the model's heap from uninstrumented code: marked, as c_lock() marks. */
 static void c_lock_init(struct rt_lock *l, enum rt_lock_kind k, const char *name)
 {
 	l->kind = k;
 	l->name = name;
+	track_mark(l, sizeof(*l));
 }
 
 static void c_report(enum kvm_finding f, const char *file, int line, const char *msg);
