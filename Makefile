@@ -1,6 +1,7 @@
 # kvmlab: plain Makefile, C11.  `make` builds ./kvmlab; `make test` runs the
 # suite; `make asan|ubsan|tsan` build into build/<san> and run the suite there;
-# `make bench` runs the benchmarks; `make run` is the README's main command.
+# `make bench` runs the benchmarks; `make run` is the README's main command;
+# `make fuzz` runs the libFuzzer harnesses (clang; docs/fuzzing.md).
 
 CC       ?= gcc
 OPT      ?= -O2
