@@ -15,14 +15,14 @@
 #include <sys/mman.h>
 
 #include "check/fiber.h"
+#include "kernel/compiler.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define KVMLAB_ASAN 1
+#ifdef KVMLAB_ASAN
+#include <pthread.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
-#if defined(__SANITIZE_THREAD__)
-#define KVMLAB_TSAN 1
+#ifdef KVMLAB_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
 
@@ -127,6 +127,22 @@ void fiber_entered(void)
 void fiber_init_main(struct fiber_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
+#ifdef KVMLAB_ASAN
+	{
+		/* ASan must be told the thread's own stack when a fiber switches back to it. */
+		pthread_attr_t a;
+		void *lo;
+		size_t size;
+
+		if (!pthread_getattr_np(pthread_self(), &a)) {
+			if (!pthread_attr_getstack(&a, &lo, &size)) {
+				ctx->asan_stack_lo = lo;
+				ctx->asan_stack_size = size;
+			}
+			pthread_attr_destroy(&a);
+		}
+	}
+#endif
 #ifdef KVMLAB_TSAN
 	ctx->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -144,6 +160,10 @@ void fiber_switch(struct fiber_ctx *from, struct fiber_ctx *to)
 #endif
 	kvmlab_fiber_switch(&from->sp, to->sp);
 #ifdef KVMLAB_ASAN
-	__sanitizer_finish_switch_fiber(fake, &from->asan_stack_lo, &from->asan_stack_size);
+	/*
+	 * The bounds this could return are those of the stack that switched
+	 * back to us, not ours: each context keeps its own from its start.
+	 */
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
 }

@@ -23,6 +23,7 @@
  */
 #include "check/race.h"
 #include "check/track.h"
+#include "kernel/compiler.h"
 
 u8 *track_base;
 size_t track_len;
@@ -47,7 +48,7 @@ void track_mark(const void *p, size_t n)
 	}
 }
 
-#if !defined(__SANITIZE_THREAD__)
+#ifndef KVMLAB_TSAN
 
 /*
  * Most instrumented accesses are to the fibers' stacks (locals whose

@@ -20,13 +20,14 @@
 #include "check/report.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "kernel/compiler.h"
 #include "model/trace.h"
 #include "model/vmm.h"
 
 /* The default shortening budget: about 30 s here, enough for every scenario in tests/. */
 #define CHECK_SHORTEN_TRANSITIONS 50000000ull
 
-#if defined(__SANITIZE_THREAD__)
+#ifdef KVMLAB_TSAN
 /*
  * The checker snapshots and restores fiber stacks; ThreadSanitizer keeps a
  * shadow call stack per fiber that a restore cannot update, so it crashes.

@@ -39,7 +39,6 @@
 #include "model/lapic.h"
 
 #define SCN_DEFAULT_RAM_PAGES	4
-#define SCN_MAX_RAM_PAGES	64
 #define SCN_TOK_MAX		128	/* longest token, including the NUL */
 #define SCN_LINE_TOKS		8	/* tokens kept per line; no directive has more than 5 */
 #define SCN_TOK_SHOW		40	/* longest token quoted in a message */

@@ -22,6 +22,7 @@
 #define SCN_MAX_ACTORS 4
 #define SCN_MAX_OPS 64
 #define SCN_NAME_MAX 64
+#define SCN_MAX_RAM_PAGES 64	/* ram-pages; the model backs this many (model/kvm.h) */
 
 enum guest_op_kind {
 	GOP_APIC_READ,		/* read 'len' bytes at APIC offset 'off' */

@@ -29,6 +29,8 @@ struct guest_program;
 #define APIC_ACCESS_PAGE_PRIVATE_MEMSLOT (KVM_USER_MEM_SLOTS + 1)
 #define KVM_MEMSLOT_INVALID (1ul << 16)
 #define KVM_MODEL_MAX_MEMSLOTS 4
+/* Host pages backing the memslots: the most RAM a scenario has, and the APIC-access page. */
+#define KVM_MODEL_MAX_HOST_PAGES (SCN_MAX_RAM_PAGES + 1)
 #define APIC_DEFAULT_PHYS_BASE 0xfee00000ul
 #define APIC_ACCESS_GFN (APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT)
 
@@ -265,7 +267,7 @@ struct kvm {
 	u64 memslots_generation;
 	struct kvm_memory_slot memslots[KVM_MODEL_MAX_MEMSLOTS];
 	u32 nr_host_pages;		/* pfn allocator: pfn i is host_pages[i] */
-	u8 *host_pages[16];
+	u8 *host_pages[KVM_MODEL_MAX_HOST_PAGES];
 
 	atomic_t online_vcpus;
 	int created_vcpus;

@@ -17,7 +17,9 @@
 
 static kvm_pfn_t kvm_alloc_host_page(struct kvm *kvm)
 {
-	KVM_ASSERT(kvm->nr_host_pages < ARRAY_SIZE(kvm->host_pages));
+	/* Out of pages: a finding, and no write past the pool (pfn 0 is never valid). */
+	if (WARN_ON_ONCE(kvm->nr_host_pages >= ARRAY_SIZE(kvm->host_pages)))
+		return 0;
 	kvm->host_pages[kvm->nr_host_pages] = kvm_zalloc(PAGE_SIZE);
 	return ++kvm->nr_host_pages;	/* pfn 0 is never valid */
 }

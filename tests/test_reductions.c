@@ -16,6 +16,7 @@
 #include "check/harness.h"
 #include "check/sched.h"
 #include "guest/scenario.h"
+#include "kernel/compiler.h"
 #include "model/vmm.h"
 #include "tests/tap.h"
 
@@ -65,7 +66,7 @@ int main(void)
 {
 	struct scenario *s = calloc(1, sizeof(*s));
 
-#if defined(__SANITIZE_THREAD__)
+#ifdef KVMLAB_TSAN
 	tap_plan(1);
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;

@@ -11,6 +11,12 @@ done
 for p in libasan8 libubsan1 libtsan2; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
+# clang and its sanitizer and libFuzzer runtimes (compiler-rt) for
+# tests/clang-asan.t, tests/fuzz.t and make fuzz; libclang-rt-14-dev is only a
+# Recommends of clang.
+for p in clang libclang-rt-14-dev; do
+	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
 if [ -n "$need" ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
