@@ -35,6 +35,15 @@
  */
 #define CHECKER_UNAVAILABLE \
 	"not available in ThreadSanitizer builds (restoring fiber stacks defeats TSan's shadow call stacks); use the release, asan or ubsan build"
+
+/* Help is still there to read. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
 #endif
 
 static void on_stop_signal(int sig)
@@ -301,8 +310,10 @@ int cmd_check(int argc, char **argv)
 	if (!s)
 		return cmd_usage_error("check", "out of memory");
 #ifdef CHECKER_UNAVAILABLE
-	free(s);
-	return cmd_usage_error("check", CHECKER_UNAVAILABLE);
+	if (!wants_help(argc, argv)) {
+		free(s);
+		return cmd_usage_error("check", CHECKER_UNAVAILABLE);
+	}
 #endif
 	/* kvmlab-mpi: one of several processes; only rank 0 prints and writes files. */
 	if (dist_backend) {
@@ -542,7 +553,8 @@ int cmd_replay(int argc, char **argv)
 	int r;
 
 #ifdef CHECKER_UNAVAILABLE
-	return cmd_usage_error("replay", CHECKER_UNAVAILABLE);
+	if (!wants_help(argc, argv))
+		return cmd_usage_error("replay", CHECKER_UNAVAILABLE);
 #endif
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
