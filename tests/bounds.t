@@ -7,10 +7,7 @@
 T=$(mktemp -d /tmp/kvmlab-bounds.XXXXXX)
 hog=
 trap '[ -n "$hog" ] && kill $hog 2>/dev/null; rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
+. "$(dirname "$0")/tap.sh"
 N=18
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then

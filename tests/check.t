@@ -8,9 +8,7 @@
 # input errors.  $KVMLAB is the binary under test.
 T=$(mktemp -d /tmp/kvmlab-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], args...
 	name=$1 want=$2 verdict=$3 counts=$4
 	shift 4

@@ -7,10 +7,7 @@
 # build per `make test` is enough).
 N=7
 echo "1..$N"
-skip_all() {
-	for i in $(seq 1 $N); do echo "ok $i # skip $1"; done
-	exit 0
-}
+. "$(dirname "$0")/tap.sh"
 [ "${KVMLAB_BUILD:-release}" = release ] || skip_all "clang ASan runs in the release suite only"
 command -v clang >/dev/null 2>&1 || skip_all "clang is not installed (tools/install-deps.sh installs it)"
 T=$(mktemp -d /tmp/kvmlab-clang-asan.XXXXXX)
@@ -19,9 +16,6 @@ printf 'int main(void) { return 0; }\n' >"$T/probe.c"
 clang -fsanitize=address -o "$T/probe" "$T/probe.c" >/dev/null 2>&1 ||
 	skip_all "clang cannot link ASan programs (libclang-rt-14-dev missing?)"
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 B=build/clang-asan
 K=$B/kvmlab
 # Not the parent make's jobserver: this is a build of its own.

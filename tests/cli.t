@@ -4,10 +4,7 @@
 # finding is the one `kvmlab check --bug SLUG` reports.
 T=$(mktemp -d /tmp/kvmlab-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
+. "$(dirname "$0")/tap.sh"
 cmds="check replay stress oracle list"
 bugs=$("$KVMLAB" list | awk '/^bugs/ {b = 1; next} /^$/ {b = 0} b && /reverts/ {print $1}')
 echo "1..$((2 + 3 * 5 + $(echo $bugs | wc -w)))"

@@ -16,10 +16,7 @@ for h in $NAMES; do
 done
 N=$((1 + nreg + $(echo "$NAMES" | wc -w)))
 echo "1..$N"
-skip_all() {
-	for i in $(seq 1 $N); do echo "ok $i # skip $1"; done
-	exit 0
-}
+. "$(dirname "$0")/tap.sh"
 [ "${KVMLAB_BUILD:-release}" = release ] || skip_all "the fuzzers run in the release suite only"
 command -v clang >/dev/null 2>&1 || skip_all "clang is not installed (tools/install-deps.sh installs it)"
 T=$(mktemp -d /tmp/kvmlab-fuzz.XXXXXX)
@@ -28,9 +25,6 @@ printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(con
 clang -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/probe.c" >/dev/null 2>&1 ||
 	skip_all "clang cannot link libFuzzer programs (libclang-rt-14-dev missing?)"
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 # Not the parent make's jobserver: this is a build of its own.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j1 fuzz-build >"$T/build" 2>&1
 if [ $? -ne 0 ]; then

@@ -8,18 +8,12 @@ T=$(mktemp -d /tmp/kvmlab-mpi.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 N=11
 echo "1..$N"
-skip_all() {
-	for i in $(seq 1 $N); do echo "ok $i # skip $1"; done
-	exit 0
-}
+. "$(dirname "$0")/tap.sh"
 [ "${KVMLAB_BUILD:-}" = tsan ] && skip_all "the checker is not available under ThreadSanitizer"
 [ -x "$MPI" ] || skip_all "no kvmlab-mpi (mpicc was not found at build time; tools/install-deps.sh installs MPICH)"
 command -v mpiexec >/dev/null 2>&1 || skip_all "no mpiexec (tools/install-deps.sh installs MPICH)"
 # MPI's own allocations are not ours to report under ASan.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 digest() { sed -n 's/.*"terminal_digest": "\(.*\)".*/\1/p' "$1"; }
 verdict() { sed -n 's/.*"verdict": "\(.*\)".*/\1/p' "$1"; }
 

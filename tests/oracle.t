@@ -9,10 +9,8 @@ corpus=$root/tests/oracle-corpus
 tmp=$(mktemp -d /tmp/kvmlab-oracle.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
+. "$(dirname "$0")/tap.sh"
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # skip $*"; }
 check() { # check COND-EXIT-STATUS DESCRIPTION [DIAGNOSTIC-FILE]
 	if [ "$1" -eq 0 ]; then ok "$2"; else
 		not_ok "$2"

@@ -5,10 +5,7 @@
 # suite never writes to the machine's own /dev entries.
 T=$(mktemp -d /tmp/kvmlab-output.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
+. "$(dirname "$0")/tap.sh"
 # Each check below runs the smallest question (1 vCPU): a second or less.
 small="--vcpus 1 --toggles 1 --accesses 1"
 echo "1..19"

@@ -5,9 +5,7 @@
 # Also input files that are FIFOs (scenarios and schedules) never hang.
 T=$(mktemp -d /tmp/kvmlab-replay.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 echo "1..19"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 19); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done

@@ -2,9 +2,7 @@
 # Stress smoke runs: every vendor x policy on the seed scenario for a fixed
 # number of iterations (mainline must find nothing), plus the CLI's input
 # errors.  $KVMLAB is the binary under test.
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
 echo "1..12"
 for vendor in svm vmx; do
