@@ -14,7 +14,7 @@
 #include "check/mem.h"
 
 static void *reserve;
-static bool exhausted;
+bool mem_oom;
 /* KVMLAB_FAIL_ALLOC=N: the Nth allocation fails once (tests/bounds.t). */
 static unsigned long fail_at, nr_allocs;
 
@@ -35,20 +35,15 @@ static bool injected_failure(void)
 	return fail_at && ++nr_allocs == fail_at;
 }
 
-bool mem_exhausted(void)
-{
-	return exhausted;
-}
-
 void mem_reset(void)
 {
-	exhausted = false;
+	mem_oom = false;
 }
 
 /* After a failed allocation: give the reserve back so that the retry may succeed. */
 static bool release_reserve(size_t size)
 {
-	exhausted = true;
+	mem_oom = true;
 	if (!reserve) {
 		fprintf(stderr, "kvmlab check: out of memory (%zu bytes), with no reserve left\n", size);
 		abort();

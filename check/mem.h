@@ -22,8 +22,12 @@ int mem_reserve(void);
 void *mem_malloc(size_t size);
 void *mem_calloc(size_t n, size_t size);
 void *mem_realloc(void *p, size_t size);
-/* An allocation needed the reserve: the search must stop. */
-bool mem_exhausted(void);
+/* An allocation needed the reserve: the search must stop (read on every step). */
+extern bool mem_oom;
+static inline bool mem_exhausted(void)
+{
+	return mem_oom;
+}
 /* Clear the flag (a new run). */
 void mem_reset(void);
 
