@@ -544,6 +544,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		if (D && D->poll()) {
 			snprintf(r->incomplete, sizeof(r->incomplete),
 				 "another process ended the search early");
+			r->stopped_by_peer = true;
 			stop = true;
 			break;
 		}

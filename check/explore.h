@@ -144,6 +144,7 @@ struct explore_result {
 	bool shortest_complete;	/* every shorter schedule was explored (see above) */
 	const char *shorten_stop;	/* what ended shortening early (a flag or a signal), or NULL */
 	char incomplete[256];
+	bool stopped_by_peer;	/* distributed: another process ended the search, not a bound here */
 };
 
 int explore_run(const struct explore_opts *o, struct explore_result *r);

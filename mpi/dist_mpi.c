@@ -275,8 +275,12 @@ static void dist_combine(struct explore_result *r)
 			(unsigned long long)r->revisits, (unsigned long long)M.claims_sent, M.wait,
 			(unsigned long long)M.claims_served, r->seconds);
 	int found = r->verdict == VERDICT_VIOLATION || r->verdict == VERDICT_WITNESS_FOUND;
-	/* A bound hit here, not a stop another process asked for. */
-	int bounded = r->verdict == VERDICT_INCOMPLETE && !M.stop;
+	/*
+	 * A bound hit here, not a stop another process asked for.  Both may
+	 * hold (two processes reaching their bounds at once tell each other to
+	 * stop): what ended this search decides.
+	 */
+	int bounded = r->verdict == VERDICT_INCOMPLETE && !r->stopped_by_peer;
 	int who = found ? M.rank : M.size, first, any_bounded, verdict = r->verdict;
 	u64 depth = r->max_depth, t;
 	double secs;
