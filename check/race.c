@@ -72,6 +72,7 @@ struct revent {
 static struct {
 	struct revent *e;
 	size_t len, cap;
+	bool rec;	/* a fiber's transition is running (race_begin .. race_flush) */
 } B;
 
 /* Double an array of *cap elements (4096 to start with). */
@@ -386,22 +387,35 @@ static void do_lock(int fiber, const void *lock, bool excl, bool acq)
  * keep equal states apart.  So they only append to a buffer, and the
  * scheduler runs the detector on its own stack when the transition ends
  * (race_flush), in the same order.
+ *
+ * They record whether or not detection is on (race_flush then discards the
+ * buffer): the fibers run the same code either way, so a run with
+ * --no-races leaves the same bytes on the stacks and reaches the same
+ * states, only without the checks.
  */
 
-static void push(u8 kind, const void *p, size_t n, bool write, bool acq, bool rel, const void *pc)
+/* Room for one transition's events (more only if a transition needs it). */
+#define RACE_BUF_MIN 16384
+
+/* Out of line: the hooks' fast path must not need callee-saved registers. */
+static __attribute__((noinline, cold)) void push_grow(void)
 {
+	B.e = grow(B.e, &B.cap, sizeof(*B.e), "buffer");
+}
+
+static inline void push(u8 kind, const void *p, size_t n, bool write, bool acq, bool rel, const void *pc)
+{
+	if (!B.rec)
+		return;	/* setup code, outside any fiber's transition */
 	if (B.len == B.cap)
-		B.e = grow(B.e, &B.cap, sizeof(*B.e), "buffer");
+		push_grow();
 	B.e[B.len++] = (struct revent){ .kind = kind, .write = write, .acq = acq, .rel = rel,
 					.n = (u32)n, .p = p, .pc = pc };
 }
 
 void race_plain(const void *p, size_t n, bool write, const void *pc)
 {
-	size_t off = (size_t)((const u8 *)p - R.heap);
-
-	if (off < R.cells * 4 && sched_current() >= 0)
-		push(RE_PLAIN, p, n, write, false, false, pc);
+	push(RE_PLAIN, p, n, write, false, false, pc);
 }
 
 void race_marked(int fiber, const void *p, size_t n, bool acq, bool rel, const void *pc)
@@ -416,8 +430,25 @@ void race_lock(int fiber, const void *lock, bool excl, bool acq)
 	push(RE_LOCK, lock, 0, false, acq, excl, NULL);
 }
 
+void race_begin(void)
+{
+	/*
+	 * Grown here, on the scheduler's stack: a realloc in the middle of a
+	 * transition would leave its frames on the fiber's stack, in one of
+	 * two schedules that reach the same state and not in the other.
+	 */
+	while (B.cap - B.len < RACE_BUF_MIN)
+		B.e = grow(B.e, &B.cap, sizeof(*B.e), "buffer");
+	B.rec = true;
+}
+
 void race_flush(int fiber)
 {
+	B.rec = false;
+	if (!race_on) {
+		B.len = 0;	/* recorded all the same: see above */
+		return;
+	}
 	for (size_t i = 0; i < B.len; i++) {
 		const struct revent *e = &B.e[i];
 

@@ -49,9 +49,11 @@ void race_marked(int fiber, const void *p, size_t n, bool acquire, bool release,
 /* Lock acquisition (acq) or release by 'fiber', exclusive or shared. */
 void race_lock(int fiber, const void *lock, bool excl, bool acq);
 /*
- * The three calls above only record; the scheduler runs the checks on its
- * own stack when fiber's transition ends.
+ * The three calls above only record, between race_begin() and race_flush()
+ * (a fiber's transition); the scheduler runs the checks on its own stack
+ * when the transition ends.
  */
+void race_begin(void);
 void race_flush(int fiber);
 
 #endif

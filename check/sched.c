@@ -393,8 +393,7 @@ static u64 c_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 	f->pend = (struct pending){ .kind = PK_ACCESS, .op = op, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = a, .b = b };
 	schedule_pending(f);
-	if (race_on)
-		race_marked(S.cur, (const void *)p, size, op != RT_STORE, op != RT_LOAD,
+	race_marked(S.cur, (const void *)p, size, op != RT_STORE, op != RT_LOAD,
 			    __builtin_return_address(0));
 	return do_access(op, p, size, a, b);
 }
@@ -455,7 +454,7 @@ static void c_lock(struct rt_lock *l, enum rt_lock_mode m)
 	else
 		l->readers |= 1ull << self;
 	track_mark(l, sizeof(*l));
-	if (race_on && S.cur >= 0)
+	if (S.cur >= 0)
 		race_lock(S.cur, l, m == LM_EXCL, true);
 }
 
@@ -472,7 +471,7 @@ static void c_unlock(struct rt_lock *l, enum rt_lock_mode m)
 	else
 		l->readers &= ~(1ull << self);
 	track_mark(l, sizeof(*l));
-	if (race_on && S.cur >= 0)
+	if (S.cur >= 0)
 		race_lock(S.cur, l, m == LM_EXCL, false);
 	if (S.cur >= 0)
 		fp_add((u64)(uintptr_t)l, 8, m == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
@@ -508,8 +507,7 @@ static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
 	f->pend = (struct pending){ .kind = PK_WAIT, .op = c, .size = size,
 				    .addr = (u64)(uintptr_t)p, .a = v };
 	schedule_pending(f);
-	if (race_on)
-		race_marked(S.cur, (const void *)p, size, true, false, __builtin_return_address(0));
+	race_marked(S.cur, (const void *)p, size, true, false, __builtin_return_address(0));
 }
 
 static unsigned c_choose(unsigned n)
@@ -816,9 +814,9 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 	/* Run each fiber up to its first scheduling point: local code only. */
 	for (int i = 0; i < n; i++) {
 		S.cur = i;
+		race_begin();
 		fiber_switch(&S.main, &S.f[i].ctx);
-		if (race_on)
-			race_flush(i);
+		race_flush(i);
 		S.cur = -1;
 		scrub_below_sp(&S.f[i]);
 		S.sh[i].ran = true;
@@ -908,9 +906,9 @@ void sched_step(int fiber, u32 choice)
 	S.f[fiber].result = choice;
 	S.sh[fiber].ran = true;
 	S.cur = fiber;
+	race_begin();
 	fiber_switch(&S.main, &S.f[fiber].ctx);
-	if (race_on)
-		race_flush(fiber);
+	race_flush(fiber);
 	S.cur = -1;
 	S.merge = false;
 	scrub_below_sp(&S.f[fiber]);

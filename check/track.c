@@ -31,12 +31,14 @@ u16 *track_dirty;
 u32 *track_list;
 u32 track_nlist;
 
-void track_mark(const void *p, size_t n)
+/*
+ * Inlined into the hooks: they run on the fibers' stacks, so their fast
+ * path must not save the model's callee-saved registers there (whatever
+ * they leave below the stack pointer can reach a later frame and tell
+ * equal states apart).
+ */
+static void mark_lines(size_t off, size_t n)
 {
-	size_t off = (size_t)((uintptr_t)p - (uintptr_t)track_base);
-
-	if (off >= track_len || !n)
-		return;
 	if (n > track_len - off)
 		n = track_len - off;
 	for (size_t l = off / CHK_LINE; l <= (off + n - 1) / CHK_LINE; l++) {
@@ -46,6 +48,26 @@ void track_mark(const void *p, size_t n)
 			track_list[track_nlist++] = (u32)c;
 		track_dirty[c] |= (u16)(1u << (l % CHK_LINES));
 	}
+}
+
+static inline __attribute__((always_inline)) void mark(const void *p, size_t n)
+{
+	size_t off = (size_t)((uintptr_t)p - (uintptr_t)track_base), l = off / CHK_LINE;
+
+	if (off >= track_len || !n)
+		return;
+	if ((off + n - 1) / CHK_LINE != l || n > track_len - off) {
+		mark_lines(off, n);	/* rare: more than one line */
+		return;
+	}
+	if (!track_dirty[l / CHK_LINES])
+		track_list[track_nlist++] = (u32)(l / CHK_LINES);
+	track_dirty[l / CHK_LINES] |= (u16)(1u << (l % CHK_LINES));
+}
+
+void track_mark(const void *p, size_t n)
+{
+	mark(p, n);
 }
 
 #ifndef KVMLAB_TSAN
@@ -59,9 +81,8 @@ static inline void plain(void *p, size_t n, bool write, void *pc)
 	if ((uintptr_t)p - (uintptr_t)track_base >= track_len)
 		return;
 	if (write)
-		track_mark(p, n);
-	if (race_on)
-		race_plain(p, n, write, pc);
+		mark(p, n);
+	race_plain(p, n, write, pc);	/* recorded even with detection off: see check/race.c */
 }
 
 /* Prototypes for -Wmissing-prototypes; the compiler emits the calls. */
