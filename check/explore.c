@@ -195,8 +195,12 @@ struct frame {
 	u32 sleep;		/* sleep set: fibers whose transition need not be explored */
 	u32 done;		/* fibers whose transitions were explored from here */
 	bool tried;		/* a transition was executed from here */
-	bool ample;		/* only the first fiber's transition is explored here */
+	bool ample;		/* a persistent set was found: no further fiber is tried */
 	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
+	/* Future-access summaries of the fibers in this state (o->fut_summary). */
+	u32 live;		/* fibers not done */
+	bool cycle;		/* a transition from here reached a state on the stack */
+	struct locmask fut[CHK_MAX_FIBERS];
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 	/* KVMLAB_VALIDATE: the first transition taken from here and where it led. */
@@ -204,6 +208,89 @@ struct frame {
 	struct step vt;
 	u64 vhash;
 };
+
+/* The live state's summaries, into f (the state must be f's). */
+static void summarize(const struct explore_opts *o, struct frame *f)
+{
+	f->live = 0;
+	f->cycle = false;
+	if (!o->fut_summary)
+		return;
+	for (int g = 0; g < sched_nr_fibers(); g++)
+		if (sched_pending(g)->kind != PK_DONE) {
+			f->live |= 1u << g;
+			o->fut_summary(g, &f->fut[g], o->fut_arg);
+		}
+}
+
+/* Whether m conflicts with the summary of some live fiber of f other than g. */
+static bool conflicts_others(const struct frame *f, int g, struct locmask m)
+{
+	u32 others = f->live & ~(1u << g);
+
+	for (int h = 0; others >> h; h++)
+		if ((others >> h) & 1 && locmask_conflict(m, f->fut[h]))
+			return true;
+	return false;
+}
+
+/*
+ * Invisible-step merging: the summaries of the state whose transition is
+ * running (set before each sched_step) answer the scheduler's question.
+ */
+static struct {
+	const struct explore_opts *o;
+	const struct locmask *fut;
+	u32 live;
+} M;
+
+static bool invisible(int fiber, u64 addr, unsigned size, bool write)
+{
+	struct footprint one = { .n = 1 };
+	struct locmask m;
+	u32 others = M.live & ~(1u << fiber);
+
+	one.e[0].addr = addr;
+	one.e[0].size = (u8)size;
+	one.e[0].kind = write ? FP_WRITE : FP_READ;
+	m = M.o->fp_mask(&one, M.o->fut_arg);
+	if (!locmask_within(m, M.fut[fiber]))
+		return false;	/* not merged: check_summary() reports it */
+	for (int h = 0; others >> h; h++)
+		if ((others >> h) & 1 && locmask_conflict(m, M.fut[h]))
+			return false;
+	return true;
+}
+
+/* Execute fiber's transition from f's (live) state. */
+static void step_from(const struct frame *f, int fiber, u32 choice)
+{
+	M.fut = f->fut;
+	M.live = f->live;
+	sched_step(fiber, choice);
+}
+
+static void merging(const struct explore_opts *o, bool on)
+{
+	M.o = o;
+	sched_set_invisible(on && o->merge_invisible && o->fut_summary ? invisible : NULL);
+}
+
+/* Every transition stays within its fiber's summary, or the reduction is unsound. */
+static void check_summary(const struct explore_opts *o, const struct frame *f, int g,
+			  const struct footprint *fp)
+{
+	struct locmask m = o->fp_mask(fp, o->fut_arg), s = f->fut[g];
+	u64 bad = (m.r & ~(s.r | s.w)) | (m.w & ~s.w);
+	char buf[96];
+
+	if (!bad || fp->overflow)
+		return;	/* an overflowed footprint conflicts with everything anyway */
+	fprintf(stderr, "kvmlab check: internal error: actor %d %s %s, which its future-access summary "
+			"rules out; rerun with --no-persistent --no-merge and report this\n", g,
+		(m.w & ~s.w) ? "wrote" : "read", o->class_name(__builtin_ctzll(bad), buf, sizeof(buf), o->fut_arg));
+	abort();
+}
 
 /*
  * KVMLAB_VALIDATE: leaving a state, execute its first transition again from
@@ -224,7 +311,7 @@ static void validate_redo(struct frame *f)
 
 	restore_frame(f);
 	sched_log_truncate(f->log_len);
-	sched_step(f->vt.fiber, f->vt.choice);
+	step_from(f, f->vt.fiber, f->vt.choice);
 	s = sched_snapshot(f->wstate);
 	if (s->hash != f->vhash) {
 		fprintf(stderr, "kvmlab check: internal error: actor %d's transition from a restored state reached "
@@ -468,6 +555,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
+	summarize(o, &stack[0]);
+	merging(o, true);
 	live = stack[0].snap;
 	if (!D) {
 		vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
@@ -486,7 +575,6 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		struct vslot *slot;
 		struct step t;
 		u32 csleep;
-		bool try_ample;
 		u8 ws;
 
 		if (live != f->snap) {
@@ -523,12 +611,10 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			depth--;
 			continue;
 		}
-		try_ample = o->por && o->fut_conflict && !f->tried &&
-			    sched_pending(t.fiber)->kind != PK_CHOOSE;
 		f->tried = true;
 		sched_clear_finding();
 		sched_set_step(depth);
-		sched_step(t.fiber, t.choice);
+		step_from(f, t.fiber, t.choice);
 		r->transitions++;
 		live = NULL;
 		if (explore_stop_signal || mem_exhausted()) {
@@ -566,25 +652,22 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		if (f->next_pos > pos_of(f, t.fiber))	/* all of this fiber's choices are taken */
 			f->done |= 1u << t.fiber;
-		if (o->fut_validate && !o->fut_validate(t.fiber, sched_last_footprint(), o->fut_arg)) {
-			fprintf(stderr, "kvmlab check: internal error: actor %d touched another vCPU's objects, "
-					"which the reduction's summary rules out; rerun with --no-persistent\n",
-				t.fiber);
-			abort();
-		}
-		if (try_ample) {
-			const struct footprint *fp = sched_last_footprint();
-			bool ok = true;
-
-			for (int g = 0; g < sched_nr_fibers() && ok; g++)
-				if (g != t.fiber && sched_pending(g)->kind != PK_DONE &&
-				    o->fut_conflict(g, fp, o->fut_arg))
-					ok = false;
-			if (ok) {
-				r->ample++;
-				f->ample = true;
-				f->next_pos = sched_nr_fibers();	/* nothing else from here */
-			}
+		if (o->fut_summary)
+			check_summary(o, f, t.fiber, sched_last_footprint());
+		/*
+		 * Persistent sets: once all of this fiber's transitions from here
+		 * are explored (every choice of a PK_CHOOSE), if together they
+		 * conflict with no other live fiber's future, they form a
+		 * persistent set and the remaining fibers need not be tried.
+		 * Any fiber can be the seed: the ones tried before it only add
+		 * transitions (a superset of a persistent set is explored).
+		 */
+		if (o->persistent && o->por && o->fut_summary && !f->cycle && !f->ample &&
+		    (f->done >> t.fiber & 1) &&
+		    !conflicts_others(f, t.fiber, o->fp_mask(&f->fp[t.fiber], o->fut_arg))) {
+			r->ample++;
+			f->ample = true;
+			f->next_pos = sched_nr_fibers();	/* nothing else from here */
 		}
 
 		ws = f->wstate;
@@ -626,6 +709,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			 * Cycle proviso, conservatively: a state visited before may
 			 * be on some process's DFS stack.
 			 */
+			if (c != CLAIM_NEW)
+				f->cycle = true;
 			if (f->ample && c != CLAIM_NEW) {
 				f->ample = false;
 				f->next_pos = pos_of(f, t.fiber) + 1;
@@ -640,6 +725,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			r->states += c == CLAIM_NEW;
 		} else {
 			slot = vfind(child->hash);
+			if (slot->key && slot->on_stack)
+				f->cycle = true;
 			if (f->ample && slot->key && slot->on_stack) {
 				/* Cycle proviso: a reduced expansion must not close a cycle. */
 				f->ample = false;
@@ -679,6 +766,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->tried = false;
 			c->ample = false;
 			c->vset = false;
+			summarize(o, c);	/* the child's state is the live one */
 		}
 
 		/* --max-states is exact: checked at every new state. */
@@ -732,6 +820,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			stop = true;
 		}
 	}
+	merging(o, false);
 	if (D)
 		D->finish(stop || found);	/* serves the others' claims until all are done */
 	{
@@ -767,20 +856,24 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	return 0;
 }
 
-int explore_replay(const struct step *path, u32 n, struct explore_result *r)
+int explore_replay(const struct explore_opts *o, const struct step *path, u32 n, struct explore_result *r)
 {
+	struct frame *f = mem_calloc(1, sizeof(*f));
+
 	memset(r, 0, sizeof(*r));
+	merging(o, true);
 	for (u32 i = 0; i < n; i++) {
 		const struct pending *p;
 
 		if (path[i].fiber >= sched_nr_fibers() || !sched_enabled(path[i].fiber))
-			return -(int)i - 1;
+			goto bad;
 		p = sched_pending(path[i].fiber);
 		if (p->kind == PK_CHOOSE ? path[i].choice >= p->n : path[i].choice != 0)
-			return -(int)i - 1;
+			goto bad;
 		sched_clear_finding();
 		sched_set_step(i);
-		sched_step(path[i].fiber, path[i].choice);
+		summarize(o, f);
+		step_from(f, path[i].fiber, path[i].choice);
 		r->transitions++;
 		if (sched_has_finding()) {
 			r->finding = *sched_finding();
@@ -792,8 +885,8 @@ int explore_replay(const struct step *path, u32 n, struct explore_result *r)
 	if (r->verdict != VERDICT_VIOLATION) {
 		bool deadlock = !all_done();
 
-		for (int f = 0; f < sched_nr_fibers() && deadlock; f++)
-			if (sched_enabled(f))
+		for (int g = 0; g < sched_nr_fibers() && deadlock; g++)
+			if (sched_enabled(g))
 				deadlock = false;
 		if (deadlock) {
 			r->verdict = VERDICT_VIOLATION;
@@ -806,7 +899,13 @@ int explore_replay(const struct step *path, u32 n, struct explore_result *r)
 	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
 	if (r->nr_events)
 		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	merging(o, false);
+	free(f);
 	return 0;
+bad:
+	merging(o, false);
+	free(f);
+	return -(int)r->transitions - 1;
 }
 
 void explore_result_free(struct explore_result *r)

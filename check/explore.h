@@ -90,16 +90,24 @@ struct explore_opts {
 	double shorten_seconds;	/* and wall-clock seconds after it; 0 = no time bound */
 	bool por;		/* sleep sets (experimental, see independent()) */
 	/*
-	 * Persistent sets: whether fiber g may, in the rest of its life, make an
-	 * access that conflicts with footprint fp (a conservative summary the
-	 * harness provides; NULL = always).  When the first transition explored
-	 * from a state conflicts with no other live fiber's future, it alone is
-	 * explored there (with the cycle proviso).
+	 * Future-access summaries (NULL: none, so no persistent sets and no
+	 * merging): fut_summary(g) says which location classes fiber g may
+	 * still touch from the live state, a superset of every access in the
+	 * rest of its run from its current program point; fp_mask gives a
+	 * footprint's classes.  A transition whose footprint conflicts with no
+	 * other live fiber's summary is explored alone from its state
+	 * (persistent set, with the cycle proviso); with merge_invisible, a
+	 * marked access that conflicts with none joins the running transition
+	 * instead of being a scheduling point.  Every executed transition is
+	 * checked against its own fiber's summary (abort if it breaks it).
 	 */
-	bool (*fut_conflict)(int g, const struct footprint *fp, void *arg);
-	/* Checks every executed transition against the summary; false = violated. */
-	bool (*fut_validate)(int g, const struct footprint *fp, void *arg);
+	void (*fut_summary)(int g, struct locmask *out, void *arg);
+	struct locmask (*fp_mask)(const struct footprint *fp, void *arg);
+	/* Names a class (for the message when a summary is broken). */
+	const char *(*class_name)(int c, char *buf, size_t len, void *arg);
 	void *fut_arg;
+	bool persistent;	/* persistent sets (needs por) */
+	bool merge_invisible;	/* invisible-step merging */
 	/* Distributed search (first_only is implied); NULL = this process alone. */
 	const struct explore_dist *dist;
 	/* Called for every terminal state (all actors done) the search reaches. */
@@ -156,6 +164,6 @@ size_t explore_terminal_digest(u64 *h, size_t n, u64 *digest);
 void explore_result_free(struct explore_result *r);
 
 /* Re-execute a schedule from the current (initial) state; -1 if a step is not enabled. */
-int explore_replay(const struct step *path, u32 n, struct explore_result *r);
+int explore_replay(const struct explore_opts *o, const struct step *path, u32 n, struct explore_result *r);
 
 #endif

@@ -27,6 +27,9 @@ static void checker_entry(int fiber, void *arg)
 		return;
 	}
 	for (int i = 0; i < s->actor[fiber - s->nr_vcpus].nr_ops; i++) {
+		/* Not a model access: the reduction's bookkeeping (fut_summary). */
+		vmm->actor_op[fiber - s->nr_vcpus] = (u32)i;
+		track_mark(&vmm->actor_op[fiber - s->nr_vcpus], sizeof(u32));
 		kvm_stack_hygiene();
 		vmm_actor_op(vmm, fiber, &s->actor[fiber - s->nr_vcpus].ops[i]);
 	}
@@ -49,102 +52,193 @@ static bool in(u64 a, const void *base, size_t size)
 	return base && a >= (u64)(uintptr_t)base && a < (u64)(uintptr_t)base + size;
 }
 
-/* The vCPU whose private objects contain addr, or -1. */
-static int private_owner(const struct vmm *vmm, u64 addr)
+/*
+ * ---- Location classes and future-access summaries (the reduction) --------
+ *
+ * Every address the footprints name falls in one of these classes.  Per
+ * vCPU: the fields other threads touch (struct kvm_vcpu up to .arch:
+ * cpu, mode, requests, ...; and the ghost fault record, which a zap
+ * marks), the vCPU's own state (the rest of struct kvm_vcpu, its local
+ * APIC and reference APIC), and per actor its pCPU.
+ * Then the parts of struct kvm, struct vmm, and the rest of the heap
+ * (SPTEs, page tables, guest RAM).
+ */
+enum {
+	LC_VSHARED = 0,		/* + vCPU index */
+	LC_VPRIV = 8,		/* + vCPU index */
+	LC_PCPU = 16,		/* + actor id (16 of them) */
+	LC_MMU_LOCK = 32,
+	LC_KVM_MUTEX,		/* slots_lock, lock */
+	LC_MMU_SEQ,		/* mmu_invalidate_* */
+	LC_MEMSLOTS,
+	LC_VCPUS,		/* online_vcpus, created_vcpus, vcpus[] */
+	LC_INHIBIT,		/* kvm->arch.apicv_inhibit_reasons */
+	LC_APICV_LOCK,		/* kvm->arch.apicv_update_lock */
+	LC_KVM_ARCH,		/* the rest of struct kvm_arch */
+	LC_GHOST_REQ,		/* kvm->ghost_requesters */
+	LC_KVM,			/* the rest of struct kvm (its configuration) */
+	LC_VMM,
+	LC_HEAP,		/* everything else */
+	LC_NR
+};
+_Static_assert(KVM_MAX_VCPUS <= 8 && KVMLAB_MAX_ACTORS <= 16 && LC_NR <= 64, "classes fit a u64");
+
+#define LC(c) (1ull << (c))
+#define LC_ALL (~0ull)
+
+static int kvm_class(u64 off)
+{
+	static const struct { size_t end; int c; } kvm_parts[] = {
+		{ offsetof(struct kvm, mmu_lock), LC_KVM },
+		{ offsetof(struct kvm, slots_lock), LC_MMU_LOCK },
+		{ offsetof(struct kvm, mmu_invalidate_seq), LC_KVM_MUTEX },
+		{ offsetof(struct kvm, nr_memslots), LC_MMU_SEQ },
+		{ offsetof(struct kvm, online_vcpus), LC_MEMSLOTS },
+		{ offsetof(struct kvm, arch), LC_VCPUS },
+		{ offsetof(struct kvm, arch.apicv_update_lock), LC_INHIBIT },
+		{ offsetof(struct kvm, arch.apic_access_memslot_enabled), LC_APICV_LOCK },
+		{ offsetof(struct kvm, ghost_requesters), LC_KVM_ARCH },
+		{ offsetof(struct kvm, ghost_requesters) + sizeof(u32), LC_GHOST_REQ },
+	};
+
+	for (size_t i = 0; i < sizeof(kvm_parts) / sizeof(kvm_parts[0]); i++)
+		if (off < kvm_parts[i].end)
+			return kvm_parts[i].c;
+	return LC_KVM;
+}
+
+static int loc_class(const struct vmm *vmm, u64 a)
 {
 	for (int i = 0; i < vmm->nr_vcpus; i++) {
 		const struct kvm_vcpu *v = vmm->created[i] ? vmm->vcpus[i] : NULL;
 
 		if (!v)
 			continue;
-		if (in(addr, v, sizeof(*v)) || in(addr, v->arch.apic, sizeof(*v->arch.apic)) ||
-		    in(addr, v->ghost.ref, sizeof(*v->ghost.ref)) ||
-		    in(addr, rt->percpu(i), sizeof(struct pcpu))) {
-			return i;
-		}
+		if (in(a, v, offsetof(struct kvm_vcpu, arch)) ||
+		    in(a, &v->ghost.fault_active, sizeof(*v) - offsetof(struct kvm_vcpu, ghost.fault_active)))
+			return LC_VSHARED + i;	/* ghost.fault_*: a zap marks the faults it races with */
+		if (in(a, v, sizeof(*v)) || in(a, v->arch.apic, sizeof(*v->arch.apic)) ||
+		    in(a, v->ghost.ref, sizeof(*v->ghost.ref)))
+			return LC_VPRIV + i;
 	}
-	return -1;
+	if (in(a, rt->percpu(0), KVMLAB_MAX_ACTORS * sizeof(struct pcpu)))
+		return LC_PCPU + (int)((a - (u64)(uintptr_t)rt->percpu(0)) / sizeof(struct pcpu));
+	if (in(a, vmm->kvm, sizeof(*vmm->kvm)))
+		return kvm_class(a - (u64)(uintptr_t)vmm->kvm);
+	if (in(a, vmm, sizeof(*vmm)))
+		return LC_VMM;
+	return LC_HEAP;
+}
+
+static const char *class_name(int c, char *buf, size_t len, void *arg)
+{
+	static const char *const global[] = {
+		[LC_MMU_LOCK - LC_MMU_LOCK] = "kvm->mmu_lock", [LC_KVM_MUTEX - LC_MMU_LOCK] = "kvm's mutexes",
+		[LC_MMU_SEQ - LC_MMU_LOCK] = "kvm->mmu_invalidate_*", [LC_MEMSLOTS - LC_MMU_LOCK] = "memslots",
+		[LC_VCPUS - LC_MMU_LOCK] = "kvm->vcpus, online_vcpus",
+		[LC_INHIBIT - LC_MMU_LOCK] = "apicv_inhibit_reasons",
+		[LC_APICV_LOCK - LC_MMU_LOCK] = "apicv_update_lock", [LC_KVM_ARCH - LC_MMU_LOCK] = "kvm->arch",
+		[LC_GHOST_REQ - LC_MMU_LOCK] = "kvm->ghost_requesters", [LC_KVM - LC_MMU_LOCK] = "struct kvm",
+		[LC_VMM - LC_MMU_LOCK] = "struct vmm", [LC_HEAP - LC_MMU_LOCK] = "heap (SPTEs, page tables, RAM)",
+	};
+
+	(void)arg;
+	if (c < LC_VPRIV)
+		snprintf(buf, len, "vCPU %d's shared fields (cpu, mode, requests, ...)", c - LC_VSHARED);
+	else if (c < LC_PCPU)
+		snprintf(buf, len, "vCPU %d's own state and APIC", c - LC_VPRIV);
+	else if (c < LC_MMU_LOCK)
+		snprintf(buf, len, "actor %d's pCPU", c - LC_PCPU);
+	else if (c < LC_NR)
+		snprintf(buf, len, "%s", global[c - LC_MMU_LOCK]);
+	else
+		snprintf(buf, len, "class %d", c);
+	return buf;
+}
+
+static struct locmask fp_mask(const struct footprint *fp, void *arg)
+{
+	const struct vmm *vmm = arg;
+	struct locmask m = { 0, 0 };
+
+	if (fp->overflow)
+		return (struct locmask){ LC_ALL, LC_ALL };
+	for (int i = 0; i < fp->n; i++) {
+		u64 c = LC(loc_class(vmm, fp->e[i].addr));
+
+		if (fp->e[i].kind == FP_READ || fp->e[i].kind == FP_LOCK_SHARED)
+			m.r |= c;
+		else
+			m.w |= c;
+	}
+	return m;
 }
 
 /*
- * Future-access summary for persistent sets (what actor g may still do).
- * An actor script may touch anything.  A vCPU fiber (whose program sends no
- * IPI) writes only its own objects (vCPU, APIC, reference APIC, pCPU) and
- * SPTE tables, takes mmu_lock and apicv_update_lock only for read, and
- * otherwise only reads struct kvm and struct vmm; with IPIs it may touch
- * anything.  A vCPU not created yet is treated as an actor.  So an entry of
- * a transition's footprint conflicts with vCPU g's future if it is in g's
- * objects, or is an exclusive lock operation, or is a write outside another
- * vCPU's objects (an SPTE: g's walks read it), or is a read of anything but
- * struct kvm / struct vmm (g may write SPTEs).
+ * What fiber g may still touch, from its program point in the live state.
+ *
+ * - An actor script running op k: the union over ops k..end.  A vCPU
+ *   creation may touch anything.  An inhibit change takes
+ *   apicv_update_lock and mmu_lock exclusively, writes the inhibit reasons
+ *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
+ *   vCPU and kicks it (its shared fields, its pCPU's IPI state) and counts
+ *   itself in ghost_requesters; a zap does the same without the APICv
+ *   part.  Neither writes a vCPU's own state, the memslots or the vCPU
+ *   array; both may read anything.
+ * - A vCPU that is not created yet, or whose program sends IPIs: anything.
+ * - Otherwise a vCPU at guest op k (arch.rip) may read anything and takes
+ *   locks only shared; it writes its own objects and pCPU, and SPTEs (the
+ *   heap) only while an APIC or memory access is left in ops k..end (a
+ *   fault installs them).
+ *
+ * Hand-written from the model's code; explore_run() checks every executed
+ * transition against its fiber's summary and stops with an internal error
+ * if one breaks it.
  */
-static bool in_vm_structs(const struct vmm *vmm, u64 addr)
-{
-	return in(addr, vmm, sizeof(*vmm)) || in(addr, vmm->kvm, sizeof(*vmm->kvm));
-}
-
-static bool fut_conflict(int g, const struct footprint *fp, void *arg)
+static void fut_summary(int g, struct locmask *out, void *arg)
 {
 	const struct vmm *vmm = arg;
+	const struct scenario *s = vmm->scn;
+	const struct kvm_vcpu *v;
 
-	if (g >= vmm->nr_vcpus || !vmm->created[g] || fp->overflow)
-		return true;
-	if (checker_ipis[g])
-		return true;
-	for (int i = 0; i < fp->n; i++) {
-		u64 a = fp->e[i].addr;
-		int owner = private_owner(vmm, a);
+	*out = (struct locmask){ LC_ALL, LC_ALL };
+	if (g >= s->nr_vcpus) {
+		const struct actor_script *a = &s->actor[g - s->nr_vcpus];
+		const u64 zap = LC(LC_MMU_LOCK) | LC(LC_MMU_SEQ) | LC(LC_HEAP) | LC(LC_GHOST_REQ) |
+				(0xffull << LC_VSHARED) | (0xffffull << LC_PCPU);
 
-		if (owner == g)
-			return true;
-		if (owner >= 0)
-			continue;	/* another vCPU's objects: g never touches them */
-		switch (fp->e[i].kind) {
-		case FP_LOCK_SHARED:
-			continue;	/* g takes locks only for read: read acquisitions commute */
-		case FP_LOCK_EXCL:
-			return true;
-		case FP_WRITE:
-			if (in_vm_structs(vmm, a))
-				continue;	/* g only reads struct kvm / struct vmm */
-			return true;
-		case FP_READ:
-			if (in_vm_structs(vmm, a))
-				continue;
-			return true;	/* maybe an SPTE, which g may install */
-		}
-		return true;
+		out->w = 0;
+		for (u32 k = vmm->actor_op[g - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
+			switch (a->ops[k].kind) {
+			case AOP_INHIBIT_SET:
+			case AOP_INHIBIT_CLEAR:
+				out->w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT);
+				break;
+			case AOP_ZAP:
+				out->w |= zap;
+				break;
+			default:
+				out->w = LC_ALL;
+				return;
+			}
+		return;
 	}
-	return false;
-}
-
-/* The summary's claims, checked on every transition a vCPU fiber executes. */
-static bool fut_validate(int g, const struct footprint *fp, void *arg)
-{
-	const struct vmm *vmm = arg;
-
-	if (g >= vmm->nr_vcpus || checker_ipis[g])
-		return true;
-	for (int i = 0; i < fp->n; i++) {
-		int owner = private_owner(vmm, fp->e[i].addr);
-		bool bad = (owner >= 0 && owner != g) || fp->e[i].kind == FP_LOCK_EXCL ||
-			   (fp->e[i].kind == FP_WRITE && owner < 0 &&
-			    in_vm_structs(vmm, fp->e[i].addr));
-
-		if (bad) {
-			fprintf(stderr, "kvmlab check: vCPU fiber %d: %s of %#llx (%u bytes) breaks the summary\n",
-				g, fp->e[i].kind == FP_READ ? "read" : fp->e[i].kind == FP_WRITE ? "write" :
-				"lock", (unsigned long long)fp->e[i].addr, fp->e[i].size);
-			return false;
+	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
+	if (!v || checker_ipis[g])
+		return;
+	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g);
+	for (u64 k = v->arch.rip; k < (u64)s->vcpu[g].nr_ops; k++)
+		if (s->vcpu[g].ops[k].kind != GOP_HLT) {
+			out->w |= LC(LC_HEAP);
+			break;
 		}
-	}
-	return true;
 }
 
 void checker_reduction(struct explore_opts *o)
 {
-	o->fut_conflict = fut_conflict;
-	o->fut_validate = fut_validate;
+	o->fut_summary = fut_summary;
+	o->fp_mask = fp_mask;
+	o->class_name = class_name;
 	o->fut_arg = checker_vmm;
 }
 

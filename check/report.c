@@ -7,7 +7,7 @@
  *   policy vm|vcpu
  *   vendor svm|vmx
  *   bug SLUG            (zero or more)
- *   granularity movers|fine   (check --fine; version 1 files are "fine")
+ *   granularity merged|movers|fine   (check --no-merge, --fine; version 1 files are "fine")
  *   zap-yield yes|no
  *   finding NAME        (what the schedule ends in, "none" for a witness)
  *   steps N
@@ -104,7 +104,12 @@ void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, 
 	}
 }
 
-void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, bool movers,
+const char *granularity_name(enum granularity g)
+{
+	return g == GRAN_MERGED ? "merged" : g == GRAN_MOVERS ? "movers" : "fine";
+}
+
+void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, enum granularity g,
 		    enum kvm_finding finding, const struct step *steps, u32 n)
 {
 	fprintf(f, "%s %d\n", SCHEDULE_MAGIC, SCHEDULE_VERSION);
@@ -112,7 +117,7 @@ void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *
 	for (int i = 0; i < KVM_NR_BUGS; i++)
 		if (cfg->bugs & BIT_ULL(i))
 			fprintf(f, "bug %s\n", kvm_bug_info(i)->slug);
-	fprintf(f, "granularity %s\n", movers ? "movers" : "fine");
+	fprintf(f, "granularity %s\n", granularity_name(g));
 	fprintf(f, "zap-yield %s\nfinding %s\nsteps %u\n", cfg->zap_can_yield ? "yes" : "no",
 		kvm_finding_name(finding), n);
 	for (u32 i = 0; i < n; i++)
@@ -213,9 +218,14 @@ static int read_keyword(FILE *f, const char *path, long *lineno, char **w, struc
 		out->cfg.bugs |= BIT_ULL(v);
 		break;
 	case KW_GRANULARITY:
-		if (strcmp(w[1], "movers") && strcmp(w[1], "fine"))
-			return fail(err, errlen, path, *lineno, "granularity must be movers or fine");
-		out->movers = !strcmp(w[1], "movers");
+		if (!strcmp(w[1], "merged"))
+			out->granularity = GRAN_MERGED;
+		else if (!strcmp(w[1], "movers"))
+			out->granularity = GRAN_MOVERS;
+		else if (!strcmp(w[1], "fine"))
+			out->granularity = GRAN_FINE;
+		else
+			return fail(err, errlen, path, *lineno, "granularity must be merged, movers or fine");
 		break;
 	case KW_ZAP_YIELD:
 		if (strcmp(w[1], "yes") && strcmp(w[1], "no"))
@@ -303,7 +313,8 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 					 SCHEDULE_MAGIC, SCHEDULE_VERSION);
 				goto out;
 			}
-			out->movers = version >= 2;	/* version 1 predates movers */
+			/* version 1 predates movers; without the keyword, movers */
+			out->granularity = version >= 2 ? GRAN_MOVERS : GRAN_FINE;
 			header = true;
 		} else if (nw == 1 && !strcmp(w[0], "scenario")) {
 			scenario = true;

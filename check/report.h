@@ -17,11 +17,19 @@
 #define SCHEDULE_VERSION 2
 #define SCHEDULE_MAX_STEPS 1000000
 
+/*
+ * Where a schedule's steps switch actors: at every scheduling point (fine),
+ * with the access after a lock acquisition joined to it (movers), and
+ * with invisible accesses joined too (merged, the default of check).
+ */
+enum granularity { GRAN_FINE, GRAN_MOVERS, GRAN_MERGED };
+const char *granularity_name(enum granularity g);
+
 struct schedule {
 	struct scenario scn;
 	struct kvm_config cfg;
 	enum kvm_finding finding;
-	bool movers;		/* granularity the steps were taken with */
+	enum granularity granularity;	/* the steps were taken with */
 	u32 nr_steps;
 	struct step *steps;		/* malloc'd */
 };
@@ -39,7 +47,7 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
 void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus);
 
 /* Write a schedule file's text to f (the caller opens and closes it). */
-void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, bool movers,
+void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *cfg, enum granularity g,
 		    enum kvm_finding finding, const struct step *steps, u32 n);
 /* Parse a schedule file; on error -EINVAL and one "file:line: message" in err. */
 int schedule_read(const char *path, struct schedule *out, char *err, size_t errlen);

@@ -64,6 +64,8 @@ static struct {
 	bool validate;			/* check what tracking and stack sharing assume */
 	u32 validate_n;			/* snapshots and restores so far, for validate_now() */
 	bool merge;			/* the running fiber just acquired a lock */
+	sched_invisible_fn invisible;	/* sched_set_invisible() */
+	u32 merged;			/* accesses the running transition merged */
 	bool hygiene;			/* kvm_stack_hygiene() clears (default) */
 } S;
 
@@ -242,6 +244,12 @@ static void yield_to_scheduler(void)
 }
 
 /*
+ * A transition merges at most this many invisible accesses, then yields
+ * (a loop over accesses nobody else sees still ends its transition).
+ */
+#define SCHED_MERGE_MAX 256
+
+/*
  * Scheduling point for the running fiber's pending operation.  Lock
  * acquisition is a right mover (Lipton): whatever other fibers do between
  * an acquisition and the holder's next operation, they could have done
@@ -252,6 +260,8 @@ static void yield_to_scheduler(void)
  * transition; joining a second acquisition or a wait would hide the
  * deadlocks in which another fiber takes that lock (or owes that wake-up)
  * in between.  A choice is a branch of the search and always yields.
+ * An access the explorer calls invisible (sched_set_invisible) joins the
+ * running transition too.
  */
 static void schedule_pending(struct chk_fiber *f)
 {
@@ -261,7 +271,17 @@ static void schedule_pending(struct chk_fiber *f)
 		return;
 	}
 	S.merge = false;
+	if (f->pend.kind == PK_ACCESS && S.invisible && S.merged < SCHED_MERGE_MAX &&
+	    S.invisible(S.cur, f->pend.addr, f->pend.size, access_writes(&f->pend))) {
+		S.merged++;
+		return;	/* no footprint entry: no other fiber's transition depends on it */
+	}
 	yield_to_scheduler();
+}
+
+void sched_set_invisible(sched_invisible_fn fn)
+{
+	S.invisible = fn;
 }
 
 static u64 size_mask(unsigned size)
@@ -902,6 +922,7 @@ void sched_step(int fiber, u32 choice)
 
 	S.fp.n = 0;
 	S.fp.overflow = false;
+	S.merged = 0;
 	fp_add_pending(p);
 	S.f[fiber].result = choice;
 	S.sh[fiber].ran = true;

@@ -88,6 +88,27 @@ struct footprint {
 };
 
 bool footprint_independent(const struct footprint *a, const struct footprint *b);
+
+/*
+ * The reduction's coarser currency: the harness maps every address to one
+ * of 64 location classes (struct fields, per-vCPU objects, the rest of the
+ * heap); a locmask is the classes read (or taken shared) and written (or
+ * taken exclusively).  An actor's future-access summary is a locmask.
+ */
+struct locmask {
+	u64 r, w;
+};
+
+static inline bool locmask_conflict(struct locmask a, struct locmask b)
+{
+	return (a.w & (b.r | b.w)) || (a.r & b.w);
+}
+
+/* Whether everything in a is allowed by summary s. */
+static inline bool locmask_within(struct locmask a, struct locmask s)
+{
+	return !(a.r & ~(s.r | s.w)) && !(a.w & ~s.w);
+}
 void footprint_union(struct footprint *into, const struct footprint *from);
 /* *dst = *src, copying only the entries in use. */
 void footprint_copy(struct footprint *dst, const struct footprint *src);
@@ -129,6 +150,14 @@ int sched_enable_races(void);
 bool sched_races(void);
 
 bool sched_movers(void);
+/*
+ * Invisible-step merging: fn(fiber, addr, size, write) is asked at each
+ * scheduling point of a marked access; true = no other fiber can observe
+ * the access or be affected by it from here on, so it joins the running
+ * transition instead of yielding.  NULL (the default) = never.
+ */
+typedef bool (*sched_invisible_fn)(int fiber, u64 addr, unsigned size, bool write);
+void sched_set_invisible(sched_invisible_fn fn);
 /* KVMLAB_VALIDATE: the store's shortcuts and the search's determinism are checked. */
 bool sched_validating(void);
 const struct pending *sched_pending(int fiber);

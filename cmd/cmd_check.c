@@ -90,6 +90,8 @@ static void check_usage(FILE *f)
 		"  --no-por               no sleep-set reduction (on by default for violations; never\n"
 		"                         used with --find, whose event patterns order actors)\n"
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
+		"  --no-merge             every marked access is a scheduling point (by default one that\n"
+		"                         no other actor can see from there on joins the transition)\n"
 		"  --fine                 one transition per scheduling point (by default the operation\n"
 		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
 		"  --no-races             do not check the model's plain accesses for data races\n"
@@ -157,8 +159,13 @@ static double collision_bound(u64 n)
 }
 
 /* The report as JSON into j (opened before the search), which is closed; 0 or -errno. */
+static enum granularity granularity(bool movers, bool merged)
+{
+	return !movers ? GRAN_FINE : merged ? GRAN_MERGED : GRAN_MOVERS;
+}
+
 static int write_json(struct outfile *j, const struct scenario *s, const struct kvm_config *cfg,
-		       const struct explore_result *r, int witness, int nproc)
+		       const struct explore_result *r, int witness, int nproc, enum granularity gran)
 {
 	char who[16], line[256];
 
@@ -173,7 +180,7 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		}
 	fprintf(j->f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
-	fprintf(j->f, "  \"granularity\": \"%s\",\n", sched_movers() ? "movers" : "fine");
+	fprintf(j->f, "  \"granularity\": \"%s\",\n", granularity_name(gran));
 	fprintf(j->f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
 	fprintf(j->f, "  \"processes\": %d,\n", nproc);
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
@@ -281,6 +288,7 @@ int cmd_check(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },	    { "first", no_argument, NULL, '1' },
 		{ "no-por", no_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'A' },
+		{ "no-merge", no_argument, NULL, 'G' },
 		{ "fine", no_argument, NULL, 'F' },
 		{ "no-hygiene", no_argument, NULL, 'H' },
 		{ "no-races", no_argument, NULL, 'R' },
@@ -300,7 +308,7 @@ int cmd_check(int argc, char **argv)
 	struct outfile jout = { 0 }, tout = { 0 };
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
-	bool quiet = false, no_persistent = false, lanes = false, movers = true;
+	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false;
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
 	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
 	const char *memory_why = "--memory-limit";
@@ -371,6 +379,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'A':
 			no_persistent = true;
+			break;
+		case 'G':
+			no_merge = true;
 			break;
 		case 'L':
 			lanes = true;
@@ -462,8 +473,10 @@ int cmd_check(int argc, char **argv)
 		sched_set_hygiene(false);
 	if (no_tracking)
 		sched_set_tracking(false);
-	if (eo.por && !no_persistent)
-		checker_reduction(&eo);
+	checker_reduction(&eo);
+	eo.persistent = eo.por && !no_persistent;
+	/* Merged with por only: --no-por is the unreduced reference search. */
+	eo.merge_invisible = eo.por && !no_merge && movers;	/* --fine: every point */
 	if (!quiet)
 		printf("data races: %s\n", checker_races() ? "checked along the explored paths (happens-before)" :
 		       rt_write_tracking ? "not checked (--no-races)" :
@@ -485,7 +498,7 @@ int cmd_check(int argc, char **argv)
 	if (nproc > 1) {
 		struct snapshot *root = sched_snapshot(0);
 		/* Same initial state, same scenario, same search in every process. */
-		u64 flags[] = { movers, eo.por, no_persistent, no_hygiene, no_tracking, checker_races(),
+		u64 flags[] = { movers, eo.por, no_persistent, no_merge, no_hygiene, no_tracking, checker_races(),
 				(u64)eo.witness, root->hash };
 		u64 h = fnv1a(s, sizeof(*s), fnv1a(&cfg, sizeof(cfg), fnv1a(flags, sizeof(flags), 0)));
 		char err[300];
@@ -521,7 +534,8 @@ int cmd_check(int argc, char **argv)
 		/* Always written, so no trace of an earlier run is left behind. */
 		bool path = res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND;
 
-		schedule_write(tout.f, s, &cfg, movers, path ? res.finding.kind : F_NONE, res.path,
+		schedule_write(tout.f, s, &cfg, granularity(movers, eo.merge_invisible),
+			       path ? res.finding.kind : F_NONE, res.path,
 			       path ? res.path_len : 0);
 		if (cmd_output_close("check", "trace", &tout))
 			r = EXIT_USAGE;
@@ -530,7 +544,7 @@ int cmd_check(int argc, char **argv)
 		else if (!quiet)
 			printf("no schedule to record: %s holds the scenario and an empty schedule\n", trace);
 	}
-	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc))
+	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible)))
 		r = EXIT_USAGE;
 	explore_result_free(&res);
 	checker_teardown();
@@ -545,6 +559,7 @@ out:
 
 int cmd_replay(int argc, char **argv)
 {
+	struct explore_opts ro = { .witness = WITNESS_NONE };
 	struct explore_result res;
 	struct schedule sch;
 	char err[600];
@@ -586,12 +601,14 @@ int cmd_replay(int argc, char **argv)
 		printf("kvmlab replay: ");
 		print_config(stdout, &sch.scn, &sch.cfg);
 	}
-	r = checker_setup(&sch.scn, &sch.cfg, sch.movers);
+	r = checker_setup(&sch.scn, &sch.cfg, sch.granularity != GRAN_FINE);
 	if (r) {
 		schedule_free(&sch);
 		return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r));
 	}
-	r = explore_replay(sch.steps, sch.nr_steps, &res);
+	checker_reduction(&ro);
+	ro.merge_invisible = sch.granularity == GRAN_MERGED;
+	r = explore_replay(&ro, sch.steps, sch.nr_steps, &res);
 	if (r < 0) {
 		fprintf(stderr, "%s: step %d (actor %u) is not possible in this scenario: the schedule does not match it\n",
 			path, -r, sch.steps[-r - 1].fiber);

@@ -19,6 +19,11 @@ struct vmm {
 	int nr_vcpus;
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS];	/* by scenario vCPU index */
 	u32 created[KVM_MAX_VCPUS];		/* set once vcpus[i] is usable */
+	/*
+	 * The op each actor script is executing (the checker's harness keeps
+	 * it: the reduction's summaries depend on what is left of a script).
+	 */
+	u32 actor_op[SCN_MAX_ACTORS];
 };
 
 /* Resolve the knobs: scenario values win over defaults, explicit flags over both. */

@@ -48,8 +48,8 @@ else
 	else nok "allocation failure: exit $rc: $(tail -n 3 "$T/out" | tr '\n' ' ')"; fi
 fi
 
-# Any other failed allocation (injected: the 500th) draws on the reserve and ends the run cleanly.
-KVMLAB_FAIL_ALLOC=500 "$KVMLAB" check --vcpus 3 --toggles 1 --accesses 1 --json "$T/f.json" >"$T/out" 2>&1
+# Any other failed allocation (injected: the 100th) draws on the reserve and ends the run cleanly.
+KVMLAB_FAIL_ALLOC=100 "$KVMLAB" check --vcpus 3 --toggles 1 --accesses 1 --json "$T/f.json" >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: out of memory: an allocation failed' "$T/out" && grep -q '"verdict": "incomplete"' "$T/f.json"; then
 	ok "an allocation that fails (injected): exit 3 with report and JSON"
@@ -69,7 +69,7 @@ if [ $rc -eq 3 ] && [ $ms -lt 1000 ] && grep -q '^INCOMPLETE: interrupted by SIG
 	ok "SIGINT: exit 3 after $ms ms, verdict and JSON written"
 else nok "SIGINT: exit $rc after $ms ms: $(tail -n 2 "$T/out" | tr '\n' ' ')"; fi
 # SIGTERM while shortening: the violation in hand, with its best counterexample, exit 1.
-"$KVMLAB" check --policy vcpu --json "$T/v.json" --trace "$T/v.sched" >"$T/out" 2>&1 &
+"$KVMLAB" check --policy vcpu --vcpus 3 --json "$T/v.json" --trace "$T/v.sched" >"$T/out" 2>&1 &
 pid=$!
 sleep 1
 kill -TERM $pid

@@ -25,22 +25,31 @@ struct outcome {
 	u64 states, terminal, digest;
 };
 
-static struct outcome run(const struct scenario *s, int policy, int vendor, bool reduced)
+/* Which reductions a run uses: none, each alone, and all of them. */
+enum mode { NONE, SLEEP, PERSISTENT, MERGE, ALL, NR_MODES };
+static const char *const mode_name[] = {
+	[SLEEP] = "sleep sets", [PERSISTENT] = "sleep + persistent sets", [MERGE] = "invisible-step merging",
+	[ALL] = "every reduction",
+};
+
+static struct outcome run(const struct scenario *s, int policy, int vendor, enum mode m)
 {
-	struct explore_opts eo = { .witness = WITNESS_NONE, .por = reduced };
+	struct explore_opts eo = { .witness = WITNESS_NONE, .por = m == SLEEP || m == PERSISTENT || m == ALL };
 	struct explore_result r;
 	struct kvm_config cfg;
 	struct outcome o;
 
 	vmm_config(s, policy, vendor, 0, &cfg);
-	if (checker_setup(s, &cfg, reduced))
+	if (checker_setup(s, &cfg, m == ALL))
 		abort();
-	if (!reduced) {
+	if (m != ALL) {
 		sched_set_hygiene(false);
 		sched_set_tracking(false);
-	} else {
-		checker_reduction(&eo);
 	}
+	/* The summaries are always checked against every transition (explore_run aborts). */
+	checker_reduction(&eo);
+	eo.persistent = m == PERSISTENT || m == ALL;
+	eo.merge_invisible = m == MERGE || m == ALL;
 	explore_run(&eo, &r);
 	o = (struct outcome){ r.verdict, r.states, r.terminal_distinct, r.terminal_digest };
 	explore_result_free(&r);
@@ -50,16 +59,32 @@ static struct outcome run(const struct scenario *s, int policy, int vendor, bool
 
 static void compare(const char *what, const struct scenario *s, int policy, int vendor)
 {
-	struct outcome full = run(s, policy, vendor, false), red = run(s, policy, vendor, true);
+	struct outcome full = run(s, policy, vendor, NONE);
 
-	tap_ok(full.verdict == red.verdict && full.terminal == red.terminal && full.digest == red.digest,
-	       "%s: %llu terminal states with every reduction (%llu states) and with none (%llu states)",
-	       what, (unsigned long long)red.terminal, (unsigned long long)red.states,
-	       (unsigned long long)full.states);
-	if (full.digest != red.digest)
-		tap_diag("digests %016llx (none) vs %016llx (all); verdicts %d vs %d",
-			 (unsigned long long)full.digest, (unsigned long long)red.digest, full.verdict,
-			 red.verdict);
+	for (int m = SLEEP; m < NR_MODES; m++) {
+		struct outcome red = run(s, policy, vendor, m);
+
+		tap_ok(full.verdict == red.verdict && full.terminal == red.terminal && full.digest == red.digest,
+		       "%s: %llu terminal states with %s (%llu states) and with none (%llu states)",
+		       what, (unsigned long long)red.terminal, mode_name[m], (unsigned long long)red.states,
+		       (unsigned long long)full.states);
+		if (full.digest != red.digest)
+			tap_diag("digests %016llx (none) vs %016llx; verdicts %d vs %d",
+				 (unsigned long long)full.digest, (unsigned long long)red.digest, full.verdict,
+				 red.verdict);
+	}
+}
+
+static void compare_file(const char *path, struct scenario *s)
+{
+	char err[512];
+
+	if (scenario_parse_file(path, s, err, sizeof(err))) {
+		for (int m = SLEEP; m < NR_MODES; m++)
+			tap_ok(false, "%s: %s", path, err);
+		return;
+	}
+	compare(path, s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 }
 
 int main(void)
@@ -71,7 +96,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(4);
+	tap_plan(9 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -79,6 +104,13 @@ int main(void)
 	compare("seed, 2 vCPUs, 1 toggle, 1 access, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	memcpy(s, scenario_builtin("zap-yield"), sizeof(*s));
 	compare("zap-yield, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	memcpy(s, scenario_builtin("reenable"), sizeof(*s));
+	compare("reenable, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	memcpy(s, scenario_builtin("create-race"), sizeof(*s));
+	compare("create-race, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
+	compare_file("tests/scenarios/two-senders.scn", s);
+	compare_file("tests/scenarios/ipi-small.scn", s);
+	compare_file("tests/scenarios/ipi-self.scn", s);
 	free(s);
 	return tap_done();
 }

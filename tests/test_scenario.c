@@ -709,7 +709,8 @@ static const struct bad_file bad_files[] = {
 };
 
 /* Valid files that are not built-ins. */
-static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn" };
+static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn", "ipi-small.scn",
+						"ipi-self.scn" };
 
 static bool listed(const char *name, bool bad)
 {
