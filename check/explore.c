@@ -199,8 +199,12 @@ struct frame {
 	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
 	/* Future-access summaries of the fibers in this state (o->fut_summary). */
 	u32 live;		/* fibers not done */
+	u32 enabled;		/* ... and of those, the ones that can move */
 	bool cycle;		/* a transition from here reached a state on the stack */
 	struct locmask fut[CHK_MAX_FIBERS];
+	/* A disabled fiber waits for a lock held by these fibers, or for a write to this class. */
+	u32 blk_lock[CHK_MAX_FIBERS];
+	u64 blk_wait[CHK_MAX_FIBERS];
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 	/* KVMLAB_VALIDATE: the first transition taken from here and where it led. */
@@ -212,21 +216,70 @@ struct frame {
 /* The live state's summaries, into f (the state must be f's). */
 static void summarize(const struct explore_opts *o, struct frame *f)
 {
-	f->live = 0;
+	f->live = f->enabled = 0;
 	f->cycle = false;
 	if (!o->fut_summary)
 		return;
-	for (int g = 0; g < sched_nr_fibers(); g++)
-		if (sched_pending(g)->kind != PK_DONE) {
-			f->live |= 1u << g;
-			o->fut_summary(g, &f->fut[g], o->fut_arg);
+	for (int g = 0; g < sched_nr_fibers(); g++) {
+		const struct pending *p = sched_pending(g);
+
+		if (p->kind == PK_DONE)
+			continue;
+		f->live |= 1u << g;
+		o->fut_summary(g, &f->fut[g], o->fut_arg);
+		if (sched_enabled(g)) {
+			f->enabled |= 1u << g;
+		} else if (p->kind == PK_WAIT) {
+			struct footprint one = { .n = 1 };
+
+			one.e[0].addr = p->addr;
+			one.e[0].size = p->size;
+			one.e[0].kind = FP_READ;
+			f->blk_wait[g] = o->fp_mask(&one, o->fut_arg).r;
+			f->blk_lock[g] = 0;
+		} else {
+			f->blk_wait[g] = 0;
+			f->blk_lock[g] = sched_lock_blockers(g);
 		}
+	}
 }
 
-/* Whether m conflicts with the summary of some live fiber of f other than g. */
+/*
+ * The fibers that can move in some run from f's state in which g does
+ * not: the enabled ones, and, to a fixpoint, a disabled one whose lock
+ * some fiber other than g holds, or whose waited-for location one of those
+ * may write.  A fiber waiting for a lock g holds, or for a write only g
+ * could make, stays where it is while g is held still.
+ */
+static u32 movable_without(const struct frame *f, int g)
+{
+	u32 act = f->enabled & ~(1u << g), blocked = f->live & ~f->enabled & ~(1u << g);
+	bool changed = true;
+
+	while (changed && blocked) {
+		u64 w = 0;
+
+		changed = false;
+		for (int k = 0; act >> k; k++)
+			if ((act >> k) & 1)
+				w |= f->fut[k].w;
+		for (int h = 0; blocked >> h; h++) {
+			if (!((blocked >> h) & 1))
+				continue;
+			if (f->blk_wait[h] ? (f->blk_wait[h] & w) : !(f->blk_lock[h] & (1u << g))) {
+				act |= 1u << h;
+				blocked &= ~(1u << h);
+				changed = true;
+			}
+		}
+	}
+	return act;
+}
+
+/* Whether m conflicts with the summary of a fiber that can move while g does not. */
 static bool conflicts_others(const struct frame *f, int g, struct locmask m)
 {
-	u32 others = f->live & ~(1u << g);
+	u32 others = movable_without(f, g);
 
 	for (int h = 0; others >> h; h++)
 		if ((others >> h) & 1 && locmask_conflict(m, f->fut[h]))

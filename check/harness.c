@@ -183,13 +183,13 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
  *   vCPU and kicks it (its shared fields, its pCPU's IPI state) and counts
  *   itself in ghost_requesters; a zap does the same without the APICv
- *   part.  Neither writes a vCPU's own state, the memslots or the vCPU
- *   array; both may read anything.
+ *   part.  Neither touches a vCPU's own state nor writes the memslots or
+ *   the vCPU array; both may read anything else.
  * - A vCPU that is not created yet, or whose program sends IPIs: anything.
- * - Otherwise a vCPU at guest op k (arch.rip) may read anything and takes
- *   locks only shared; it writes its own objects and pCPU, and SPTEs (the
- *   heap) only while an APIC or memory access is left in ops k..end (a
- *   fault installs them).
+ * - Otherwise a vCPU at guest op k (arch.rip) touches no other vCPU's
+ *   objects or pCPU and takes locks only shared; it writes its own objects
+ *   and pCPU, and SPTEs (the heap) only while an APIC or memory access is
+ *   left in ops k..end (a fault installs them).
  *
  * Hand-written from the model's code; explore_run() checks every executed
  * transition against its fiber's summary and stops with an internal error
@@ -208,6 +208,7 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 				(0xffull << LC_VSHARED) | (0xffffull << LC_PCPU);
 
 		out->w = 0;
+		out->r = ~(0xffull << LC_VPRIV);
 		for (u32 k = vmm->actor_op[g - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
 			switch (a->ops[k].kind) {
 			case AOP_INHIBIT_SET:
@@ -227,9 +228,11 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 	if (!v || checker_ipis[g])
 		return;
 	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g);
+	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU)) | out->w;
 	for (u64 k = v->arch.rip; k < (u64)s->vcpu[g].nr_ops; k++)
 		if (s->vcpu[g].ops[k].kind != GOP_HLT) {
 			out->w |= LC(LC_HEAP);
+			out->r |= LC(LC_HEAP);
 			break;
 		}
 }

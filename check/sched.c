@@ -859,6 +859,21 @@ void sched_report_race(const char *msg)
 bool sched_movers(void) { return S.movers; }
 const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
 
+u32 sched_lock_blockers(int fiber)
+{
+	const struct pending *p = &S.f[fiber].pend;
+	const struct rt_lock *l = (const struct rt_lock *)(uintptr_t)p->addr;
+	u32 m = 0;
+
+	if (p->kind != PK_LOCK)
+		return 0;
+	if (l->holder)
+		m |= 1u << (l->holder - 1);
+	if (p->op == LM_EXCL)
+		m |= (u32)l->readers;
+	return m;
+}
+
 bool sched_enabled(int fiber)
 {
 	const struct pending *p = &S.f[fiber].pend;

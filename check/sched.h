@@ -162,6 +162,8 @@ void sched_set_invisible(sched_invisible_fn fn);
 bool sched_validating(void);
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
+/* For a fiber waiting to acquire a lock: the fibers whose hold on it keeps it waiting. */
+u32 sched_lock_blockers(int fiber);
 /* Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE). */
 void sched_step(int fiber, u32 choice);
 
