@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check/explore.h"
 #include "check/harness.h"
+#include "check/mem.h"
 #include "check/race.h"
 #include "check/report.h"
 #include "check/sched.h"
@@ -156,6 +158,59 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 	return buf;
 }
 
+/*
+ * loc_class() per 8-byte heap word, cached (every class boundary is
+ * 8-byte aligned): 0 = not known yet, else class + 1.  The classes of a
+ * vCPU's objects change when it is created (or, on backtracking, no longer
+ * is), so the cache is dropped whenever vmm->created[] differs.
+ */
+static struct {
+	u8 *cls;
+	const u8 *heap;
+	size_t words;
+	u32 *filled;		/* the words with a class, to drop them */
+	size_t nfilled, capfilled;
+	u32 created[KVM_MAX_VCPUS];
+} CC;
+
+static int word_class(const struct vmm *vmm, u64 a)
+{
+	u64 w = (a - (u64)(uintptr_t)CC.heap) / 8;
+
+	if (a < (u64)(uintptr_t)CC.heap || w >= CC.words)
+		return loc_class(vmm, a);
+	if (!CC.cls[w]) {
+		if (CC.nfilled == CC.capfilled) {
+			CC.capfilled = CC.capfilled ? 2 * CC.capfilled : 1024;
+			CC.filled = mem_realloc(CC.filled, CC.capfilled * sizeof(*CC.filled));
+		}
+		CC.filled[CC.nfilled++] = (u32)w;
+		CC.cls[w] = (u8)(loc_class(vmm, a) + 1);
+	}
+	return CC.cls[w] - 1;
+}
+
+static void class_cache_check(const struct vmm *vmm)
+{
+	if (!memcmp(CC.created, vmm->created, sizeof(CC.created)))
+		return;
+	memcpy(CC.created, vmm->created, sizeof(CC.created));
+	while (CC.nfilled)
+		CC.cls[CC.filled[--CC.nfilled]] = 0;
+}
+
+static void class_cache_init(void)
+{
+	size_t cap;
+
+	free(CC.cls);
+	free(CC.filled);
+	memset(&CC, 0, sizeof(CC));
+	CC.heap = sched_heap(&cap);
+	CC.words = cap / 8;
+	CC.cls = mem_calloc(CC.words, 1);
+}
+
 static struct locmask fp_mask(const struct footprint *fp, void *arg)
 {
 	const struct vmm *vmm = arg;
@@ -163,8 +218,9 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 
 	if (fp->overflow)
 		return (struct locmask){ LC_ALL, LC_ALL };
+	class_cache_check(vmm);
 	for (int i = 0; i < fp->n; i++) {
-		u64 c = LC(loc_class(vmm, fp->e[i].addr));
+		u64 c = LC(word_class(vmm, fp->e[i].addr));
 
 		if (fp->e[i].kind == FP_READ || fp->e[i].kind == FP_LOCK_SHARED)
 			m.r |= c;
@@ -288,6 +344,7 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	checker_scn = *s;
 	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);
+	class_cache_init();
 	for (int i = 0; i < s->nr_vcpus; i++)
 		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);

@@ -958,6 +958,11 @@ const struct kvm_event *sched_log(void) { return S.log; }
 void sched_log_truncate(size_t len) { S.log_len = len; }
 void sched_set_step(u32 step) { S.step = step; }
 size_t sched_heap_used(void) { return hdr()->used; }
+const u8 *sched_heap(size_t *cap)
+{
+	*cap = S.heap_cap;
+	return S.heap;
+}
 bool sched_validating(void) { return S.validate; }
 u64 sched_snapshot_bytes(void) { return S.snapshot_bytes; }
 

@@ -188,6 +188,7 @@ struct snapshot *sched_snapshot(u64 extra);
 void sched_restore(const struct snapshot *s);
 void sched_snapshot_free(struct snapshot *s);
 size_t sched_heap_used(void);
+const u8 *sched_heap(size_t *cap);	/* the model heap's mapping */
 u64 sched_snapshot_bytes(void);	/* bytes held by the undo log */
 
 #endif
