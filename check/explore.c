@@ -207,6 +207,8 @@ struct frame {
 	u64 blk_wait[CHK_MAX_FIBERS];
 	u8 wstate;
 	struct step in;		/* the transition that led here */
+	u8 last;		/* its fiber (NO_FIBER at the root): o->bounded */
+	u8 pre;			/* preemptions on the path here: o->bounded */
 	/* KVMLAB_VALIDATE: the first transition taken from here and where it led. */
 	bool vset;
 	struct step vt;
@@ -410,8 +412,16 @@ static int pos_of(const struct frame *f, int fiber)
 	return (fiber - f->rot % n + n) % n;
 }
 
+#define NO_FIBER 0xff
+
+/* Whether running fiber g from f's (live) state switches away from one that could go on. */
+static bool preempts(const struct frame *f, int g)
+{
+	return f->last != NO_FIBER && g != f->last && sched_enabled(f->last);
+}
+
 /* The next enabled transition of the (live) state of f, or false. */
-static bool next_transition(struct frame *f, struct step *t)
+static bool next_transition(const struct explore_opts *o, struct frame *f, struct step *t)
 {
 	int n = sched_nr_fibers();
 
@@ -426,6 +436,8 @@ static bool next_transition(struct frame *f, struct step *t)
 			continue;
 		if (p->kind == PK_CHOOSE && f->next_choice >= p->n)
 			continue;
+		if (o->bounded && f->pre >= o->preemptions && preempts(f, g))
+			continue;	/* over the preemption bound */
 		t->fiber = (u8)g;
 		t->choice = (u8)f->next_choice;
 		if (p->kind == PK_CHOOSE && f->next_choice + 1 < p->n) {
@@ -599,11 +611,12 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	u64 shorten_end = 0;	/* r->transitions at which shortening stops */
 	bool shorten_cut = false;
 	const struct explore_dist *D = o->dist;
-	bool first_only = o->first_only || D;
+	bool first_only = o->first_only || D || o->bounded;
 
 	memset(r, 0, sizeof(*r));
 	mem_reset();
 	stack[0].rot = D ? D->rank : 0;
+	stack[0].last = NO_FIBER;
 	vinit(o->memory_limit);
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
@@ -628,14 +641,14 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		struct vslot *slot;
 		struct step t;
 		u32 csleep;
-		u8 ws;
+		u8 ws, cpre;
 
 		if (live != f->snap) {
 			restore_frame(f);
 			live = f->snap;
 		}
 		sched_log_truncate(f->log_len);
-		if (!next_transition(f, &t)) {
+		if (!next_transition(o, f, &t)) {
 			if (f->vset)
 				validate_redo(f);
 			if (!f->any && !all_done() && depth <= bound) {
@@ -665,6 +678,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			continue;
 		}
 		f->tried = true;
+		cpre = f->pre + (o->bounded && preempts(f, t.fiber));	/* before the step: in f's state */
 		sched_clear_finding();
 		sched_set_step(depth);
 		step_from(f, t.fiber, t.choice);
@@ -776,6 +790,24 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				continue;
 			}
 			r->states += c == CLAIM_NEW;
+		} else if (o->bounded) {
+			/*
+			 * A state is the model's state and the fiber that ran last
+			 * (it decides what a preemption is); one reached before with
+			 * no more preemptions covers this visit.
+			 */
+			u64 key = child->hash ^ mix_digest(t.fiber + 1);
+
+			slot = vfind(key);
+			if (slot->key && slot->depth <= cpre) {
+				r->revisits++;
+				sched_snapshot_free(child);
+				live = NULL;
+				continue;
+			}
+			if (!slot->key)
+				r->states++;
+			vinsert(slot, key, cpre, 0);
 		} else {
 			slot = vfind(child->hash);
 			if (slot->key && slot->on_stack)
@@ -810,6 +842,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->rmark = race_mark();
 			c->wstate = ws;
 			c->in = t;
+			c->last = t.fiber;
+			c->pre = cpre;
 			c->sleep = csleep;
 			c->next_pos = 0;
 			c->rot = depth < DIST_ROT_DEPTH ? f->rot : 0;

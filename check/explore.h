@@ -86,6 +86,13 @@ struct explore_opts {
 	int witness;		/* enum witness */
 	enum explore_progress progress;	/* on stderr */
 	bool first_only;	/* stop at the first violation (no shortening) */
+	/*
+	 * Preemption bounding (CHESS): only schedules that switch away from an
+	 * actor that could go on at most 'preemptions' times (implies
+	 * first_only; use without por).  Not a proof: the rest is not explored.
+	 */
+	bool bounded;
+	u32 preemptions;
 	u64 shorten_transitions;	/* shortening budget: transitions after the first violation */
 	double shorten_seconds;	/* and wall-clock seconds after it; 0 = no time bound */
 	bool por;		/* sleep sets (experimental, see independent()) */

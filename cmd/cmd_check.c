@@ -92,6 +92,9 @@ static void check_usage(FILE *f)
 		"  --no-persistent        no persistent sets (from the actors' future-access summaries)\n"
 		"  --no-merge             every marked access is a scheduling point (by default one that\n"
 		"                         no other actor can see from there on joins the transition)\n"
+		"  --preemptions K        bounded search: schedules with at most 0, 1, ..., K preemptions\n"
+		"                         until a violation (the fewest preemptions); none found is\n"
+		"                         not a proof (exit 3)\n"
 		"  --fine                 one transition per scheduling point (by default the operation\n"
 		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
 		"  --no-races             do not check the model's plain accesses for data races\n"
@@ -108,6 +111,37 @@ static void check_usage(FILE *f)
 		"  --quiet                print only the verdict line\n"
 		"  --progress auto|always|never   on stderr: a live line on a terminal, else a line\n"
 		"                         every 10 s; auto (the default) shows none with --quiet\n");
+}
+
+/*
+ * --preemptions K: CHESS's iterative context bounding.  Searches with at
+ * most 0, 1, ..., K preemptions (switching away from an actor that could
+ * go on), each exhaustive within its bound, until one finds a violation:
+ * the counterexample then has the fewest preemptions there are.  Sleep
+ * and persistent sets are off (they would prune schedules within the
+ * bound); invisible accesses still merge.  No violation is not a proof.
+ */
+static void run_bounded(struct explore_opts *eo, struct explore_result *res, u32 kmax, bool quiet)
+{
+	eo->por = eo->persistent = false;
+	eo->bounded = true;
+	for (u32 k = 0;; k++) {
+		eo->preemptions = k;
+		explore_run(eo, res);
+		if (res->verdict != VERDICT_VERIFIED)
+			return;
+		if (!quiet)
+			printf("at most %u preemption%s: %llu states, %llu transitions, no violation\n", k,
+			       k == 1 ? "" : "s", (unsigned long long)res->states,
+			       (unsigned long long)res->transitions);
+		if (k == kmax)
+			break;
+		explore_result_free(res);
+	}
+	res->verdict = VERDICT_INCOMPLETE;
+	snprintf(res->incomplete, sizeof(res->incomplete),
+		 "--preemptions %u: no violation in any schedule with at most %u preemption%s; "
+		 "the others were not explored, so this is not a proof", kmax, kmax, kmax == 1 ? "" : "s");
 }
 
 static void print_config(FILE *f, const struct scenario *s, const struct kvm_config *cfg)
@@ -165,7 +199,8 @@ static enum granularity granularity(bool movers, bool merged)
 }
 
 static int write_json(struct outfile *j, const struct scenario *s, const struct kvm_config *cfg,
-		       const struct explore_result *r, int witness, int nproc, enum granularity gran)
+		       const struct explore_result *r, int witness, int nproc, enum granularity gran,
+		       bool bounded, u32 preemptions)
 {
 	char who[16], line[256];
 
@@ -183,6 +218,10 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 	fprintf(j->f, "  \"granularity\": \"%s\",\n", granularity_name(gran));
 	fprintf(j->f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
 	fprintf(j->f, "  \"processes\": %d,\n", nproc);
+	if (bounded)
+		fprintf(j->f, "  \"preemption_bound\": %u,\n", preemptions);
+	else
+		fprintf(j->f, "  \"preemption_bound\": null,\n");
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
@@ -289,6 +328,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-por", no_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'A' },
 		{ "no-merge", no_argument, NULL, 'G' },
+		{ "preemptions", required_argument, NULL, 'K' },
 		{ "fine", no_argument, NULL, 'F' },
 		{ "no-hygiene", no_argument, NULL, 'H' },
 		{ "no-races", no_argument, NULL, 'R' },
@@ -309,6 +349,8 @@ int cmd_check(int argc, char **argv)
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false;
+	int preempt_max = -1;	/* --preemptions */
+	char bounded_note[96];
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
 	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
 	const char *memory_why = "--memory-limit";
@@ -382,6 +424,10 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'G':
 			no_merge = true;
+			break;
+		case 'K':
+			r = parse_u64_flag("check", "preemptions", optarg, 0, 200, &v);
+			preempt_max = (int)v;
 			break;
 		case 'L':
 			lanes = true;
@@ -459,6 +505,10 @@ int cmd_check(int argc, char **argv)
 		eo.progress = isatty(STDERR_FILENO) ? PROGRESS_TERMINAL : PROGRESS_LINES;
 	if (eo.witness != WITNESS_NONE)
 		eo.por = false;	/* a witness pattern orders events of different actors */
+	if (preempt_max >= 0 && (eo.witness != WITNESS_NONE || nproc > 1)) {
+		r = cmd_usage_error("check", "--preemptions is a bounded search for violations, by one process");
+		goto out;
+	}
 	if (!quiet) {
 		printf("kvmlab check: ");
 		print_config(stdout, s, &cfg);
@@ -519,10 +569,18 @@ int cmd_check(int argc, char **argv)
 			       "the first counterexample found is reported, not shortened\n", nproc,
 			       dist_backend->name);
 	}
-	explore_run(&eo, &res);
+	if (preempt_max >= 0)
+		run_bounded(&eo, &res, (u32)preempt_max, quiet);
+	else
+		explore_run(&eo, &res);
 	if (nproc > 1)
 		dist_backend->combine(&res);
+	if (preempt_max >= 0)
+		snprintf(bounded_note, sizeof(bounded_note),
+			 "the first found with %u preemption%s, the fewest any counterexample needs",
+			 eo.preemptions, eo.preemptions == 1 ? "" : "s");
 	print_result(s, &res, eo.witness, quiet,
+		     preempt_max >= 0 ? bounded_note :
 		     eo.first_only ? "the first found: --first does not shorten it" :
 		     nproc > 1 ? "the first found: a distributed search does not shorten it" : NULL);
 	if (lanes && res.nr_events && !quiet) {
@@ -544,7 +602,8 @@ int cmd_check(int argc, char **argv)
 		else if (!quiet)
 			printf("no schedule to record: %s holds the scenario and an empty schedule\n", trace);
 	}
-	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible)))
+	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible),
+				 eo.bounded, eo.preemptions))
 		r = EXIT_USAGE;
 	explore_result_free(&res);
 	checker_teardown();

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..38"
+echo "1..40"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 36); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
@@ -46,6 +46,19 @@ expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "222 305" --policy vm
 expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "234 317" --policy vm --toggles 0 --no-persistent
 expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1629 1859" --policy vm --toggles 0 --no-persistent --no-merge
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
+# Preemption bounding: the seed patch's bug needs one preemption with 3 vCPUs; a bounded
+# search without a violation says it is not a proof (exit 3).
+"$KVMLAB" check --policy vcpu --vcpus 3 --preemptions 3 >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^at most 0 preemptions: .* no violation$' "$T/out" &&
+   grep -q 'counterexample, [0-9]* steps (the first found with 1 preemption, the fewest' "$T/out"; then
+	ok "--preemptions: the seed patch's bad-spte with the fewest preemptions (1)"
+else nok "--preemptions on the seed patch: exit $rc"; fi
+"$KVMLAB" check --vcpus 2 --toggles 1 --accesses 1 --preemptions 1 >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --preemptions 1: no violation .* not a proof$' "$T/out"; then
+	ok "--preemptions without a violation: exit 3, not a proof"
+else nok "--preemptions on mainline: exit $rc"; fi
 # The state store's shortcuts, checked on every snapshot: a chunk no tracked
 # write touched is unchanged, and so is the stack of a fiber that did not run.
 export KVMLAB_VALIDATE=1
