@@ -609,26 +609,40 @@ static bool set_meets(const u64 *a, const u64 *b)
 static u32 *fp_ents, *fp_confl;
 static u64 *conf_row;		/* D.n rows of W words: entry x conflicts with ... */
 
-static void build_conflicts(void)
+/* The set store, with the empty set as set 0, and each footprint's entries. */
+static void build_sets(void)
 {
 	u64 *b = xcalloc(W, sizeof(*b));
 
-	conf_row = xcalloc(D.n * W, sizeof(*conf_row));
-	for (u32 x = 0; x < D.n; x++)
-		for (u32 y = 0; y < D.n; y++)
-			if (fent_conflict(x, y))
-				set_add(conf_row + (u64)x * W, y);
 	idtab_init(&B.t, set_hash_id);
-	memset(b, 0, W * sizeof(*b));
-	set_intern(b);		/* the empty set is set 0 */
+	set_intern(b);
 	fp_ents = xcalloc(F.n, sizeof(*fp_ents));
 	fp_confl = xcalloc(F.n, sizeof(*fp_confl));
+	conf_row = xcalloc(D.n * W, sizeof(*conf_row));
 	for (u64 f = 0; f < F.n; f++) {
 		memset(b, 0, W * sizeof(*b));
 		set_add(b, ENT_ANY);
 		for (u32 i = 0; i < F.len[f]; i++)
 			set_add(b, F.pool[F.start[f] + i]);
 		fp_ents[f] = set_intern(b);
+	}
+	free(b);
+}
+
+/*
+ * Which entries conflict, and each footprint's conflict set; entry 'ignore'
+ * (NONE: none) is taken to conflict with nothing, for the what-if runs.
+ */
+static void build_conflicts(u32 ignore)
+{
+	u64 *b = xcalloc(W, sizeof(*b));
+
+	memset(conf_row, 0, D.n * W * sizeof(*conf_row));
+	for (u32 x = 0; x < D.n; x++)
+		for (u32 y = 0; y < D.n; y++)
+			if (x != ignore && y != ignore && fent_conflict(x, y))
+				set_add(conf_row + (u64)x * W, y);
+	for (u64 f = 0; f < F.n; f++) {
 		memset(b, 0, W * sizeof(*b));
 		set_or(b, conf_row + (u64)ENT_ANY * W);
 		for (u32 i = 0; i < F.len[f]; i++)
@@ -654,6 +668,8 @@ static u16 *qual_local;
 static u64 local_differs[2];	/* (state, actor) pairs qualifying by one reading only: [0] local, [1] at s */
 static u64 nontrivial_sccs, cyclic_states;
 static u64 *hist_other, *hist_own;	/* per entry and actor: blocked (state, actor) pairs */
+/* Per entry: the blocked pairs in which it is the only conflicting entry of its side. */
+static u64 *alone_other, *alone_own;
 static u64 enabled_at[CHK_MAX_FIBERS], qualifies_at[CHK_MAX_FIBERS];
 static u64 max_sets;
 
@@ -735,7 +751,7 @@ static void tarjan(int g, u32 *R, u8 *bad)
 						set_or(acc, setw(fp_ents[G.fp[e]]));
 						if (comp[w] != NONE) {
 							set_or(acc, setw(comp[w]));
-							anybad |= bad[w];
+							anybad |= bad && bad[w];
 						}
 					}
 				}
@@ -777,19 +793,27 @@ static bool actor_conflicts(int g, u64 s, u64 *c)
 	return any;
 }
 
-static void oracle(void)
+/*
+ * qual for every state (into q); with stats, also qual_local, the per-actor
+ * counts and the blocking histograms.
+ */
+static void oracle(u16 *q, bool stats)
 {
 	u32 *R = xcalloc(G.n, sizeof(*R));
 	u64 *gconf = xcalloc(W, sizeof(*gconf)), *gents = xcalloc(W, sizeof(*gents));
-	u8 *bad = xcalloc(G.n, sizeof(*bad));
+	u8 *bad = stats ? xcalloc(G.n, sizeof(*bad)) : NULL;
 
-	qual = xcalloc(G.n, sizeof(*qual));
-	qual_local = xcalloc(G.n, sizeof(*qual_local));
-	hist_other = xcalloc(D.n * G.nf, sizeof(*hist_other));
-	hist_own = xcalloc(D.n * G.nf, sizeof(*hist_own));
+	memset(q, 0, G.n * sizeof(*q));
+	if (stats) {
+		qual_local = xcalloc(G.n, sizeof(*qual_local));
+		hist_other = xcalloc(D.n * G.nf, sizeof(*hist_other));
+		hist_own = xcalloc(D.n * G.nf, sizeof(*hist_own));
+		alone_other = xcalloc(D.n, sizeof(*alone_other));
+		alone_own = xcalloc(D.n, sizeof(*alone_own));
+	}
 	for (int g = 0; g < G.nf; g++) {
 		/* The local reading: bad where another actor's edge conflicts with g's there. */
-		for (u64 s = 0; s < G.n; s++) {
+		for (u64 s = 0; s < G.n && stats; s++) {
 			bad[s] = 0;
 			if (!actor_conflicts(g, s, gconf))
 				continue;
@@ -814,26 +838,45 @@ static void oracle(void)
 				}
 			if (!any)
 				continue;
+			if (!stats) {
+				if (!set_meets(gconf, r))
+					q[s] |= 1u << g;
+				continue;
+			}
 			enabled_at[g]++;
 			if (!bad[s])
 				qual_local[s] |= 1u << g;
 			if (set_meets(gconf, r) == !bad[s])
 				local_differs[bad[s]]++;
 			if (!set_meets(gconf, r)) {
-				qual[s] |= 1u << g;
+				q[s] |= 1u << g;
 				qualifies_at[g]++;
 				continue;
 			}
 			/* Blocked: which entries of the others, and of g's own, conflict. */
-			for (u32 i = 0; i < W; i++) {
-				for (u64 m = r[i] & gconf[i]; m; m &= m - 1)
-					hist_other[((u64)i * 64 + __builtin_ctzll(m)) * G.nf + g]++;
-				for (u64 m = gents[i]; m; m &= m - 1) {
-					u64 x = (u64)i * 64 + __builtin_ctzll(m);
+			{
+				u64 no = 0, nown = 0, last_o = 0, last_own = 0;
 
-					if (set_meets(conf_row + x * W, r))
-						hist_own[x * G.nf + g]++;
+				for (u32 i = 0; i < W; i++) {
+					for (u64 m = r[i] & gconf[i]; m; m &= m - 1) {
+						last_o = (u64)i * 64 + __builtin_ctzll(m);
+						hist_other[last_o * G.nf + g]++;
+						no++;
+					}
+					for (u64 m = gents[i]; m; m &= m - 1) {
+						u64 x = (u64)i * 64 + __builtin_ctzll(m);
+
+						if (set_meets(conf_row + x * W, r)) {
+							hist_own[x * G.nf + g]++;
+							last_own = x;
+							nown++;
+						}
+					}
 				}
+				if (no == 1)
+					alone_other[last_o]++;
+				if (nown == 1)
+					alone_own[last_own]++;
 			}
 		}
 	}
@@ -1287,17 +1330,25 @@ static int cmp_hist(const void *a, const void *b)
 	return x > y ? -1 : x < y ? 1 : cmp_u32(a, b);
 }
 
-static void print_hist(const char *title, const u64 *h, int top, const struct scenario *s)
+/* The entries by their count in h (summed over the actors), most first; malloc'd. */
+static u32 *by_count(const u64 *h)
 {
 	u32 *ord = xcalloc(D.n, sizeof(*ord));
-	char name[160], who[16];
 
 	for (u32 x = 0; x < D.n; x++)
 		ord[x] = x;
 	hist_sort_base = h;
 	hist_nf = G.nf;
 	qsort(ord, D.n, sizeof(*ord), cmp_hist);
-	printf("%s\n  %-52s %10s", title, "entry (kind object.field/size)", "total");
+	return ord;
+}
+
+static void print_hist(const char *title, const u64 *h, const u64 *alone, int top, const struct scenario *s)
+{
+	u32 *ord = by_count(h);
+	char name[160], who[16];
+
+	printf("%s\n  %-52s %10s %9s", title, "entry (kind object.field/size)", "total", "alone");
 	for (int g = 0; g < G.nf; g++) {
 		actor_name(s, g, who, sizeof(who));
 		printf(" %9s", who);
@@ -1309,7 +1360,7 @@ static void print_hist(const char *title, const u64 *h, int top, const struct sc
 		if (!hist_total(x))
 			break;
 		entry_name(x, name, sizeof(name));
-		printf("  %-52s %10llu", name, (unsigned long long)hist_total(x));
+		printf("  %-52s %10llu %9llu", name, (unsigned long long)hist_total(x), (unsigned long long)alone[x]);
 		for (int g = 0; g < G.nf; g++)
 			printf(" %9llu", (unsigned long long)h[(u64)x * G.nf + g]);
 		printf("\n");
@@ -1381,7 +1432,7 @@ struct report {
 	u64 *term;			/* the full graph's terminal states, sorted */
 	u64 nterm, ndeadlock;
 	u64 best_order;			/* the proviso search's fewest states over actor orders */
-	u64 top, samples;
+	u64 top, samples, what_if;
 };
 
 static void print_counts(const struct report *p)
@@ -1435,14 +1486,52 @@ static void print_actors(const struct report *p)
 	if (p->top) {
 		printf("\n");
 		print_hist("what blocks an actor: others' entries reachable without it that conflict with its "
-			   "transition ((state, actor) pairs)", hist_other, (int)p->top, p->s);
-		print_hist("and the actor's own entries that they conflict with", hist_own, (int)p->top, p->s);
+			   "transition\n((state, actor) pairs; alone: the only such entry)", hist_other, alone_other,
+			   (int)p->top, p->s);
+		print_hist("and the actor's own entries that they conflict with", hist_own, alone_own, (int)p->top,
+			   p->s);
 	}
 }
 
 static bool kept_all(const struct rresult *r)
 {
 	return !r->missed_terminal && !r->missed_deadlock && !r->missed_sinks;
+}
+
+/*
+ * What if one entry conflicted with nothing: the oracle recomputed so and
+ * the proviso search's states, for the n entries that block the most
+ * (state, actor) pairs.  Not a sound reduction: a bound on what a finer
+ * footprint or summary of that entry could give; losing terminal states
+ * says that entry's conflicts matter.
+ */
+static void what_if(const struct report *p, u64 n)
+{
+	u32 *ord = by_count(hist_other);
+	u16 *q = xcalloc(G.n, sizeof(*q)), *at_s = qual;
+	char name[160];
+	struct rresult r;
+
+	printf("\nwhat if one entry conflicted with nothing (not sound: a bound on what a finer footprint of "
+	       "it could give);\nthe proviso search's states (%llu as it is):\n",
+	       (unsigned long long)p->rr[RM_PROVISO].states);
+	qual = q;
+	for (u64 i = 0; i < n && i < D.n; i++) {
+		u32 x = ord[i];
+
+		if (!hist_total(x))
+			break;
+		build_conflicts(x);
+		oracle(q, false);
+		reduce(RM_PROVISO, p->order, &r);
+		entry_name(x, name, sizeof(name));
+		printf("  %-52s %10llu%s\n", name, (unsigned long long)r.states,
+		       kept_all(&r) ? "" : "  (loses terminal states, deadlocks or findings)");
+	}
+	qual = at_s;
+	build_conflicts(NONE);
+	free(q);
+	free(ord);
 }
 
 /* The other actor orders, and the other reading of the definition; false if one loses a state it must keep. */
@@ -1544,7 +1633,9 @@ static void usage(FILE *f)
 		"  --max-states N         stop the enumeration after N states (exit 3)\n"
 		"  --no-checker           do not run kvmlab check's searches for comparison\n"
 		"  --validate N           recompute the oracle by brute force at N sampled states\n"
-		"  --top N                rows of the blocking histograms (default 12, 0: none)\n");
+		"  --top N                rows of the blocking histograms (default 12, 0: none)\n"
+		"  --what-if N            for the N entries that block the most, the states if that\n"
+		"                         entry conflicted with nothing (a bound, not a sound reduction)\n");
 }
 
 int main(int argc, char **argv)
@@ -1556,7 +1647,8 @@ int main(int argc, char **argv)
 		{ "accesses", required_argument, NULL, 0 }, { "fine", no_argument, NULL, 'F' },
 		{ "no-races", no_argument, NULL, 'R' },	    { "max-states", required_argument, NULL, 'm' },
 		{ "no-checker", no_argument, NULL, 'C' },   { "validate", required_argument, NULL, 'V' },
-		{ "top", required_argument, NULL, 't' },    { "help", no_argument, NULL, 'h' },
+		{ "top", required_argument, NULL, 't' },    { "what-if", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct scenario *s = xcalloc(1, sizeof(*s));
@@ -1597,6 +1689,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			r = parse_u64_flag(TOOL, "top", optarg, 0, 1u << 20, &rep.top);
+			break;
+		case 'w':
+			r = parse_u64_flag(TOOL, "what-if", optarg, 0, 1u << 20, &rep.what_if);
 			break;
 		case 'h':
 			usage(stdout);
@@ -1651,8 +1746,10 @@ int main(int argc, char **argv)
 	build_csr();
 	W = (u32)((D.n + 63) / 64);
 	t0 = now_seconds();
-	build_conflicts();
-	oracle();
+	build_sets();
+	build_conflicts(NONE);
+	qual = xcalloc(G.n, sizeof(*qual));
+	oracle(qual, true);
 	tarjan(-1, NULL, NULL);
 	t_oracle = now_seconds() - t0;
 	for (int i = 0; i < G.nf; i++)
@@ -1673,6 +1770,8 @@ int main(int argc, char **argv)
 	print_counts(&rep);
 	print_actors(&rep);
 	ok = print_variants(&rep);
+	if (rep.what_if)
+		what_if(&rep, rep.what_if);
 	ok &= checks(&rep);
 	printf("\nsummary: full %llu checker %llu oracle %llu proviso %llu proviso-next %llu acyclic %s "
 	       "best-order %llu checks %s\n", (unsigned long long)G.states, (unsigned long long)rep.chk.states,
