@@ -412,6 +412,8 @@ static u8 classify(void)
 	return done ? SF_TERMINAL : SF_DEADLOCK;
 }
 
+static void note_vcpus(void);
+
 struct eframe {
 	struct snapshot *snap;
 	size_t log_len, rmark;
@@ -456,6 +458,7 @@ static bool enumerate(u64 max_states, const char **why)
 	st[0].log_len = sched_log_len();
 	st[0].rmark = race_mark();
 	st[0].id = node_add(st[0].snap->hash, classify());
+	note_vcpus();
 	slot = idtab_find(&G.t, mix64(st[0].snap->hash), state_eq, &st[0].snap->hash);
 	idtab_insert(&G.t, slot, st[0].id);
 	G.states = 1;
@@ -507,6 +510,7 @@ static bool enumerate(u64 max_states, const char **why)
 		}
 		id = node_add(child->hash, classify());
 		idtab_insert(&G.t, slot, id);
+		note_vcpus();
 		G.states++;
 		edge_add(f->id, id, fp, g);
 		if (max_states && G.states >= max_states) {
@@ -1173,6 +1177,34 @@ static const struct field vmm_fields[] = {
 	ARR(struct vmm, created), { NULL, 0, 0, 0 }
 };
 
+/*
+ * Each vCPU's objects as some state has them: a vCPU an actor creates exists
+ * only in later states, not in the initial one that is live at the end.
+ */
+static struct vcpu_objs {
+	int idx;
+	const struct kvm_vcpu *vcpu;
+	const struct kvm_lapic *apic, *ref;
+} vobj[2 * KVM_MAX_VCPUS];
+static int nr_vobj;
+
+/* Called in every new state: record the objects of the vCPUs created there. */
+static void note_vcpus(void)
+{
+	const struct vmm *vmm = checker_model();
+
+	for (int i = 0; i < vmm->nr_vcpus; i++) {
+		const struct kvm_vcpu *v = vmm->created[i] ? vmm->vcpus[i] : NULL;
+		bool known = false;
+
+		for (int j = 0; j < nr_vobj && !known; j++)
+			known = vobj[j].idx == i && vobj[j].vcpu == v;
+		if (!v || known || nr_vobj == ARRAY_SIZE(vobj))
+			continue;
+		vobj[nr_vobj++] = (struct vcpu_objs){ i, v, v->arch.apic, v->ghost.ref };
+	}
+}
+
 static bool within(u64 a, const void *base, size_t size)
 {
 	return base && a >= (u64)(uintptr_t)base && a < (u64)(uintptr_t)base + size;
@@ -1213,12 +1245,11 @@ static bool name_object(u64 a, char *buf, size_t len)
 		name_field(buf, len, "kvm", kvm_fields, a - (u64)(uintptr_t)kvm);
 		return true;
 	}
-	for (int i = 0; i < vmm->nr_vcpus; i++) {
-		const struct kvm_vcpu *v = vmm->vcpus[i];
-		const struct kvm_lapic *apic = v ? v->arch.apic : NULL;
+	for (int j = 0; j < nr_vobj; j++) {
+		const struct kvm_vcpu *v = vobj[j].vcpu;
+		const struct kvm_lapic *apic = vobj[j].apic, *ref = vobj[j].ref;
+		int i = vobj[j].idx;
 
-		if (!v)
-			continue;
 		snprintf(obj, sizeof(obj), "vcpu%d", i);
 		if (within(a, v, sizeof(*v))) {
 			name_field(buf, len, obj, vcpu_fields, a - (u64)(uintptr_t)v);
@@ -1237,9 +1268,8 @@ static bool name_object(u64 a, char *buf, size_t len)
 				snprintf(buf, len, "%s.regs+%#llx", obj, (unsigned long long)r);
 			return true;
 		}
-		if (within(a, v->ghost.ref, sizeof(*v->ghost.ref))) {
-			snprintf(buf, len, "refapic%d+%#llx", i,
-				 (unsigned long long)(a - (u64)(uintptr_t)v->ghost.ref));
+		if (within(a, ref, sizeof(*ref))) {
+			snprintf(buf, len, "refapic%d+%#llx", i, (unsigned long long)(a - (u64)(uintptr_t)ref));
 			return true;
 		}
 	}
