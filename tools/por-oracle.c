@@ -1693,6 +1693,7 @@ int main(int argc, char **argv)
 
 #ifdef KVMLAB_TSAN
 	fprintf(stderr, TOOL ": not available in ThreadSanitizer builds (the checker restores fiber stacks)\n");
+	free(s);
 	return EXIT_USAGE;
 #endif
 	knob_opts_init(&k);
@@ -1725,21 +1726,22 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			goto out;
 		default:
 			r = cmd_usage_error(TOOL, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 		if (r)
-			return r;
+			goto out;
 	}
 	if (optind < argc)
-		return cmd_usage_error(TOOL, "unexpected argument '%s'", argv[optind]);
-	r = knob_load_scenario(TOOL, &k, s);
+		r = cmd_usage_error(TOOL, "unexpected argument '%s'", argv[optind]);
+	else
+		r = knob_load_scenario(TOOL, &k, s);
+	if (!r && s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS)
+		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors exceed the checker's %d actors", s->nr_vcpus,
+				    s->nr_actors, CHK_MAX_FIBERS);
 	if (r)
-		return r;
-	if (s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS)
-		return cmd_usage_error(TOOL, "%d vCPUs + %d actors exceed the checker's %d actors", s->nr_vcpus,
-				       s->nr_actors, CHK_MAX_FIBERS);
+		goto out;
 	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
 	printf("por-oracle: scenario %s (%d vCPU%s, %d actor%s), policy %s, vendor %s, bugs", s->name,
 	       s->nr_vcpus, s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
@@ -1754,12 +1756,12 @@ int main(int argc, char **argv)
 	checker_set_races(races);
 
 	/* The checker's own searches first, each from a fresh setup, as kvmlab check runs them. */
-	if (rep.checker && (run_checker(s, &cfg, movers, true, &rep.chk) ||
-			    run_checker(s, &cfg, movers, false, &rep.nopor)))
-		return cmd_usage_error(TOOL, "cannot set up the checker");
-
-	if (checker_setup(s, &cfg, movers))
-		return cmd_usage_error(TOOL, "cannot set up the checker");
+	if ((rep.checker && (run_checker(s, &cfg, movers, true, &rep.chk) ||
+			     run_checker(s, &cfg, movers, false, &rep.nopor))) ||
+	    checker_setup(s, &cfg, movers)) {
+		r = cmd_usage_error(TOOL, "cannot set up the checker");
+		goto out;
+	}
 	t0 = now_seconds();
 	idtab_init(&D.t, fent_hash_id);
 	D.e = grow(D.e, &D.cap, ENT_FIRST, sizeof(*D.e));
@@ -1770,7 +1772,8 @@ int main(int argc, char **argv)
 		printf("INCOMPLETE: %s after %llu states, %llu edges\n", why, (unsigned long long)G.states,
 		       (unsigned long long)G.ne);
 		checker_teardown();
-		return EXIT_INCOMPLETE;
+		r = EXIT_INCOMPLETE;
+		goto out;
 	}
 	t_enum = now_seconds() - t0;
 	build_csr();
@@ -1814,9 +1817,11 @@ int main(int argc, char **argv)
 		t_enum, t_oracle, t_reduce, rep.chk.seconds, rep.nopor.seconds, (unsigned long long)max_sets,
 		peak_mib());
 	checker_teardown();
+	r = ok ? EXIT_OK : EXIT_VIOLATION;
+out:
 	free(rep.term);
 	free(rep.chk.terminals);
 	free(rep.nopor.terminals);
 	free(s);
-	return ok ? EXIT_OK : EXIT_VIOLATION;
+	return r;
 }
