@@ -59,13 +59,15 @@ MPICC    ?= mpicc
 HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
 MPI_OBJS := $(BUILD)/mpi/dist_mpi.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+# Developer tools linked with the checker (tools/*.c): build/<build>/NAME.
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
 DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/tests-obj/test_race.d \
-             $(FUZZ_BINS:=.d)
+             $(FUZZ_BINS:=.d) $(patsubst $(BUILD)/%,$(BUILD)/tools/%.d,$(TOOL_BINS))
 
 .PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi soak \
 	fuzz fuzz-build fuzz-bins
-all: kvmlab $(if $(HAVE_MPI),kvmlab-mpi)
+all: kvmlab $(TOOL_BINS) $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
 	@if [ "$(BUILD)" = build/release ]; then cp $(BUILD)/kvmlab kvmlab.new && mv -f kvmlab.new kvmlab; fi
@@ -101,6 +103,10 @@ $(BUILD)/mpi/%.o: mpi/%.c $(FLAGS_STAMP)
 $(BUILD)/kvmlab-mpi: $(CMD_OBJS) $(MPI_OBJS) $(BUILD)/libkvmlab.a
 	MPICH_CC=$(CC) OMPI_CC=$(CC) $(MPICC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(MPI_OBJS) $(BUILD)/libkvmlab.a $(LDLIBS)
 
+# tools/por-oracle.c: the persistent-set oracle (docs/design.md), with kvmlab's option helpers.
+$(BUILD)/por-oracle: $(BUILD)/tools/por-oracle.o $(BUILD)/cmd/common.o $(BUILD)/libkvmlab.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/libkvmlab.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -121,7 +127,7 @@ $(BUILD)/tests-obj/test_race.o: tests/test_race.c $(FLAGS_STAMP)
 $(BUILD)/tests/test_race: $(BUILD)/tests-obj/test_race.o $(BUILD)/libkvmlab.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libkvmlab.a $(LDLIBS)
 
-check-tests: $(BUILD)/kvmlab $(TEST_BINS) $(if $(HAVE_MPI),$(BUILD)/kvmlab-mpi)
+check-tests: $(BUILD)/kvmlab $(TEST_BINS) $(TOOL_BINS) $(if $(HAVE_MPI),$(BUILD)/kvmlab-mpi)
 
 test: check-tests kvmlab
 	@sh tests/run.sh $(BUILD)

@@ -301,6 +301,11 @@ void checker_reduction(struct explore_opts *o)
 	o->fut_arg = checker_vmm;
 }
 
+struct vmm *checker_model(void)
+{
+	return checker_vmm;
+}
+
 static bool want_races = true;
 static int harness_vcpus;
 

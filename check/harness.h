@@ -12,6 +12,7 @@
 #include "model/kvm.h"
 
 struct explore_opts;
+struct vmm;
 
 /*
  * movers: lock acquisitions are right movers (the default granularity);
@@ -27,6 +28,8 @@ void checker_set_races(bool on);
 bool checker_races(void);
 /* Install the model's future-access summaries (persistent sets) into o. */
 void checker_reduction(struct explore_opts *o);
+/* The VM checker_setup() built (in the checker's heap): tools name addresses with it. */
+struct vmm *checker_model(void);
 void checker_teardown(void);
 
 #endif

@@ -1,0 +1,1827 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * por-oracle: how few states could a single-actor persistent-set reduction
+ * visit?  For a small configuration, the tool enumerates the model's whole
+ * state graph (no reduction), decides exactly at every state which actors
+ * form a valid single-actor persistent set there, and counts the states a
+ * search that takes such an actor wherever one exists would visit.  It
+ * prints that next to the full graph and to what the checker's own search
+ * (kvmlab check: sleep sets, summary-based persistent sets, movers)
+ * explores, and checks that the reduced graph keeps the full graph's
+ * terminal states, deadlocks and findings.  docs/design.md, "The
+ * persistent-set oracle", has the definitions and measured numbers.
+ *
+ * The graph: states are fingerprints (sched_snapshot() hashes, as the
+ * checker's visited set keeps them); an edge is one transition (sched_step()
+ * of one fiber with one choice) with its footprint as executed from its
+ * source.  A transition that raises a finding ends its path (as in
+ * check/explore.c) and leads to a sink, one per distinct finding (kind,
+ * actor, source location).  Enumerated by a depth-first search, because
+ * snapshots nest (only an ancestor or the latest can be restored).
+ *
+ * The oracle.  R_g(s) is the set of footprint entries of every edge e of an
+ * actor other than g that lies on a path from s taking no edge of g (e's own
+ * source included: the edges leaving s count).  Actor g qualifies at s when
+ * it has an edge at s and no edge of g at s is dependent
+ * (!footprint_independent()) with any edge contributing to R_g(s).  Since g
+ * does not move along such a path, its transition stays the one it has at s,
+ * so this is the persistent-set condition with the footprints as executed at
+ * s; a transition that would disable g (a lock it wants, a location it waits
+ * on) conflicts with it by footprint.  R_g is computed per actor over the
+ * strongly connected components of the graph without g's edges (Tarjan, in
+ * reverse topological order), so cycles are exact.  Footprint entries are a
+ * dictionary of distinct (addr, size, kind) entries; sets of them are
+ * interned bitsets; conflicts between entries are precomputed.  Two pseudo
+ * entries keep footprint_independent()'s overflow rule exact: OVF (the
+ * footprint overflowed) conflicts with everything, ANY (every edge has it)
+ * only with OVF.
+ *
+ * The reduced counts: a DFS from the initial state on the stored graph that
+ * expands, at each state, only the edges of the first qualifying actor in
+ * fiber order (every enabled actor is a candidate), or every edge if none
+ * qualifies; with the cycle proviso (the checker's): if an edge of that
+ * actor leads to a state on the DFS stack, the state is expanded fully
+ * (or, in the second variant, the next qualifying actor whose edges do not
+ * close a cycle is tried first).  Without the proviso the count is sound
+ * only if the graph is acyclic (then the proviso never acts); the tool says
+ * which it is.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "check/explore.h"
+#include "check/harness.h"
+#include "check/mem.h"
+#include "check/race.h"
+#include "check/sched.h"
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "kernel/compiler.h"
+#include "model/kvm.h"
+#include "model/lapic.h"
+#include "model/vmm.h"
+
+#define TOOL "por-oracle"
+#define NONE ((u32)-1)
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fprintf(stderr, TOOL ": out of memory (%zu bytes)\n", n);
+		exit(EXIT_INCOMPLETE);
+	}
+	return p;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fprintf(stderr, TOOL ": out of memory (%zu bytes)\n", n * size);
+		exit(EXIT_INCOMPLETE);
+	}
+	return p;
+}
+
+/* p with room for 'need' elements of 'size' bytes (capacity *cap, doubled as needed). */
+static void *grow(void *p, u64 *cap, u64 need, size_t size)
+{
+	u64 c = *cap ? *cap : 1024;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	*cap = c;
+	return xrealloc(p, c * size);
+}
+
+static inline u64 mix64(u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static u64 hash_words(const void *p, size_t n, u64 seed)
+{
+	const u8 *b = p;
+	u64 h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+/* ---- id tables: open addressing from a hash to an id of some array ------------ */
+
+struct idtab {
+	u32 *slot;		/* id + 1; 0 = empty */
+	u64 cap, n;
+	u64 (*hash_of)(u32 id);
+};
+
+static void idtab_init(struct idtab *t, u64 (*hash_of)(u32 id))
+{
+	t->cap = 1 << 12;
+	t->n = 0;
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	t->hash_of = hash_of;
+}
+
+static void idtab_free(struct idtab *t)
+{
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The slot holding the id that eq() accepts for key, or the empty slot where it would go. */
+static u32 *idtab_find(struct idtab *t, u64 h, bool (*eq)(u32 id, const void *key), const void *key)
+{
+	u64 i = h & (t->cap - 1);
+
+	while (t->slot[i] && !eq(t->slot[i] - 1, key))
+		i = (i + 1) & (t->cap - 1);
+	return &t->slot[i];
+}
+
+/* Put id in the empty slot idtab_find() returned (which may move: do not keep it). */
+static void idtab_insert(struct idtab *t, u32 *slot, u32 id)
+{
+	u32 *old = t->slot;
+	u64 oldcap = t->cap;
+
+	*slot = id + 1;
+	if (++t->n * 4 <= t->cap * 3)
+		return;
+	t->cap *= 2;
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	for (u64 i = 0; i < oldcap; i++)
+		if (old[i]) {
+			u64 j = t->hash_of(old[i] - 1) & (t->cap - 1);
+
+			while (t->slot[j])
+				j = (j + 1) & (t->cap - 1);
+			t->slot[j] = old[i];
+		}
+	free(old);
+}
+
+/* ---- footprint entries ------------------------------------------------------------ */
+
+/* Entry 0: every edge has it; entry 1: the footprint overflowed (see above). */
+enum { ENT_ANY, ENT_OVF, ENT_FIRST };
+
+struct fent {
+	u64 addr;
+	u8 size;
+	u8 kind;		/* enum fp_kind */
+};
+
+static struct {
+	struct fent *e;
+	u64 n, cap;
+	struct idtab t;
+} D;
+
+static u64 fent_hash(const struct fent *e)
+{
+	return mix64(e->addr ^ ((u64)e->size << 56) ^ ((u64)e->kind << 48));
+}
+
+static u64 fent_hash_id(u32 id) { return fent_hash(&D.e[id]); }
+
+static bool fent_eq(u32 id, const void *key)
+{
+	const struct fent *k = key;
+
+	return D.e[id].addr == k->addr && D.e[id].size == k->size && D.e[id].kind == k->kind;
+}
+
+static u32 fent_intern(u64 addr, u8 size, u8 kind)
+{
+	struct fent k = { .addr = addr, .size = size, .kind = kind };
+	u32 *slot = idtab_find(&D.t, fent_hash(&k), fent_eq, &k);
+
+	if (*slot)
+		return *slot - 1;
+	D.e = grow(D.e, &D.cap, D.n + 1, sizeof(*D.e));
+	D.e[D.n] = k;
+	idtab_insert(&D.t, slot, (u32)D.n);
+	return (u32)D.n++;
+}
+
+/* Whether entries a and b conflict, as footprint_independent() decides. */
+static bool fent_conflict(u32 a, u32 b)
+{
+	const struct fent *x = &D.e[a], *y = &D.e[b];
+
+	if (a == ENT_OVF || b == ENT_OVF)
+		return true;
+	if (a == ENT_ANY || b == ENT_ANY)
+		return false;
+	if (!(x->addr < y->addr + y->size && y->addr < x->addr + x->size))
+		return false;
+	if (x->kind == FP_READ && y->kind == FP_READ)
+		return false;
+	if (x->kind == FP_LOCK_SHARED && y->kind == FP_LOCK_SHARED)
+		return false;
+	return true;
+}
+
+/* ---- footprints: sorted lists of entry ids (ANY left out), interned ---------------- */
+
+static struct {
+	u32 *start;		/* into pool */
+	u8 *len;
+	u64 n, cap;
+	u32 *pool;
+	u64 pool_n, pool_cap;
+	struct idtab t;
+} F;
+
+struct fkey {
+	const u32 *ids;
+	u32 n;
+};
+
+static u64 fp_hash_id(u32 id) { return hash_words(F.pool + F.start[id], F.len[id] * sizeof(u32), 7); }
+
+static bool fp_eq(u32 id, const void *key)
+{
+	const struct fkey *k = key;
+
+	return F.len[id] == k->n && !memcmp(F.pool + F.start[id], k->ids, k->n * sizeof(u32));
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static u32 fp_intern(const struct footprint *fp)
+{
+	u32 ids[FP_MAX + 1];
+	struct fkey k = { .ids = ids, .n = 0 };
+	u32 *slot;
+
+	for (int i = 0; i < fp->n; i++)
+		ids[k.n++] = fent_intern(fp->e[i].addr, fp->e[i].size, fp->e[i].kind);
+	if (fp->overflow)
+		ids[k.n++] = ENT_OVF;
+	qsort(ids, k.n, sizeof(ids[0]), cmp_u32);
+	slot = idtab_find(&F.t, hash_words(ids, k.n * sizeof(u32), 7), fp_eq, &k);
+	if (*slot)
+		return *slot - 1;
+	if (F.n == F.cap) {
+		F.start = grow(F.start, &F.cap, F.n + 1, sizeof(*F.start));
+		F.len = xrealloc(F.len, F.cap);
+	}
+	F.pool = grow(F.pool, &F.pool_cap, F.pool_n + k.n, sizeof(*F.pool));
+	F.start[F.n] = (u32)F.pool_n;
+	F.len[F.n] = (u8)k.n;
+	memcpy(F.pool + F.pool_n, ids, k.n * sizeof(u32));
+	F.pool_n += k.n;
+	idtab_insert(&F.t, slot, (u32)F.n);
+	return (u32)F.n++;
+}
+
+/* The footprint interned as fp, rebuilt (for the brute-force validation). */
+static void fp_rebuild(u32 fp, struct footprint *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (u32 i = 0; i < F.len[fp]; i++) {
+		u32 id = F.pool[F.start[fp] + i];
+
+		if (id == ENT_OVF) {
+			out->overflow = true;
+			continue;
+		}
+		out->e[out->n].addr = D.e[id].addr;
+		out->e[out->n].size = D.e[id].size;
+		out->e[out->n].kind = D.e[id].kind;
+		out->n++;
+	}
+}
+
+/* ---- the state graph ------------------------------------------------------------------ */
+
+enum { SF_TERMINAL = 1, SF_DEADLOCK = 2, SF_SINK = 4 };
+
+static struct {
+	int nf;			/* fibers */
+	u64 n, cap;		/* states, sinks included */
+	u64 *hash;		/* fingerprint; a sink: its index in sinks[] */
+	u8 *flags;
+	u64 states;		/* not sinks */
+	struct idtab t;		/* fingerprint -> state */
+	/* Edges while enumerating, then by source (CSR). */
+	struct redge {
+		u32 src, dst, fp;
+		u8 fiber;
+	} *re;
+	u64 ne, recap;
+	u32 *off;		/* edges of s: [off[s], off[s + 1]) */
+	u32 *dst, *fp;
+	u8 *fiber;
+	struct sched_finding *sinks;
+	u32 *sink_node;		/* the node of each */
+	u64 nsinks, sinkcap;
+	u64 sink_edges;
+} G;
+
+static u64 state_hash_id(u32 id) { return mix64(G.hash[id]); }
+
+static bool state_eq(u32 id, const void *key)
+{
+	return G.hash[id] == *(const u64 *)key;
+}
+
+static u32 node_add(u64 hash, u8 flags)
+{
+	if (G.n == G.cap) {
+		G.hash = grow(G.hash, &G.cap, G.n + 1, sizeof(*G.hash));
+		G.flags = xrealloc(G.flags, G.cap);
+	}
+	G.hash[G.n] = hash;
+	G.flags[G.n] = flags;
+	if (G.n >= NONE - 1) {
+		fprintf(stderr, TOOL ": more than 2^32 states\n");
+		exit(EXIT_INCOMPLETE);
+	}
+	return (u32)G.n++;
+}
+
+static void edge_add(u32 src, u32 dst, u32 fp, int fiber)
+{
+	G.re = grow(G.re, &G.recap, G.ne + 1, sizeof(*G.re));
+	G.re[G.ne++] = (struct redge){ .src = src, .dst = dst, .fp = fp, .fiber = (u8)fiber };
+}
+
+/* The sink of finding f (kind, actor and where identify it; the message may carry values). */
+static u32 sink_for(const struct sched_finding *f)
+{
+	for (u64 i = 0; i < G.nsinks; i++)
+		if (G.sinks[i].kind == f->kind && G.sinks[i].actor == f->actor &&
+		    !strcmp(G.sinks[i].where, f->where))
+			return G.sink_node[i];
+	if (G.nsinks == G.sinkcap) {
+		G.sinks = grow(G.sinks, &G.sinkcap, G.nsinks + 1, sizeof(*G.sinks));
+		G.sink_node = xrealloc(G.sink_node, G.sinkcap * sizeof(*G.sink_node));
+	}
+	G.sinks[G.nsinks] = *f;
+	G.sink_node[G.nsinks] = node_add(G.nsinks, SF_SINK);
+	return G.sink_node[G.nsinks++];
+}
+
+/* The live state: terminal (every fiber done), deadlocked (none enabled) or neither. */
+static u8 classify(void)
+{
+	bool done = true;
+
+	for (int i = 0; i < sched_nr_fibers(); i++) {
+		if (sched_enabled(i))
+			return 0;
+		if (sched_pending(i)->kind != PK_DONE)
+			done = false;
+	}
+	return done ? SF_TERMINAL : SF_DEADLOCK;
+}
+
+static void note_vcpus(void);
+
+struct eframe {
+	struct snapshot *snap;
+	size_t log_len, rmark;
+	u32 id;
+	int next_fiber;
+	u32 next_choice;
+};
+
+/* The next transition (fiber, choice) from f's state, which must be live. */
+static bool next_step(struct eframe *f, int *g, u32 *c)
+{
+	for (; f->next_fiber < sched_nr_fibers(); f->next_fiber++, f->next_choice = 0) {
+		const struct pending *p = sched_pending(f->next_fiber);
+
+		if (!sched_enabled(f->next_fiber))
+			continue;
+		if (p->kind == PK_CHOOSE ? f->next_choice >= p->n : f->next_choice > 0)
+			continue;
+		*g = f->next_fiber;
+		*c = f->next_choice++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Every state reachable from the live (initial) state, with no reduction:
+ * a stateful DFS like check/explore.c's with the sleep sets and the bound
+ * left out.  Returns false if --max-states (or memory) stopped it.
+ */
+static bool enumerate(u64 max_states, const char **why)
+{
+	u64 cap = 256, depth = 1;
+	struct eframe *st = xcalloc(cap, sizeof(*st));
+	const struct snapshot *live;
+	bool complete = true;
+	u32 *slot;
+
+	G.nf = sched_nr_fibers();
+	idtab_init(&G.t, state_hash_id);
+	st[0].snap = sched_snapshot(0);
+	st[0].log_len = sched_log_len();
+	st[0].rmark = race_mark();
+	st[0].id = node_add(st[0].snap->hash, classify());
+	note_vcpus();
+	slot = idtab_find(&G.t, mix64(st[0].snap->hash), state_eq, &st[0].snap->hash);
+	idtab_insert(&G.t, slot, st[0].id);
+	G.states = 1;
+	live = st[0].snap;
+	if (sched_has_finding()) {
+		*why = "a finding before the first scheduling point";
+		complete = false;
+		depth = 0;
+		sched_snapshot_free(st[0].snap);
+	}
+	while (depth) {
+		struct eframe *f = &st[depth - 1];
+		struct snapshot *child;
+		u32 fp, id;
+		int g;
+		u32 c;
+
+		if (live != f->snap) {
+			sched_restore(f->snap);
+			race_undo(f->rmark);
+			live = f->snap;
+		}
+		sched_log_truncate(f->log_len);
+		if (!next_step(f, &g, &c)) {
+			sched_snapshot_free(f->snap);
+			depth--;
+			continue;
+		}
+		sched_clear_finding();
+		sched_step(g, c);
+		live = NULL;
+		fp = fp_intern(sched_last_footprint());
+		if (mem_exhausted()) {
+			*why = "out of memory in the checker's store";
+			complete = false;
+			break;
+		}
+		if (sched_has_finding()) {
+			edge_add(f->id, sink_for(sched_finding()), fp, g);
+			G.sink_edges++;
+			continue;	/* the path ends at a finding */
+		}
+		child = sched_snapshot(0);
+		slot = idtab_find(&G.t, mix64(child->hash), state_eq, &child->hash);
+		if (*slot) {
+			edge_add(f->id, *slot - 1, fp, g);
+			sched_snapshot_free(child);
+			continue;
+		}
+		id = node_add(child->hash, classify());
+		idtab_insert(&G.t, slot, id);
+		note_vcpus();
+		G.states++;
+		edge_add(f->id, id, fp, g);
+		if (max_states && G.states >= max_states) {
+			*why = "--max-states reached";
+			complete = false;
+			sched_snapshot_free(child);
+			break;
+		}
+		st = grow(st, &cap, depth + 1, sizeof(*st));
+		st[depth] = (struct eframe){ .snap = child, .log_len = sched_log_len(), .rmark = race_mark(),
+					     .id = id };
+		depth++;
+		live = child;
+	}
+	for (u64 i = 0; i < depth; i++)
+		sched_snapshot_free(st[i].snap);
+	free(st);
+	idtab_free(&G.t);
+	return complete;
+}
+
+/* Edges by source, in the order they were found (fiber, then choice). */
+static void build_csr(void)
+{
+	u32 *pos;
+
+	if (G.ne >= NONE) {
+		fprintf(stderr, TOOL ": more than 2^32 edges\n");
+		exit(EXIT_INCOMPLETE);
+	}
+	G.off = xcalloc(G.n + 1, sizeof(*G.off));
+	G.dst = xcalloc(G.ne, sizeof(*G.dst));
+	G.fp = xcalloc(G.ne, sizeof(*G.fp));
+	G.fiber = xcalloc(G.ne, sizeof(*G.fiber));
+	for (u64 i = 0; i < G.ne; i++)
+		G.off[G.re[i].src + 1]++;
+	for (u64 s = 0; s < G.n; s++)
+		G.off[s + 1] += G.off[s];
+	pos = xcalloc(G.n, sizeof(*pos));
+	memcpy(pos, G.off, G.n * sizeof(*pos));
+	for (u64 i = 0; i < G.ne; i++) {
+		u32 p = pos[G.re[i].src]++;
+
+		G.dst[p] = G.re[i].dst;
+		G.fp[p] = G.re[i].fp;
+		G.fiber[p] = G.re[i].fiber;
+	}
+	free(pos);
+	free(G.re);
+	G.re = NULL;
+}
+
+/* ---- sets of entries: interned bitsets of W words ------------------------------------ */
+
+static u32 W;
+
+static struct {
+	u64 *w;
+	u64 n, cap;
+	struct idtab t;
+} B;
+
+static u64 *setw(u32 id) { return B.w + (u64)id * W; }
+static u64 set_hash_id(u32 id) { return hash_words(setw(id), W * sizeof(u64), 3); }
+
+static bool set_eq(u32 id, const void *key)
+{
+	return !memcmp(setw(id), key, W * sizeof(u64));
+}
+
+static u32 set_intern(const u64 *bits)
+{
+	u32 *slot = idtab_find(&B.t, hash_words(bits, W * sizeof(u64), 3), set_eq, bits);
+
+	if (*slot)
+		return *slot - 1;
+	B.w = grow(B.w, &B.cap, (B.n + 1) * W, sizeof(*B.w));
+	memcpy(B.w + B.n * W, bits, W * sizeof(u64));
+	idtab_insert(&B.t, slot, (u32)B.n);
+	return (u32)B.n++;
+}
+
+static void set_add(u64 *bits, u32 i) { bits[i / 64] |= 1ull << (i % 64); }
+
+static void set_or(u64 *into, const u64 *from)
+{
+	for (u32 i = 0; i < W; i++)
+		into[i] |= from[i];
+}
+
+static bool set_meets(const u64 *a, const u64 *b)
+{
+	for (u32 i = 0; i < W; i++)
+		if (a[i] & b[i])
+			return true;
+	return false;
+}
+
+/* Per footprint: its entries (ANY included) and the entries that conflict with one of them. */
+static u32 *fp_ents, *fp_confl;
+static u64 *conf_row;		/* D.n rows of W words: entry x conflicts with ... */
+
+/* The set store, with the empty set as set 0, and each footprint's entries. */
+static void build_sets(void)
+{
+	u64 *b = xcalloc(W, sizeof(*b));
+
+	idtab_init(&B.t, set_hash_id);
+	set_intern(b);
+	fp_ents = xcalloc(F.n, sizeof(*fp_ents));
+	fp_confl = xcalloc(F.n, sizeof(*fp_confl));
+	conf_row = xcalloc(D.n * W, sizeof(*conf_row));
+	for (u64 f = 0; f < F.n; f++) {
+		memset(b, 0, W * sizeof(*b));
+		set_add(b, ENT_ANY);
+		for (u32 i = 0; i < F.len[f]; i++)
+			set_add(b, F.pool[F.start[f] + i]);
+		fp_ents[f] = set_intern(b);
+	}
+	free(b);
+}
+
+/*
+ * Which entries conflict, and each footprint's conflict set; entry 'ignore'
+ * (NONE: none) is taken to conflict with nothing, for the what-if runs.
+ */
+static void build_conflicts(u32 ignore)
+{
+	u64 *b = xcalloc(W, sizeof(*b));
+
+	memset(conf_row, 0, D.n * W * sizeof(*conf_row));
+	for (u32 x = 0; x < D.n; x++)
+		for (u32 y = 0; y < D.n; y++)
+			if (x != ignore && y != ignore && fent_conflict(x, y))
+				set_add(conf_row + (u64)x * W, y);
+	for (u64 f = 0; f < F.n; f++) {
+		memset(b, 0, W * sizeof(*b));
+		set_or(b, conf_row + (u64)ENT_ANY * W);
+		for (u32 i = 0; i < F.len[f]; i++)
+			set_or(b, conf_row + (u64)F.pool[F.start[f] + i] * W);
+		fp_confl[f] = set_intern(b);
+	}
+	free(b);
+}
+
+/* ---- the oracle ------------------------------------------------------------------------ */
+
+static u16 *qual;		/* per state: the actors that qualify there */
+/*
+ * The same with g's footprint taken at each state of the path rather than
+ * at s (g has not moved, but what its transition touches may depend on the
+ * memory: a cmpxchg that would fail only reads): g qualifies at s iff at
+ * no state reachable without g's edges does an edge of another actor
+ * conflict with g's edges there.  Commutation is needed at those states, so
+ * this is the other natural reading of the definition; the tool reports
+ * where the two differ.
+ */
+static u16 *qual_local;
+static u64 local_differs[2];	/* (state, actor) pairs qualifying by one reading only: [0] local, [1] at s */
+static u64 nontrivial_sccs, cyclic_states;
+static u64 *hist_other, *hist_own;	/* per entry and actor: blocked (state, actor) pairs */
+/* Per entry: the blocked pairs in which it is the only conflicting entry of its side. */
+static u64 *alone_other, *alone_own;
+static u64 enabled_at[CHK_MAX_FIBERS], qualifies_at[CHK_MAX_FIBERS];
+static u64 max_sets;
+
+/*
+ * Tarjan's algorithm on the graph without g's edges (g = -1: all edges),
+ * iteratively.  With R, each state's R_g (an interned set) is stored there:
+ * the union, over the component's edges, of their entries and of the set of
+ * the state they lead to outside the component (components complete in
+ * reverse topological order); and bad[s], which holds on entry whether s
+ * itself is bad, becomes whether a bad state is reachable from s.  Without
+ * R, it counts the cycles.
+ */
+static void tarjan(int g, u32 *R, u8 *bad)
+{
+	u32 *idx = xcalloc(G.n, sizeof(*idx)), *low = xcalloc(G.n, sizeof(*low));
+	u32 *stk = xcalloc(G.n, sizeof(*stk)), *comp = R ? R : xcalloc(G.n, sizeof(*comp));
+	struct cframe {
+		u32 v, e;
+	} *cs = xcalloc(G.n, sizeof(*cs));
+	u64 *acc = xcalloc(W ? W : 1, sizeof(*acc));
+	u32 next = 1, sp = 0, csp = 0;
+
+	for (u64 s = 0; s < G.n; s++)
+		comp[s] = NONE;
+	for (u64 root = 0; root < G.n; root++) {
+		if (idx[root])
+			continue;
+		idx[root] = low[root] = next++;
+		stk[sp++] = (u32)root;
+		cs[csp++] = (struct cframe){ (u32)root, G.off[root] };
+		while (csp) {
+			struct cframe *c = &cs[csp - 1];
+			u32 v = c->v, end = G.off[v + 1];
+
+			while (c->e < end && (int)G.fiber[c->e] == g)
+				c->e++;
+			if (c->e < end) {
+				u32 w = G.dst[c->e++];
+
+				if (!idx[w]) {
+					idx[w] = low[w] = next++;
+					stk[sp++] = w;
+					cs[csp++] = (struct cframe){ w, G.off[w] };
+				} else if (comp[w] == NONE && idx[w] < low[v]) {
+					low[v] = idx[w];	/* w is on the stack */
+				}
+				continue;
+			}
+			csp--;
+			if (csp && low[v] < low[cs[csp - 1].v])
+				low[cs[csp - 1].v] = low[v];
+			if (low[v] != idx[v])
+				continue;
+			/* v roots a component: stk[top .. v]. */
+			{
+				u32 first = sp, n, id = 0;
+				bool self = false, anybad = false;
+
+				do
+					first--;
+				while (stk[first] != v);
+				n = sp - first;
+				if (R)
+					memset(acc, 0, W * sizeof(*acc));
+				for (u32 i = first; i < sp; i++) {
+					u32 u = stk[i];
+
+					if (bad && bad[u])
+						anybad = true;
+					for (u32 e = G.off[u]; e < G.off[u + 1]; e++) {
+						u32 w = G.dst[e];
+
+						if ((int)G.fiber[e] == g)
+							continue;
+						if (w == u)
+							self = true;
+						if (!R)
+							continue;
+						set_or(acc, setw(fp_ents[G.fp[e]]));
+						if (comp[w] != NONE) {
+							set_or(acc, setw(comp[w]));
+							anybad |= bad && bad[w];
+						}
+					}
+				}
+				if (R)
+					id = set_intern(acc);
+				else if (n > 1 || self) {
+					nontrivial_sccs++;
+					cyclic_states += n;
+				}
+				for (u32 i = first; i < sp; i++) {
+					comp[stk[i]] = id;
+					if (bad)
+						bad[stk[i]] = anybad;
+				}
+				sp = first;
+			}
+		}
+	}
+	free(idx);
+	free(low);
+	free(stk);
+	free(cs);
+	free(acc);
+	if (!R)
+		free(comp);
+}
+
+/* The conflict set of g's edges at s, into c; false if g has none. */
+static bool actor_conflicts(int g, u64 s, u64 *c)
+{
+	bool any = false;
+
+	memset(c, 0, W * sizeof(*c));
+	for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
+		if (G.fiber[e] == g) {
+			any = true;
+			set_or(c, setw(fp_confl[G.fp[e]]));
+		}
+	return any;
+}
+
+/*
+ * qual for every state (into q); with stats, also qual_local, the per-actor
+ * counts and the blocking histograms.
+ */
+static void oracle(u16 *q, bool stats)
+{
+	u32 *R = xcalloc(G.n, sizeof(*R));
+	u64 *gconf = xcalloc(W, sizeof(*gconf)), *gents = xcalloc(W, sizeof(*gents));
+	u8 *bad = stats ? xcalloc(G.n, sizeof(*bad)) : NULL;
+
+	memset(q, 0, G.n * sizeof(*q));
+	if (stats) {
+		qual_local = xcalloc(G.n, sizeof(*qual_local));
+		hist_other = xcalloc(D.n * G.nf, sizeof(*hist_other));
+		hist_own = xcalloc(D.n * G.nf, sizeof(*hist_own));
+		alone_other = xcalloc(D.n, sizeof(*alone_other));
+		alone_own = xcalloc(D.n, sizeof(*alone_own));
+	}
+	for (int g = 0; g < G.nf; g++) {
+		/* The local reading: bad where another actor's edge conflicts with g's there. */
+		for (u64 s = 0; s < G.n && stats; s++) {
+			bad[s] = 0;
+			if (!actor_conflicts(g, s, gconf))
+				continue;
+			for (u32 e = G.off[s]; e < G.off[s + 1] && !bad[s]; e++)
+				if (G.fiber[e] != g && set_meets(gconf, setw(fp_ents[G.fp[e]])))
+					bad[s] = 1;
+		}
+		tarjan(g, R, bad);
+		if (B.n > max_sets)
+			max_sets = B.n;
+		for (u64 s = 0; s < G.n; s++) {
+			const u64 *r = setw(R[s]);
+			bool any = false;
+
+			memset(gconf, 0, W * sizeof(*gconf));
+			memset(gents, 0, W * sizeof(*gents));
+			for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
+				if (G.fiber[e] == g) {
+					any = true;
+					set_or(gconf, setw(fp_confl[G.fp[e]]));
+					set_or(gents, setw(fp_ents[G.fp[e]]));
+				}
+			if (!any)
+				continue;
+			if (!stats) {
+				if (!set_meets(gconf, r))
+					q[s] |= 1u << g;
+				continue;
+			}
+			enabled_at[g]++;
+			if (!bad[s])
+				qual_local[s] |= 1u << g;
+			if (set_meets(gconf, r) == !bad[s])
+				local_differs[bad[s]]++;
+			if (!set_meets(gconf, r)) {
+				q[s] |= 1u << g;
+				qualifies_at[g]++;
+				continue;
+			}
+			/* Blocked: which entries of the others, and of g's own, conflict. */
+			{
+				u64 no = 0, nown = 0, last_o = 0, last_own = 0;
+
+				for (u32 i = 0; i < W; i++) {
+					for (u64 m = r[i] & gconf[i]; m; m &= m - 1) {
+						last_o = (u64)i * 64 + __builtin_ctzll(m);
+						hist_other[last_o * G.nf + g]++;
+						no++;
+					}
+					for (u64 m = gents[i]; m; m &= m - 1) {
+						u64 x = (u64)i * 64 + __builtin_ctzll(m);
+
+						if (set_meets(conf_row + x * W, r)) {
+							hist_own[x * G.nf + g]++;
+							last_own = x;
+							nown++;
+						}
+					}
+				}
+				if (no == 1)
+					alone_other[last_o]++;
+				if (nown == 1)
+					alone_own[last_own]++;
+			}
+		}
+	}
+	free(R);
+	free(gconf);
+	free(gents);
+	free(bad);
+}
+
+/*
+ * The oracle's answer at n sampled states, recomputed by brute force: a
+ * search of everything reachable without g's edges, each edge's footprint
+ * compared with footprint_independent() against each of g's edges at s.
+ * Returns the number of disagreements.
+ */
+static u64 validate(u64 samples)
+{
+	u32 *seen = xcalloc(G.n, sizeof(*seen)), *queue = xcalloc(G.n, sizeof(*queue)), epoch = 0;
+	u64 bad = 0, x = 0x9e3779b97f4a7c15ull, most = 1;
+	struct footprint *mine, other;
+
+	for (u64 s = 0; s < G.n; s++)
+		if (G.off[s + 1] - G.off[s] > most)
+			most = G.off[s + 1] - G.off[s];
+	mine = xcalloc(most, sizeof(*mine));
+
+	for (u64 k = 0; k < samples && G.n; k++) {
+		u32 s;
+
+		x = mix64(x + k);
+		s = (u32)(x % G.n);
+		for (int g = 0; g < G.nf; g++) {
+			u32 nm = 0, head = 0, tail = 0;
+			bool ok = true;
+
+			for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
+				if (G.fiber[e] == g)
+					fp_rebuild(G.fp[e], &mine[nm++]);
+			if (!nm)
+				continue;
+			epoch++;
+			seen[s] = epoch;
+			queue[tail++] = s;
+			while (head < tail && ok) {
+				u32 u = queue[head++];
+
+				for (u32 e = G.off[u]; e < G.off[u + 1] && ok; e++) {
+					if (G.fiber[e] == g)
+						continue;
+					fp_rebuild(G.fp[e], &other);
+					for (u32 i = 0; i < nm; i++)
+						if (!footprint_independent(&mine[i], &other))
+							ok = false;
+					if (seen[G.dst[e]] != epoch) {
+						seen[G.dst[e]] = epoch;
+						queue[tail++] = G.dst[e];
+					}
+				}
+			}
+			if (ok != !!(qual[s] & (1u << g))) {
+				fprintf(stderr, TOOL ": validation: state %u, actor %d: oracle says %s, brute force %s\n",
+					s, g, (qual[s] >> g) & 1 ? "qualifies" : "blocked", ok ? "qualifies" : "blocked");
+				bad++;
+			}
+		}
+	}
+	free(seen);
+	free(queue);
+	free(mine);
+	return bad;
+}
+
+/* ---- reduced searches on the stored graph ---------------------------------------------- */
+
+enum rmode { RM_PLAIN, RM_PROVISO, RM_PROVISO_NEXT, NR_RMODES };
+
+static const char *const rmode_name[NR_RMODES] = {
+	[RM_PLAIN] = "oracle, no proviso",
+	[RM_PROVISO] = "oracle + proviso (full)",
+	[RM_PROVISO_NEXT] = "oracle + proviso (next)",
+};
+
+struct rresult {
+	u64 states, edges, sinks, terminal, deadlock;
+	u64 seeded[CHK_MAX_FIBERS];	/* states expanded through actor g alone */
+	u64 none;			/* no actor qualified: expanded fully */
+	u64 proviso;			/* one qualified, the proviso expanded fully */
+	u64 missed_terminal, missed_deadlock, missed_sinks;
+	double seconds;
+};
+
+static bool bit(const u8 *b, u64 i) { return (b[i / 8] >> (i % 8)) & 1; }
+static void bset(u8 *b, u64 i) { b[i / 8] |= (u8)(1u << (i % 8)); }
+static void bclr(u8 *b, u64 i) { b[i / 8] &= (u8)~(1u << (i % 8)); }
+
+struct rframe {
+	u32 s, e;
+	int only;		/* the one actor expanded here, or -1 */
+};
+
+/*
+ * Which actor state s (just pushed, on the stack) expands alone, or -1;
+ * candidates in the order order[0], order[1], ...
+ */
+static int choose_seed(enum rmode m, const int *order, u32 s, const u8 *on, struct rresult *r)
+{
+	u16 q = qual[s];
+
+	for (int i = 0; i < G.nf; i++) {
+		int g = order[i];
+		bool hits = false;
+
+		if (!((q >> g) & 1))
+			continue;
+		if (m != RM_PLAIN)
+			for (u32 e = G.off[s]; e < G.off[s + 1] && !hits; e++)
+				if (G.fiber[e] == g && bit(on, G.dst[e]))
+					hits = true;
+		if (!hits) {
+			r->seeded[g]++;
+			return g;
+		}
+		if (m == RM_PROVISO)
+			break;
+	}
+	if (q)
+		r->proviso++;
+	else
+		r->none++;
+	return -1;
+}
+
+static void reduce(enum rmode m, const int *order, struct rresult *r)
+{
+	u8 *vis = xcalloc(G.n / 8 + 1, 1), *on = xcalloc(G.n / 8 + 1, 1);
+	struct rframe *stk = NULL;
+	u64 cap = 0, sp = 0;
+	double t0 = now_seconds();
+
+	memset(r, 0, sizeof(*r));
+	stk = grow(stk, &cap, 1, sizeof(*stk));
+	bset(vis, 0);
+	bset(on, 0);
+	r->states = 1;
+	stk[sp++] = (struct rframe){ 0, G.off[0], choose_seed(m, order, 0, on, r) };
+	while (sp) {
+		struct rframe *f = &stk[sp - 1];
+		u32 end = G.off[f->s + 1], w;
+
+		while (f->e < end && f->only >= 0 && G.fiber[f->e] != f->only)
+			f->e++;
+		if (f->e == end) {
+			bclr(on, f->s);
+			sp--;
+			continue;
+		}
+		w = G.dst[f->e++];
+		r->edges++;
+		if (bit(vis, w))
+			continue;
+		bset(vis, w);
+		if (G.flags[w] & SF_SINK) {
+			r->sinks++;
+			continue;
+		}
+		r->states++;
+		bset(on, w);
+		stk = grow(stk, &cap, sp + 1, sizeof(*stk));
+		stk[sp] = (struct rframe){ w, G.off[w], -1 };
+		stk[sp].only = choose_seed(m, order, w, on, r);
+		sp++;
+	}
+	for (u64 s = 0; s < G.n; s++) {
+		bool v = bit(vis, s);
+
+		if (G.flags[s] & SF_TERMINAL) {
+			r->terminal += v;
+			r->missed_terminal += !v;
+		} else if (G.flags[s] & SF_DEADLOCK) {
+			r->deadlock += v;
+			r->missed_deadlock += !v;
+		} else if (G.flags[s] & SF_SINK) {
+			r->missed_sinks += !v;
+		}
+	}
+	free(vis);
+	free(on);
+	free(stk);
+	r->seconds = now_seconds() - t0;
+}
+
+/* The next permutation of o[0..n) in lexicographic order; false after the last. */
+static bool next_order(int *o, int n)
+{
+	int i = n - 2, j = n - 1, t;
+
+	while (i >= 0 && o[i] >= o[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (o[j] <= o[i])
+		j--;
+	t = o[i], o[i] = o[j], o[j] = t;
+	for (i++, j = n - 1; i < j; i++, j--)
+		t = o[i], o[i] = o[j], o[j] = t;
+	return true;
+}
+
+static void actor_name(const struct scenario *s, int g, char *buf, size_t len)
+{
+	if (g < s->nr_vcpus)
+		snprintf(buf, len, "vcpu%d", g);
+	else
+		snprintf(buf, len, "actor%d", g - s->nr_vcpus);
+}
+
+/*
+ * The proviso search with the candidates tried in every order of the
+ * actors (a fixed priority instead of fiber order); returns the fewest
+ * states and whether every order kept the terminal states, deadlocks and
+ * findings.
+ */
+static bool all_orders(const struct scenario *s, u64 *best)
+{
+	int o[CHK_MAX_FIBERS];
+	struct rresult r;
+	bool same = true;
+	char who[16];
+
+	*best = ~0ull;
+	for (int i = 0; i < G.nf; i++)
+		o[i] = i;
+	printf("the proviso search (full) with the actors tried in each order:\n");
+	do {
+		reduce(RM_PROVISO, o, &r);
+		printf(" ");
+		for (int i = 0; i < G.nf; i++) {
+			actor_name(s, o[i], who, sizeof(who));
+			printf(" %s", who);
+		}
+		printf(": %llu states\n", (unsigned long long)r.states);
+		if (r.states < *best)
+			*best = r.states;
+		same &= !r.missed_terminal && !r.missed_deadlock && !r.missed_sinks;
+	} while (next_order(o, G.nf));
+	return same;
+}
+
+/* ---- naming footprint entries ------------------------------------------------------------ */
+
+struct field {
+	const char *name;
+	size_t off, size, esize;	/* esize: an array's element size, 0 for a scalar */
+};
+
+#define FLD(type, m) { #m, offsetof(type, m), sizeof(((type *)0)->m), 0 }
+#define ARR(type, m) { #m, offsetof(type, m), sizeof(((type *)0)->m), sizeof(((type *)0)->m[0]) }
+
+static const struct field kvm_fields[] = {
+	FLD(struct kvm, cfg), FLD(struct kvm, mmu_lock), FLD(struct kvm, slots_lock), FLD(struct kvm, lock),
+	FLD(struct kvm, mmu_invalidate_seq), FLD(struct kvm, mmu_invalidate_in_progress),
+	FLD(struct kvm, mmu_invalidate_range_start), FLD(struct kvm, mmu_invalidate_range_end),
+	FLD(struct kvm, nr_memslots), FLD(struct kvm, memslots_generation), ARR(struct kvm, memslots),
+	FLD(struct kvm, nr_host_pages), ARR(struct kvm, host_pages), FLD(struct kvm, online_vcpus),
+	FLD(struct kvm, created_vcpus), ARR(struct kvm, vcpus), FLD(struct kvm, arch.apicv_inhibit_reasons),
+	FLD(struct kvm, arch.apicv_update_lock), FLD(struct kvm, arch.apic_access_memslot_enabled),
+	FLD(struct kvm, arch.tdp_root), FLD(struct kvm, arch.nr_pt_pool), ARR(struct kvm, arch.pt_pool),
+	FLD(struct kvm, ghost_requesters), { NULL, 0, 0, 0 }
+};
+
+static const struct field vcpu_fields[] = {
+	FLD(struct kvm_vcpu, kvm), FLD(struct kvm_vcpu, vcpu_id), FLD(struct kvm_vcpu, vcpu_idx),
+	FLD(struct kvm_vcpu, cpu), FLD(struct kvm_vcpu, mode), FLD(struct kvm_vcpu, requests),
+	FLD(struct kvm_vcpu, wakeup_seq), FLD(struct kvm_vcpu, halted), FLD(struct kvm_vcpu, program),
+	FLD(struct kvm_vcpu, arch.apicv_active), FLD(struct kvm_vcpu, arch.apic),
+	FLD(struct kvm_vcpu, arch.mmu_page_cache), FLD(struct kvm_vcpu, arch.ctrl),
+	FLD(struct kvm_vcpu, arch.exit), FLD(struct kvm_vcpu, arch.rip), FLD(struct kvm_vcpu, ghost.ref),
+	FLD(struct kvm_vcpu, ghost.fault_active), FLD(struct kvm_vcpu, ghost.fault_zapped),
+	FLD(struct kvm_vcpu, ghost.fault_gfn), { NULL, 0, 0, 0 }
+};
+
+static const struct field lapic_fields[] = {
+	FLD(struct kvm_lapic, vcpu), FLD(struct kvm_lapic, base_address), FLD(struct kvm_lapic, sw_enabled),
+	FLD(struct kvm_lapic, irr_pending), FLD(struct kvm_lapic, isr_count),
+	FLD(struct kvm_lapic, highest_isr_cache), FLD(struct kvm_lapic, last_mmio_read), { NULL, 0, 0, 0 }
+};
+
+static const struct field pcpu_fields[] = {
+	FLD(struct pcpu, irqs_disabled), FLD(struct pcpu, ipi_pending), { NULL, 0, 0, 0 }
+};
+
+static const struct field vmm_fields[] = {
+	FLD(struct vmm, kvm), FLD(struct vmm, scn), FLD(struct vmm, nr_vcpus), ARR(struct vmm, vcpus),
+	ARR(struct vmm, created), { NULL, 0, 0, 0 }
+};
+
+/*
+ * Each vCPU's objects as some state has them: a vCPU an actor creates exists
+ * only in later states, not in the initial one that is live at the end.
+ */
+static struct vcpu_objs {
+	int idx;
+	const struct kvm_vcpu *vcpu;
+	const struct kvm_lapic *apic, *ref;
+} vobj[2 * KVM_MAX_VCPUS];
+static int nr_vobj;
+
+/* Called in every new state: record the objects of the vCPUs created there. */
+static void note_vcpus(void)
+{
+	const struct vmm *vmm = checker_model();
+
+	for (int i = 0; i < vmm->nr_vcpus; i++) {
+		const struct kvm_vcpu *v = vmm->created[i] ? vmm->vcpus[i] : NULL;
+		bool known = false;
+
+		for (int j = 0; j < nr_vobj && !known; j++)
+			known = vobj[j].idx == i && vobj[j].vcpu == v;
+		if (!v || known || nr_vobj == ARRAY_SIZE(vobj))
+			continue;
+		vobj[nr_vobj++] = (struct vcpu_objs){ i, v, v->arch.apic, v->ghost.ref };
+	}
+}
+
+static bool within(u64 a, const void *base, size_t size)
+{
+	return base && a >= (u64)(uintptr_t)base && a < (u64)(uintptr_t)base + size;
+}
+
+static void name_field(char *buf, size_t len, const char *obj, const struct field *fl, u64 off)
+{
+	for (; fl->name; fl++) {
+		if (off < fl->off || off >= fl->off + fl->size)
+			continue;
+		off -= fl->off;
+		if (fl->esize && off % fl->esize)
+			snprintf(buf, len, "%s.%s[%llu]+%llu", obj, fl->name, (unsigned long long)(off / fl->esize),
+				 (unsigned long long)(off % fl->esize));
+		else if (fl->esize)
+			snprintf(buf, len, "%s.%s[%llu]", obj, fl->name, (unsigned long long)(off / fl->esize));
+		else if (off)
+			snprintf(buf, len, "%s.%s+%llu", obj, fl->name, (unsigned long long)off);
+		else
+			snprintf(buf, len, "%s.%s", obj, fl->name);
+		return;
+	}
+	snprintf(buf, len, "%s+%#llx", obj, (unsigned long long)off);
+}
+
+/* The object of the model (vmm, kvm, a vCPU's, an SPTE table) holding a, and a's name in it. */
+static bool name_object(u64 a, char *buf, size_t len)
+{
+	const struct vmm *vmm = checker_model();
+	const struct kvm *kvm = vmm->kvm;
+	char obj[32];
+
+	if (within(a, vmm, sizeof(*vmm))) {
+		name_field(buf, len, "vmm", vmm_fields, a - (u64)(uintptr_t)vmm);
+		return true;
+	}
+	if (within(a, kvm, sizeof(*kvm))) {
+		name_field(buf, len, "kvm", kvm_fields, a - (u64)(uintptr_t)kvm);
+		return true;
+	}
+	for (int j = 0; j < nr_vobj; j++) {
+		const struct kvm_vcpu *v = vobj[j].vcpu;
+		const struct kvm_lapic *apic = vobj[j].apic, *ref = vobj[j].ref;
+		int i = vobj[j].idx;
+
+		snprintf(obj, sizeof(obj), "vcpu%d", i);
+		if (within(a, v, sizeof(*v))) {
+			name_field(buf, len, obj, vcpu_fields, a - (u64)(uintptr_t)v);
+			return true;
+		}
+		snprintf(obj, sizeof(obj), "apic%d", i);
+		if (within(a, apic, sizeof(*apic))) {
+			u64 off = a - (u64)(uintptr_t)apic, r = off - offsetof(struct kvm_lapic, regs);
+			const char *reg = lapic_reg_name((u32)(r & ~0xfull));
+
+			if (off < offsetof(struct kvm_lapic, regs))
+				name_field(buf, len, obj, lapic_fields, off);
+			else if (reg && !(r & 0xf))
+				snprintf(buf, len, "%s.%s", obj, reg);
+			else
+				snprintf(buf, len, "%s.regs+%#llx", obj, (unsigned long long)r);
+			return true;
+		}
+		if (within(a, ref, sizeof(*ref))) {
+			snprintf(buf, len, "refapic%d+%#llx", i, (unsigned long long)(a - (u64)(uintptr_t)ref));
+			return true;
+		}
+	}
+	for (int i = 0; i < KVMLAB_MAX_ACTORS; i++) {
+		const struct pcpu *p = rt->percpu(i);
+
+		snprintf(obj, sizeof(obj), "pcpu%d", i);
+		if (within(a, p, sizeof(*p))) {
+			name_field(buf, len, obj, pcpu_fields, a - (u64)(uintptr_t)p);
+			return true;
+		}
+	}
+	if (within(a, kvm->arch.tdp_root, sizeof(*kvm->arch.tdp_root))) {
+		snprintf(buf, len, "spt.root[%llu]",
+			 (unsigned long long)((a - (u64)(uintptr_t)kvm->arch.tdp_root) / 8));
+		return true;
+	}
+	for (int i = 0; i < kvm->arch.nr_pt_pool; i++) {
+		const struct kvm_pt_pool_entry *pe = &kvm->arch.pt_pool[i];
+
+		if (within(a, pe->sp, sizeof(*pe->sp))) {
+			snprintf(buf, len, "spt.L%d(gfn %#llx)[%llu]", pe->level, (unsigned long long)pe->base,
+				 (unsigned long long)((a - (u64)(uintptr_t)pe->sp) / 8));
+			return true;
+		}
+	}
+	for (int i = 0; i < kvm->nr_memslots; i++) {
+		const struct kvm_memory_slot *ms = &kvm->memslots[i];
+
+		if (within(a, ms->ghost_zapped, ms->npages)) {
+			snprintf(buf, len, "memslot%d.ghost_zapped[%llu]", i,
+				 (unsigned long long)(a - (u64)(uintptr_t)ms->ghost_zapped));
+			return true;
+		}
+	}
+	for (u32 i = 0; i < kvm->nr_host_pages; i++)
+		if (within(a, kvm->host_pages[i], 4096)) {
+			snprintf(buf, len, "page%u+%#llx", i,
+				 (unsigned long long)(a - (u64)(uintptr_t)kvm->host_pages[i]));
+			return true;
+		}
+	return false;
+}
+
+/* A model address by object and field, as the model's layout (the live state's) says. */
+static void name_addr(u64 a, char *buf, size_t len)
+{
+	if (!checker_model() || !name_object(a, buf, len))
+		snprintf(buf, len, "%#llx", (unsigned long long)a);
+}
+
+static const char *kind_name(u8 k)
+{
+	static const char *const n[] = { [FP_READ] = "read", [FP_WRITE] = "write",
+					 [FP_LOCK_SHARED] = "lock-shared", [FP_LOCK_EXCL] = "lock-excl" };
+
+	return k < ARRAY_SIZE(n) ? n[k] : "?";
+}
+
+static void entry_name(u32 x, char *buf, size_t len)
+{
+	char where[96];
+
+	if (x == ENT_OVF) {
+		snprintf(buf, len, "(footprint overflow)");
+		return;
+	}
+	name_addr(D.e[x].addr, where, sizeof(where));
+	snprintf(buf, len, "%s %s/%u", kind_name(D.e[x].kind), where, D.e[x].size);
+}
+
+static const u64 *hist_sort_base;
+static int hist_nf;
+
+static u64 hist_total(u32 x)
+{
+	u64 t = 0;
+
+	for (int g = 0; g < hist_nf; g++)
+		t += hist_sort_base[(u64)x * hist_nf + g];
+	return t;
+}
+
+static int cmp_hist(const void *a, const void *b)
+{
+	u64 x = hist_total(*(const u32 *)a), y = hist_total(*(const u32 *)b);
+
+	return x > y ? -1 : x < y ? 1 : cmp_u32(a, b);
+}
+
+/* The entries by their count in h (summed over the actors), most first; malloc'd. */
+static u32 *by_count(const u64 *h)
+{
+	u32 *ord = xcalloc(D.n, sizeof(*ord));
+
+	for (u32 x = 0; x < D.n; x++)
+		ord[x] = x;
+	hist_sort_base = h;
+	hist_nf = G.nf;
+	qsort(ord, D.n, sizeof(*ord), cmp_hist);
+	return ord;
+}
+
+static void print_hist(const char *title, const u64 *h, const u64 *alone, int top, const struct scenario *s)
+{
+	u32 *ord = by_count(h);
+	char name[160], who[16];
+
+	printf("%s\n  %-52s %10s %9s", title, "entry (kind object.field/size)", "total", "alone");
+	for (int g = 0; g < G.nf; g++) {
+		actor_name(s, g, who, sizeof(who));
+		printf(" %9s", who);
+	}
+	printf("\n");
+	for (int i = 0; i < top && i < (int)D.n; i++) {
+		u32 x = ord[i];
+
+		if (!hist_total(x))
+			break;
+		entry_name(x, name, sizeof(name));
+		printf("  %-52s %10llu %9llu", name, (unsigned long long)hist_total(x), (unsigned long long)alone[x]);
+		for (int g = 0; g < G.nf; g++)
+			printf(" %9llu", (unsigned long long)h[(u64)x * G.nf + g]);
+		printf("\n");
+	}
+	free(ord);
+}
+
+/* ---- the checker's own searches ------------------------------------------------------------ */
+
+struct check_run {
+	enum explore_verdict verdict;
+	u64 states, transitions, terminal;
+	u64 *terminals;		/* sorted, distinct */
+	double seconds;
+};
+
+static int run_checker(const struct scenario *s, const struct kvm_config *cfg, bool movers, bool por,
+		       struct check_run *out)
+{
+	struct explore_opts eo = { .witness = WITNESS_NONE, .por = por };
+	struct explore_result r;
+	int e = checker_setup(s, cfg, movers);
+
+	if (e)
+		return e;
+	if (por)
+		checker_reduction(&eo);
+	explore_run(&eo, &r);
+	*out = (struct check_run){ r.verdict, r.states, r.transitions, r.terminal_distinct, r.terminals,
+				   r.seconds };
+	r.terminals = NULL;
+	explore_result_free(&r);
+	checker_teardown();
+	return 0;
+}
+
+static const char *verdict_name(enum explore_verdict v)
+{
+	static const char *const n[] = {
+		[VERDICT_VERIFIED] = "verified", [VERDICT_VIOLATION] = "violation",
+		[VERDICT_WITNESS_FOUND] = "witness found", [VERDICT_WITNESS_ABSENT] = "no such execution",
+		[VERDICT_INCOMPLETE] = "incomplete",
+	};
+	return n[v];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double peak_mib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024.0;
+}
+
+/* What one run of the tool computed, for the report. */
+struct report {
+	const struct scenario *s;
+	bool checker;			/* the checker's searches ran */
+	struct check_run chk, nopor;	/* kvmlab check, and kvmlab check --no-por */
+	struct rresult rr[NR_RMODES];
+	int order[CHK_MAX_FIBERS];	/* fiber order */
+	u64 *term;			/* the full graph's terminal states, sorted */
+	u64 nterm, ndeadlock;
+	u64 best_order;			/* the proviso search's fewest states over actor orders */
+	u64 top, samples, what_if;
+};
+
+static void print_counts(const struct report *p)
+{
+	const struct check_run *runs[] = { &p->nopor, &p->chk };
+	const char *names[] = { "kvmlab check --no-por", "kvmlab check (default)" };
+
+	printf("full graph: %llu states, %llu edges (%llu into findings), %llu footprint entries, "
+	       "%llu distinct footprints, %s (%llu states in %llu cycles)\n",
+	       (unsigned long long)G.states, (unsigned long long)G.ne, (unsigned long long)G.sink_edges,
+	       (unsigned long long)(D.n - ENT_FIRST), (unsigned long long)F.n,
+	       nontrivial_sccs ? "cyclic" : "acyclic", (unsigned long long)cyclic_states,
+	       (unsigned long long)nontrivial_sccs);
+	printf("\n%-32s %10s %10s %9s %9s %9s\n", "search", "states", "edges", "terminal", "deadlock",
+	       "findings");
+	printf("%-32s %10llu %10llu %9llu %9llu %9llu\n", "full graph", (unsigned long long)G.states,
+	       (unsigned long long)G.ne, (unsigned long long)p->nterm, (unsigned long long)p->ndeadlock,
+	       (unsigned long long)G.nsinks);
+	for (int i = 0; i < 2 && p->checker; i++)
+		printf("%-32s %10llu %10llu %9llu %9s %9s  %s\n", names[i], (unsigned long long)runs[i]->states,
+		       (unsigned long long)runs[i]->transitions, (unsigned long long)runs[i]->terminal, "", "",
+		       verdict_name(runs[i]->verdict));
+	for (int m = 0; m < NR_RMODES; m++)
+		printf("%-32s %10llu %10llu %9llu %9llu %9llu\n", rmode_name[m],
+		       (unsigned long long)p->rr[m].states, (unsigned long long)p->rr[m].edges,
+		       (unsigned long long)p->rr[m].terminal, (unsigned long long)p->rr[m].deadlock,
+		       (unsigned long long)p->rr[m].sinks);
+}
+
+static void print_actors(const struct report *p)
+{
+	const struct rresult *r = &p->rr[RM_PROVISO];
+	char who[16];
+
+	printf("\nactors (states where enabled / where a valid single-actor persistent set / "
+	       "expanded alone by the proviso search):\n");
+	for (int g = 0; g < G.nf; g++) {
+		actor_name(p->s, g, who, sizeof(who));
+		printf("  %-8s %10llu %10llu %10llu\n", who, (unsigned long long)enabled_at[g],
+		       (unsigned long long)qualifies_at[g], (unsigned long long)r->seeded[g]);
+	}
+	printf("  proviso search: %llu states expanded fully with no actor qualifying, %llu by the proviso\n",
+	       (unsigned long long)r->none, (unsigned long long)r->proviso);
+	for (u64 i = 0; i < G.nsinks; i++) {
+		snprintf(who, sizeof(who), "harness");
+		if (G.sinks[i].actor >= 0 && G.sinks[i].actor < G.nf)
+			actor_name(p->s, G.sinks[i].actor, who, sizeof(who));
+		printf("  finding: %s (%s, %s): %s\n", kvm_finding_name(G.sinks[i].kind), who, G.sinks[i].where,
+		       G.sinks[i].msg);
+	}
+	if (p->top) {
+		printf("\n");
+		print_hist("what blocks an actor: others' entries reachable without it that conflict with its "
+			   "transition\n((state, actor) pairs; alone: the only such entry)", hist_other, alone_other,
+			   (int)p->top, p->s);
+		print_hist("and the actor's own entries that they conflict with", hist_own, alone_own, (int)p->top,
+			   p->s);
+	}
+}
+
+static bool kept_all(const struct rresult *r)
+{
+	return !r->missed_terminal && !r->missed_deadlock && !r->missed_sinks;
+}
+
+/*
+ * What if one entry conflicted with nothing: the oracle recomputed so and
+ * the proviso search's states, for the n entries that block the most
+ * (state, actor) pairs.  Not a sound reduction: a bound on what a finer
+ * footprint or summary of that entry could give; losing terminal states
+ * says that entry's conflicts matter.
+ */
+static void what_if(const struct report *p, u64 n)
+{
+	u32 *ord = by_count(hist_other);
+	u16 *q = xcalloc(G.n, sizeof(*q)), *at_s = qual;
+	char name[160];
+	struct rresult r;
+
+	printf("\nwhat if one entry conflicted with nothing (not sound: a bound on what a finer footprint of "
+	       "it could give);\nthe proviso search's states (%llu as it is):\n",
+	       (unsigned long long)p->rr[RM_PROVISO].states);
+	qual = q;
+	for (u64 i = 0; i < n && i < D.n; i++) {
+		u32 x = ord[i];
+
+		if (!hist_total(x))
+			break;
+		build_conflicts(x);
+		oracle(q, false);
+		reduce(RM_PROVISO, p->order, &r);
+		entry_name(x, name, sizeof(name));
+		printf("  %-52s %10llu%s\n", name, (unsigned long long)r.states,
+		       kept_all(&r) ? "" : "  (loses terminal states, deadlocks or findings)");
+	}
+	qual = at_s;
+	build_conflicts(NONE);
+	free(q);
+	free(ord);
+}
+
+/* The other actor orders, and the other reading of the definition; false if one loses a state it must keep. */
+static bool print_variants(struct report *p)
+{
+	bool ok = true;
+
+	if (G.nf <= 4) {
+		printf("\n");
+		ok &= all_orders(p->s, &p->best_order);
+	}
+	printf("\ng's footprint taken at each state of the path instead of at s: %llu (state, actor) pairs "
+	       "qualify only that way, %llu only the other way\n", (unsigned long long)local_differs[0],
+	       (unsigned long long)local_differs[1]);
+	if (local_differs[0] || local_differs[1]) {
+		u16 *at_s = qual;
+		struct rresult lr;
+
+		qual = qual_local;
+		reduce(RM_PROVISO, p->order, &lr);
+		qual = at_s;
+		printf("  the proviso search (full) with that reading: %llu states, terminal states, deadlocks "
+		       "and findings %s\n", (unsigned long long)lr.states, kept_all(&lr) ? "kept" : "NOT ALL KEPT");
+		ok &= kept_all(&lr);
+	}
+	return ok;
+}
+
+/* A run of the checker found the full graph's terminal states. */
+static bool same_terminals(const struct report *p, const struct check_run *c)
+{
+	return c->terminal == p->nterm && !memcmp(c->terminals, p->term, p->nterm * sizeof(*p->term));
+}
+
+/* The reduced graphs keep what they must, and the checker's searches agree with the enumeration. */
+static bool checks(const struct report *p)
+{
+	const struct rresult *plain = &p->rr[RM_PLAIN];
+	bool ok = true;
+
+	printf("\n");
+	for (int m = RM_PROVISO; m < NR_RMODES; m++) {
+		const struct rresult *r = &p->rr[m];
+
+		printf("%s: terminal states %s, deadlocks %s, findings %s\n", rmode_name[m],
+		       r->missed_terminal ? "MISSING SOME" : "the same",
+		       r->missed_deadlock ? "MISSING SOME" : "the same", r->missed_sinks ? "MISSING SOME" : "the same");
+		ok &= kept_all(r);
+	}
+	if (!kept_all(plain)) {
+		printf("%s: misses %llu terminal states, %llu deadlocks, %llu findings%s\n", rmode_name[RM_PLAIN],
+		       (unsigned long long)plain->missed_terminal, (unsigned long long)plain->missed_deadlock,
+		       (unsigned long long)plain->missed_sinks,
+		       nontrivial_sccs ? " (the graph has cycles: the ignoring problem)" : "");
+		ok &= nontrivial_sccs != 0;
+	}
+	if (p->checker && p->nopor.verdict == VERDICT_VERIFIED) {
+		bool same = p->nopor.states == G.states && same_terminals(p, &p->nopor);
+
+		printf("kvmlab check --no-por: %llu states, the enumeration %llu; terminal states %s\n",
+		       (unsigned long long)p->nopor.states, (unsigned long long)G.states,
+		       same ? "the same" : "DIFFERENT");
+		ok &= same;
+	}
+	if (p->checker && p->chk.verdict == VERDICT_VERIFIED) {
+		bool same = same_terminals(p, &p->chk);
+
+		printf("kvmlab check's terminal states: %s\n", same ? "the same set as the full graph's" :
+		       "DIFFERENT from the full graph's");
+		ok &= same;
+	}
+	if (p->samples) {
+		u64 bad = validate(p->samples);
+
+		printf("validation: the oracle agrees with a brute-force search at %llu sampled states%s\n",
+		       (unsigned long long)p->samples, bad ? ": NO" : "");
+		if (bad)
+			printf("validation: %llu disagreements\n", (unsigned long long)bad);
+		ok &= !bad;
+	}
+	return ok;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: por-oracle [options]\n"
+		"Enumerates the full state graph of a small configuration and computes how many\n"
+		"states the best single-actor persistent-set reduction (with the checker's cycle\n"
+		"proviso) visits, next to kvmlab check's own count.  Exit 0: the reduced graphs keep\n"
+		"the full graph's terminal states, deadlocks and findings and the cross-checks\n"
+		"agree; 1: they do not; 2: usage; 3: a bound stopped the enumeration.\n"
+		"  --scenario NAME|FILE   built-in scenario or scenario file (default seed)\n"
+		"  --policy vm|vcpu --vendor svm|vmx --bug SLUG   as for kvmlab check\n"
+		"  --vcpus N --toggles N --accesses N   shape of the seed scenario (2, 3, 2)\n"
+		"  --fine                 one transition per scheduling point (default: movers, as check)\n"
+		"  --no-races             no race detection (check's default is on; it changes the\n"
+		"                         state space: see docs/design.md)\n"
+		"  --max-states N         stop the enumeration after N states (exit 3)\n"
+		"  --no-checker           do not run kvmlab check's searches for comparison\n"
+		"  --validate N           recompute the oracle by brute force at N sampled states\n"
+		"  --top N                rows of the blocking histograms (default 12, 0: none)\n"
+		"  --what-if N            for the N entries that block the most, the states if that\n"
+		"                         entry conflicted with nothing (a bound, not a sound reduction)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 },
+		{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 },
+		{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 },
+		{ "accesses", required_argument, NULL, 0 }, { "fine", no_argument, NULL, 'F' },
+		{ "no-races", no_argument, NULL, 'R' },	    { "max-states", required_argument, NULL, 'm' },
+		{ "no-checker", no_argument, NULL, 'C' },   { "validate", required_argument, NULL, 'V' },
+		{ "top", required_argument, NULL, 't' },    { "what-if", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct scenario *s = xcalloc(1, sizeof(*s));
+	struct report rep = { .s = s, .checker = true, .top = 12 };
+	struct knob_opts k;
+	struct kvm_config cfg;
+	bool movers = true, races = true, ok;
+	u64 max_states = 0;
+	const char *why = "";
+	double t0, t_enum, t_oracle, t_reduce;
+	int c, idx, r = 0;
+
+#ifdef KVMLAB_TSAN
+	fprintf(stderr, TOOL ": not available in ThreadSanitizer builds (the checker restores fiber stacks)\n");
+	free(s);
+	return EXIT_USAGE;
+#endif
+	knob_opts_init(&k);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		switch (c) {
+		case 0:
+			r = knob_opt_parse(TOOL, &k, opts[idx].name, optarg);
+			break;
+		case 'F':
+			movers = false;
+			break;
+		case 'R':
+			races = false;
+			break;
+		case 'C':
+			rep.checker = false;
+			break;
+		case 'm':
+			r = parse_u64_flag(TOOL, "max-states", optarg, 1, NONE - 2, &max_states);
+			break;
+		case 'V':
+			r = parse_u64_flag(TOOL, "validate", optarg, 0, 1u << 30, &rep.samples);
+			break;
+		case 't':
+			r = parse_u64_flag(TOOL, "top", optarg, 0, 1u << 20, &rep.top);
+			break;
+		case 'w':
+			r = parse_u64_flag(TOOL, "what-if", optarg, 0, 1u << 20, &rep.what_if);
+			break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			r = cmd_usage_error(TOOL, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+		if (r)
+			goto out;
+	}
+	if (optind < argc)
+		r = cmd_usage_error(TOOL, "unexpected argument '%s'", argv[optind]);
+	else
+		r = knob_load_scenario(TOOL, &k, s);
+	if (!r && s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS)
+		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors exceed the checker's %d actors", s->nr_vcpus,
+				    s->nr_actors, CHK_MAX_FIBERS);
+	if (r)
+		goto out;
+	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
+	printf("por-oracle: scenario %s (%d vCPU%s, %d actor%s), policy %s, vendor %s, bugs", s->name,
+	       s->nr_vcpus, s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
+	       kvm_policy_name(cfg.policy), kvm_vendor_name(cfg.vendor));
+	if (!cfg.bugs)
+		printf(" none");
+	for (int i = 0; i < KVM_NR_BUGS; i++)
+		if (cfg.bugs & BIT_ULL(i))
+			printf(" %s", kvm_bug_info(i)->slug);
+	printf(", %s, races %s\n", movers ? "movers" : "fine", races ? "checked" : "off");
+	fflush(stdout);
+	checker_set_races(races);
+
+	/* The checker's own searches first, each from a fresh setup, as kvmlab check runs them. */
+	if ((rep.checker && (run_checker(s, &cfg, movers, true, &rep.chk) ||
+			     run_checker(s, &cfg, movers, false, &rep.nopor))) ||
+	    checker_setup(s, &cfg, movers)) {
+		r = cmd_usage_error(TOOL, "cannot set up the checker");
+		goto out;
+	}
+	t0 = now_seconds();
+	idtab_init(&D.t, fent_hash_id);
+	D.e = grow(D.e, &D.cap, ENT_FIRST, sizeof(*D.e));
+	memset(D.e, 0, ENT_FIRST * sizeof(*D.e));
+	D.n = ENT_FIRST;	/* ANY and OVF: never looked up */
+	idtab_init(&F.t, fp_hash_id);
+	if (!enumerate(max_states, &why)) {
+		printf("INCOMPLETE: %s after %llu states, %llu edges\n", why, (unsigned long long)G.states,
+		       (unsigned long long)G.ne);
+		checker_teardown();
+		r = EXIT_INCOMPLETE;
+		goto out;
+	}
+	t_enum = now_seconds() - t0;
+	build_csr();
+	W = (u32)((D.n + 63) / 64);
+	t0 = now_seconds();
+	build_sets();
+	build_conflicts(NONE);
+	qual = xcalloc(G.n, sizeof(*qual));
+	oracle(qual, true);
+	tarjan(-1, NULL, NULL);
+	t_oracle = now_seconds() - t0;
+	for (int i = 0; i < G.nf; i++)
+		rep.order[i] = i;
+	t0 = now_seconds();
+	for (int m = 0; m < NR_RMODES; m++)
+		reduce(m, rep.order, &rep.rr[m]);
+	t_reduce = now_seconds() - t0;
+
+	rep.term = xcalloc(G.n, sizeof(*rep.term));
+	for (u64 i = 0; i < G.n; i++) {
+		if (G.flags[i] & SF_TERMINAL)
+			rep.term[rep.nterm++] = G.hash[i];
+		rep.ndeadlock += !!(G.flags[i] & SF_DEADLOCK);
+	}
+	qsort(rep.term, rep.nterm, sizeof(*rep.term), cmp_u64);
+
+	print_counts(&rep);
+	print_actors(&rep);
+	ok = print_variants(&rep);
+	if (rep.what_if)
+		what_if(&rep, rep.what_if);
+	ok &= checks(&rep);
+	printf("\nsummary: full %llu checker %llu oracle %llu proviso %llu proviso-next %llu acyclic %s "
+	       "best-order %llu checks %s\n", (unsigned long long)G.states, (unsigned long long)rep.chk.states,
+	       (unsigned long long)rep.rr[RM_PLAIN].states, (unsigned long long)rep.rr[RM_PROVISO].states,
+	       (unsigned long long)rep.rr[RM_PROVISO_NEXT].states, nontrivial_sccs ? "no" : "yes",
+	       (unsigned long long)rep.best_order, ok ? "ok" : "FAILED");
+	fflush(stdout);
+	fprintf(stderr, "time: enumeration %.2f s, oracle %.2f s, 3 reduced searches %.2f s, check %.2f s, "
+			"check --no-por %.2f s; %llu entry sets; peak RSS %.0f MiB\n",
+		t_enum, t_oracle, t_reduce, rep.chk.seconds, rep.nopor.seconds, (unsigned long long)max_sets,
+		peak_mib());
+	checker_teardown();
+	r = ok ? EXIT_OK : EXIT_VIOLATION;
+out:
+	free(rep.term);
+	free(rep.chk.terminals);
+	free(rep.nopor.terminals);
+	free(s);
+	return r;
+}
