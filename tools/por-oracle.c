@@ -1407,8 +1407,9 @@ struct check_run {
 	double seconds;
 };
 
+/* As kvmlab check runs: por with persistent sets, merge with invisible-step merging. */
 static int run_checker(const struct scenario *s, const struct kvm_config *cfg, bool movers, bool por,
-		       struct check_run *out)
+		       bool merge, struct check_run *out)
 {
 	struct explore_opts eo = { .witness = WITNESS_NONE, .por = por };
 	struct explore_result r;
@@ -1416,8 +1417,9 @@ static int run_checker(const struct scenario *s, const struct kvm_config *cfg, b
 
 	if (e)
 		return e;
-	if (por)
-		checker_reduction(&eo);
+	checker_reduction(&eo);
+	eo.persistent = por;
+	eo.merge_invisible = merge;
 	explore_run(&eo, &r);
 	*out = (struct check_run){ r.verdict, r.states, r.transitions, r.terminal_distinct, r.terminals,
 				   r.seconds };
@@ -1456,7 +1458,8 @@ static double peak_mib(void)
 struct report {
 	const struct scenario *s;
 	bool checker;			/* the checker's searches ran */
-	struct check_run chk, nopor;	/* kvmlab check, and kvmlab check --no-por */
+	/* kvmlab check, kvmlab check --no-merge (the oracle's granularity), --no-por */
+	struct check_run chk, nomerge, nopor;
 	struct rresult rr[NR_RMODES];
 	int order[CHK_MAX_FIBERS];	/* fiber order */
 	u64 *term;			/* the full graph's terminal states, sorted */
@@ -1467,8 +1470,8 @@ struct report {
 
 static void print_counts(const struct report *p)
 {
-	const struct check_run *runs[] = { &p->nopor, &p->chk };
-	const char *names[] = { "kvmlab check --no-por", "kvmlab check (default)" };
+	const struct check_run *runs[] = { &p->nopor, &p->nomerge, &p->chk };
+	const char *names[] = { "kvmlab check --no-por", "kvmlab check --no-merge", "kvmlab check (default)" };
 
 	printf("full graph: %llu states, %llu edges (%llu into findings), %llu footprint entries, "
 	       "%llu distinct footprints, %s (%llu states in %llu cycles)\n",
@@ -1481,7 +1484,7 @@ static void print_counts(const struct report *p)
 	printf("%-32s %10llu %10llu %9llu %9llu %9llu\n", "full graph", (unsigned long long)G.states,
 	       (unsigned long long)G.ne, (unsigned long long)p->nterm, (unsigned long long)p->ndeadlock,
 	       (unsigned long long)G.nsinks);
-	for (int i = 0; i < 2 && p->checker; i++)
+	for (int i = 0; i < 3 && p->checker; i++)
 		printf("%-32s %10llu %10llu %9llu %9s %9s  %s\n", names[i], (unsigned long long)runs[i]->states,
 		       (unsigned long long)runs[i]->transitions, (unsigned long long)runs[i]->terminal, "", "",
 		       verdict_name(runs[i]->verdict));
@@ -1626,11 +1629,14 @@ static bool checks(const struct report *p)
 		       same ? "the same" : "DIFFERENT");
 		ok &= same;
 	}
-	if (p->checker && p->chk.verdict == VERDICT_VERIFIED) {
-		bool same = same_terminals(p, &p->chk);
+	for (int i = 0; i < 2 && p->checker; i++) {
+		const struct check_run *c = i ? &p->nomerge : &p->chk;
+		bool same = same_terminals(p, c);
 
-		printf("kvmlab check's terminal states: %s\n", same ? "the same set as the full graph's" :
-		       "DIFFERENT from the full graph's");
+		if (c->verdict != VERDICT_VERIFIED)
+			continue;
+		printf("kvmlab check%s's terminal states: %s\n", i ? " --no-merge" : "",
+		       same ? "the same set as the full graph's" : "DIFFERENT from the full graph's");
 		ok &= same;
 	}
 	if (p->samples) {
@@ -1756,8 +1762,9 @@ int main(int argc, char **argv)
 	checker_set_races(races);
 
 	/* The checker's own searches first, each from a fresh setup, as kvmlab check runs them. */
-	if ((rep.checker && (run_checker(s, &cfg, movers, true, &rep.chk) ||
-			     run_checker(s, &cfg, movers, false, &rep.nopor))) ||
+	if ((rep.checker && (run_checker(s, &cfg, movers, true, movers, &rep.chk) ||
+			     run_checker(s, &cfg, movers, true, false, &rep.nomerge) ||
+			     run_checker(s, &cfg, movers, false, false, &rep.nopor))) ||
 	    checker_setup(s, &cfg, movers)) {
 		r = cmd_usage_error(TOOL, "cannot set up the checker");
 		goto out;
@@ -1806,8 +1813,9 @@ int main(int argc, char **argv)
 	if (rep.what_if)
 		what_if(&rep, rep.what_if);
 	ok &= checks(&rep);
-	printf("\nsummary: full %llu checker %llu oracle %llu proviso %llu proviso-next %llu acyclic %s "
-	       "best-order %llu checks %s\n", (unsigned long long)G.states, (unsigned long long)rep.chk.states,
+	printf("\nsummary: full %llu checker %llu checker-no-merge %llu oracle %llu proviso %llu proviso-next %llu "
+	       "acyclic %s best-order %llu checks %s\n", (unsigned long long)G.states,
+	       (unsigned long long)rep.chk.states, (unsigned long long)rep.nomerge.states,
 	       (unsigned long long)rep.rr[RM_PLAIN].states, (unsigned long long)rep.rr[RM_PROVISO].states,
 	       (unsigned long long)rep.rr[RM_PROVISO_NEXT].states, nontrivial_sccs ? "no" : "yes",
 	       (unsigned long long)rep.best_order, ok ? "ok" : "FAILED");
@@ -1821,6 +1829,7 @@ int main(int argc, char **argv)
 out:
 	free(rep.term);
 	free(rep.chk.terminals);
+	free(rep.nomerge.terminals);
 	free(rep.nopor.terminals);
 	free(s);
 	return r;
