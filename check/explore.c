@@ -202,6 +202,7 @@ struct frame {
 	u32 enabled;		/* ... and of those, the ones that can move */
 	bool cycle;		/* a transition from here reached a state on the stack */
 	struct locmask fut[CHK_MAX_FIBERS];
+	struct locmask fpm;	/* the classes of the last fiber's transitions from here */
 	/* A disabled fiber waits for a lock held by these fibers, or for a write to this class. */
 	u32 blk_lock[CHK_MAX_FIBERS];
 	u64 blk_wait[CHK_MAX_FIBERS];
@@ -333,9 +334,9 @@ static void merging(const struct explore_opts *o, bool on)
 
 /* Every transition stays within its fiber's summary, or the reduction is unsound. */
 static void check_summary(const struct explore_opts *o, const struct frame *f, int g,
-			  const struct footprint *fp)
+			  const struct footprint *fp, struct locmask m)
 {
-	struct locmask m = o->fp_mask(fp, o->fut_arg), s = f->fut[g];
+	struct locmask s = f->fut[g];
 	u64 bad = (m.r & ~(s.r | s.w)) | (m.w & ~s.w);
 	char buf[96];
 
@@ -719,8 +720,17 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		if (f->next_pos > pos_of(f, t.fiber))	/* all of this fiber's choices are taken */
 			f->done |= 1u << t.fiber;
-		if (o->fut_summary)
-			check_summary(o, f, t.fiber, sched_last_footprint());
+		if (o->fut_summary) {
+			struct locmask m = o->fp_mask(sched_last_footprint(), o->fut_arg);
+
+			check_summary(o, f, t.fiber, sched_last_footprint(), m);
+			if (t.choice) {	/* a choice's transitions together */
+				f->fpm.r |= m.r;
+				f->fpm.w |= m.w;
+			} else {
+				f->fpm = m;
+			}
+		}
 		/*
 		 * Persistent sets: once all of this fiber's transitions from here
 		 * are explored (every choice of a PK_CHOOSE), if together they
@@ -730,8 +740,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		 * transitions (a superset of a persistent set is explored).
 		 */
 		if (o->persistent && o->por && o->fut_summary && !f->cycle && !f->ample &&
-		    (f->done >> t.fiber & 1) &&
-		    !conflicts_others(f, t.fiber, o->fp_mask(&f->fp[t.fiber], o->fut_arg))) {
+		    (f->done >> t.fiber & 1) && !conflicts_others(f, t.fiber, f->fpm)) {
 			r->ample++;
 			f->ample = true;
 			f->next_pos = sched_nr_fibers();	/* nothing else from here */
