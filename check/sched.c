@@ -233,6 +233,9 @@ static __no_sanitize_address u64 hash_bytes(const u8 *p, size_t n, u64 seed)
 #endif
 
 static void scrub_below_sp(struct chk_fiber *f);
+static bool invisible_pending(const struct pending *p);
+static bool lock_available(const struct rt_lock *l, enum rt_lock_mode m);
+static bool wait_holds(const struct pending *p);
 
 /* ---- runtime ops ------------------------------------------------------- */
 
@@ -271,12 +274,32 @@ static void schedule_pending(struct chk_fiber *f)
 		return;
 	}
 	S.merge = false;
-	if (f->pend.kind == PK_ACCESS && S.invisible && S.merged < SCHED_MERGE_MAX &&
-	    S.invisible(S.cur, f->pend.addr, f->pend.size, access_writes(&f->pend))) {
+	if (S.invisible && S.merged < SCHED_MERGE_MAX && invisible_pending(&f->pend)) {
 		S.merged++;
 		return;	/* no footprint entry: no other fiber's transition depends on it */
 	}
 	yield_to_scheduler();
+}
+
+/*
+ * Whether the running fiber's pending operation can join its transition:
+ * an access no other fiber can see; a lock that is free and that no other
+ * fiber takes in a conflicting mode from here on (so it cannot block, and
+ * no deadlock can involve it); a wait that holds and whose location no
+ * other fiber writes from here on (so it keeps holding).
+ */
+static bool invisible_pending(const struct pending *p)
+{
+	switch (p->kind) {
+	case PK_ACCESS:
+		return S.invisible(S.cur, p->addr, p->size, access_writes(p));
+	case PK_LOCK:
+		return lock_available((const struct rt_lock *)(uintptr_t)p->addr, p->op) &&
+		       S.invisible(S.cur, p->addr, 8, p->op == LM_EXCL);
+	case PK_WAIT:
+		return wait_holds(p) && S.invisible(S.cur, p->addr, p->size, false);
+	}
+	return false;
 }
 
 void sched_set_invisible(sched_invisible_fn fn)

@@ -31,19 +31,19 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "9483 13093" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "9483 13093" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "9448 13058" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "9448 13058" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "9523 13224" --vcpus 1 --policy vcpu --vendor vmx
+expect "seed patch vmx loses no write" 0 "verified" "9473 13174" --vcpus 1 --policy vcpu --vendor vmx
 expect "mainline svm without reduction: same verdict" 0 "verified" "11401 20519" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
 expect "mainline svm, --fine: same verdict" 0 "verified" "12839 16637" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "90912 137044" --policy vm --toggles 1 --accesses 1
-expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "90912 137044" --policy vm --toggles 1 --accesses 1 --no-races
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "90431 136553" --policy vm --toggles 1 --accesses 1
+expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "90431 136553" --policy vm --toggles 1 --accesses 1 --no-races
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
-expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "222 305" --policy vm --toggles 0
-expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "234 317" --policy vm --toggles 0 --no-persistent
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "187 264" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "187 264" --policy vm --toggles 0 --no-persistent
 expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1629 1859" --policy vm --toggles 0 --no-persistent --no-merge
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Preemption bounding: the seed patch's bug needs one preemption with 3 vCPUs; a bounded
@@ -86,7 +86,7 @@ expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-r
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Two actors kick one vCPU and each waits for its own acknowledgement (model regression).
-expect "two senders, mainline" 0 "verified" "34302 65298" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
+expect "two senders, mainline" 0 "verified" "34227 65223" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 # Witnesses of the seed's case analysis (seed patch, where all are reachable).
 for w in case-1 case-2a case-2b stale-snapshot; do
 	expect "witness $w" 0 "witness found" "" --policy vcpu --find $w
@@ -124,7 +124,7 @@ if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --max-states 10' "$T/out"; then ok "bo
 "$KVMLAB" check --memory-limit 10 --quiet >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --memory-limit 10 MiB reached' "$T/out"; then ok "memory bound: exit 3 before the table outgrows it"; else nok "memory bound: exit $rc"; fi
-# A verified run states the hash-compaction bound (n(n+1)/2^65: 9483 states -> 2.4e-12).
+# A verified run states the hash-compaction bound (n(n+1)/2^65: 9448 states -> 2.4e-12).
 "$KVMLAB" check --vcpus 1 --policy vm >"$T/out" 2>&1
 if grep -q '^states are kept as 64-bit fingerprints: the chance that a collision hid one is at most [0-9.]*e-1[0-9]$' "$T/out"; then
 	ok "verified run states the collision bound"
