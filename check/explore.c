@@ -598,6 +598,108 @@ static void stop_early(struct explore_result *r, bool found)
 			 found ? " while shortening the counterexample" : "");
 }
 
+static bool same_finding(const struct sched_finding *a, const struct sched_finding *b)
+{
+	return a->kind == b->kind && a->actor == b->actor && !strcmp(a->where, b->where);
+}
+
+/*
+ * Run path[0..n) from the initial state (root, with the race detector's
+ * mark and the trace length then), then, if no finding yet, up to 'extra'
+ * more steps of the last step's actor; the number of steps at which a
+ * finding like 'want' is raised (by the last one, none before), else 0.
+ * The steps taken are left in path (room for n + extra).
+ */
+static u32 replay_finds(const struct explore_opts *o, const struct snapshot *root, size_t rmark, size_t log0,
+			struct step *path, u32 n, u32 extra, const struct sched_finding *want,
+			struct frame *scratch)
+{
+	sched_restore(root);
+	race_undo(rmark);
+	sched_log_truncate(log0);
+	for (u32 i = 0; i < n + extra; i++) {
+		const struct pending *p;
+
+		if (i >= n) {
+			path[i] = path[n - 1];
+			path[i].choice = 0;
+		}
+		if (path[i].fiber >= sched_nr_fibers() || !sched_enabled(path[i].fiber))
+			return 0;
+		p = sched_pending(path[i].fiber);
+		if (p->kind == PK_CHOOSE ? path[i].choice >= p->n : path[i].choice != 0)
+			return 0;
+		sched_clear_finding();
+		sched_set_step(i);
+		summarize(o, scratch);
+		step_from(scratch, path[i].fiber, path[i].choice);
+		if (sched_has_finding())
+			return i >= n - 1 && same_finding(sched_finding(), want) ? i + 1 : 0;
+	}
+	return 0;
+}
+
+/* Steps the trimmed schedule may add, running the finding's actor further. */
+#define TRIM_EXTRA 64
+
+/*
+ * Trim the counterexample in r: drop, from the end back, each step without
+ * which the same finding is still raised (by the last step's actor, which
+ * may then run a few more steps of its own), when that leaves fewer events
+ * to read; replayed from the initial state every time.  The reduced search
+ * chooses one order of independent steps, and a step it scheduled first
+ * can be one the finding does not need (with merging, a vCPU's whole
+ * remaining run).  What is left is replayed once more for the timeline.
+ */
+static void trim(const struct explore_opts *o, struct explore_result *r, const struct snapshot *root,
+		 size_t rmark, size_t log0)
+{
+	struct frame *scratch = mem_calloc(1, sizeof(*scratch));
+	u32 cap = r->path_len + TRIM_EXTRA + 1;
+	struct step *p = mem_malloc(sizeof(*p) * cap);
+	struct step *c = mem_malloc(sizeof(*c) * cap);
+	struct sched_finding want = r->finding;
+	u32 n = r->path_len, m;
+	size_t events = r->nr_events;
+	bool changed = false;
+
+	memcpy(p, r->path, sizeof(*p) * n);
+	for (int i = (int)n - 2; i >= 0; i--) {
+		if ((u32)i >= n - 1)
+			continue;
+		memcpy(c, p, sizeof(*c) * i);
+		memcpy(c + i, p + i + 1, sizeof(*c) * (n - i - 1));
+		m = replay_finds(o, root, rmark, log0, c, n - 1, TRIM_EXTRA, &want, scratch);
+		if (m && sched_log_len() - log0 < events) {
+			memcpy(p, c, sizeof(*p) * m);
+			n = m;
+			events = sched_log_len() - log0;
+			changed = true;
+			if (n + TRIM_EXTRA + 1 > cap) {
+				cap = 2 * (n + TRIM_EXTRA + 1);
+				p = mem_realloc(p, sizeof(*p) * cap);
+				c = mem_realloc(c, sizeof(*c) * cap);
+			}
+		}
+	}
+	if (changed && replay_finds(o, root, rmark, log0, p, n, 0, &want, scratch) == n) {
+		r->untrimmed_len = r->path_len;
+		r->path_len = n;
+		free(r->path);
+		r->path = mem_malloc(sizeof(*r->path) * (n + 1));
+		memcpy(r->path, p, sizeof(*p) * n);
+		r->finding = *sched_finding();
+		free(r->events);
+		r->nr_events = sched_log_len();
+		r->events = mem_malloc(sizeof(*r->events) * (r->nr_events + 1));
+		if (r->nr_events)
+			memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	}
+	free(c);
+	free(p);
+	free(scratch);
+}
+
 int explore_run(const struct explore_opts *o, struct explore_result *r)
 {
 
@@ -614,8 +716,14 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	const struct explore_dist *D = o->dist;
 	bool first_only = o->first_only || D || o->bounded;
 
+	struct snapshot *root;
+	size_t root_rmark, root_log;
+
 	memset(r, 0, sizeof(*r));
 	mem_reset();
+	root = sched_snapshot(0);	/* for trim(): outlives the search's own snapshots */
+	root_rmark = race_mark();
+	root_log = sched_log_len();
 	stack[0].rot = D ? D->rank : 0;
 	stack[0].last = NO_FIBER;
 	vinit(o->memory_limit);
@@ -916,6 +1024,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			stop = true;
 		}
 	}
+	if (found && !stop && !D && !o->bounded && o->witness == WITNESS_NONE && r->finding.kind != F_DEADLOCK)
+		trim(o, r, root, root_rmark, root_log);
 	merging(o, false);
 	if (D)
 		D->finish(stop || found);	/* serves the others' claims until all are done */
@@ -934,6 +1044,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				sched_snapshot_free(stack[i].snap);
 	}
 	free(stack);
+	sched_snapshot_free(root);
 	vfree();
 	if (o->progress == PROGRESS_TERMINAL && progressed)
 		fprintf(stderr, "\r%*s\r", 100, "");

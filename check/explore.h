@@ -152,6 +152,7 @@ struct explore_result {
 	u64 table_bytes;
 	struct sched_finding finding;
 	u32 path_len;
+	u32 untrimmed_len;	/* the search's counterexample before trimming (0: not trimmed) */
 	struct step *path;		/* malloc'd */
 	struct kvm_event *events;	/* malloc'd: the path's timeline */
 	size_t nr_events;

@@ -274,7 +274,8 @@ static void schedule_pending(struct chk_fiber *f)
 		return;
 	}
 	S.merge = false;
-	if (S.invisible && S.merged < SCHED_MERGE_MAX && invisible_pending(&f->pend)) {
+	/* After a finding the transition ends at its next scheduling point, merged or not. */
+	if (S.invisible && S.merged < SCHED_MERGE_MAX && !S.has_finding && invisible_pending(&f->pend)) {
 		S.merged++;
 		return;	/* no footprint entry: no other fiber's transition depends on it */
 	}

@@ -233,6 +233,10 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		(unsigned long long)r->revisits, r->max_depth, r->seconds,
 		(unsigned long long)r->peak_bytes);
 	fprintf(j->f, "  \"shortest_complete\": %s,\n", r->shortest_complete ? "true" : "false");
+	if (r->untrimmed_len)
+		fprintf(j->f, "  \"untrimmed_steps\": %u,\n", r->untrimmed_len);
+	else
+		fprintf(j->f, "  \"untrimmed_steps\": null,\n");
 	fprintf(j->f, "  \"collision_probability_bound\": %.3e,\n", collision_bound(r->states));
 	fprintf(j->f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
 		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
@@ -290,10 +294,16 @@ static void print_result(const struct scenario *s, const struct explore_result *
 		printf("VIOLATION %s (%s, %s): %s\n", kvm_finding_name(r->finding.kind),
 		       who, r->finding.where, r->finding.msg);
 		if (!quiet) {
-			printf("counterexample, %u steps (%s), one line per event:\n", r->path_len,
-			       unshortened ? unshortened :
-			       r->shortest_complete ? "the fewest: no shorter schedule among those the reduced search covers" :
-			       short_why);
+			const char *why = unshortened ? unshortened :
+					  r->shortest_complete ? "the fewest: no shorter schedule among those the "
+								 "reduced search covers" : short_why;
+
+			if (r->untrimmed_len)
+				printf("counterexample, %u steps, trimmed from the search's %u (%s): the steps the "
+				       "finding does not need were dropped and the rest replayed; one line per event:\n",
+				       r->path_len, r->untrimmed_len, why);
+			else
+				printf("counterexample, %u steps (%s), one line per event:\n", r->path_len, why);
 			report_timeline(stdout, r->events, r->nr_events, s->nr_vcpus, false);
 		}
 	} else if (r->verdict == VERDICT_WITNESS_FOUND && !quiet) {

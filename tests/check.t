@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-echo "1..40"
+echo "1..41"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 36); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
@@ -96,6 +96,15 @@ done
 "$KVMLAB" replay "$T/s.sched" >"$T/replay" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && grep -q '^VIOLATION bad-spte' "$T/replay" && grep -q '^reproduced: bad-spte' "$T/replay"; then ok "replay reproduces bad-spte (exit 0)"; else nok "replay: exit $rc"; fi
+# The shortest counterexample is trimmed (vCPU 0's run, which the search scheduled
+# first, is not needed for vCPU 1's finding) and what is left replays.
+"$KVMLAB" check --policy vcpu --trace "$T/t.sched" --json "$T/t.json" >"$T/out" 2>/dev/null
+"$KVMLAB" replay "$T/t.sched" >"$T/replay" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^counterexample, [0-9]* steps, trimmed from the search' "$T/out" &&
+   grep -q '"untrimmed_steps": [0-9]' "$T/t.json" && ! grep -q '^ *[0-9]* *vcpu0 ' "$T/out"; then
+	ok "the seed patch's counterexample is trimmed to vCPU 1 and the actor, and replays"
+else nok "trimmed counterexample: replay exit $rc"; fi
 # A version 1 file (before movers) replays at the fine granularity it was taken with.
 "$KVMLAB" check --vcpus 1 --policy vcpu --first --fine --trace "$T/f.sched" >/dev/null 2>&1
 sed -e 's/^kvmlab-schedule 2$/kvmlab-schedule 1/' -e '/^granularity /d' "$T/f.sched" >"$T/v1.sched"
