@@ -367,6 +367,7 @@ static void validate_redo(struct frame *f)
 
 	restore_frame(f);
 	sched_log_truncate(f->log_len);
+	sched_clear_finding();	/* as when it ran first: a finding ends merging */
 	step_from(f, f->vt.fiber, f->vt.choice);
 	s = sched_snapshot(f->wstate);
 	if (s->hash != f->vhash) {
