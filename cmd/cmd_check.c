@@ -197,7 +197,7 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 				(unsigned long long)jr->w[i].states, (unsigned long long)jr->w[i].transitions,
 				(unsigned long long)jr->w[i].revisits, (unsigned long long)jr->w[i].taken,
 				(unsigned long long)jr->w[i].offered, jr->w[i].seconds, jr->w[i].idle);
-		fprintf(j->f, "\\n  ]},\\n");
+		fprintf(j->f, "\n  ]},\n");
 	}
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
