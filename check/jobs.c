@@ -113,6 +113,7 @@ struct slot {
 struct jw {
 	int in_claim;
 	u64 unflushed;		/* NEW claims not yet added to shared.states */
+	double doubling;	/* seconds in table doublings (copying or waiting) */
 	u64 states, transitions, own_bytes;	/* published, for progress and the bound */
 } __attribute__((aligned(LINE)));
 
@@ -266,14 +267,16 @@ static void help_copy(u32 lg)
 }
 
 /* Double the table of 2^lg slots (see above), unless another worker does or the bound forbids it. */
-static void grow(u32 lg)
+static void grow(int worker, u32 lg)
 {
 	u64 cap = 1ull << lg, ncap = cap * 2;
 	unsigned spins = 0;
 	int zero = 0;
+	double t0;
 
 	if (!__atomic_compare_exchange_n(&H->resizing, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return;		/* another worker is at it */
+	t0 = now();
 	if (__atomic_load_n(&H->cap_log, __ATOMIC_SEQ_CST) != lg || __atomic_load_n(&H->full, __ATOMIC_SEQ_CST))
 		goto out;	/* it has grown already, or cannot */
 	/* Doubling holds the old table and the new one at once. */
@@ -302,6 +305,7 @@ static void grow(u32 lg)
 		memset(table_of(lg), 0, cap * sizeof(struct slot));
 out:
 	__atomic_store_n(&H->resizing, 0, __ATOMIC_SEQ_CST);	/* publishes the new table */
+	H->w[worker].doubling += now() - t0;
 }
 
 enum claim jobs_table_claim(int worker, u64 hash, u32 *sleep)
@@ -311,18 +315,21 @@ enum claim jobs_table_claim(int worker, u64 hash, u32 *sleep)
 	u32 mine = (~*sleep & SLOT_FIBERS) | AWAKE_SEEN, old, lg;
 	unsigned spins = 0;
 	struct slot *t;
+	double t0;
 
 	for (;;) {
 		__atomic_store_n(&w->in_claim, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&H->resizing, __ATOMIC_SEQ_CST))
 			break;
 		__atomic_store_n(&w->in_claim, 0, __ATOMIC_RELEASE);
+		t0 = now();
 		while (__atomic_load_n(&H->resizing, __ATOMIC_SEQ_CST)) {
 			if (stopped())
 				return CLAIM_VISITED;	/* the search ends unfinished anyway */
 			help_copy(__atomic_load_n(&H->cap_log, __ATOMIC_SEQ_CST));
 			relax(&spins);
 		}
+		w->doubling += now() - t0;
 	}
 	lg = __atomic_load_n(&H->cap_log, __ATOMIC_RELAXED);
 	t = table_of(lg);
@@ -354,7 +361,7 @@ enum claim jobs_table_claim(int worker, u64 hash, u32 *sleep)
 
 		w->unflushed = 0;
 		if (n * 4 > cap * 3)
-			grow(lg);
+			grow(worker, lg);
 	}
 	return CLAIM_NEW;
 }
@@ -602,6 +609,7 @@ static __attribute__((noreturn)) void worker(int rank, const struct explore_opts
 	stats.revisits = res.revisits;
 	stats.verdict = res.verdict;
 	stats.seconds = now() - t0;
+	stats.doubling = H->w[me].doubling;
 	bad = write_all(fd, &magic, sizeof(magic)) || write_all(fd, &res, sizeof(res)) ||
 	      write_all(fd, &stats, sizeof(stats)) ||
 	      write_all(fd, res.terminals, res.terminal_distinct * sizeof(*res.terminals)) ||

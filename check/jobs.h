@@ -21,6 +21,7 @@ struct jobs_worker {
 	u64 states, transitions, revisits;
 	u64 taken, offered;	/* frames taken from / handed to the others */
 	double seconds, idle;	/* its run; of which waiting for work */
+	double doubling;	/* ... and in the table's doublings (copying or waiting) */
 	enum explore_verdict verdict;
 };
 

@@ -193,10 +193,11 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		for (int i = 0; i < jr->jobs; i++)
 			fprintf(j->f, "%s\n    {\"states\": %llu, \"transitions\": %llu, \"revisits\": %llu, "
 				     "\"frames_taken\": %llu, \"frames_offered\": %llu, \"seconds\": %.6f, "
-				     "\"idle_seconds\": %.6f}", i ? "," : "",
+				     "\"idle_seconds\": %.6f, \"doubling_seconds\": %.6f}", i ? "," : "",
 				(unsigned long long)jr->w[i].states, (unsigned long long)jr->w[i].transitions,
 				(unsigned long long)jr->w[i].revisits, (unsigned long long)jr->w[i].taken,
-				(unsigned long long)jr->w[i].offered, jr->w[i].seconds, jr->w[i].idle);
+				(unsigned long long)jr->w[i].offered, jr->w[i].seconds, jr->w[i].idle,
+				jr->w[i].doubling);
 		fprintf(j->f, "\n  ]},\n");
 	}
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
@@ -253,9 +254,10 @@ static void print_jobs(const struct jobs_report *jr, const struct explore_result
 		return;
 	for (int i = 0; i < jr->jobs; i++)
 		fprintf(stderr, "worker %d: %llu states, %llu transitions, %llu frames taken, %llu offered, "
-			"%.3f s (%.3f s waiting for work)\n", i, (unsigned long long)jr->w[i].states,
-			(unsigned long long)jr->w[i].transitions, (unsigned long long)jr->w[i].taken,
-			(unsigned long long)jr->w[i].offered, jr->w[i].seconds, jr->w[i].idle);
+			"%.3f s (%.3f s waiting for work, %.3f s in table doublings)\n", i,
+			(unsigned long long)jr->w[i].states, (unsigned long long)jr->w[i].transitions,
+			(unsigned long long)jr->w[i].taken, (unsigned long long)jr->w[i].offered,
+			jr->w[i].seconds, jr->w[i].idle, jr->w[i].doubling);
 	if (jr->rerun) {
 		printf("parallel search: %s after %llu states, %llu transitions; %s\n",
 		       r->verdict == VERDICT_WITNESS_FOUND ? "witness found" : "violation found",
