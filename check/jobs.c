@@ -921,15 +921,19 @@ int jobs_run(const struct explore_opts *o, int n, struct explore_result *r, stru
 	combine(b, n, r, rep);
 	r->seconds = rep->seconds;
 	jobs_table_fini();
-	if (err && !rep->died) {
+	if (err && !rep->died && !found_verdict(r->verdict)) {
 		r->verdict = VERDICT_INCOMPLETE;
 		snprintf(r->incomplete, sizeof(r->incomplete), "not every worker could start: %s", strerror(-err));
 	}
 	/*
 	 * The counterexample --jobs 1 reports: that search, here.  Not after a
-	 * signal (it would stop at once) nor a death.
+	 * signal (it would stop at once): the worker's is reported.
 	 */
-	if (found_verdict(r->verdict) && !explore_stop_signal) {
+	if (found_verdict(r->verdict) && explore_stop_signal) {
+		snprintf(rep->rerun_missed, sizeof(rep->rerun_missed),
+			 "interrupted by %s before the search in one process",
+			 explore_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	} else if (found_verdict(r->verdict)) {
 		struct explore_opts so = *o;
 		struct explore_result seq;
 
@@ -942,7 +946,8 @@ int jobs_run(const struct explore_opts *o, int n, struct explore_result *r, stru
 			explore_result_free(r);
 			*r = seq;
 		} else {
-			snprintf(rep->rerun_missed, sizeof(rep->rerun_missed), "the search in one process ended %s%.200s",
+			snprintf(rep->rerun_missed, sizeof(rep->rerun_missed),
+				 "the search in one process ended %s%.200s",
 				 seq.verdict == VERDICT_INCOMPLETE ? "incomplete: " : "without it",
 				 seq.verdict == VERDICT_INCOMPLETE ? seq.incomplete : "");
 			explore_result_free(&seq);
