@@ -827,7 +827,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->vset = false;
 		}
 
-		/* --max-states is exact: checked at every new state (over all processes sharing a table). */
+		/*
+		 * --max-states is exact: checked at every new state (with a shared
+		 * table, against every process's, so the others may add a state each
+		 * before they see the stop).
+		 */
 		if (o->max_states && (D && D->total_states ? D->total_states() : r->states) >= o->max_states)
 			snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
 				 (unsigned long long)o->max_states);
