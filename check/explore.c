@@ -701,10 +701,136 @@ static void trim(const struct explore_opts *o, struct explore_result *r, const s
 	free(scratch);
 }
 
+/*
+ * The search's memory: the visited table and the undo log here, or, with a
+ * shared table (check/jobs.c), that table and every process's undo log;
+ * *why is set when the shared table cannot grow.
+ */
+static u64 memory_now(const struct explore_dist *D, const struct explore_result *r, const char **why)
+{
+	*why = NULL;
+	if (D && D->publish)
+		return D->publish(r, sched_snapshot_bytes(), why);
+	return V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+}
+
+/*
+ * Work sharing: an idle process asks for work; hand it the shallowest frame
+ * below the top that has transitions left (the largest part of the search
+ * as far as a DFS can tell), which this process then leaves alone.  The
+ * receiver explores the rest of the frame as this process would have: the
+ * same sleep set, done set and footprints, the same fiber order.
+ */
+static void offer_work(const struct explore_dist *D, struct frame *stack, u32 base, u32 depth)
+{
+	int n = sched_nr_fibers();
+
+	for (u32 i = base; i < depth; i++) {
+		struct frame *f = &stack[i];
+		struct explore_work *w;
+		bool left = false;
+
+		for (int p = f->next_pos; p < n && !left; p++)
+			left = !(f->sleep & (1u << fiber_at(f, p)));
+		if (!left)
+			continue;
+		w = mem_malloc(sizeof(*w) + i * sizeof(w->path[0]));
+		w->hash = f->snap->hash;
+		w->depth = i;
+		w->sleep = f->sleep;
+		w->done = f->done;
+		w->next_pos = f->next_pos;
+		w->next_choice = f->next_choice;
+		w->rot = f->rot;
+		w->wstate = f->wstate;
+		for (int g = 0; g < n; g++)
+			footprint_copy(&w->fp[g], &f->fp[g]);
+		for (u32 k = 1; k <= i; k++)
+			w->path[k - 1] = stack[k].in;
+		if (D->offer(w)) {
+			f->next_pos = n;
+			f->next_choice = 0;
+		}
+		free(w);
+		return;
+	}
+}
+
+static void internal_error(const char *what, u32 step)
+{
+	fprintf(stderr, "kvmlab check: internal error: replaying a frame another process handed over: %s "
+			"(step %u)\n", what, step);
+	abort();
+}
+
+/*
+ * Work sharing: make w the base frame of this process's search.  Its state
+ * is reached again by replaying w's path from the initial state (stack[0]),
+ * which must give the fingerprint the other process saw.  Frames between
+ * hold only the path (for a counterexample); the search never returns
+ * below the base.
+ */
+static struct frame *start_work(const struct explore_opts *o, struct frame *stack, u32 *cap,
+				const struct explore_work *w)
+{
+	u32 d = w->depth;
+	struct frame *f;
+
+	while (d + 1 >= *cap) {
+		*cap *= 2;
+		stack = mem_realloc(stack, *cap * sizeof(*stack));
+	}
+	restore_frame(&stack[0]);
+	sched_log_truncate(stack[0].log_len);
+	for (u32 i = 0; i < d; i++) {
+		const struct step *t = &w->path[i];
+		const struct pending *p;
+
+		if (t->fiber >= sched_nr_fibers() || !sched_enabled(t->fiber))
+			internal_error("a step is not enabled", i);
+		p = sched_pending(t->fiber);
+		if (p->kind == PK_CHOOSE ? t->choice >= p->n : t->choice != 0)
+			internal_error("a choice is out of range", i);
+		sched_clear_finding();
+		sched_set_step(i);
+		summarize(o, &stack[i + 1]);	/* scratch: the frame holds only the path */
+		step_from(&stack[i + 1], t->fiber, t->choice);
+		if (sched_has_finding())
+			internal_error("a finding on the way", i);
+		stack[i + 1].in = *t;
+		stack[i + 1].snap = NULL;
+	}
+	f = &stack[d];
+	f->snap = sched_snapshot(w->wstate);
+	if (f->snap->hash != w->hash)
+		internal_error("the state's fingerprint differs", d);
+	f->log_len = sched_log_len();
+	f->rmark = race_mark();
+	f->wstate = w->wstate;
+	f->sleep = w->sleep;
+	f->done = w->done;
+	f->next_pos = w->next_pos;
+	f->next_choice = w->next_choice;
+	f->rot = w->rot;
+	f->any = f->tried = true;	/* a transition was taken from here */
+	f->ample = false;
+	f->vset = false;
+	for (int g = 0; g < sched_nr_fibers(); g++)
+		footprint_copy(&f->fp[g], &w->fp[g]);
+	summarize(o, f);
+	/*
+	 * No persistent set here: the other process explored some of this
+	 * state's transitions, and their classes did not come along.
+	 */
+	f->cycle = true;
+	f->last = NO_FIBER;
+	return stack;
+}
+
 int explore_run(const struct explore_opts *o, struct explore_result *r)
 {
 
-	u32 cap = 1024, depth = 0, bound = ~0u;
+	u32 cap = 1024, depth = 0, bound = ~0u, base = 0;
 	struct frame *stack = mem_calloc(cap, sizeof(*stack));
 	const struct snapshot *live;
 	bool found = false, stop = false;
@@ -727,7 +853,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	root_log = sched_log_len();
 	stack[0].rot = D ? D->rank : 0;
 	stack[0].last = NO_FIBER;
-	vinit(o->memory_limit);
+	if (!D || !D->shared_table)
+		vinit(o->memory_limit);
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
@@ -738,7 +865,13 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
 		vfind(stack[0].snap->hash)->on_stack = 1;
 	}
-	r->states = !D || D->rank == 0;	/* every process starts from it; one counts it */
+	if (D && D->shared_table) {
+		u32 all = 0;	/* explored with no sleep set: every process starts from it */
+
+		r->states = D->claim(stack[0].snap->hash, &all) == CLAIM_NEW;
+	} else {
+		r->states = !D || D->rank == 0;	/* every process starts from it; one counts it */
+	}
 	if (sched_has_finding() && o->witness == WITNESS_NONE) {
 		/* Raised by the fibers' code before their first scheduling point. */
 		record(r, stack, 0, NULL, sched_finding());
@@ -753,6 +886,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		u32 csleep;
 		u8 ws, cpre;
 
+		if (D && D->hungry && !(r->transitions & 63) && D->hungry())
+			offer_work(D, stack, base, depth);
 		if (live != f->snap) {
 			restore_frame(f);
 			live = f->snap;
@@ -780,10 +915,30 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			}
 			if (!D)
 				vfind(f->snap->hash)->on_stack = 0;
-			sched_snapshot_free(f->snap);
-			f->snap = NULL;
-			if (depth == 0)
-				break;
+			if (depth) {	/* the initial state's stays: work taken starts from it */
+				sched_snapshot_free(f->snap);
+				f->snap = NULL;
+			}
+			if (depth == base) {
+				struct explore_work *w = D && D->take ? D->take() : NULL;
+
+				if (!w) {
+					if (D && D->take && D->poll()) {
+						snprintf(r->incomplete, sizeof(r->incomplete),
+							 "another process ended the search early");
+						r->stopped_by_peer = true;
+						stop = true;
+					}
+					break;
+				}
+				stack = start_work(o, stack, &cap, w);
+				depth = base = w->depth;
+				free(w);
+				live = stack[depth].snap;
+				if (depth > r->max_depth)
+					r->max_depth = depth;
+				continue;
+			}
 			depth--;
 			continue;
 		}
@@ -974,13 +1129,18 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			summarize(o, c);	/* the child's state is the live one */
 		}
 
-		/* --max-states is exact: checked at every new state. */
-		if (o->max_states && r->states >= o->max_states)
+		/*
+		 * --max-states is exact: checked at every new state (with a shared
+		 * table, against every process's, so the others may add a state each
+		 * before they see the stop).
+		 */
+		if (o->max_states && (D && D->total_states ? D->total_states() : r->states) >= o->max_states)
 			snprintf(r->incomplete, sizeof(r->incomplete), "--max-states %llu reached",
 				 (unsigned long long)o->max_states);
 		if ((++ticks & 1023) == 0) {
 			double el = now();
-			u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+			const char *full;
+			u64 mem = memory_now(D, r, &full);
 
 			if (mem > r->peak_bytes)
 				r->peak_bytes = mem;
@@ -1002,6 +1162,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			else if (o->memory_limit && mem >= o->memory_limit)
 				snprintf(r->incomplete, sizeof(r->incomplete), "--memory-limit %llu MiB reached",
 					 (unsigned long long)(o->memory_limit >> 20));
+			else if (full)
+				snprintf(r->incomplete, sizeof(r->incomplete), "%s", full);
 			else if (V.oom)
 				snprintf(r->incomplete, sizeof(r->incomplete),
 					 "out of memory: the visited table of %llu MiB could not double "
@@ -1031,19 +1193,18 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	if (D)
 		D->finish(stop || found);	/* serves the others' claims until all are done */
 	{
-		u64 mem = V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+		const char *full;
+		u64 mem = memory_now(D, r, &full);
 
 		if (mem > r->peak_bytes)
 			r->peak_bytes = mem;
 	}
 	r->table_bytes = V.cap * sizeof(struct vslot);
 	terminal_digest(r);
-	/* Free whatever is left on the stack (stopped early). */
-	if (stop || found) {
-		for (u32 i = 0; i <= depth; i++)
-			if (stack[i].snap)
-				sched_snapshot_free(stack[i].snap);
-	}
+	/* Free whatever is left on the stack (stopped early) and the initial state. */
+	for (u32 i = 0; i <= depth; i++)
+		if (stack[i].snap)
+			sched_snapshot_free(stack[i].snap);
 	free(stack);
 	sched_snapshot_free(root);
 	vfree();

@@ -56,9 +56,35 @@ int witness_parse(const char *name);
  * state only if the state's owner (a process chosen by the fingerprint,
  * possibly itself) grants its claim, so each state is expanded by one
  * process (again only with a smaller sleep set, as locally).  The owner
- * answers from its part of the table with explore_claim_local().
+ * answers from its part of the table with explore_claim_local().  On one
+ * machine (kvmlab check --jobs, check/jobs.c) the processes share one
+ * table instead, and hand each other frames to explore (work sharing).
  */
 enum claim { CLAIM_VISITED, CLAIM_NEW, CLAIM_AGAIN };
+
+struct explore_result;
+
+struct step {
+	u8 fiber;
+	u8 choice;
+};
+
+/*
+ * Work sharing (kvmlab check --jobs, check/jobs.c): what is left of a DFS
+ * frame, handed from a busy process to an idle one, which reaches the
+ * frame's state by replaying its path from the initial state and explores
+ * the rest of it there with the sleep set and footprints the first process
+ * would have used.
+ */
+struct explore_work {
+	u64 hash;		/* the state's fingerprint, checked after the replay */
+	u32 depth;		/* the path's length */
+	u32 sleep, done, next_choice;
+	int next_pos, rot;
+	u8 wstate;
+	struct footprint fp[CHK_MAX_FIBERS];	/* of the sleeping and done transitions */
+	struct step path[];	/* from the initial state */
+};
 
 struct explore_dist {
 	int rank, size;
@@ -68,6 +94,28 @@ struct explore_dist {
 	bool (*poll)(void);
 	/* The local DFS ended (early = a finding or a bound): serve until all have ended. */
 	void (*finish)(bool early);
+	/*
+	 * The rest is for processes on one machine sharing one visited table
+	 * (check/jobs.c); kvmlab-mpi leaves it zero.  shared_table: claim() is
+	 * the whole visited set (no local table; the initial state is claimed
+	 * like any other).
+	 */
+	bool shared_table;
+	/*
+	 * Every 1024 new states: this process's counts and its own memory
+	 * (the undo log) out; the search's memory (the shared table and every
+	 * process's own) back, and in *why a reason to stop (the shared table
+	 * cannot grow), or NULL.
+	 */
+	u64 (*publish)(const struct explore_result *r, u64 own, const char **why);
+	/* New states over all processes (for --max-states). */
+	u64 (*total_states)(void);
+	/* Work sharing: whether some process waits for work (cheap: asked every 64 transitions). */
+	bool (*hungry)(void);
+	/* Hand w over (copied); false when there is no room for it. */
+	bool (*offer)(const struct explore_work *w);
+	/* This process's work is done: the next frame to explore (malloc'd), or NULL at the end. */
+	struct explore_work *(*take)(void);
 };
 
 /* The owner's answer to a claim of a state in its part of the visited set. */
@@ -128,11 +176,6 @@ enum explore_verdict {
 	VERDICT_WITNESS_FOUND,
 	VERDICT_WITNESS_ABSENT,
 	VERDICT_INCOMPLETE,
-};
-
-struct step {
-	u8 fiber;
-	u8 choice;
 };
 
 struct explore_result {

@@ -16,6 +16,7 @@
 #include "check/dist.h"
 #include "check/explore.h"
 #include "check/harness.h"
+#include "check/jobs.h"
 #include "check/mem.h"
 #include "check/report.h"
 #include "cmd/cmd.h"
@@ -100,6 +101,12 @@ static void check_usage(FILE *f)
 		"  --no-races             do not check the model's plain accesses for data races\n"
 		"  --no-hygiene --no-tracking   switch off dead-stack clearing / trusting write tracking\n"
 		"                         (same verdicts; for measuring what each saves)\n"
+		"  --jobs N|auto          search in N worker processes on this machine (default 1;\n"
+		"                         0 or auto: one per online CPU); with N > 1 the state and\n"
+		"                         transition counts depend on how the workers interleave,\n"
+		"                         the verdict and the terminal states do not, and a\n"
+		"                         counterexample is searched for again in one process, so\n"
+		"                         that it is the one --jobs 1 reports\n"
 		"  --max-states N --time-limit SECONDS --memory-limit MIB   bounds (exit 3); memory\n"
 		"                         is bounded by default (half of physical memory, less under\n"
 		"                         ulimit -v/-d); --memory-limit 0: no bound\n"
@@ -200,7 +207,7 @@ static enum granularity granularity(bool movers, bool merged)
 
 static int write_json(struct outfile *j, const struct scenario *s, const struct kvm_config *cfg,
 		       const struct explore_result *r, int witness, int nproc, enum granularity gran,
-		       bool bounded, u32 preemptions)
+		       bool bounded, u32 preemptions, const struct jobs_report *jr)
 {
 	char who[16], line[256];
 
@@ -222,6 +229,23 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		fprintf(j->f, "  \"preemption_bound\": %u,\n", preemptions);
 	else
 		fprintf(j->f, "  \"preemption_bound\": null,\n");
+	fprintf(j->f, "  \"jobs\": %d,\n", jr ? jr->jobs : 1);
+	if (jr) {
+		/* The parallel search's own counts (the result's, unless a finding was searched for again). */
+		fprintf(j->f, "  \"parallel\": {\"states\": %llu, \"transitions\": %llu, \"seconds\": %.6f, "
+			     "\"table_bytes\": %llu, \"rerun\": %s, \"rerun_seconds\": %.6f, \"workers\": [",
+			(unsigned long long)jr->states, (unsigned long long)jr->transitions, jr->seconds,
+			(unsigned long long)jr->table_bytes, jr->rerun ? "true" : "false", jr->rerun_seconds);
+		for (int i = 0; i < jr->jobs; i++)
+			fprintf(j->f, "%s\n    {\"states\": %llu, \"transitions\": %llu, \"revisits\": %llu, "
+				     "\"frames_taken\": %llu, \"frames_offered\": %llu, \"seconds\": %.6f, "
+				     "\"idle_seconds\": %.6f, \"doubling_seconds\": %.6f}", i ? "," : "",
+				(unsigned long long)jr->w[i].states, (unsigned long long)jr->w[i].transitions,
+				(unsigned long long)jr->w[i].revisits, (unsigned long long)jr->w[i].taken,
+				(unsigned long long)jr->w[i].offered, jr->w[i].seconds, jr->w[i].idle,
+				jr->w[i].doubling);
+		fprintf(j->f, "\n  ]},\n");
+	}
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
 	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
@@ -267,6 +291,33 @@ static u64 fnv1a(const void *p, size_t n, u64 h)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
 	return h;
+}
+
+/*
+ * --jobs N: what the parallel search did.  Its split goes to standard
+ * error with the times (it depends on the run); a finding's second search
+ * is announced on standard output, before the report it produces.
+ */
+static void print_jobs(const struct jobs_report *jr, const struct explore_result *r, bool quiet)
+{
+	if (quiet)
+		return;
+	for (int i = 0; i < jr->jobs; i++)
+		fprintf(stderr, "worker %d: %llu states, %llu transitions, %llu frames taken, %llu offered, "
+			"%.3f s (%.3f s waiting for work, %.3f s in table doublings)\n", i,
+			(unsigned long long)jr->w[i].states, (unsigned long long)jr->w[i].transitions,
+			(unsigned long long)jr->w[i].taken, (unsigned long long)jr->w[i].offered,
+			jr->w[i].seconds, jr->w[i].idle, jr->w[i].doubling);
+	if (jr->rerun) {
+		printf("parallel search: %s after %llu states, %llu transitions; %s\n",
+		       r->verdict == VERDICT_WITNESS_FOUND ? "witness found" : "violation found",
+		       (unsigned long long)jr->states, (unsigned long long)jr->transitions,
+		       jr->rerun_missed[0] ? "the search in one process did not reach it, so the worker's "
+		       "counterexample follows" : "the report below is the search in one process");
+		fflush(stdout);
+		fprintf(stderr, "time: parallel search %.3f s, then the search in one process %.3f s\n",
+			jr->seconds, jr->rerun_seconds);
+	}
 }
 
 static void print_result(const struct scenario *s, const struct explore_result *r, int witness,
@@ -348,6 +399,7 @@ int cmd_check(int argc, char **argv)
 		{ "shorten-transitions", required_argument, NULL, 'S' },
 		{ "shorten-seconds", required_argument, NULL, 's' },
 		{ "shorten", required_argument, NULL, 'O' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
 	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true,
@@ -364,7 +416,9 @@ int cmd_check(int argc, char **argv)
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
 	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
 	const char *memory_why = "--memory-limit";
-	int c, idx, r = 0, rank = 0, nproc = 1;
+	int c, idx, r = 0, rank = 0, nproc = 1, jobs = 1;
+	struct jobs_report jr;
+	char missed[400];
 	u64 v;
 
 	if (!s)
@@ -466,6 +520,21 @@ int cmd_check(int argc, char **argv)
 			r = cmd_usage_error("check", "--shorten is now --shorten-transitions N (a budget the same on "
 					    "every machine) or --shorten-seconds S (wall-clock)");
 			break;
+		case 'J':
+			if (!strcmp(optarg, "auto")) {
+				v = 0;
+			} else {
+				r = parse_u64_flag("check", "jobs", optarg, 0, JOBS_MAX, &v);
+				if (r)
+					break;
+			}
+			if (!v) {
+				long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+				v = cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : (u64)cpus;
+			}
+			jobs = (int)v;
+			break;
 		case 'H':
 			no_hygiene = true;
 			break;
@@ -489,6 +558,11 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc) {
 		r = cmd_usage_error("check", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (jobs > 1 && dist_backend) {
+		r = cmd_usage_error("check", "--jobs is for kvmlab: kvmlab-mpi spreads the search over MPI "
+				    "processes instead");
 		goto out;
 	}
 	r = knob_load_scenario("check", &k, s);
@@ -515,7 +589,7 @@ int cmd_check(int argc, char **argv)
 		eo.progress = isatty(STDERR_FILENO) ? PROGRESS_TERMINAL : PROGRESS_LINES;
 	if (eo.witness != WITNESS_NONE)
 		eo.por = false;	/* a witness pattern orders events of different actors */
-	if (preempt_max >= 0 && (eo.witness != WITNESS_NONE || nproc > 1)) {
+	if (preempt_max >= 0 && (eo.witness != WITNESS_NONE || nproc > 1 || jobs > 1)) {
 		r = cmd_usage_error("check", "--preemptions is a bounded search for violations, by one process");
 		goto out;
 	}
@@ -579,10 +653,28 @@ int cmd_check(int argc, char **argv)
 			       "the first counterexample found is reported, not shortened\n", nproc,
 			       dist_backend->name);
 	}
-	if (preempt_max >= 0)
+	if (jobs > 1 && !quiet)
+		printf("jobs: %d worker processes share one visited table; the state and transition counts "
+		       "depend on how they interleave, the verdict and the terminal states do not; a "
+		       "counterexample is searched for again in one process, so that it is the one "
+		       "--jobs 1 reports\n", jobs);
+	if (jobs > 1) {
+		int e = jobs_run(&eo, jobs, &res, &jr);
+
+		if (e) {
+			checker_teardown();
+			r = cmd_usage_error("check", "cannot start the %d workers: %s", jobs, strerror(-e));
+			goto out;
+		}
+		print_jobs(&jr, &res, quiet);
+		if (jr.rerun_missed[0])
+			snprintf(missed, sizeof(missed), "the first found by a worker, not shortened: %s",
+				 jr.rerun_missed);
+	} else if (preempt_max >= 0) {
 		run_bounded(&eo, &res, (u32)preempt_max, quiet);
-	else
+	} else {
 		explore_run(&eo, &res);
+	}
 	if (nproc > 1)
 		dist_backend->combine(&res);
 	if (preempt_max >= 0)
@@ -591,6 +683,7 @@ int cmd_check(int argc, char **argv)
 			 eo.preemptions, eo.preemptions == 1 ? "" : "s");
 	print_result(s, &res, eo.witness, quiet,
 		     preempt_max >= 0 ? bounded_note :
+		     jobs > 1 && jr.rerun_missed[0] ? missed :
 		     eo.first_only ? "the first found: --first does not shorten it" :
 		     nproc > 1 ? "the first found: a distributed search does not shorten it" : NULL);
 	if (lanes && res.nr_events && !quiet) {
@@ -613,7 +706,7 @@ int cmd_check(int argc, char **argv)
 			printf("no schedule to record: %s holds the scenario and an empty schedule\n", trace);
 	}
 	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible),
-				 eo.bounded, eo.preemptions))
+				 eo.bounded, eo.preemptions, jobs > 1 ? &jr : NULL))
 		r = EXIT_USAGE;
 	explore_result_free(&res);
 	checker_teardown();
