@@ -58,6 +58,7 @@ static void input_write(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct explore_opts ro = { .witness = WITNESS_NONE };
 	struct explore_result res;
 	struct schedule sch;
 	char err[600];
@@ -70,12 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		schedule_free(&sch);	/* refused by cmd_replay() too */
 		return 0;
 	}
-	r = checker_setup(&sch.scn, &sch.cfg, sch.movers);
+	r = checker_setup(&sch.scn, &sch.cfg, sch.granularity != GRAN_FINE);
 	if (r) {
 		fprintf(stderr, "fuzz_replay: checker_setup: %s\n", strerror(-r));
 		abort();
 	}
-	explore_replay(sch.steps, sch.nr_steps, &res);
+	/* As cmd_replay(): the schedule's granularity decides what merges. */
+	checker_reduction(&ro);
+	ro.merge_invisible = sch.granularity == GRAN_MERGED;
+	explore_replay(&ro, sch.steps, sch.nr_steps, &res);
 	explore_result_free(&res);
 	checker_teardown();
 	schedule_free(&sch);
