@@ -26,6 +26,16 @@ static const struct witness_info witnesses[NR_WITNESSES] = {
 		"an APIC fault takes its mmu_seq snapshot after the APIC zap while its vCPU still has APICv on" },
 };
 
+const char *explore_verdict_name(enum explore_verdict v)
+{
+	static const char *const n[] = {
+		[VERDICT_VERIFIED] = "verified", [VERDICT_VIOLATION] = "violation",
+		[VERDICT_WITNESS_FOUND] = "witness found", [VERDICT_WITNESS_ABSENT] = "no such execution",
+		[VERDICT_INCOMPLETE] = "incomplete",
+	};
+	return (unsigned)v < sizeof(n) / sizeof(n[0]) ? n[v] : "?";
+}
+
 const struct witness_info *witness_info(enum witness w)
 {
 	return (unsigned)w < NR_WITNESSES ? &witnesses[w] : NULL;

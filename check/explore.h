@@ -178,6 +178,9 @@ enum explore_verdict {
 	VERDICT_INCOMPLETE,
 };
 
+/* "verified", "violation", "witness found", "no such execution", "incomplete". */
+const char *explore_verdict_name(enum explore_verdict v);
+
 struct explore_result {
 	enum explore_verdict verdict;
 	u64 states, transitions, revisits, terminal;

@@ -165,16 +165,6 @@ static struct heap_header *hdr(void) { return (struct heap_header *)S.heap; }
 
 /* ---- hashing ----------------------------------------------------------- */
 
-static inline u64 mix64(u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static inline u64 hash_round(u64 h, u64 w)
 {
 	h ^= w * 0x87c37b91114253d5ull;

@@ -89,6 +89,17 @@ struct footprint {
 
 bool footprint_independent(const struct footprint *a, const struct footprint *b);
 
+/* A 64-bit finalizer (MurmurHash3's fmix64): fingerprints, table slots, test keys. */
+static inline u64 mix64(u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /*
  * The reduction's coarser currency: the harness maps every address to one
  * of 64 location classes (struct fields, per-vCPU objects, the rest of the

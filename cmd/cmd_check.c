@@ -164,16 +164,6 @@ static void print_config(FILE *f, const struct scenario *s, const struct kvm_con
 	fputc('\n', f);
 }
 
-static const char *verdict_name(enum explore_verdict v)
-{
-	static const char *const n[] = {
-		[VERDICT_VERIFIED] = "verified", [VERDICT_VIOLATION] = "violation",
-		[VERDICT_WITNESS_FOUND] = "witness found", [VERDICT_WITNESS_ABSENT] = "no such execution",
-		[VERDICT_INCOMPLETE] = "incomplete",
-	};
-	return n[v];
-}
-
 static int verdict_exit(enum explore_verdict v)
 {
 	switch (v) {
@@ -246,7 +236,7 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 				jr->w[i].doubling);
 		fprintf(j->f, "\n  ]},\n");
 	}
-	fprintf(j->f, "  \"verdict\": \"%s\",\n", verdict_name(r->verdict));
+	fprintf(j->f, "  \"verdict\": \"%s\",\n", explore_verdict_name(r->verdict));
 	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
 		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
 	fprintf(j->f, "  \"message\": ");
@@ -366,7 +356,7 @@ static void print_result(const struct scenario *s, const struct explore_result *
 	if (!quiet && (r->verdict == VERDICT_VERIFIED || r->verdict == VERDICT_WITNESS_ABSENT))
 		printf("states are kept as 64-bit fingerprints: the chance that a collision hid one is at most %.1e\n",
 		       collision_bound(r->states));
-	printf("verdict: %s", verdict_name(r->verdict));
+	printf("verdict: %s", explore_verdict_name(r->verdict));
 	if (r->verdict == VERDICT_VIOLATION)
 		printf(" (%s)", kvm_finding_name(r->finding.kind));
 	if (witness >= 0)

@@ -13,31 +13,22 @@
 #include <string.h>
 
 #include "check/jobs.h"
+#include "check/sched.h"
 #include "tests/tap.h"
 
 #define FIBERS ((1u << CHK_MAX_FIBERS) - 1)
 #define THREADS 4
 #define KEYS 300000
 
-static u64 mix(u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static u64 key_of(u32 i)
 {
-	return mix(i + 1);
+	return mix64(i + 1);
 }
 
 /* The sleep set thread t claims key i with: often all asleep but a few. */
 static u32 sleep_of(int t, u32 i)
 {
-	u64 h = mix(((u64)t << 32) | i);
+	u64 h = mix64(((u64)t << 32) | i);
 
 	return (u32)(h & FIBERS) | ((h >> 20) & 1 ? FIBERS & ~(7u << (h % 13)) : 0);
 }

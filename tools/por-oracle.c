@@ -115,16 +115,6 @@ static void *grow(void *p, u64 *cap, u64 need, size_t size)
 	return xrealloc(p, c * size);
 }
 
-static inline u64 mix64(u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static u64 hash_words(const void *p, size_t n, u64 seed)
 {
 	const u8 *b = p;
@@ -1429,16 +1419,6 @@ static int run_checker(const struct scenario *s, const struct kvm_config *cfg, b
 	return 0;
 }
 
-static const char *verdict_name(enum explore_verdict v)
-{
-	static const char *const n[] = {
-		[VERDICT_VERIFIED] = "verified", [VERDICT_VIOLATION] = "violation",
-		[VERDICT_WITNESS_FOUND] = "witness found", [VERDICT_WITNESS_ABSENT] = "no such execution",
-		[VERDICT_INCOMPLETE] = "incomplete",
-	};
-	return n[v];
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -1487,7 +1467,7 @@ static void print_counts(const struct report *p)
 	for (int i = 0; i < 3 && p->checker; i++)
 		printf("%-32s %10llu %10llu %9llu %9s %9s  %s\n", names[i], (unsigned long long)runs[i]->states,
 		       (unsigned long long)runs[i]->transitions, (unsigned long long)runs[i]->terminal, "", "",
-		       verdict_name(runs[i]->verdict));
+		       explore_verdict_name(runs[i]->verdict));
 	for (int m = 0; m < NR_RMODES; m++)
 		printf("%-32s %10llu %10llu %9llu %9llu %9llu\n", rmode_name[m],
 		       (unsigned long long)p->rr[m].states, (unsigned long long)p->rr[m].edges,
