@@ -837,6 +837,21 @@ static struct frame *start_work(const struct explore_opts *o, struct frame *stac
 	return stack;
 }
 
+/*
+ * A transition from f reached a state that may be on a DFS stack: no
+ * persistent set at f any more (cycle proviso: a reduced expansion must not
+ * close a cycle); one already taken is undone, the fibers after 'fiber' tried.
+ */
+static void closes_cycle(struct frame *f, int fiber, struct explore_result *r)
+{
+	f->cycle = true;
+	if (f->ample) {
+		f->ample = false;
+		f->next_pos = pos_of(f, fiber) + 1;
+		r->ample--;
+	}
+}
+
 int explore_run(const struct explore_opts *o, struct explore_result *r)
 {
 
@@ -895,6 +910,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		struct step t;
 		u32 csleep;
 		u8 ws, cpre;
+		bool seen;	/* the child was explored before: nothing to do */
 
 		if (D && D->hungry && !(r->transitions & 63) && D->hungry())
 			offer_work(D, stack, base, depth);
@@ -1060,18 +1076,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			 * be on some process's DFS stack.
 			 */
 			if (c != CLAIM_NEW)
-				f->cycle = true;
-			if (f->ample && c != CLAIM_NEW) {
-				f->ample = false;
-				f->next_pos = pos_of(f, t.fiber) + 1;
-				r->ample--;
-			}
-			if (c == CLAIM_VISITED) {
-				r->revisits++;
-				sched_snapshot_free(child);
-				live = NULL;
-				continue;
-			}
+				closes_cycle(f, t.fiber, r);
+			seen = c == CLAIM_VISITED;
 			r->states += c == CLAIM_NEW;
 		} else if (o->bounded) {
 			/*
@@ -1082,37 +1088,30 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			u64 key = child->hash ^ mix_digest(t.fiber + 1);
 
 			slot = vfind(key);
-			if (slot->key && slot->depth <= cpre) {
-				r->revisits++;
-				sched_snapshot_free(child);
-				live = NULL;
-				continue;
+			seen = slot->key && slot->depth <= cpre;
+			if (!seen) {
+				r->states += !slot->key;
+				vinsert(slot, key, cpre, 0);
 			}
-			if (!slot->key)
-				r->states++;
-			vinsert(slot, key, cpre, 0);
 		} else {
 			slot = vfind(child->hash);
 			if (slot->key && slot->on_stack)
-				f->cycle = true;
-			if (f->ample && slot->key && slot->on_stack) {
-				/* Cycle proviso: a reduced expansion must not close a cycle. */
-				f->ample = false;
-				f->next_pos = pos_of(f, t.fiber) + 1;
-				r->ample--;
+				closes_cycle(f, t.fiber, r);
+			seen = slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep);
+			if (!seen) {
+				if (!slot->key)
+					r->states++;
+				else
+					csleep &= slot->sleep;	/* explore again with the smaller sleep set */
+				vinsert(slot, child->hash, depth + 1, csleep);
+				vfind(child->hash)->on_stack = 1;	/* vinsert may have moved the slot */
 			}
-			if (slot->key && (!found || slot->depth <= depth + 1) && !(slot->sleep & ~csleep)) {
-				r->revisits++;
-				sched_snapshot_free(child);
-				live = NULL;
-				continue;
-			}
-			if (!slot->key)
-				r->states++;
-			else
-				csleep &= slot->sleep;	/* explore again with the smaller sleep set */
-			vinsert(slot, child->hash, depth + 1, csleep);
-			vfind(child->hash)->on_stack = 1;	/* vinsert may have moved the slot */
+		}
+		if (seen) {
+			r->revisits++;
+			sched_snapshot_free(child);
+			live = NULL;
+			continue;
 		}
 		depth++;
 		if (depth > r->max_depth)

@@ -355,6 +355,18 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }
 
+int checker_setup_schedule(const struct schedule *sch, struct explore_opts *o)
+{
+	int r = checker_setup(&sch->scn, &sch->cfg, sch->granularity != GRAN_FINE);
+
+	if (r)
+		return r;
+	*o = (struct explore_opts){ .witness = WITNESS_NONE };
+	checker_reduction(o);
+	o->merge_invisible = sch->granularity == GRAN_MERGED;
+	return 0;
+}
+
 void checker_teardown(void)
 {
 	sched_fini();

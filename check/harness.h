@@ -32,4 +32,13 @@ void checker_reduction(struct explore_opts *o);
 struct vmm *checker_model(void);
 void checker_teardown(void);
 
+struct schedule;
+struct explore_opts;
+/*
+ * checker_setup() for replaying a schedule file at the granularity it was
+ * taken with, and the options explore_replay() then needs (the reduction's
+ * summaries decide what merges); 0 or -errno.
+ */
+int checker_setup_schedule(const struct schedule *sch, struct explore_opts *o);
+
 #endif

@@ -711,7 +711,7 @@ out:
 
 int cmd_replay(int argc, char **argv)
 {
-	struct explore_opts ro = { .witness = WITNESS_NONE };
+	struct explore_opts ro;
 	struct explore_result res;
 	struct schedule sch;
 	char err[600];
@@ -753,13 +753,11 @@ int cmd_replay(int argc, char **argv)
 		printf("kvmlab replay: ");
 		print_config(stdout, &sch.scn, &sch.cfg);
 	}
-	r = checker_setup(&sch.scn, &sch.cfg, sch.granularity != GRAN_FINE);
+	r = checker_setup_schedule(&sch, &ro);
 	if (r) {
 		schedule_free(&sch);
 		return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r));
 	}
-	checker_reduction(&ro);
-	ro.merge_invisible = sch.granularity == GRAN_MERGED;
 	r = explore_replay(&ro, sch.steps, sch.nr_steps, &res);
 	if (r < 0) {
 		fprintf(stderr, "%s: step %d (actor %u) is not possible in this scenario: the schedule does not match it\n",

@@ -58,7 +58,7 @@ static void input_write(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct explore_opts ro = { .witness = WITNESS_NONE };
+	struct explore_opts ro;
 	struct explore_result res;
 	struct schedule sch;
 	char err[600];
@@ -71,14 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		schedule_free(&sch);	/* refused by cmd_replay() too */
 		return 0;
 	}
-	r = checker_setup(&sch.scn, &sch.cfg, sch.granularity != GRAN_FINE);
+	r = checker_setup_schedule(&sch, &ro);
 	if (r) {
 		fprintf(stderr, "fuzz_replay: checker_setup: %s\n", strerror(-r));
 		abort();
 	}
-	/* As cmd_replay(): the schedule's granularity decides what merges. */
-	checker_reduction(&ro);
-	ro.merge_invisible = sch.granularity == GRAN_MERGED;
 	explore_replay(&ro, sch.steps, sch.nr_steps, &res);
 	explore_result_free(&res);
 	checker_teardown();
