@@ -328,6 +328,18 @@ static bool invisible(int fiber, u64 addr, unsigned size, bool write)
 	return true;
 }
 
+/* No actor can make progress in the live state: a deadlock, or what the model calls it. */
+static void stuck_finding(const struct explore_opts *o, struct sched_finding *out)
+{
+	char why[sizeof(out->msg) - 32] = "";
+
+	out->kind = o->explain_stuck ? o->explain_stuck(why, sizeof(why), o->fut_arg) : F_DEADLOCK;
+	if (out->kind == F_DEADLOCK)
+		snprintf(out->msg, sizeof(out->msg), "no actor can make progress%s%s", *why ? ": " : "", why);
+	else
+		snprintf(out->msg, sizeof(out->msg), "%s", why);
+}
+
 /* Execute fiber's transition from f's (live) state. */
 static void step_from(const struct frame *f, int fiber, u32 choice)
 {
@@ -923,9 +935,9 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			if (f->vset)
 				validate_redo(f);
 			if (!f->any && !all_done() && depth <= bound) {
-				struct sched_finding dl = { .kind = F_DEADLOCK, .actor = -1 };
+				struct sched_finding dl = { .actor = -1 };
 
-				snprintf(dl.msg, sizeof(dl.msg), "no actor can make progress");
+				stuck_finding(o, &dl);
 				record(r, stack, depth, NULL, &dl);
 				if (!found)
 					shorten_start(o, r, &shorten_deadline, &shorten_end);
@@ -1268,8 +1280,7 @@ int explore_replay(const struct explore_opts *o, const struct step *path, u32 n,
 				deadlock = false;
 		if (deadlock) {
 			r->verdict = VERDICT_VIOLATION;
-			r->finding.kind = F_DEADLOCK;
-			snprintf(r->finding.msg, sizeof(r->finding.msg), "no actor can make progress");
+			stuck_finding(o, &r->finding);
 		}
 		r->path_len = n;
 	}

@@ -165,6 +165,12 @@ struct explore_opts {
 	bool merge_invisible;	/* invisible-step merging */
 	/* Distributed search (first_only is implied); NULL = this process alone. */
 	const struct explore_dist *dist;
+	/*
+	 * When no actor can make progress: which finding that is (F_DEADLOCK
+	 * or a more precise one) and what to say, on the stuck live state.
+	 * NULL: a plain deadlock.
+	 */
+	int (*explain_stuck)(char *msg, size_t len, void *arg);
 	/* Called for every terminal state (all actors done) the search reaches. */
 	void (*on_terminal)(u64 hash, void *arg);
 	void *terminal_arg;

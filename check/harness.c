@@ -14,6 +14,7 @@
 #include "check/race.h"
 #include "check/report.h"
 #include "check/sched.h"
+#include "model/ghost.h"
 #include "model/lapic.h"
 #include "model/vmm.h"
 
@@ -61,8 +62,9 @@ static bool in(u64 a, const void *base, size_t size)
  * vCPU: the fields other threads touch (struct kvm_vcpu up to .arch:
  * cpu, mode, requests, ...; and the ghost fault record, which a zap
  * marks), the vCPU's own state (the rest of struct kvm_vcpu, its local
- * APIC and reference APIC), and per actor its pCPU.
- * Then the parts of struct kvm, struct vmm, and the rest of the heap
+ * APIC and reference APIC), its AVIC physical ID table entry (only its own
+ * thread writes it, only IPI senders' hardware reads it), and per actor its
+ * pCPU.  Then the parts of struct kvm, struct vmm, and the rest of the heap
  * (SPTEs, page tables, guest RAM).
  */
 enum {
@@ -81,7 +83,8 @@ enum {
 	LC_KVM,			/* the rest of struct kvm (its configuration) */
 	LC_VMM,
 	LC_HEAP,		/* everything else */
-	LC_NR
+	LC_AVIC,		/* + vCPU index: its AVIC physical ID table entry */
+	LC_NR = LC_AVIC + 8
 };
 _Static_assert(KVM_MAX_VCPUS <= 8 && KVMLAB_MAX_ACTORS <= 16 && LC_NR <= 64, "classes fit a u64");
 
@@ -116,6 +119,8 @@ static int loc_class(const struct vmm *vmm, u64 a)
 
 		if (!v)
 			continue;
+		if (in(a, &v->avic_physical_id_table_entry, sizeof(v->avic_physical_id_table_entry)))
+			return LC_AVIC + i;
 		if (in(a, v, offsetof(struct kvm_vcpu, arch)) ||
 		    in(a, &v->ghost.fault_active, sizeof(*v) - offsetof(struct kvm_vcpu, ghost.fault_active)))
 			return LC_VSHARED + i;	/* ghost.fault_*: a zap marks the faults it races with */
@@ -151,8 +156,10 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 		snprintf(buf, len, "vCPU %d's own state and APIC", c - LC_VPRIV);
 	else if (c < LC_MMU_LOCK)
 		snprintf(buf, len, "actor %d's pCPU", c - LC_PCPU);
-	else if (c < LC_NR)
+	else if (c < LC_AVIC)
 		snprintf(buf, len, "%s", global[c - LC_MMU_LOCK]);
+	else if (c < LC_NR)
+		snprintf(buf, len, "vCPU %d's AVIC physical ID table entry", c - LC_AVIC);
 	else
 		snprintf(buf, len, "class %d", c);
 	return buf;
@@ -239,12 +246,12 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
  *   vCPU and kicks it (its shared fields, its pCPU's IPI state) and counts
  *   itself in ghost_requesters; a zap does the same without the APICv
- *   part.  Neither touches a vCPU's own state nor writes the memslots or
- *   the vCPU array; both may read anything else.
+ *   part.  Neither touches a vCPU's own state or AVIC table entry nor
+ *   writes the memslots or the vCPU array; both may read anything else.
  * - A vCPU that is not created yet, or whose program sends IPIs: anything.
  * - Otherwise a vCPU at guest op k (arch.rip) touches no other vCPU's
- *   objects or pCPU and takes locks only shared; it writes its own objects
- *   and pCPU, and SPTEs (the heap) only while an APIC or memory access is
+ *   objects, AVIC entry or pCPU and takes locks only shared; it writes its
+ *   own objects, AVIC entry and pCPU, and SPTEs (the heap) only while an APIC or memory access is
  *   left in ops k..end (a fault installs them).
  *
  * Hand-written from the model's code; explore_run() checks every executed
@@ -264,7 +271,7 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 				(0xffull << LC_VSHARED) | (0xffffull << LC_PCPU);
 
 		out->w = 0;
-		out->r = ~(0xffull << LC_VPRIV);
+		out->r = ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC));
 		for (u32 k = vmm->actor_op[g - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
 			switch (a->ops[k].kind) {
 			case AOP_INHIBIT_SET:
@@ -283,8 +290,9 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
 	if (!v || checker_ipis[g])
 		return;
-	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g);
-	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU)) | out->w;
+	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g);
+	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU) |
+		   (0xffull << LC_AVIC)) | out->w;
 	for (u64 k = v->arch.rip; k < (u64)s->vcpu[g].nr_ops; k++)
 		if (s->vcpu[g].ops[k].kind != GOP_HLT) {
 			out->w |= LC(LC_HEAP);
@@ -293,8 +301,16 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 		}
 }
 
+static int explain_stuck(char *msg, size_t len, void *arg)
+{
+	const struct vmm *vmm = arg;
+
+	return ghost_explain_stuck(vmm->kvm, msg, len);
+}
+
 void checker_reduction(struct explore_opts *o)
 {
+	o->explain_stuck = explain_stuck;
 	o->fut_summary = fut_summary;
 	o->fp_mask = fp_mask;
 	o->class_name = class_name;

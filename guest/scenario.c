@@ -78,7 +78,7 @@ struct scn_parser {
 
 	/* header keys seen (for duplicates and late checks) */
 	struct scn_pos pos_name, pos_vcpus, pos_initial, pos_vendor, pos_policy;
-	struct scn_pos pos_ram, pos_zap_yield;
+	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled;
 	struct scn_pos pos_vcpu_sec[SCN_MAX_VCPUS], pos_actor_sec[SCN_MAX_ACTORS];
 	struct scn_pos pos_create[SCN_MAX_VCPUS];
 };
@@ -451,23 +451,34 @@ static int scn_hdr_bug(struct scn_parser *p)
 	return 0;
 }
 
-static int scn_hdr_zap_yield(struct scn_parser *p)
+/* A header key KEY yes|no, given at most once. */
+static int scn_hdr_yes_no(struct scn_parser *p, const char *usage, struct scn_pos *pos, bool *out)
 {
 	int ret;
 
-	ret = scn_want_args(p, 2, "zap-yield yes|no");
+	ret = scn_want_args(p, 2, usage);
 	if (!ret)
-		ret = scn_once(p, &p->pos_zap_yield);
+		ret = scn_once(p, pos);
 	if (ret)
 		return ret;
 	if (!strcmp(p->tok[1], "yes"))
-		p->s->zap_yield = true;
+		*out = true;
 	else if (!strcmp(p->tok[1], "no"))
-		p->s->zap_yield = false;
+		*out = false;
 	else
-		return scn_err_tok(p, 1, "zap-yield: expected yes or no, got '%.*s%s'",
+		return scn_err_tok(p, 1, "%s: expected yes or no, got '%.*s%s'", p->tok[0],
 				   TQ(p->tok[1]));
 	return 0;
+}
+
+static int scn_hdr_zap_yield(struct scn_parser *p)
+{
+	return scn_hdr_yes_no(p, "zap-yield yes|no", &p->pos_zap_yield, &p->s->zap_yield);
+}
+
+static int scn_hdr_apic_enabled(struct scn_parser *p)
+{
+	return scn_hdr_yes_no(p, "apic-enabled yes|no", &p->pos_apic_enabled, &p->s->apic_enabled);
 }
 
 /*
@@ -796,6 +807,25 @@ static int scn_op_hlt(struct scn_parser *p)
 	return 0;
 }
 
+static int scn_op_wait_irq(struct scn_parser *p)
+{
+	struct guest_op *op;
+	int ret;
+	u64 n = 0;
+
+	ret = scn_want_args(p, 2, "wait-irq N");
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (!ret)
+		ret = scn_num(p, 1, 1, 255, "interrupt count", &n);
+	if (ret)
+		return ret;
+	op = scn_gop(p, GOP_WAIT_IRQ);
+	op->len = 0;
+	op->val = (u32)n;
+	return 0;
+}
+
 /* ---- actor ops -------------------------------------------------------------------- */
 
 static struct actor_op *scn_aop(struct scn_parser *p, u8 kind)
@@ -953,6 +983,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "bug",		SEC_HEADER,	scn_hdr_bug },
 	{ "ram-pages",		SEC_HEADER,	scn_hdr_ram_pages },
 	{ "zap-yield",		SEC_HEADER,	scn_hdr_zap_yield },
+	{ "apic-enabled",	SEC_HEADER,	scn_hdr_apic_enabled },
 	{ "apic-read",		SEC_VCPU,	scn_op_apic_read },
 	{ "apic-write",		SEC_VCPU,	scn_op_apic_write },
 	{ "eoi",		SEC_VCPU,	scn_op_eoi },
@@ -961,6 +992,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "mem-read",		SEC_VCPU,	scn_op_mem_read },
 	{ "mem-write",		SEC_VCPU,	scn_op_mem_write },
 	{ "hlt",		SEC_VCPU,	scn_op_hlt },
+	{ "wait-irq",		SEC_VCPU,	scn_op_wait_irq },
 	{ "inhibit-set",	SEC_ACTOR,	scn_op_inhibit },
 	{ "inhibit-clear",	SEC_ACTOR,	scn_op_inhibit },
 	{ "toggle",		SEC_ACTOR,	scn_op_toggle },
@@ -1155,6 +1187,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_APIC_W(reg, v)	{ .kind = GOP_APIC_WRITE, .len = 4, .off = (reg), .val = (v) }
 #define GOP_MEM_R(a)		{ .kind = GOP_MEM_READ, .len = 4, .gpa = (a) }
 #define GOP_MEM_W(a, v)		{ .kind = GOP_MEM_WRITE, .len = 4, .gpa = (a), .val = (v) }
+#define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
 #define AOP_SET(r)		{ .kind = AOP_INHIBIT_SET, .reason = APICV_INHIBIT_REASON_##r }
@@ -1226,6 +1259,20 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
+		.name = "ipi-hlt",
+		.description = "vCPU 1 waits for an interrupt (wait-irq) that vCPU 0 sends while "
+			       "actor 0 sets the hyperv inhibit; exposes avic-deliver-race "
+			       "(66fa226c131f), deactivate-no-event (bca66dbcd28a) and "
+			       "irr-pending-search (755c2bf87860)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_IPI(1, 0x40)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
+		},
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV)) },
 	},
 	{
 		.name = "mixed",
@@ -1362,6 +1409,9 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 	case GOP_HLT:
 		fprintf(f, "\thlt\n");
 		return 1;
+	case GOP_WAIT_IRQ:
+		fprintf(f, "\twait-irq %u\n", op->val);
+		return 1;
 	default:
 		/* Not representable: print something the parser rejects. */
 		fprintf(f, "\tinvalid-guest-op %u\n", op->kind);
@@ -1437,6 +1487,8 @@ void scenario_print(FILE *f, const struct scenario *s)
 		fprintf(f, "ram-pages %d\n", s->ram_pages);
 	if (s->zap_yield)
 		fprintf(f, "zap-yield yes\n");
+	if (s->apic_enabled)
+		fprintf(f, "apic-enabled yes\n");
 
 	for (int v = 0; v < nr_vcpus; v++) {
 		const struct guest_program *prog = &s->vcpu[v];

@@ -30,6 +30,7 @@ enum guest_op_kind {
 	GOP_MEM_READ,		/* read 4 bytes of RAM at guest-physical 'gpa' */
 	GOP_MEM_WRITE,		/* write 'val' (4 bytes) to RAM at 'gpa' */
 	GOP_HLT,		/* halt until an interrupt arrives */
+	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
 };
 
 struct guest_op {
@@ -75,6 +76,7 @@ struct scenario {
 	u64 bugs;			/* bitmask of enum kvm_bug */
 	int ram_pages;			/* RAM memslot at gpa 0, in 4 KiB pages */
 	bool zap_yield;			/* kvm_zap_gfn_range may yield mmu_lock */
+	bool apic_enabled;		/* every local APIC starts software-enabled (SPIV 0x1ff) */
 	struct guest_program vcpu[SCN_MAX_VCPUS];
 	int nr_actors;
 	struct actor_script actor[SCN_MAX_ACTORS];

@@ -90,11 +90,18 @@ struct kvm_event {
 	u64 a, b, c, d;
 };
 
-/* Per-actor "physical CPU" state, in the arena (kernel/smp.c). */
+/*
+ * Per-actor "physical CPU" state, in the arena (kernel/smp.c).  A multiple
+ * of 8 bytes, so no 8-byte word holds two CPUs' state (the checker's
+ * location classes are per word).
+ */
 struct pcpu {
 	u32 irqs_disabled;	/* local_irq_disable() nesting: 0 or 1 */
 	u32 ipi_pending;	/* senders (bit = actor id) whose function-call IPI is not handled yet */
+	u32 doorbell;		/* an AVIC doorbell (SVM) was signalled to this CPU */
+	u32 pad;
 };
+_Static_assert(sizeof(struct pcpu) % 8 == 0, "struct pcpu fills whole 8-byte words");
 
 struct rt_ops {
 	const char *name;

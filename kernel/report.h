@@ -22,6 +22,8 @@ enum kvm_finding {
 	F_LOCK_MISUSE,		/* unlock of an unheld lock, recursion, wrong mode */
 	F_ASSERT,		/* a model assertion (KVM_ASSERT / lockdep) failed */
 	F_DATA_RACE,		/* unordered plain accesses to shared memory */
+	F_LOST_INTERRUPT,	/* an accepted interrupt that nothing will deliver to the guest */
+	F_ISRUNNING_MISMATCH,	/* AVIC IsRunning/host APIC ID disagree with where the vCPU is */
 	F_NR_FINDINGS
 };
 

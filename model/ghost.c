@@ -161,3 +161,86 @@ void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fau
 	if (GHOST_READ(slot->ghost_zapped[0]))
 		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
 }
+
+/* Does the hardware evaluate IRR at VM entry for this vCPU (AVIC / APICv virtual-interrupt delivery)? */
+static bool hw_delivers(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
+}
+
+void ghost_check_delivery(struct kvm_vcpu *vcpu)
+{
+	int vec;
+
+	if (hw_delivers(vcpu)) {
+		u64 entry = GHOST_READ(vcpu->avic_physical_id_table_entry);
+
+		if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM &&
+		    (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK) ||
+		     (entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK) != (u64)rt_self()))
+			KVM_REPORT(F_ISRUNNING_MISMATCH,
+				   "vcpu %d enters the guest with AVIC on on cpu %d, but its physical ID entry says IsRunning=%d, host APIC ID %llu",
+				   vcpu->vcpu_idx, rt_self(),
+				   !!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK),
+				   (unsigned long long)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK));
+		return;
+	}
+	/*
+	 * IRR first, then the in-flight count, then the request: a sender
+	 * counts itself, sets IRR, raises KVM_REQ_EVENT and uncounts itself in
+	 * that order, so on real threads (stress) an IRR bit seen here is
+	 * covered by one of the two later reads unless it is really lost.
+	 */
+	vec = kvm_apic_deliverable_vector(vcpu->arch.apic);
+	smp_mb();
+	if (vec < 0 || GHOST_READ(vcpu->ghost.deliveries))
+		return;
+	smp_mb();
+	if (!(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)))
+		KVM_REPORT(F_LOST_INTERRUPT,
+			   "vcpu %d enters the guest with vector 0x%x pending in IRR, %s off and no KVM_REQ_EVENT: nothing will deliver it (irr_pending %d, PPR 0x%x)",
+			   vcpu->vcpu_idx, vec, vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
+			   GHOST_READ(vcpu->arch.apic->irr_pending), kvm_lapic_get_reg(vcpu->arch.apic, APIC_PROCPRI));
+}
+
+void ghost_check_block(struct kvm_vcpu *vcpu)
+{
+	u64 entry = GHOST_READ(vcpu->avic_physical_id_table_entry);
+
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && (entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK))
+		KVM_REPORT(F_ISRUNNING_MISMATCH,
+			   "vcpu %d blocks with IsRunning=1 in its physical ID entry: AVIC IPIs to it ring a doorbell instead of exiting, and nothing wakes it",
+			   vcpu->vcpu_idx);
+}
+
+enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len)
+{
+	int n = kvm->online_vcpus.counter, off = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = kvm->vcpus[i];
+		int vec;
+
+		if (!v || !v->halted)
+			continue;
+		vec = kvm_apic_deliverable_vector(v->arch.apic);
+		if (vec >= 0) {
+			snprintf(msg, len,
+				 "vcpu %d is halted with vector 0x%x pending in IRR (%s %s, no KVM_REQ_EVENT%s) and nothing will wake it",
+				 i, vec, kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
+				 v->arch.apicv_active ? "on" : "off",
+				 v->requests & BIT(KVM_REQ_EVENT) ? " (but one is pending)" : "");
+			return F_LOST_INTERRUPT;
+		}
+	}
+	for (int i = 0; i < n && off < (int)len; i++) {
+		struct kvm_vcpu *v = kvm->vcpus[i];
+
+		if (v && v->halted)
+			off += snprintf(msg + off, len - (size_t)off, "%svcpu %d is halted with no interrupt it can take (taken %u so far)",
+					off ? "; " : "", i, v->arch.guest_irqs);
+	}
+	return F_DEADLOCK;
+}

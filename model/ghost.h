@@ -37,6 +37,23 @@ void ghost_zap_gfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn);
 /* The fault in progress is installing an SPTE for its gfn. */
 void ghost_check_install(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn);
 
+/*
+ * At VM entry: an interrupt the guest could take is pending in IRR, but the
+ * hardware will not deliver it (AVIC / APICv off), KVM_REQ_EVENT is not
+ * pending and no delivery to this vCPU is in flight: 'lost-interrupt'.  With
+ * AVIC on, IsRunning and the host APIC ID must name this CPU:
+ * 'isrunning-mismatch'.
+ */
+void ghost_check_delivery(struct kvm_vcpu *vcpu);
+/* The vCPU is about to sleep in kvm_vcpu_block(): IsRunning must be clear. */
+void ghost_check_block(struct kvm_vcpu *vcpu);
+/*
+ * No actor can make progress: if a halted vCPU has an interrupt it could take
+ * pending, that is 'lost-interrupt'; otherwise say who waits for what (a
+ * 'deadlock' message).  Called outside the actors, on the stuck state.
+ */
+enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len);
+
 /* Witness note: an APIC fault snapshots mmu_seq after the APIC zap with a stale vCPU flag. */
 void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault);
 

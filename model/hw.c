@@ -21,8 +21,19 @@
  *                  writes are virtualized (TPR) or trap (APIC-write exit);
  *                  without it only TPR (TPR shadow) is virtualized and
  *                  everything else is an APIC-access exit.  Never a dummy page.
- * Simplifications: no TLB, no posted interrupts/doorbells, no AVIC physical
- * ID table, EOI and ICR always trap.
+ * Interrupts (APM vol. 2 15.29.2-15.29.4, SDM vol. 3 30.2): with AVIC (SVM) or
+ * virtual-interrupt delivery (VMX) on, the CPU evaluates the IRR of the
+ * backing page at VM entry, and on SVM also when a doorbell reaches this CPU
+ * in guest mode; the highest vector above PPR goes to ISR and the guest takes
+ * it.  A guest ICR write with AVIC on is an AVIC IPI: fixed, edge, physical
+ * unicast or self: the target's IRR is set and, if its physical ID entry says
+ * IsRunning, a doorbell goes to the host APIC ID there, otherwise the sender
+ * exits with AVIC_INCOMPLETE_IPI (trap-like).  Every other ICR value exits
+ * with AVIC_IPI_FAILURE_INVALID_INT_TYPE and KVM emulates it (real AVIC
+ * also takes logical and broadcast destinations: not modelled).
+ * Simplifications: no TLB, no posted-interrupt descriptor, no logical APIC
+ * ID table, EOI always traps, interrupts are taken at instruction boundaries
+ * and a doorbell is looked at before a pending physical interrupt.
  */
 #include "model/ghost.h"
 #include "model/kvm.h"
@@ -103,6 +114,79 @@ static void page_write(u8 *page, u32 off, u32 val)
 	__atomic_store_n((u32 *)(page + (off & 0xffc)), val, __ATOMIC_RELAXED);
 }
 
+/* The vCPU whose xAPIC ID is 'id', as the AVIC physical ID table indexes them. */
+static struct kvm_vcpu *hw_vcpu_by_apic_id(struct kvm *kvm, u32 id)
+{
+	int n = (int)hw_load(kvm->online_vcpus.counter);
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = hw_load(kvm->vcpus[i]);
+
+		if (v && (u32)v->vcpu_id == id)
+			return v;
+	}
+	return NULL;
+}
+
+/* AVIC_INCOMPLETE_IPI is trap-like: the ICR write has retired. */
+static bool avic_incomplete_ipi(struct kvm_vcpu *vcpu, u32 icrl, u32 icrh, u32 cause, u32 targets)
+{
+	vcpu->arch.rip++;
+	set_exit(vcpu, EXIT_AVIC_INCOMPLETE_IPI, 0, cause);
+	vcpu->arch.exit.icrl = icrl;
+	vcpu->arch.exit.icrh = icrh;
+	vcpu->arch.exit.ghost_targets = targets;
+	return false;
+}
+
+/*
+ * A guest write to ICR with AVIC on (APM vol. 2 15.29.4.3?).  The write lands
+ * in the backing page and RIP advances (the exits are trap-like).  Only a
+ * fixed, edge-triggered IPI to one physical destination or to self is sent by
+ * the model's hardware; anything else exits as INVALID_INT_TYPE.
+ */
+static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 icrl, gpa_t gpa)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u32 icrh = kvm_lapic_get_reg(apic, APIC_ICR2), vec = icrl & APIC_VECTOR_MASK;
+	u32 shorthand = icrl & APIC_SHORT_MASK;
+	struct kvm_vcpu *target;
+	u64 entry;
+
+	(void)gpa;
+	kvm_lapic_set_reg(apic, APIC_ICR, icrl & ~APIC_ICR_BUSY);
+	ghost_apic_access(vcpu, op, icrl, APIC_PATH_ACCEL);
+	if ((icrl & APIC_MODE_MASK) != APIC_DM_FIXED || (icrl & APIC_INT_LEVELTRIG) || vec < 16 ||
+	    (shorthand != APIC_DEST_NOSHORT && shorthand != APIC_DEST_SELF) ||
+	    (shorthand == APIC_DEST_NOSHORT &&
+	     ((icrl & APIC_DEST_MASK) != APIC_DEST_PHYSICAL || GET_APIC_DEST_FIELD(icrh) == APIC_BROADCAST)))
+		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
+	target = shorthand == APIC_DEST_SELF ? vcpu : hw_vcpu_by_apic_id(vcpu->kvm, GET_APIC_DEST_FIELD(icrh));
+	entry = target ? hw_load(target->avic_physical_id_table_entry) : 0;
+	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_VALID_MASK))
+		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_TARGET, 0);
+	/*
+	 * IRR first, then IsRunning: the order avic_vcpu_blocking() (avic.c
+	 * v6.17) relies on ("The processor needs a matching memory barrier on
+	 * interrupt delivery between writing IRR and reading IsRunning"), so a
+	 * target that cleared IsRunning either sees the IRR bit before it
+	 * sleeps or makes this IPI exit.
+	 */
+	GHOST_ADD(target->ghost.deliveries, 1);
+	set_bit(vec & 31, (unsigned long *)(target->arch.apic->regs + APIC_IRR + (vec >> 5) * 0x10));
+	entry = hw_load(target->avic_physical_id_table_entry);
+	if (entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK)
+		GHOST_ADD(target->ghost.deliveries, (u32)-1);	/* else until the exit's handler kicked it */
+	kvm_trace(EV_AVIC_IPI, vcpu->vcpu_idx, target->vcpu_idx, vec,
+		  !!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK));
+	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK))
+		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+					   BIT(target->vcpu_idx));
+	__rt_access(RT_OR, &rt->percpu((int)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK))->doorbell,
+		    sizeof(u32), 1, 0);
+	return true;
+}
+
 /* An APIC access through a present SPTE; false if it exits. */
 static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa)
 {
@@ -134,6 +218,8 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 		ghost_apic_access(vcpu, op, val, APIC_PATH_ACCEL);
 		return true;
 	case AC_TRAP:
+		if (write && op->off == APIC_ICR && vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+			return avic_hw_icr_write(vcpu, op, val, gpa);
 		/*
 		 * Trap-like: the write is already in the register page.  ID, LDR
 		 * and DFR are read by IPI senders on other CPUs, hence marked.
@@ -173,11 +259,59 @@ static u64 hw_walk(struct kvm *kvm, gfn_t gfn)
 	return READ_ONCE(sp->spt[gfn & (PT64_ENT_PER_PAGE - 1)]);
 }
 
+/* Does the CPU deliver virtual interrupts for this vCPU (AVIC / virtual-interrupt delivery)? */
+static bool hw_virtual_intr(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
+}
+
+/* Evaluate pending virtual interrupts: the guest takes the highest deliverable one. */
+static void hw_eval_pending(struct kvm_vcpu *vcpu, enum intr_path path)
+{
+	int vec;
+
+	if (!hw_virtual_intr(vcpu))
+		return;
+	vec = kvm_apic_hw_deliver(vcpu->arch.apic);
+	if (vec < 0)
+		return;
+	vcpu->arch.guest_irqs++;
+	kvm_trace(EV_INTR, vcpu->vcpu_idx, vec, path, 0);
+}
+
+/* Take a doorbell sent to this CPU, if any: evaluated in guest mode, moot otherwise. */
+static bool hw_take_doorbell(void)
+{
+	struct pcpu *c = this_pcpu();
+
+	return hw_load(c->doorbell) && xchg(&c->doorbell, 0);
+}
+
+/*
+ * At an instruction boundary: a doorbell is evaluated; a pending physical
+ * interrupt (a kick) exits.  True if the guest exits.
+ */
+static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu)
+{
+	if (hw_take_doorbell())
+		hw_eval_pending(vcpu, INTR_DOORBELL);
+	if (hw_load(this_pcpu()->ipi_pending)) {
+		set_exit(vcpu, EXIT_EXTINT, 0, 0);
+		return true;
+	}
+	return false;
+}
+
 /* Run the guest until something exits (svm_vcpu_run / vmx_vcpu_run). */
 void kvm_hw_run(struct kvm_vcpu *vcpu)
 {
 	const struct guest_program *prog = vcpu->program;
 
+	/* VMRUN / VM entry: IRR is evaluated; an earlier doorbell adds nothing. */
+	hw_take_doorbell();
+	hw_eval_pending(vcpu, INTR_VMRUN);
 	for (;;) {
 		const struct guest_op *op;
 		gpa_t gpa;
@@ -188,7 +322,14 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			return;
 		}
 		op = &prog->ops[vcpu->arch.rip];
-		if (op->kind == GOP_HLT) {
+		if (op->kind == GOP_HLT || op->kind == GOP_WAIT_IRQ) {
+			if (hw_interrupt_boundary(vcpu))
+				return;
+			/* wait-irq N: "while (taken < N) { sti; hlt; }", HLT intercepted. */
+			if (op->kind == GOP_WAIT_IRQ && vcpu->arch.guest_irqs >= op->val) {
+				vcpu->arch.rip++;
+				continue;
+			}
 			set_exit(vcpu, EXIT_HLT, 0, 0);
 			return;
 		}
@@ -196,10 +337,8 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
 		spte = hw_walk(vcpu->kvm, gpa >> PAGE_SHIFT);
 		/* Interrupts are recognized at the instruction boundary: a kick wins. */
-		if (hw_load(this_pcpu()->ipi_pending)) {
-			set_exit(vcpu, EXIT_EXTINT, 0, 0);
+		if (hw_interrupt_boundary(vcpu))
 			return;
-		}
 		ghost_check_requests(vcpu);
 		if (spte & SPTE_MMIO) {
 			set_exit(vcpu, EXIT_MMIO_SPTE, gpa, PFERR_RSVD_MASK);
@@ -282,9 +421,19 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 	case EXIT_EXTINT:
 		return 1;
 	case EXIT_HLT:		/* kvm_emulate_halt(): skip the instruction, then block */
-		vcpu->arch.rip++;
+		/* wait-irq's loop jumps back to its test: the op stays current. */
+		if (vcpu->program->ops[vcpu->arch.rip].kind == GOP_HLT)
+			vcpu->arch.rip++;
 		kvm_vcpu_halt(vcpu);
 		return 1;
+	case EXIT_AVIC_INCOMPLETE_IPI: {	/* avic_incomplete_ipi_interception */
+		int r = avic_incomplete_ipi_interception(vcpu);
+
+		for (int i = 0; i < KVM_MAX_VCPUS; i++)
+			if (e->ghost_targets & BIT(i))
+				GHOST_ADD(vcpu->kvm->vcpus[i]->ghost.deliveries, (u32)-1);
+		return r;
+	}
 	case EXIT_DONE:
 		ghost_program_done(vcpu);
 		return 0;

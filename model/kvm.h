@@ -51,6 +51,9 @@ enum kvm_bug {
 	KVM_BUG_ZAP_YIELD_RANGE_UNITS,	/* reverts 6d3085e4d89a */
 	KVM_BUG_CREATE_NO_REQUEST,	/* reverts 423ecfea77dd */
 	KVM_BUG_APIC_MMIO_SPTE,		/* emulation caches an MMIO SPTE for the APIC page */
+	KVM_BUG_AVIC_DELIVER_RACE,	/* reverts 66fa226c131f and 30811174f0db */
+	KVM_BUG_DEACTIVATE_NO_EVENT,	/* reverts bca66dbcd28a */
+	KVM_BUG_IRR_PENDING_SEARCH,	/* reverts 755c2bf87860 */
 	KVM_NR_BUGS
 };
 
@@ -168,6 +171,7 @@ enum kvm_exit_reason {
 	EXIT_APIC_WRITE,	/* VMX APIC-write exit / AVIC unaccelerated trap */
 	EXIT_EXTINT,		/* an IPI arrived while in guest mode */
 	EXIT_HLT,
+	EXIT_AVIC_INCOMPLETE_IPI,	/* AVIC hardware IPI: info = ICR, failure cause */
 	EXIT_DONE,		/* the guest program has no more instructions */
 };
 
@@ -183,6 +187,22 @@ struct kvm_exit_info {
 	u32 error_code;
 	gpa_t gpa;
 	u32 apic_offset;
+	u32 icrl, icrh;		/* EXIT_AVIC_INCOMPLETE_IPI: exit_info_1 */
+	u32 ghost_targets;	/* ghost: vCPUs whose IRR the hardware set, left to the exit */
+};
+
+/* AVIC physical APIC ID table entry (arch/x86/include/asm/svm.h). */
+#define AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK 0xffull
+#define AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK BIT_ULL(62)
+#define AVIC_PHYSICAL_ID_ENTRY_VALID_MASK BIT_ULL(63)
+/* Synthetic flag in svm->avic_physical_id_entry only (avic.c v6.17). */
+#define AVIC_PHYSICAL_ID_ENTRY_GA_LOG_INTR BIT_ULL(61)
+
+enum avic_ipi_failure_cause {
+	AVIC_IPI_FAILURE_INVALID_INT_TYPE,
+	AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+	AVIC_IPI_FAILURE_INVALID_TARGET,
+	AVIC_IPI_FAILURE_INVALID_BACKING_PAGE,
 };
 
 /* ---- vCPU -------------------------------------------------------------------------- */
@@ -193,7 +213,9 @@ struct kvm_vcpu_arch {
 	struct kvm_mmu_memory_cache mmu_page_cache;
 	struct kvm_hw_ctrl ctrl;
 	struct kvm_exit_info exit;
+	u64 avic_physical_id_entry;	/* SVM: svm->avic_physical_id_entry, KVM's copy */
 	u64 rip;			/* index of the guest op being executed */
+	u32 guest_irqs;			/* guest state: interrupts the guest has taken */
 };
 
 /* Ghost state of a vCPU for the oracles (model/ghost.c). */
@@ -203,6 +225,8 @@ struct kvm_vcpu_ghost {
 	bool fault_active;
 	bool fault_zapped;		/* a zap passed fault_gfn since the snapshot */
 	gfn_t fault_gfn;
+	/* Interrupt deliveries to this vCPU that have set IRR but not yet notified it. */
+	u32 deliveries;
 };
 
 struct kvm_vcpu {
@@ -212,6 +236,14 @@ struct kvm_vcpu {
 	int cpu;			/* actor id of the thread running it */
 	int mode;
 	unsigned long requests;
+	/*
+	 * SVM: this vCPU's entry of the AVIC physical APIC ID table
+	 * (kvm_svm->avic_physical_id_table[vcpu_id]), which the hardware reads
+	 * on other CPUs.  The kernel keeps the table in one page per VM; the
+	 * model stores each entry with its vCPU's shared fields (the layout is
+	 * invisible to the protocol) and reaches it by vcpu_id only.
+	 */
+	u64 avic_physical_id_table_entry;
 	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
 	bool halted;
 	const struct guest_program *program;
@@ -302,6 +334,8 @@ bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct 
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
 bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
+bool kvm_vcpu_is_blocking(struct kvm_vcpu *vcpu);
+struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id);
 void kvm_flush_remote_tlbs(struct kvm *kvm);
 
 /*
@@ -344,6 +378,19 @@ bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 int vcpu_enter_guest(struct kvm_vcpu *vcpu);
 int vcpu_run(struct kvm_vcpu *vcpu);
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa);
+
+/* ---- avic.c: SVM AVIC and interrupt delivery ------------------------------------------ */
+
+void avic_init_vcpu(struct kvm_vcpu *vcpu);
+void avic_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
+void avic_vcpu_put(struct kvm_vcpu *vcpu);
+void avic_vcpu_blocking(struct kvm_vcpu *vcpu);
+void avic_vcpu_unblocking(struct kvm_vcpu *vcpu);
+void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
+int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu);
+u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
+/* kvm_x86_ops.deliver_interrupt: the tail of __apic_accept_irq() for a fixed interrupt. */
+void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector);
 
 /* ---- hw.c: simulated SVM AVIC / VMX APICv -------------------------------------------- */
 

@@ -137,6 +137,7 @@ static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 
 	kvm_alloc_apic_access_page(vcpu->kvm);
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		avic_init_vcpu(vcpu);
 		c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
 	} else {
 		/* vmx_set_virtual_apic_mode: xAPIC mode with flexpriority. */
@@ -360,22 +361,64 @@ static int kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/* kvm_get_vcpu_by_id(), include/linux/kvm_host.h v6.17 (vcpu_id == index fast path omitted). */
+struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id)
+{
+	struct kvm_vcpu *vcpu;
+	int i;
+
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		if (vcpu->vcpu_id == id)
+			return vcpu;
+	return NULL;
+}
+
 /*
- * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v5.17: no halt polling;
- * rcuwait is a wakeup sequence: snapshot, check, sleep until it moves.
+ * kvm_vcpu_is_blocking() (kvm_host.h v6.17): rcuwait_active() on the vCPU's
+ * wait; 'halted' is that rcuwait's task pointer here.  Only the vCPU's own
+ * thread asks.
+ */
+bool kvm_vcpu_is_blocking(struct kvm_vcpu *vcpu)
+{
+	return vcpu->halted;
+}
+
+/* kvm_arch_vcpu_blocking() / _unblocking() (x86.c v6.17) -> avic_vcpu_(un)blocking(). */
+static void kvm_arch_vcpu_blocking(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+		avic_vcpu_blocking(vcpu);
+}
+
+static void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+		avic_vcpu_unblocking(vcpu);
+}
+
+/*
+ * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v6.17 order (the arch
+ * blocking hook, prepare_to_rcuwait(), the check/schedule loop,
+ * finish_rcuwait(), the unblocking hook); no halt polling, and no preemption
+ * (preempt_disable() around the hooks is 18869f26df1a).  rcuwait is a wakeup
+ * sequence: snapshot, check, sleep until it moves.
  */
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 {
-	WRITE_ONCE(vcpu->halted, true);
+	kvm_arch_vcpu_blocking(vcpu);
+	WRITE_ONCE(vcpu->halted, true);	/* prepare_to_rcuwait() */
 	kvm_trace(EV_HALT, vcpu->vcpu_idx, 1, 0, 0);
-	smp_mb();	/* prepare_to_rcuwait(): pairs with the RMW in kvm_vcpu_wake_up() */
 	for (;;) {
-		u64 seq = READ_ONCE(vcpu->wakeup_seq);
+		u64 seq;
 
+		smp_mb();	/* set_current_state(): pairs with the RMW in kvm_vcpu_wake_up() */
+		seq = READ_ONCE(vcpu->wakeup_seq);
 		if (kvm_vcpu_check_block(vcpu) < 0)
 			break;
+		ghost_check_block(vcpu);
 		wait_until_ne(vcpu->wakeup_seq, seq);
 	}
-	WRITE_ONCE(vcpu->halted, false);
+	WRITE_ONCE(vcpu->halted, false);	/* finish_rcuwait() */
 	kvm_trace(EV_HALT, vcpu->vcpu_idx, 0, 0, 0);
+	kvm_arch_vcpu_unblocking(vcpu);
 }

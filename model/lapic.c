@@ -49,8 +49,6 @@
 #define MAX_APIC_VECTOR 256
 #define APIC_VECTORS_PER_REG 32
 #define APIC_ISR_NR 8
-#define APIC_VECTOR_MASK 0xffu
-#define APIC_MODE_MASK 0x700u
 #define APIC_DM_LOWEST 0x100u
 #define APIC_MODE_EXTINT 0x7u
 #define SET_APIC_DELIVERY_MODE(x, y) (((x) & ~0x700u) | ((y) << 8))
@@ -59,17 +57,12 @@
 #define APIC_LVT_REMOTE_IRR BIT(14)
 #define APIC_LVT_LEVEL_TRIGGER BIT(15)
 #define APIC_INT_ASSERT BIT(14)
-#define APIC_INT_LEVELTRIG BIT(15)
 #define APIC_LVT_TIMER_PERIODIC BIT(17)
-#define APIC_DEST_MASK 0x800u
-#define APIC_DEST_NOSHORT 0x0u
 #define APIC_SPIV_DIRECTED_EOI BIT(12)
 #define APIC_LDR_MASK (0xffu << 24)
 #define GET_APIC_LOGICAL_ID(x) (((x) >> 24) & 0xffu)
-#define GET_APIC_DEST_FIELD(x) (((x) >> 24) & 0xffu)
 #define APIC_DFR_CLUSTER 0x0fffffffu
 #define APIC_DFR_FLAT 0xffffffffu
-#define APIC_BROADCAST 0xffu
 
 #define VEC_POS(v) ((v) & (32 - 1))
 #define REG_POS(v) (((v) >> 5) << 4)
@@ -252,7 +245,7 @@ static int apic_find_highest_irr(struct kvm_lapic *apic)
 }
 
 /* lapic.h kvm_lapic_set_irr() (v5.15): bit first, then irr_pending (pairs with apic_clear_irr). */
-static void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic)
+void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic)
 {
 	kvm_lapic_set_vector(apic, vec, APIC_IRR);
 	apic_write_once(apic, apic->irr_pending, true);
@@ -465,9 +458,9 @@ static bool kvm_apic_present(struct kvm_lapic *apic)
 }
 
 /*
- * lapic.c __apic_accept_irq() (v5.15), fixed and lowest-priority modes only; NMI,
- * SMI, INIT, SIPI, ExtINT and RemRd are dropped; apic_arb_prio and dest_map are
- * left out; the "deliver_posted_interrupt failed" path is always taken.
+ * lapic.c __apic_accept_irq() (v5.15; the deliver_interrupt hook as in v6.17),
+ * fixed and lowest-priority modes only; NMI, SMI, INIT, SIPI, ExtINT and RemRd
+ * are dropped; apic_arb_prio and dest_map are left out.
  */
 static int __apic_accept_irq(struct kvm_lapic *apic, u32 delivery_mode, int vector, bool level,
 			     u32 trig_mode)
@@ -491,7 +484,10 @@ static int __apic_accept_irq(struct kvm_lapic *apic, u32 delivery_mode, int vect
 			else
 				kvm_lapic_clear_vector(apic, vector, APIC_TMR);
 		}
-		kvm_apic_set_irq_vector(apic, vector);
+		if (apic->vcpu)
+			kvm_x86_deliver_interrupt(apic, (int)delivery_mode, (int)trig_mode, vector);
+		else
+			kvm_lapic_set_irr(vector, apic);
 		break;
 	default:
 		break;
@@ -550,7 +546,7 @@ static bool kvm_apic_match_logical_addr(struct kvm_lapic *apic, u32 mda)
 }
 
 /* lapic.c kvm_apic_match_dest() (v5.15); the MDA is the destination (IPIs only). */
-static bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source,
+bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source,
 				u32 shorthand, u32 dest, u32 dest_mode)
 {
 	switch (shorthand) {
@@ -1232,30 +1228,128 @@ int kvm_apic_accept_interrupt(struct kvm_lapic *apic)
 	return vector;
 }
 
+/*
+ * The oracles' view: the vector the guest could take now (what
+ * kvm_apic_has_interrupt() would answer), read without
+ * scheduling points (ghost reads) so that checking does not change what is
+ * explored.  PPR is recomputed from TPR and ISR as __apic_update_ppr() does.
+ */
+static u32 apic_peek(struct kvm_lapic *apic, u32 reg)
+{
+	u32 *p = apic_reg(apic, reg);
+
+	if (apic_is_shared(apic))
+		rt->observe(p, sizeof(*p), false);
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static int apic_peek_highest(struct kvm_lapic *apic, u32 bank)
+{
+	for (int vec = MAX_APIC_VECTOR - APIC_VECTORS_PER_REG; vec >= 0; vec -= APIC_VECTORS_PER_REG) {
+		u32 reg = apic_peek(apic, bank + REG_POS(vec));
+
+		if (reg)
+			return 31 - __builtin_clz(reg) + vec;
+	}
+	return -1;
+}
+
+/* PPR from TPR and the highest ISR vector, as __apic_update_ppr() computes it. */
+static u32 apic_ppr_of(u32 tpr, int isr)
+{
+	u32 isrv = isr < 0 ? 0 : (u32)isr;
+
+	return (tpr & 0xf0) >= (isrv & 0xf0) ? tpr & 0xff : isrv & 0xf0;
+}
+
+int kvm_apic_deliverable_vector(struct kvm_lapic *apic)
+{
+	int irr, isr;
+	u32 tpr, ppr;
+
+	/* As kvm_apic_has_interrupt(): the APIC must be hardware-enabled; SPIV is not looked at. */
+	if (!(apic->base_address & MSR_IA32_APICBASE_ENABLE))
+		return -1;
+	irr = apic_peek_highest(apic, APIC_IRR);
+	if (irr < 0)
+		return -1;
+	isr = apic_peek_highest(apic, APIC_ISR);
+	tpr = apic_peek(apic, APIC_TASKPRI) & 0xff;
+	ppr = apic_ppr_of(tpr, isr);
+	return ((u32)irr & 0xf0) > (ppr & 0xf0) ? irr : -1;
+}
+
+/*
+ * What the CPU does when it evaluates pending virtual interrupts (AVIC: at
+ * VMRUN and on a doorbell, APM vol. 2 15.29.2; VMX virtual-interrupt
+ * delivery: at VM entry, SDM vol. 3 30.2.2 with RVI = the highest IRR): the
+ * highest vector in the backing page's IRR, if its priority class is above
+ * PPR's, is cleared from IRR (atomically: other CPUs set IRR bits), set in ISR
+ * and PPR is raised to its class.  KVM's software caches (irr_pending,
+ * isr_count, highest_isr_cache) are untouched: they are fixed while APICv is
+ * active and recomputed when it is deactivated.
+ */
+int kvm_apic_hw_deliver(struct kvm_lapic *apic)
+{
+	int vec = -1;
+	u32 ppr;
+
+	for (int v = MAX_APIC_VECTOR - APIC_VECTORS_PER_REG; v >= 0; v -= APIC_VECTORS_PER_REG) {
+		u32 reg = hw_load(*apic_reg(apic, APIC_IRR + REG_POS(v)));
+
+		if (reg) {
+			vec = 31 - __builtin_clz(reg) + v;
+			break;
+		}
+	}
+	if (vec < 0)
+		return -1;
+	ppr = apic_ppr_of(kvm_lapic_get_reg(apic, APIC_TASKPRI), find_highest_vector(apic, APIC_ISR));
+	if (((u32)vec & 0xf0) <= (ppr & 0xf0))
+		return -1;
+	kvm_lapic_clear_vector(apic, vec, APIC_IRR);
+	__apic_test_and_set_isr(apic, vec);
+	kvm_lapic_set_reg(apic, APIC_PROCPRI, (u32)vec & 0xf0);
+	return vec;
+}
+
 /* ---- APICv, reset, creation ------------------------------------------------------------ */
 
 /*
- * lapic.c kvm_apic_update_apicv(): v5.15 body (irr_pending recomputed when APICv
- * goes off, i.e. before 755c2bf87860) plus the highest_isr_cache purge of
- * 97a71c444a14.
+ * lapic.c kvm_apic_update_apicv() (v6.12, d3ddef46f22e): irr_pending is set
+ * unconditionally, because other CPUs and devices may still set IRR bits as
+ * if APICv were on; the highest_isr_cache purge is 97a71c444a14.
+ * 'search_irr' is the v5.15-v5.17 body that 755c2bf87860 changed: on
+ * deactivation irr_pending is recomputed from the IRR, which races with a
+ * sender that sets an IRR bit and irr_pending meanwhile.
  */
-static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active)
+static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, bool search_irr)
 {
-	if (apicv_active) {
-		/* irr_pending is always true when APICv is activated. */
-		apic_write_once(apic, apic->irr_pending, true);
-		apic->isr_count = 1;
-	} else {
-		apic_write_once(apic, apic->irr_pending, apic_search_irr(apic) != -1);
-		apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
+	if (search_irr) {
+		if (apicv_active) {
+			/* irr_pending is always true when APICv is activated. */
+			apic_write_once(apic, apic->irr_pending, true);
+			apic->isr_count = 1;
+		} else {
+			apic_write_once(apic, apic->irr_pending, apic_search_irr(apic) != -1);
+			apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
+		}
+		apic->highest_isr_cache = -1;
+		return;
 	}
+	apic_write_once(apic, apic->irr_pending, true);
+	if (apicv_active)
+		apic->isr_count = 1;
+	else
+		apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
 	apic->highest_isr_cache = -1;
 }
 
 /* lapic.c kvm_apic_update_apicv() (see __kvm_apic_update_apicv). */
 void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
 {
-	__kvm_apic_update_apicv(vcpu->arch.apic, vcpu->arch.apicv_active);
+	__kvm_apic_update_apicv(vcpu->arch.apic, vcpu->arch.apicv_active,
+				kvm_bug(vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH));
 }
 
 /*
@@ -1300,7 +1394,8 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 		kvm_lapic_set_reg(apic, APIC_ISR + 0x10 * i, 0);
 		apic_set_reg_shared(apic, APIC_TMR + 0x10 * i, 0);
 	}
-	__kvm_apic_update_apicv(apic, kvm_apicv_active(apic));
+	__kvm_apic_update_apicv(apic, kvm_apicv_active(apic),
+				apic->vcpu && kvm_bug(apic->vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH));
 	apic->highest_isr_cache = -1;
 	apic_update_ppr(apic);
 }

@@ -46,6 +46,13 @@ struct kvm_vcpu;
 #define APIC_SELF_IPI 0x3f0
 
 #define APIC_SPIV_APIC_ENABLED BIT(8)
+#define APIC_VECTOR_MASK 0xffu
+#define APIC_MODE_MASK 0x700u
+#define APIC_INT_LEVELTRIG BIT(15)
+#define APIC_DEST_MASK 0x800u
+#define APIC_DEST_NOSHORT 0x0u
+#define GET_APIC_DEST_FIELD(x) (((x) >> 24) & 0xffu)
+#define APIC_BROADCAST 0xffu
 #define APIC_LVT_MASKED BIT(16)
 #define APIC_ICR_BUSY BIT(12)
 #define APIC_DEST_PHYSICAL 0x00000
@@ -103,6 +110,22 @@ u32 kvm_apic_id(struct kvm_lapic *apic);
 void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu);
 /* Trap-like EOI exit, ISR/PPR already updated by hardware (VMX EOI-induced exit). */
 void kvm_apic_set_eoi_accelerated(struct kvm_vcpu *vcpu, int vector);
+/* lapic.h kvm_lapic_set_irr(): set the IRR bit (atomic) and irr_pending. */
+void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic);
+/* Does 'target' match an IPI's destination (shorthand, xAPIC MDA, dest mode)? */
+bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source, u32 shorthand,
+			 u32 dest, u32 dest_mode);
+/*
+ * The highest IRR vector the guest can take now (above PPR, APIC hardware-enabled:
+ * what kvm_apic_has_interrupt() answers), or -1; reads only, no side effects.
+ */
+int kvm_apic_deliverable_vector(struct kvm_lapic *apic);
+/*
+ * Simulated hardware: AVIC / APICv virtual-interrupt delivery over the
+ * backing page: the highest IRR vector above PPR moves to ISR and PPR is
+ * raised.  Returns the vector or -1.
+ */
+int kvm_apic_hw_deliver(struct kvm_lapic *apic);
 /* Send the IPI an ICR write describes (xAPIC destination in icr_high[31:24]). */
 void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high);
 

@@ -42,6 +42,21 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "emulating an APIC access while APICv is inhibited caches an MMIO SPTE for the APIC page",
 		.scenario = "reenable", .expect = "accel-lost",
 	},
+	[KVM_BUG_AVIC_DELIVER_RACE] = {
+		.slug = "avic-deliver-race", .commit = "66fa226c131f",
+		.title = "svm_deliver_avic_intr() tests apicv_active before setting IRR and incomplete-IPI exits only wake (v5.17-rc3; 30811174f0db undone too)",
+		.scenario = "ipi-hlt", .expect = "lost-interrupt",
+	},
+	[KVM_BUG_DEACTIVATE_NO_EVENT] = {
+		.slug = "deactivate-no-event", .commit = "bca66dbcd28a",
+		.title = "kvm_vcpu_update_apicv() raises no KVM_REQ_EVENT when APICv is deactivated",
+		.scenario = "ipi-hlt", .expect = "lost-interrupt",
+	},
+	[KVM_BUG_IRR_PENDING_SEARCH] = {
+		.slug = "irr-pending-search", .commit = "755c2bf87860",
+		.title = "kvm_apic_update_apicv() recomputes irr_pending from IRR on deactivation, racing with a sender",
+		.scenario = "ipi-hlt", .expect = "lost-interrupt",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)
@@ -107,6 +122,8 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_LOCK_MISUSE] = "lock-misuse",
 	[F_ASSERT] = "assertion",
 	[F_DATA_RACE] = "data-race",
+	[F_LOST_INTERRUPT] = "lost-interrupt",
+	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 };
 
 const char *kvm_finding_name(enum kvm_finding f)

@@ -14,6 +14,7 @@ static const char *const exit_names[] = {
 	[EXIT_MMIO_SPTE] = "MMIO_SPTE",	  [EXIT_APIC_ACCESS] = "APIC_ACCESS",
 	[EXIT_APIC_WRITE] = "APIC_WRITE", [EXIT_EXTINT] = "EXTERNAL_INTERRUPT",
 	[EXIT_HLT] = "HLT",		  [EXIT_DONE] = "DONE",
+	[EXIT_AVIC_INCOMPLETE_IPI] = "AVIC_INCOMPLETE_IPI",
 };
 
 const char *kvm_exit_reason_name(u32 reason)
@@ -214,6 +215,36 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->a == NOTE_APIC_SPTE_WHILE_INHIBITED ?
 			 "installed the APIC SPTE while APICv is inhibited VM-wide" :
 			 "took its mmu_seq snapshot after the APIC zap, its apicv_active still set");
+		break;
+	case EV_AVIC_RUNNING:
+		snprintf(buf, len, "avic: vcpu %llu IsRunning=%llu host apic id %llu%s",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 (unsigned long long)ev->c, ev->d ? " (blocking)" : "");
+		break;
+	case EV_DOORBELL:
+		snprintf(buf, len, "kvm_avic_doorbell: vcpu %llu host apic id %llu",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b);
+		break;
+	case EV_APICV_ACCEPT_IRQ:
+		snprintf(buf, len, "kvm_apicv_accept_irq: vcpu %llu vector 0x%llx%s",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 ev->c ? " (in guest mode)" : "");
+		break;
+	case EV_AVIC_KICK:
+		snprintf(buf, len, "avic_kick_target_vcpus: from vcpu %llu icr 0x%llx:%08llx",
+			 (unsigned long long)ev->a, (unsigned long long)ev->c,
+			 (unsigned long long)ev->b);
+		break;
+	case EV_INTR:
+		snprintf(buf, len, "guest: vcpu %llu takes vector 0x%llx (%s)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b,
+			 ev->c == INTR_INJECTED ? "injected by KVM" :
+			 ev->c == INTR_VMRUN ? "virtual interrupt at VM entry" : "virtual interrupt on doorbell");
+		break;
+	case EV_AVIC_IPI:
+		snprintf(buf, len, "avic: vcpu %llu IPI vector 0x%llx to vcpu %llu: IRR set, %s",
+			 (unsigned long long)ev->a, (unsigned long long)ev->c,
+			 (unsigned long long)ev->b, ev->d ? "running, doorbell" : "not running");
 		break;
 	case EV_FINDING:
 		snprintf(buf, len, "FINDING %s", kvm_finding_name((enum kvm_finding)ev->a));

@@ -42,6 +42,12 @@ enum kvm_event_type {
 	EV_ACTOR_OP,		/* actor script op: a = actor, b = kind, c, d = operands */
 	EV_FINDING,		/* a = enum kvm_finding */
 	EV_NOTE,		/* ghost observation for witnesses: a = enum kvm_note, b = vcpu, c = gfn */
+	EV_AVIC_RUNNING,	/* physical ID table entry written: a = vcpu, b = IsRunning, c = host id, d = blocking */
+	EV_DOORBELL,		/* avic_ring_doorbell: a = vcpu, b = host APIC id */
+	EV_APICV_ACCEPT_IRQ,	/* kvm_apicv_accept_irq: a = vcpu, b = vector, c = target in guest mode */
+	EV_AVIC_KICK,		/* avic_kick_target_vcpus: a = source vcpu, b = icrl, c = icrh */
+	EV_INTR,		/* the guest takes an interrupt: a = vcpu, b = vector, c = enum intr_path */
+	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
 	EV_NR_TYPES
 };
 
@@ -57,6 +63,13 @@ enum apic_path {
 	APIC_PATH_ACCEL,	/* served by AVIC / APICv hardware from the register page */
 	APIC_PATH_TRAP,		/* hardware wrote the page, then an APIC-write/trap exit */
 	APIC_PATH_DUMMY,	/* went through the SPTE to the dummy page: the hazard */
+};
+
+/* How the guest took an interrupt (EV_INTR c). */
+enum intr_path {
+	INTR_INJECTED,		/* KVM injected it (kvm_check_and_inject_events) */
+	INTR_VMRUN,		/* AVIC / APICv evaluated the IRR at VM entry */
+	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
 };
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);

@@ -19,6 +19,22 @@ void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs
 	cfg->enable_apicv = true;
 }
 
+/*
+ * KVM_CREATE_VCPU, then, with 'apic-enabled yes', the VMM's KVM_SET_LAPIC of a
+ * software-enabled APIC (SPIV 0x1ff), as after a firmware that enabled it;
+ * the sequential reference APIC gets the same write.
+ */
+static struct kvm_vcpu *vmm_create_vcpu(struct vmm *vmm, int i)
+{
+	struct kvm_vcpu *vcpu = kvm_vm_ioctl_create_vcpu(vmm->kvm, i, &vmm->scn->vcpu[i]);
+
+	if (vcpu && vmm->scn->apic_enabled) {
+		kvm_lapic_reg_write(vcpu->arch.apic, APIC_SPIV, 0x1ff);
+		kvm_lapic_reg_write(vcpu->ghost.ref, APIC_SPIV, 0x1ff);
+	}
+	return vcpu;
+}
+
 struct vmm *vmm_create(const struct scenario *s, const struct kvm_config *cfg)
 {
 	struct vmm *vmm = kvm_zalloc(sizeof(*vmm));
@@ -27,7 +43,7 @@ struct vmm *vmm_create(const struct scenario *s, const struct kvm_config *cfg)
 	vmm->nr_vcpus = s->nr_vcpus;
 	vmm->kvm = kvm_create_vm(cfg, s->ram_pages);
 	for (int i = 0; i < s->nr_initial_vcpus; i++) {
-		vmm->vcpus[i] = kvm_vm_ioctl_create_vcpu(vmm->kvm, i, &s->vcpu[i]);
+		vmm->vcpus[i] = vmm_create_vcpu(vmm, i);
 		vmm->created[i] = 1;
 	}
 	return vmm;
@@ -65,8 +81,7 @@ void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op)
 		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, 0);
 		if (READ_ONCE(vmm->created[op->vcpu]))
 			break;	/* repeated stress iterations create it once */
-		WRITE_ONCE(vmm->vcpus[op->vcpu],
-			   kvm_vm_ioctl_create_vcpu(kvm, op->vcpu, &vmm->scn->vcpu[op->vcpu]));
+		WRITE_ONCE(vmm->vcpus[op->vcpu], vmm_create_vcpu(vmm, op->vcpu));
 		WRITE_ONCE(vmm->created[op->vcpu], 1);
 		break;
 	}

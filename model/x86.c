@@ -136,9 +136,10 @@ void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reas
 }
 
 /*
- * svm_refresh_apicv_exec_ctrl() / vmx_refresh_apicv_exec_ctrl(), v5.15:
- * AVIC enable bit in the VMCB; APIC-register virtualization and virtual-
- * interrupt delivery on VMX ("virtualize APIC accesses" is never touched).
+ * kvm_x86_ops.refresh_apicv_exec_ctrl: avic_refresh_apicv_exec_ctrl() (SVM,
+ * model/avic.c, v6.17) / vmx_refresh_apicv_exec_ctrl() (v5.15): APIC-register
+ * virtualization and virtual-interrupt delivery on VMX ("virtualize APIC
+ * accesses" is never touched; the posted-interrupt pin control is not modelled).
  */
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 {
@@ -146,7 +147,7 @@ void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 	bool active = kvm_vcpu_apicv_active(vcpu);
 
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
-		c->avic_enabled = active;
+		avic_refresh_apicv_exec_ctrl(vcpu);
 	} else {
 		c->apic_register_virt = active;
 		c->virtual_intr_delivery = active;
@@ -170,7 +171,11 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 		goto out;
 
 	kvm_trace(EV_APICV_UPDATE, vcpu->vcpu_idx, vcpu->arch.apicv_active, activate, 0);
-	vcpu->arch.apicv_active = activate;
+	/*
+	 * A plain store in the kernel; marked here because interrupt senders
+	 * read it locklessly (svm_complete_interrupt_delivery()'s READ_ONCE).
+	 */
+	WRITE_ONCE(vcpu->arch.apicv_active, activate);
 	kvm_apic_update_apicv(vcpu);
 	kvm_hw_refresh_apicv_exec_ctrl(vcpu);
 
@@ -180,7 +185,7 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 	 * still active when the interrupt got accepted.  Make sure
 	 * inject_pending_event() is called to check for that.
 	 */
-	if (!vcpu->arch.apicv_active)
+	if (!vcpu->arch.apicv_active && !kvm_bug(vcpu->kvm, KVM_BUG_DEACTIVATE_NO_EVENT))
 		kvm_make_request(KVM_REQ_EVENT, vcpu);
 out:
 	if (lock)
@@ -188,13 +193,34 @@ out:
 }
 
 /*
- * inject_pending_event(), x86.c v5.17, reduced to the LAPIC: the guest is
- * always interruptible, so the highest IRR vector above PPR is accepted into
- * ISR (kvm_cpu_get_interrupt -> kvm_get_apic_interrupt).
+ * kvm_cpu_has_injectable_intr() (irq.c v6.17) for the in-kernel LAPIC: with
+ * APICv active the CPU delivers LAPIC interrupts itself (virtual interrupt
+ * delivery at VM entry), so KVM injects none.
  */
-static void inject_pending_event(struct kvm_vcpu *vcpu)
+static bool kvm_cpu_has_injectable_intr(struct kvm_vcpu *vcpu)
 {
-	kvm_apic_accept_interrupt(vcpu->arch.apic);
+	return !kvm_vcpu_apicv_active(vcpu);
+}
+
+/*
+ * kvm_check_and_inject_events() (inject_pending_event() before v6.1), x86.c,
+ * reduced to the LAPIC: the guest is always interruptible, so the highest IRR
+ * vector above PPR is accepted into ISR (kvm_cpu_get_interrupt ->
+ * kvm_get_apic_interrupt) and the guest takes it.  Not inlined: its locals
+ * must die with its frame, or the checker, which keeps the live frames of
+ * the fibers' stacks in each state, would tell states apart by them.
+ */
+static __attribute__((noinline)) void inject_pending_event(struct kvm_vcpu *vcpu)
+{
+	int vector;
+
+	if (!kvm_cpu_has_injectable_intr(vcpu))
+		return;
+	vector = kvm_apic_accept_interrupt(vcpu->arch.apic);
+	if (vector < 0)
+		return;
+	vcpu->arch.guest_irqs++;
+	kvm_trace(EV_INTR, vcpu->vcpu_idx, vector, INTR_INJECTED, 0);
 }
 
 /* kvm_vcpu_exit_request(), x86.c v5.17 (no task work). */
@@ -260,6 +286,8 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 			   vcpu->vcpu_idx, kvm_vcpu_apicv_active(vcpu),
 			   kvm_apicv_activated(vcpu->kvm) ? "active" : "inhibited");
 
+	ghost_check_delivery(vcpu);
+
 	kvm_trace(EV_ENTRY, vcpu->vcpu_idx, vcpu->arch.rip, 0, 0);
 	kvm_hw_run(vcpu);	/* static_call(kvm_x86_run)(vcpu) */
 	kvm_trace(EV_EXIT, vcpu->vcpu_idx, vcpu->arch.exit.reason, vcpu->arch.exit.gpa,
@@ -281,17 +309,37 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	return r;
 }
 
-/* vcpu_run(), x86.c v5.17: until the guest program is done (the "userspace exit"). */
+/* kvm_arch_vcpu_load() (x86.c v6.17) -> svm_vcpu_load(): the AVIC part. */
+static void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
+		avic_vcpu_load(vcpu, cpu);
+}
+
+/* kvm_arch_vcpu_put() (x86.c v6.17) -> svm_vcpu_put(): the AVIC part. */
+static void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
+		avic_vcpu_put(vcpu);
+}
+
+/*
+ * KVM_RUN: vcpu_load(), vcpu_run() (x86.c v5.17) until the guest program is
+ * done (the "userspace exit"), vcpu_put().
+ */
 int vcpu_run(struct kvm_vcpu *vcpu)
 {
-	int r;
+	int cpu = rt_self(), r;
 
-	WRITE_ONCE(vcpu->cpu, rt_self());	/* vcpu_load() */
+	/* vcpu_load(): vcpu->cpu = cpu; kvm_arch_vcpu_load(vcpu, cpu). */
+	WRITE_ONCE(vcpu->cpu, cpu);
+	kvm_arch_vcpu_load(vcpu, cpu);
 	for (;;) {
 		kvm_stack_hygiene();
 		r = vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
 	}
+	kvm_arch_vcpu_put(vcpu);	/* vcpu_put() */
 	return r;
 }

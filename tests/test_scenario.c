@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "create-race", "reenable", "ipi", "mixed",
+	"seed", "zap-yield", "create-race", "reenable", "ipi", "ipi-hlt", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
 
@@ -494,8 +494,12 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\npolicy none\n", "2:8: unknown policy 'none' (vm, vcpu)" },
 	{ "vcpus 1\nbug nope\n",
 	  "2:5: unknown bug 'nope' (zap-no-invalidate, update-before-kick, fault-checks-request, "
-	  "zap-yield-range-units, create-no-request, apic-mmio-spte)" },
+	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
+	  "deactivate-no-event, irr-pending-search)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
+	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
+	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
+	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
 	{ "vcpus 1\nram-pages 65\n", "2:11: ram-pages '65' out of range (1..64)" },
 	{ "vcpus 1\nram-pages 0\n", "2:11: ram-pages '0' out of range (1..64)" },
 	{ "vcpus 1\nzap-yield maybe\n", "2:11: zap-yield: expected yes or no, got 'maybe'" },
