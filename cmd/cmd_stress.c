@@ -127,6 +127,10 @@ static const struct { int type; const char *name; } rates[] = {
 	{ EV_INHIBIT_CHANGED, "APICv inhibit changes" },
 	{ EV_APICV_UPDATE, "vCPU APICv updates" },
 	{ EV_KICK, "kicks" },
+	{ EV_INTR, "guest interrupts taken" },
+	{ EV_AVIC_IPI, "AVIC IPIs (hardware)" },
+	{ EV_DOORBELL, "AVIC doorbells" },
+	{ EV_PREEMPT, "sched out + sched in" },
 };
 
 static int event_fmt_vcpus;	/* actor ids below this are vCPU threads */

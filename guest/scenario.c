@@ -78,7 +78,7 @@ struct scn_parser {
 
 	/* header keys seen (for duplicates and late checks) */
 	struct scn_pos pos_name, pos_vcpus, pos_initial, pos_vendor, pos_policy;
-	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled;
+	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled, pos_preempt;
 	struct scn_pos pos_vcpu_sec[SCN_MAX_VCPUS], pos_actor_sec[SCN_MAX_ACTORS];
 	struct scn_pos pos_create[SCN_MAX_VCPUS];
 };
@@ -474,6 +474,11 @@ static int scn_hdr_yes_no(struct scn_parser *p, const char *usage, struct scn_po
 static int scn_hdr_zap_yield(struct scn_parser *p)
 {
 	return scn_hdr_yes_no(p, "zap-yield yes|no", &p->pos_zap_yield, &p->s->zap_yield);
+}
+
+static int scn_hdr_preempt(struct scn_parser *p)
+{
+	return scn_hdr_yes_no(p, "preempt yes|no", &p->pos_preempt, &p->s->preempt);
 }
 
 static int scn_hdr_apic_enabled(struct scn_parser *p)
@@ -984,6 +989,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "ram-pages",		SEC_HEADER,	scn_hdr_ram_pages },
 	{ "zap-yield",		SEC_HEADER,	scn_hdr_zap_yield },
 	{ "apic-enabled",	SEC_HEADER,	scn_hdr_apic_enabled },
+	{ "preempt",		SEC_HEADER,	scn_hdr_preempt },
 	{ "apic-read",		SEC_VCPU,	scn_op_apic_read },
 	{ "apic-write",		SEC_VCPU,	scn_op_apic_write },
 	{ "eoi",		SEC_VCPU,	scn_op_eoi },
@@ -1275,6 +1281,27 @@ static const struct scenario scn_builtins[] = {
 		.actor = { SCRIPT(AOP_SET(HYPERV)) },
 	},
 	{
+		.name = "preempt-toggle",
+		.description = "vCPU 0 reads TPR while actor 0 sets and clears the hyperv inhibit "
+			       "and the vCPU thread may be preempted; exposes update-apicv-preempt "
+			       "(66c768d30e64)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS, .preempt = true,
+		.vcpu = { PROG(GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
+		.name = "preempt-hlt",
+		.description = "vCPU 1 halts until vCPU 0's IPI arrives and both vCPU threads may "
+			       "be preempted; exposes blocking-preempt (18869f26df1a)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.preempt = true,
+		.vcpu = {
+			PROG(GOP_IPI(1, 0x40)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
+		},
+	},
+	{
 		.name = "mixed",
 		.description = "3 vCPUs mix APIC and RAM accesses while actor 0 sets and clears "
 			       "hyperv and actor 1 zaps RAM gfns 0-1",
@@ -1489,6 +1516,8 @@ void scenario_print(FILE *f, const struct scenario *s)
 		fprintf(f, "zap-yield yes\n");
 	if (s->apic_enabled)
 		fprintf(f, "apic-enabled yes\n");
+	if (s->preempt)
+		fprintf(f, "preempt yes\n");
 
 	for (int v = 0; v < nr_vcpus; v++) {
 		const struct guest_program *prog = &s->vcpu[v];

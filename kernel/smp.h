@@ -15,6 +15,18 @@
 
 static inline struct pcpu *this_pcpu(void) { return rt->percpu(rt_self()); }
 
+/*
+ * preempt_disable()/preempt_enable(): the nesting count of the task on this
+ * CPU (one task per actor).  Only the model's preemption points look at it.
+ */
+static inline void preempt_disable(void) { this_pcpu()->preempt_count++; }
+static inline void preempt_enable(void) { this_pcpu()->preempt_count--; }
+/* preemptible(): preemption and interrupts enabled. */
+static inline bool preemptible(void)
+{
+	return !this_pcpu()->preempt_count && !this_pcpu()->irqs_disabled;
+}
+
 void local_irq_disable(void);
 /* Re-enable interrupts; a pending function-call IPI is handled here. */
 void local_irq_enable(void);

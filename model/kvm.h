@@ -54,6 +54,8 @@ enum kvm_bug {
 	KVM_BUG_AVIC_DELIVER_RACE,	/* reverts 66fa226c131f and 30811174f0db */
 	KVM_BUG_DEACTIVATE_NO_EVENT,	/* reverts bca66dbcd28a */
 	KVM_BUG_IRR_PENDING_SEARCH,	/* reverts 755c2bf87860 */
+	KVM_BUG_UPDATE_APICV_PREEMPT,	/* reverts 66c768d30e64 */
+	KVM_BUG_BLOCKING_PREEMPT,	/* reverts 18869f26df1a */
 	KVM_NR_BUGS
 };
 
@@ -281,6 +283,7 @@ struct kvm_config {
 	enum kvm_vendor vendor;
 	u64 bugs;			/* bitmask of enum kvm_bug */
 	bool zap_can_yield;		/* kvm_zap_gfn_range yields mmu_lock mid-way */
+	bool preempt;			/* vCPU threads may be preempted (preempt notifiers) */
 	bool enable_apicv;
 };
 
@@ -335,6 +338,10 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
 bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
 bool kvm_vcpu_is_blocking(struct kvm_vcpu *vcpu);
+/* A point where the vCPU thread may be preempted (scenario 'preempt yes'). */
+void kvm_preempt_point(struct kvm_vcpu *vcpu);
+void kvm_sched_out(struct kvm_vcpu *vcpu);
+void kvm_sched_in(struct kvm_vcpu *vcpu, int cpu);
 struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id);
 void kvm_flush_remote_tlbs(struct kvm *kvm);
 
@@ -378,6 +385,8 @@ bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 int vcpu_enter_guest(struct kvm_vcpu *vcpu);
 int vcpu_run(struct kvm_vcpu *vcpu);
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa);
+void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
+void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
 
 /* ---- avic.c: SVM AVIC and interrupt delivery ------------------------------------------ */
 

@@ -396,17 +396,54 @@ static void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 		avic_vcpu_unblocking(vcpu);
 }
 
+/* kvm_sched_out() (kvm_main.c v6.17): the preempt notifier when the vCPU task leaves its CPU. */
+void kvm_sched_out(struct kvm_vcpu *vcpu)
+{
+	kvm_trace(EV_PREEMPT, vcpu->vcpu_idx, 1, kvm_vcpu_is_blocking(vcpu), 0);
+	kvm_arch_vcpu_put(vcpu);
+}
+
+/* kvm_sched_in() (kvm_main.c v6.17): ... and when it runs again, on 'cpu'. */
+void kvm_sched_in(struct kvm_vcpu *vcpu, int cpu)
+{
+	kvm_trace(EV_PREEMPT, vcpu->vcpu_idx, 0, kvm_vcpu_is_blocking(vcpu), cpu);
+	kvm_arch_vcpu_load(vcpu, cpu);
+}
+
 /*
- * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v6.17 order (the arch
- * blocking hook, prepare_to_rcuwait(), the check/schedule loop,
- * finish_rcuwait(), the unblocking hook); no halt polling, and no preemption
- * (preempt_disable() around the hooks is 18869f26df1a).  rcuwait is a wakeup
- * sequence: snapshot, check, sleep until it moves.
+ * A preemption of the vCPU thread where the kernel leaves preemption enabled
+ * (preempt_schedule() with the preempt notifiers), if the scenario says
+ * 'preempt yes': the checker explores both outcomes, stress flips a coin.
+ * The task comes back on the same CPU: migration is not modelled.
+ */
+void kvm_preempt_point(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->kvm->cfg.preempt || !preemptible() || !kvm_choose(2))
+		return;
+	kvm_sched_out(vcpu);
+	kvm_sched_in(vcpu, rt_self());
+}
+
+/*
+ * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v6.17 order: the arch
+ * blocking hook and prepare_to_rcuwait() with preemption disabled
+ * (18869f26df1a, v5.19), the check/schedule loop, finish_rcuwait() and the
+ * unblocking hook, again with preemption disabled; no halt polling.  rcuwait
+ * is a wakeup sequence: snapshot, check, sleep until it moves.  With
+ * 'preempt yes' the sleep in schedule() runs the preempt notifiers.
  */
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 {
+	bool nopreempt = !kvm_bug(vcpu->kvm, KVM_BUG_BLOCKING_PREEMPT);
+	int cpu = rt_self();
+
+	if (nopreempt)
+		preempt_disable();
 	kvm_arch_vcpu_blocking(vcpu);
+	kvm_preempt_point(vcpu);	/* none with 18869f26df1a */
 	WRITE_ONCE(vcpu->halted, true);	/* prepare_to_rcuwait() */
+	if (nopreempt)
+		preempt_enable();
 	kvm_trace(EV_HALT, vcpu->vcpu_idx, 1, 0, 0);
 	for (;;) {
 		u64 seq;
@@ -416,9 +453,18 @@ void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 		if (kvm_vcpu_check_block(vcpu) < 0)
 			break;
 		ghost_check_block(vcpu);
+		if (vcpu->kvm->cfg.preempt)
+			kvm_sched_out(vcpu);	/* schedule() */
 		wait_until_ne(vcpu->wakeup_seq, seq);
+		if (vcpu->kvm->cfg.preempt)
+			kvm_sched_in(vcpu, cpu);
 	}
+	if (nopreempt)
+		preempt_disable();
 	WRITE_ONCE(vcpu->halted, false);	/* finish_rcuwait() */
 	kvm_trace(EV_HALT, vcpu->vcpu_idx, 0, 0, 0);
+	kvm_preempt_point(vcpu);	/* none with 18869f26df1a */
 	kvm_arch_vcpu_unblocking(vcpu);
+	if (nopreempt)
+		preempt_enable();
 }

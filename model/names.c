@@ -57,6 +57,16 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "kvm_apic_update_apicv() recomputes irr_pending from IRR on deactivation, racing with a sender",
 		.scenario = "ipi-hlt", .expect = "lost-interrupt",
 	},
+	[KVM_BUG_UPDATE_APICV_PREEMPT] = {
+		.slug = "update-apicv-preempt", .commit = "66c768d30e64",
+		.title = "kvm_vcpu_update_apicv() is preemptible between storing apicv_active and refreshing AVIC",
+		.scenario = "preempt-toggle", .expect = "assertion",
+	},
+	[KVM_BUG_BLOCKING_PREEMPT] = {
+		.slug = "blocking-preempt", .commit = "18869f26df1a",
+		.title = "kvm_vcpu_block() is preemptible between the AVIC blocking hooks and the rcuwait",
+		.scenario = "preempt-hlt", .expect = "assertion",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)

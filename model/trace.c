@@ -246,6 +246,14 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->a, (unsigned long long)ev->c,
 			 (unsigned long long)ev->b, ev->d ? "running, doorbell" : "not running");
 		break;
+	case EV_PREEMPT:
+		if (ev->b)
+			snprintf(buf, len, "kvm_sched_out: vcpu %llu preempted%s", (unsigned long long)ev->a,
+				 ev->c ? " (blocking)" : "");
+		else
+			snprintf(buf, len, "kvm_sched_in: vcpu %llu on cpu %llu%s", (unsigned long long)ev->a,
+				 (unsigned long long)ev->d, ev->c ? " (blocking)" : "");
+		break;
 	case EV_FINDING:
 		snprintf(buf, len, "FINDING %s", kvm_finding_name((enum kvm_finding)ev->a));
 		break;

@@ -48,6 +48,7 @@ enum kvm_event_type {
 	EV_AVIC_KICK,		/* avic_kick_target_vcpus: a = source vcpu, b = icrl, c = icrh */
 	EV_INTR,		/* the guest takes an interrupt: a = vcpu, b = vector, c = enum intr_path */
 	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
+	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
 	EV_NR_TYPES
 };
 

@@ -16,6 +16,7 @@ void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs
 	cfg->vendor = vendor >= 0 ? vendor : s->vendor >= 0 ? s->vendor : KVM_VENDOR_SVM;
 	cfg->bugs = s->bugs | extra_bugs;
 	cfg->zap_can_yield = s->zap_yield;
+	cfg->preempt = s->preempt;
 	cfg->enable_apicv = true;
 }
 

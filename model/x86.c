@@ -154,10 +154,16 @@ void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 	}
 }
 
-/* kvm_vcpu_update_apicv(), x86.c v5.17. */
+/*
+ * kvm_vcpu_update_apicv(), x86.c v5.17, with the preempt_disable() of
+ * 66c768d30e64 (v5.19): a preemption between the apicv_active store and the
+ * refresh would run svm_vcpu_put()/svm_vcpu_load() with the new flag and the
+ * old AVIC state.
+ */
 void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 {
 	bool lock = !kvm_bug(vcpu->kvm, KVM_BUG_UPDATE_BEFORE_KICK);
+	bool nopreempt = !kvm_bug(vcpu->kvm, KVM_BUG_UPDATE_APICV_PREEMPT);
 	bool activate;
 
 	if (!vcpu->arch.apic)
@@ -165,6 +171,8 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 
 	if (lock)
 		down_read(&vcpu->kvm->arch.apicv_update_lock);
+	if (nopreempt)
+		preempt_disable();
 
 	activate = kvm_apicv_activated(vcpu->kvm);
 	if (vcpu->arch.apicv_active == activate)
@@ -176,6 +184,7 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 	 * read it locklessly (svm_complete_interrupt_delivery()'s READ_ONCE).
 	 */
 	WRITE_ONCE(vcpu->arch.apicv_active, activate);
+	kvm_preempt_point(vcpu);	/* none with 66c768d30e64 */
 	kvm_apic_update_apicv(vcpu);
 	kvm_hw_refresh_apicv_exec_ctrl(vcpu);
 
@@ -188,6 +197,8 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 	if (!vcpu->arch.apicv_active && !kvm_bug(vcpu->kvm, KVM_BUG_DEACTIVATE_NO_EVENT))
 		kvm_make_request(KVM_REQ_EVENT, vcpu);
 out:
+	if (nopreempt)
+		preempt_enable();
 	if (lock)
 		up_read(&vcpu->kvm->arch.apicv_update_lock);
 }
@@ -310,14 +321,14 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 }
 
 /* kvm_arch_vcpu_load() (x86.c v6.17) -> svm_vcpu_load(): the AVIC part. */
-static void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
+void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
 		avic_vcpu_load(vcpu, cpu);
 }
 
 /* kvm_arch_vcpu_put() (x86.c v6.17) -> svm_vcpu_put(): the AVIC part. */
-static void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
+void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
 		avic_vcpu_put(vcpu);
@@ -336,6 +347,7 @@ int vcpu_run(struct kvm_vcpu *vcpu)
 	kvm_arch_vcpu_load(vcpu, cpu);
 	for (;;) {
 		kvm_stack_hygiene();
+		kvm_preempt_point(vcpu);	/* vcpu_run(): preemptible between entries */
 		r = vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
