@@ -333,7 +333,10 @@ static void stuck_finding(const struct explore_opts *o, struct sched_finding *ou
 {
 	char why[sizeof(out->msg) - 32] = "";
 
-	out->kind = o->explain_stuck ? o->explain_stuck(why, sizeof(why), o->fut_arg) : F_DEADLOCK;
+	out->actor = -1;
+	snprintf(out->where, sizeof(out->where), "every actor blocked or done");
+	out->kind = o->explain_stuck ? o->explain_stuck(why, sizeof(why), &out->actor, o->fut_arg) :
+				       F_DEADLOCK;
 	if (out->kind == F_DEADLOCK)
 		snprintf(out->msg, sizeof(out->msg), "no actor can make progress%s%s", *why ? ": " : "", why);
 	else

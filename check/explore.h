@@ -167,10 +167,10 @@ struct explore_opts {
 	const struct explore_dist *dist;
 	/*
 	 * When no actor can make progress: which finding that is (F_DEADLOCK
-	 * or a more precise one) and what to say, on the stuck live state.
-	 * NULL: a plain deadlock.
+	 * or a more precise one), what to say and which actor it is about
+	 * (-1: none), on the stuck live state.  NULL: a plain deadlock.
 	 */
-	int (*explain_stuck)(char *msg, size_t len, void *arg);
+	int (*explain_stuck)(char *msg, size_t len, int *actor, void *arg);
 	/* Called for every terminal state (all actors done) the search reaches. */
 	void (*on_terminal)(u64 hash, void *arg);
 	void *terminal_arg;

@@ -301,11 +301,11 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 		}
 }
 
-static int explain_stuck(char *msg, size_t len, void *arg)
+static int explain_stuck(char *msg, size_t len, int *actor, void *arg)
 {
 	const struct vmm *vmm = arg;
 
-	return ghost_explain_stuck(vmm->kvm, msg, len);
+	return ghost_explain_stuck(vmm->kvm, msg, len, actor);
 }
 
 void checker_reduction(struct explore_opts *o)

@@ -971,6 +971,27 @@ static int scn_op_create_vcpu(struct scn_parser *p)
 	return 0;
 }
 
+static int scn_op_msi(struct scn_parser *p)
+{
+	struct actor_op *op;
+	int ret;
+	u64 dest = 0, vec = 0;
+
+	ret = scn_want_args(p, 3, "msi DEST VECTOR");
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (!ret)
+		ret = scn_num(p, 1, 0, 254, "destination APIC ID", &dest);
+	if (!ret)
+		ret = scn_num(p, 2, SCN_ICR_VECTOR_MIN, 255, "vector", &vec);
+	if (ret)
+		return ret;
+	op = scn_aop(p, AOP_MSI);
+	op->vcpu = (u16)dest;
+	op->vector = (u8)vec;
+	return 0;
+}
+
 /* ---- directives ------------------------------------------------------------------- */
 
 struct scn_directive {
@@ -1005,6 +1026,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "zap",		SEC_ACTOR,	scn_op_zap },
 	{ "zap-apic",		SEC_ACTOR,	scn_op_zap_apic },
 	{ "create-vcpu",	SEC_ACTOR,	scn_op_create_vcpu },
+	{ "msi",		SEC_ACTOR,	scn_op_msi },
 };
 
 static int scn_line(struct scn_parser *p)
@@ -1200,6 +1222,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define AOP_CLEAR(r)		{ .kind = AOP_INHIBIT_CLEAR, .reason = APICV_INHIBIT_REASON_##r }
 #define AOP_ZAP_RANGE(s, e)	{ .kind = AOP_ZAP, .gfn_start = (s), .gfn_end = (e) }
 #define AOP_CREATE(v)		{ .kind = AOP_CREATE_VCPU, .vcpu = (v) }
+#define AOP_SEND_MSI(d, v)	{ .kind = AOP_MSI, .vcpu = (d), .vector = (v) }
 #define PROG(...)		{ .nr_ops = ARRAY_SIZE(((struct guest_op[]){ __VA_ARGS__ })), \
 				  .ops = { __VA_ARGS__ } }
 #define SCRIPT(...)		{ .nr_ops = ARRAY_SIZE(((struct actor_op[]){ __VA_ARGS__ })), \
@@ -1300,6 +1323,19 @@ static const struct scenario scn_builtins[] = {
 			PROG(GOP_IPI(1, 0x40)),
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
 		},
+	},
+	{
+		.name = "isr-cache",
+		.description = "vCPU 0 sends itself vector 0x40 and EOIs it while actor 0 sets and "
+			       "clears hyperv, then halts for the MSI (vector 0x30) actor 1 sends; "
+			       "exposes isr-cache-stale (97a71c444a14)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_APIC_W(APIC_ICR, 0x40 | APIC_DEST_SELF), GOP_APIC_W(APIC_EOI, 0),
+			     GOP_WAIT(2)),
+		},
+		.nr_actors = 2,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
 	},
 	{
 		.name = "mixed",
@@ -1484,6 +1520,9 @@ static int scn_print_aop(FILE *f, const struct actor_script *a, int nr, int i)
 		return 1;
 	case AOP_CREATE_VCPU:
 		fprintf(f, "\tcreate-vcpu %u\n", op->vcpu);
+		return 1;
+	case AOP_MSI:
+		fprintf(f, "\tmsi %u 0x%x\n", op->vcpu, op->vector);
 		return 1;
 	default:
 		fprintf(f, "\tinvalid-actor-op %u\n", op->kind);

@@ -51,12 +51,14 @@ enum actor_op_kind {
 	AOP_INHIBIT_CLEAR,	/* kvm_clear_apicv_inhibit(kvm, reason) */
 	AOP_ZAP,		/* kvm_zap_gfn_range(kvm, gfn_start, gfn_end) */
 	AOP_CREATE_VCPU,	/* kvm_vm_ioctl_create_vcpu(kvm, vcpu) */
+	AOP_MSI,		/* KVM_SIGNAL_MSI: fixed vector to physical APIC ID 'vcpu' */
 };
 
 struct actor_op {
 	u8 kind;		/* enum actor_op_kind */
 	u8 reason;		/* enum kvm_apicv_inhibit (model/kvm.h) */
-	u16 vcpu;		/* for AOP_CREATE_VCPU: index of the vCPU to create */
+	u16 vcpu;		/* AOP_CREATE_VCPU: index of the vCPU to create; AOP_MSI: APIC ID */
+	u8 vector;		/* AOP_MSI: the vector */
 	gfn_t gfn_start, gfn_end;	/* for AOP_ZAP: [start, end) */
 };
 

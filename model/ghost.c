@@ -215,7 +215,7 @@ void ghost_check_block(struct kvm_vcpu *vcpu)
 			   vcpu->vcpu_idx);
 }
 
-enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len)
+enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int *vcpu_idx)
 {
 	int n = kvm->online_vcpus.counter, off = 0;
 
@@ -232,12 +232,15 @@ enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len)
 				 i, vec, kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
 				 v->arch.apicv_active ? "on" : "off",
 				 v->requests & BIT(KVM_REQ_EVENT) ? " (but one is pending)" : "");
+			*vcpu_idx = i;
 			return F_LOST_INTERRUPT;
 		}
 	}
 	for (int i = 0; i < n && off < (int)len; i++) {
 		struct kvm_vcpu *v = kvm->vcpus[i];
 
+		if (v && v->halted && *vcpu_idx < 0)
+			*vcpu_idx = i;
 		if (v && v->halted)
 			off += snprintf(msg + off, len - (size_t)off, "%svcpu %d is halted with no interrupt it can take (taken %u so far)",
 					off ? "; " : "", i, v->arch.guest_irqs);

@@ -52,7 +52,7 @@ void ghost_check_block(struct kvm_vcpu *vcpu);
  * pending, that is 'lost-interrupt'; otherwise say who waits for what (a
  * 'deadlock' message).  Called outside the actors, on the stuck state.
  */
-enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len);
+enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int *vcpu_idx);
 
 /* Witness note: an APIC fault snapshots mmu_seq after the APIC zap with a stale vCPU flag. */
 void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault);

@@ -56,6 +56,7 @@ enum kvm_bug {
 	KVM_BUG_IRR_PENDING_SEARCH,	/* reverts 755c2bf87860 */
 	KVM_BUG_UPDATE_APICV_PREEMPT,	/* reverts 66c768d30e64 */
 	KVM_BUG_BLOCKING_PREEMPT,	/* reverts 18869f26df1a */
+	KVM_BUG_ISR_CACHE_STALE,	/* reverts 97a71c444a14 */
 	KVM_NR_BUGS
 };
 

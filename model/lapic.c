@@ -912,6 +912,28 @@ static int kvm_irq_delivery_to_apic(struct kvm_lapic *src, struct kvm_lapic_irq 
 	return r;
 }
 
+/*
+ * kvm_set_msi() -> kvm_irq_delivery_to_apic(kvm, NULL, &irq, NULL) (irq_comm.c
+ * v6.17) for what KVM_SIGNAL_MSI or an irqfd injects from the host: a fixed,
+ * edge-triggered MSI to one physical APIC ID, through the slow path's loop
+ * (the APIC-map fast path picks the same single APIC).
+ */
+int kvm_set_msi(struct kvm *kvm, u32 dest_id, int vector)
+{
+	struct kvm_lapic_irq irq = {
+		.vector = (u32)vector, .delivery_mode = APIC_DM_FIXED,
+		.dest_mode = APIC_DEST_PHYSICAL, .level = true, .trig_mode = 0,
+		.shorthand = APIC_DEST_NOSHORT, .dest_id = dest_id,
+	};
+	struct kvm_lapic *lowest[KVM_MAX_VCPUS];
+	int i, r = -1, dest_vcpus = 0;
+	struct kvm_vcpu *vcpu;
+
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		irq_delivery_one(vcpu->arch.apic, NULL, &irq, &r, lowest, &dest_vcpus);
+	return r;
+}
+
 /* lapic.c kvm_apic_send_ipi() (v5.15), xAPIC destination field; no trace. */
 void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high)
 {
@@ -1323,7 +1345,8 @@ int kvm_apic_hw_deliver(struct kvm_lapic *apic)
  * deactivation irr_pending is recomputed from the IRR, which races with a
  * sender that sets an IRR bit and irr_pending meanwhile.
  */
-static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, bool search_irr)
+static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, bool search_irr,
+				    bool keep_isr_cache)
 {
 	if (search_irr) {
 		if (apicv_active) {
@@ -1334,7 +1357,8 @@ static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, b
 			apic_write_once(apic, apic->irr_pending, apic_search_irr(apic) != -1);
 			apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
 		}
-		apic->highest_isr_cache = -1;
+		if (!keep_isr_cache)
+			apic->highest_isr_cache = -1;
 		return;
 	}
 	apic_write_once(apic, apic->irr_pending, true);
@@ -1342,14 +1366,16 @@ static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, b
 		apic->isr_count = 1;
 	else
 		apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
-	apic->highest_isr_cache = -1;
+	if (!keep_isr_cache)	/* 97a71c444a14 */
+		apic->highest_isr_cache = -1;
 }
 
 /* lapic.c kvm_apic_update_apicv() (see __kvm_apic_update_apicv). */
 void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
 {
 	__kvm_apic_update_apicv(vcpu->arch.apic, vcpu->arch.apicv_active,
-				kvm_bug(vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH));
+				kvm_bug(vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH),
+				kvm_bug(vcpu->kvm, KVM_BUG_ISR_CACHE_STALE));
 }
 
 /*
@@ -1395,7 +1421,7 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 		apic_set_reg_shared(apic, APIC_TMR + 0x10 * i, 0);
 	}
 	__kvm_apic_update_apicv(apic, kvm_apicv_active(apic),
-				apic->vcpu && kvm_bug(apic->vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH));
+				apic->vcpu && kvm_bug(apic->vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH), false);
 	apic->highest_isr_cache = -1;
 	apic_update_ppr(apic);
 }

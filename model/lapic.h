@@ -126,6 +126,9 @@ int kvm_apic_deliverable_vector(struct kvm_lapic *apic);
  * raised.  Returns the vector or -1.
  */
 int kvm_apic_hw_deliver(struct kvm_lapic *apic);
+struct kvm;
+/* A fixed MSI from the host (KVM_SIGNAL_MSI) to physical APIC ID dest_id. */
+int kvm_set_msi(struct kvm *kvm, u32 dest_id, int vector);
 /* Send the IPI an ICR write describes (xAPIC destination in icr_high[31:24]). */
 void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high);
 

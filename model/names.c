@@ -67,6 +67,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "kvm_vcpu_block() is preemptible between the AVIC blocking hooks and the rcuwait",
 		.scenario = "preempt-hlt", .expect = "assertion",
 	},
+	[KVM_BUG_ISR_CACHE_STALE] = {
+		.slug = "isr-cache-stale", .commit = "97a71c444a14",
+		.title = "kvm_apic_update_apicv() keeps the highest-ISR cache, stale once APICv handles an EOI",
+		.scenario = "isr-cache", .expect = "lost-interrupt",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)

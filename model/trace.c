@@ -57,7 +57,7 @@ static const char *const path_names[] = {
 
 static const char *const actor_op_names[] = {
 	[AOP_INHIBIT_SET] = "set inhibit", [AOP_INHIBIT_CLEAR] = "clear inhibit",
-	[AOP_ZAP] = "zap", [AOP_CREATE_VCPU] = "create vcpu",
+	[AOP_ZAP] = "zap", [AOP_CREATE_VCPU] = "create vcpu", [AOP_MSI] = "msi",
 };
 
 static void apic_reg_str(u32 off, char *buf, size_t len)
@@ -202,6 +202,9 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 		if (ev->b == AOP_INHIBIT_SET || ev->b == AOP_INHIBIT_CLEAR)
 			snprintf(buf, len, "vmm: %s %s", actor_op_names[ev->b],
 				 kvm_inhibit_name((int)ev->c));
+		else if (ev->b == AOP_MSI)
+			snprintf(buf, len, "vmm: KVM_SIGNAL_MSI vector 0x%llx to APIC ID %llu",
+				 (unsigned long long)ev->d, (unsigned long long)ev->c);
 		else if (ev->b == AOP_ZAP)
 			snprintf(buf, len, "vmm: zap gfns [0x%llx, 0x%llx)", (unsigned long long)ev->c,
 				 (unsigned long long)ev->d);

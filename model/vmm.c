@@ -78,6 +78,10 @@ void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op)
 		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->gfn_start, op->gfn_end);
 		kvm_zap_gfn_range(kvm, op->gfn_start, op->gfn_end);
 		break;
+	case AOP_MSI:
+		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, op->vector);
+		kvm_set_msi(kvm, op->vcpu, op->vector);
+		break;
 	case AOP_CREATE_VCPU:
 		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, 0);
 		if (READ_ONCE(vmm->created[op->vcpu]))

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=54
+PLAN=57
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -94,7 +94,10 @@ expect "ipi-hlt, mainline svm" 0 "verified" "438522 584693" --scenario ipi-hlt -
 expect "ipi-hlt, mainline vmx" 0 "verified" "540386 773903" --scenario ipi-hlt --vendor vmx
 expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "286069 610319" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "64919 123850" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "428687 796478" --bug irr-pending-search
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "428672 796461" --bug irr-pending-search
+expect "isr-cache, mainline svm" 0 "verified" "630912 1050322" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "582755 1050127" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "637953 4713390" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
 expect "preempt-toggle, mainline svm" 0 "verified" "4515 6233" --scenario preempt-toggle --vendor svm
 expect "preempt-toggle, mainline vmx" 0 "verified" "3741 5196" --scenario preempt-toggle --vendor vmx

@@ -56,11 +56,13 @@ static inline bool scn_equal(const struct scenario *a, const struct scenario *b,
 			const struct actor_op *x = &sa->ops[i], *y = &sb->ops[i];
 
 			DIFF(x->kind != y->kind || x->reason != y->reason || x->vcpu != y->vcpu ||
-			     x->gfn_start != y->gfn_start || x->gfn_end != y->gfn_end,
-			     "actor %d op %d: {%u,%u,%u,%#llx,%#llx} vs {%u,%u,%u,%#llx,%#llx}",
-			     k, i, x->kind, x->reason, x->vcpu, (unsigned long long)x->gfn_start,
-			     (unsigned long long)x->gfn_end, y->kind, y->reason, y->vcpu,
-			     (unsigned long long)y->gfn_start, (unsigned long long)y->gfn_end);
+			     x->vector != y->vector || x->gfn_start != y->gfn_start ||
+			     x->gfn_end != y->gfn_end,
+			     "actor %d op %d: {%u,%u,%u,%u,%#llx,%#llx} vs {%u,%u,%u,%u,%#llx,%#llx}",
+			     k, i, x->kind, x->reason, x->vcpu, x->vector,
+			     (unsigned long long)x->gfn_start, (unsigned long long)x->gfn_end, y->kind,
+			     y->reason, y->vcpu, y->vector, (unsigned long long)y->gfn_start,
+			     (unsigned long long)y->gfn_end);
 		}
 	}
 #undef DIFF

@@ -119,7 +119,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 
 static const char *const builtin_names[] = {
 	"seed", "zap-yield", "create-race", "reenable", "ipi", "ipi-hlt", "preempt-toggle",
-	"preempt-hlt", "mixed",
+	"preempt-hlt", "isr-cache", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
 
@@ -496,11 +496,14 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\nbug nope\n",
 	  "2:5: unknown bug 'nope' (zap-no-invalidate, update-before-kick, fault-checks-request, "
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
-	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt)" },
+	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
+	  "isr-cache-stale)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
 	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
+	{ "vcpus 1\nactor 0\n\tmsi 255 0x30\n", "3:6: destination APIC ID '255' out of range (0..254)" },
+	{ "vcpus 1\nactor 0\n\tmsi 0 15\n", "3:8: vector '15' out of range (16..255)" },
 	{ "vcpus 1\nram-pages 65\n", "2:11: ram-pages '65' out of range (1..64)" },
 	{ "vcpus 1\nram-pages 0\n", "2:11: ram-pages '0' out of range (1..64)" },
 	{ "vcpus 1\nzap-yield maybe\n", "2:11: zap-yield: expected yes or no, got 'maybe'" },
