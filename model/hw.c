@@ -267,18 +267,23 @@ static bool hw_virtual_intr(struct kvm_vcpu *vcpu)
 	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
 }
 
-/* Evaluate pending virtual interrupts: the guest takes the highest deliverable one. */
-static void hw_eval_pending(struct kvm_vcpu *vcpu, enum intr_path path)
+__attribute__((noinline)) void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path)
 {
-	int vec;
-
-	if (!hw_virtual_intr(vcpu))
-		return;
-	vec = kvm_apic_hw_deliver(vcpu->arch.apic);
-	if (vec < 0)
+	if (vector < 0)
 		return;
 	vcpu->arch.guest_irqs++;
-	kvm_trace(EV_INTR, vcpu->vcpu_idx, vec, path, 0);
+	kvm_trace(EV_INTR, vcpu->vcpu_idx, vector, path, 0);
+}
+
+/*
+ * Evaluate pending virtual interrupts: the guest takes the highest deliverable
+ * one.  This and kvm_hw_guest_takes() are not inlined, so that their locals
+ * do not stay in kvm_hw_run()'s frame (see inject_pending_event()).
+ */
+static __attribute__((noinline)) void hw_eval_pending(struct kvm_vcpu *vcpu, enum intr_path path)
+{
+	if (hw_virtual_intr(vcpu))
+		kvm_hw_guest_takes(vcpu, kvm_apic_hw_deliver(vcpu->arch.apic), path);
 }
 
 /* Take a doorbell sent to this CPU, if any: evaluated in guest mode, moot otherwise. */

@@ -406,6 +406,8 @@ void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int tr
 
 void kvm_hw_run(struct kvm_vcpu *vcpu);		/* runs guest ops until an exit */
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
+/* The guest takes 'vector' (>= 0; -1: nothing): it runs its handler, the count grows. */
+void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path);
 int kvm_hw_handle_exit(struct kvm_vcpu *vcpu);
 
 #endif

@@ -223,15 +223,8 @@ static bool kvm_cpu_has_injectable_intr(struct kvm_vcpu *vcpu)
  */
 static __attribute__((noinline)) void inject_pending_event(struct kvm_vcpu *vcpu)
 {
-	int vector;
-
-	if (!kvm_cpu_has_injectable_intr(vcpu))
-		return;
-	vector = kvm_apic_accept_interrupt(vcpu->arch.apic);
-	if (vector < 0)
-		return;
-	vcpu->arch.guest_irqs++;
-	kvm_trace(EV_INTR, vcpu->vcpu_idx, vector, INTR_INJECTED, 0);
+	if (kvm_cpu_has_injectable_intr(vcpu))
+		kvm_hw_guest_takes(vcpu, kvm_apic_accept_interrupt(vcpu->arch.apic), INTR_INJECTED);
 }
 
 /* kvm_vcpu_exit_request(), x86.c v5.17 (no task work). */

@@ -94,7 +94,7 @@ expect "ipi-hlt, mainline svm" 0 "verified" "438522 584693" --scenario ipi-hlt -
 expect "ipi-hlt, mainline vmx" 0 "verified" "540386 773903" --scenario ipi-hlt --vendor vmx
 expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "286069 610319" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "64919 123850" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "428672 796461" --bug irr-pending-search
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "428789 796650" --bug irr-pending-search
 expect "isr-cache, mainline svm" 0 "verified" "630912 1050322" --scenario isr-cache --vendor svm
 expect "isr-cache, mainline vmx" 0 "verified" "582755 1050127" --scenario isr-cache --vendor vmx
 expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "637953 4713390" --bug isr-cache-stale
