@@ -101,17 +101,31 @@ static void stress_usage(FILE *f)
 		"  --quiet                print only the verdict line\n");
 }
 
-/* Wake halted vCPUs so every thread can wind down (KVM_REQ_UNBLOCK + kick). */
-static void unblock_vcpus(struct stress *st)
+/* The vCPU of scenario index i if it is created and halted, else NULL. */
+static struct kvm_vcpu *halted_vcpu(struct stress *st, int i)
+{
+	struct kvm_vcpu *vcpu;
+
+	if (!__atomic_load_n(&st->vmm->created[i], __ATOMIC_ACQUIRE))
+		return NULL;
+	vcpu = __atomic_load_n(&st->vmm->vcpus[i], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&vcpu->halted, __ATOMIC_ACQUIRE) ? vcpu : NULL;
+}
+
+/*
+ * Wake halted vCPUs so every thread can wind down: KVM_REQ_UNBLOCK + kick;
+ * with 'release', the guest's stop flag is set first, so that a guest waiting
+ * for interrupts (wait-irq) that no other thread will send any more goes on.
+ */
+static void unblock_vcpus(struct stress *st, bool release)
 {
 	for (int i = 0; i < st->scn.nr_vcpus; i++) {
-		struct kvm_vcpu *vcpu;
+		struct kvm_vcpu *vcpu = halted_vcpu(st, i);
 
-		if (!__atomic_load_n(&st->vmm->created[i], __ATOMIC_ACQUIRE))
+		if (!vcpu)
 			continue;
-		vcpu = __atomic_load_n(&st->vmm->vcpus[i], __ATOMIC_ACQUIRE);
-		if (!__atomic_load_n(&vcpu->halted, __ATOMIC_ACQUIRE))
-			continue;
+		if (release)
+			__atomic_store_n(&vcpu->arch.guest_stop, 1, __ATOMIC_RELEASE);
 		kvm_make_request(KVM_REQ_UNBLOCK, vcpu);
 		kvm_vcpu_kick(vcpu);
 	}
@@ -328,9 +342,17 @@ int cmd_stress(int argc, char **argv)
 			break;
 		if (!st->max_iterations && now - t0 >= st->seconds)
 			rt_threads_request_stop();
-		/* Actors done but vCPUs halted, or stopping: wake them. */
-		if (rt_threads_stopping() || ndone >= st->scn.nr_actors)
-			unblock_vcpus(st);
+		/*
+		 * Actors done but vCPUs halted, or stopping: wake them; interrupt
+		 * them if nothing else can (stopping, or every other thread done).
+		 */
+		if (rt_threads_stopping() || ndone >= st->scn.nr_actors) {
+			int nhalted = 0;
+
+			for (int i = 0; i < st->scn.nr_vcpus; i++)
+				nhalted += halted_vcpu(st, i) != NULL;
+			unblock_vcpus(st, rt_threads_stopping() || ndone + nhalted >= st->nr_threads);
+		}
 		seq = rt_threads_event_seq();
 		if (seq != last_seq) {
 			last_seq = seq;

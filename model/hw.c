@@ -331,7 +331,8 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			if (hw_interrupt_boundary(vcpu))
 				return;
 			/* wait-irq N: "while (taken < N) { sti; hlt; }", HLT intercepted. */
-			if (op->kind == GOP_WAIT_IRQ && vcpu->arch.guest_irqs >= op->val) {
+			if (op->kind == GOP_WAIT_IRQ &&
+			    (vcpu->arch.guest_irqs >= op->val || hw_load(vcpu->arch.guest_stop))) {
 				vcpu->arch.rip++;
 				continue;
 			}

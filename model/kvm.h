@@ -219,6 +219,11 @@ struct kvm_vcpu_arch {
 	u64 avic_physical_id_entry;	/* SVM: svm->avic_physical_id_entry, KVM's copy */
 	u64 rip;			/* index of the guest op being executed */
 	u32 guest_irqs;			/* guest state: interrupts the guest has taken */
+	/*
+	 * Guest memory the VMM may write: a stop request that ends a wait-irq
+	 * early (only stress's wind-down sets it; the checker never does).
+	 */
+	u32 guest_stop;
 };
 
 /* Ghost state of a vCPU for the oracles (model/ghost.c). */

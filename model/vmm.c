@@ -60,7 +60,10 @@ int vmm_vcpu_run_program(struct vmm *vmm, int idx)
 		wait_until_ne(vmm->created[idx], 0);	/* KVM_CREATE_VCPU by an actor */
 		vcpu = READ_ONCE(vmm->vcpus[idx]);
 	}
+	/* The guest program starts over: its first instruction, no interrupt taken yet. */
 	vcpu->arch.rip = 0;
+	vcpu->arch.guest_irqs = 0;
+	__atomic_store_n(&vcpu->arch.guest_stop, 0, __ATOMIC_RELAXED);
 	return vcpu_run(vcpu);	/* KVM_RUN until the program's "userspace exit" */
 }
 

@@ -4,7 +4,7 @@
 # errors.  $KVMLAB is the binary under test.
 . "$(dirname "$0")/tap.sh"
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
-echo "1..12"
+echo "1..21"
 for vendor in svm vmx; do
 	"$KVMLAB" stress --scenario seed --policy vm --vendor $vendor --iterations 2000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 	check $? 0 "mainline ($vendor) stress finds nothing"
@@ -14,6 +14,20 @@ done
 check $? 0 "seed patch on vmx loses nothing under stress"
 "$KVMLAB" stress --scenario mixed --iterations 500 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 check $? 0 "mixed scenario, mainline, no finding"
+# Interrupt delivery, doorbells, AVIC IPIs, blocking and preemption on real threads.
+for scn in ipi-hlt isr-cache preempt-hlt preempt-toggle; do
+	for vendor in svm vmx; do
+		"$KVMLAB" stress --scenario $scn --vendor $vendor --iterations 300 --quiet >/tmp/kvmlab-stress.$$ 2>&1
+		check $? 0 "$scn ($vendor), mainline, no finding"
+	done
+done
+"$KVMLAB" stress --scenario preempt-hlt --bug blocking-preempt --seconds 10 --quiet >/tmp/kvmlab-stress.$$ 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'FINDING assertion .*avic_vcpu_put\|FINDING assertion .*WARN_ON' /tmp/kvmlab-stress.$$; then
+	ok "blocking-preempt (18869f26df1a): stress finds the WARN"
+else
+	nok "blocking-preempt under stress: exit $rc"
+fi
 "$KVMLAB" stress --scenario nosuch >/dev/null 2>/tmp/kvmlab-stress.$$
 check $? 2 "unknown scenario is a usage error"
 "$KVMLAB" stress --seconds 0 >/dev/null 2>&1
