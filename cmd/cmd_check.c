@@ -625,7 +625,7 @@ int cmd_check(int argc, char **argv)
 		u64 flags[] = { movers, eo.por, no_persistent, no_merge, no_hygiene, no_tracking, checker_races(),
 				(u64)eo.witness, root->hash };
 		u64 h = fnv1a(s, sizeof(*s), fnv1a(&cfg, sizeof(cfg), fnv1a(flags, sizeof(flags), 0)));
-		char err[300];
+		char err[512];
 
 		sched_snapshot_free(root);
 		eo.dist = dist_backend->start(h, err, sizeof(err));

@@ -426,7 +426,7 @@ static int scn_hdr_policy(struct scn_parser *p)
 
 static int scn_hdr_bug(struct scn_parser *p)
 {
-	char known[256];
+	char known[512];
 	size_t n = 0;
 	int ret, b;
 
@@ -1296,6 +1296,20 @@ static const struct scenario scn_builtins[] = {
 			       "(66fa226c131f), deactivate-no-event (bca66dbcd28a) and "
 			       "irr-pending-search (755c2bf87860)",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_IPI(1, 0x40)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
+		},
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV)) },
+	},
+	{
+		.name = "pi-hlt",
+		.description = "ipi-hlt on VMX: vCPU 1 waits for the interrupt vCPU 0 posts while "
+			       "actor 0 sets the hyperv inhibit; exposes pir-sync-inhibited "
+			       "(37c4dbf337c5) and pir-no-event (7e1901f6c86c)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, .vendor = KVM_VENDOR_VMX, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
 		.vcpu = {
 			PROG(GOP_IPI(1, 0x40)),
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),

@@ -98,7 +98,7 @@ struct kvm_event {
 struct pcpu {
 	u32 irqs_disabled;	/* local_irq_disable() nesting: 0 or 1 */
 	u32 ipi_pending;	/* senders (bit = actor id) whose function-call IPI is not handled yet */
-	u32 doorbell;		/* an AVIC doorbell (SVM) was signalled to this CPU */
+	u32 doorbell;		/* an AVIC doorbell (SVM) / posted-interrupt notification (VMX) arrived */
 	u32 preempt_count;	/* preempt_disable() nesting of the task running here */
 };
 _Static_assert(sizeof(struct pcpu) % 8 == 0, "struct pcpu fills whole 8-byte words");

@@ -42,6 +42,22 @@ void local_irq_enable(void)
 	smp_mb();	/* pairs with smp_mb() in smp_call_function_many() */
 	if (READ_ONCE(c->ipi_pending))
 		handle_ipi(c);
+	/*
+	 * A guest notification that found the CPU in the host is taken now
+	 * and ignored (the interrupt controller, not kernel code: hw_load).
+	 */
+	if (hw_load(c->doorbell))
+		(void)xchg(&c->doorbell, 0);
+}
+
+void smp_send_guest_notification(int cpu)
+{
+	struct pcpu *c = rt->percpu(cpu);
+
+	(void)__rt_access(RT_OR, &c->doorbell, sizeof(c->doorbell), 1, 0);
+	smp_mb();	/* pairs with smp_mb() in local_irq_enable() */
+	if (!hw_load(c->irqs_disabled))	/* taken by the host at once */
+		(void)__rt_access(RT_ANDNOT, &c->doorbell, sizeof(c->doorbell), 1, 0);
 }
 
 bool local_ipi_pending(void)

@@ -32,6 +32,13 @@ void local_irq_disable(void);
 void local_irq_enable(void);
 /* True if a function-call IPI is pending on this CPU (it forces a VM exit). */
 bool local_ipi_pending(void);
+/*
+ * An AVIC doorbell (SVM) or posted-interrupt notification vector (VMX) to
+ * 'cpu': only a CPU in guest mode acts on it; one that has interrupts
+ * disabled (about to enter the guest) keeps it pending, one in the host with
+ * interrupts enabled takes it at once (and ignores it).
+ */
+void smp_send_guest_notification(int cpu);
 /* Send the function-call IPI to every actor in 'mask'; if 'wait', wait for each ack. */
 void smp_call_function_many(u64 mask, bool wait);
 

@@ -7,7 +7,7 @@
  * svm_complete_interrupt_delivery() (doorbell, or KVM_REQ_EVENT + kick), and
  * the AVIC_INCOMPLETE_IPI exit the hardware takes when a guest IPI targets a
  * vCPU that is not running.  VMX's deliver_interrupt is here too, because it
- * is the same hook; posted interrupts are not modelled yet (see below).
+ * is the same hook (model/posted_intr.c).
  *
  * Sources: arch/x86/kvm/svm/avic.c and svm.c as of v6.17 (kvm-x86 tree
  * 3cfc1a8ee2b9, read through the search tools), svm_complete_interrupt_delivery
@@ -173,7 +173,7 @@ static void avic_ring_doorbell(struct kvm_vcpu *vcpu)
 	int cpu = READ_ONCE(vcpu->cpu);
 
 	if (cpu != rt_self()) {
-		__rt_access(RT_OR, &rt->percpu(cpu)->doorbell, sizeof(u32), 1, 0);
+		smp_send_guest_notification(cpu);
 		kvm_trace(EV_DOORBELL, vcpu->vcpu_idx, kvm_cpu_get_apicid(cpu), 0, 0);
 	}
 }
@@ -268,24 +268,6 @@ static void svm_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int
 	 */
 	smp_mb__after_atomic();
 	svm_complete_interrupt_delivery(vcpu, delivery_mode, trig_mode, vector);
-}
-
-/*
- * vmx_deliver_interrupt() (vmx.c v6.17) when vmx_deliver_posted_interrupt()
- * fails, which is the only outcome here: the posted-interrupt descriptor is
- * not modelled yet, so with APICv active the vector goes to IRR and the VM
- * entry's virtual-interrupt delivery (standing in for vmx_sync_pir_to_irr()
- * and RVI) takes it.
- */
-static void vmx_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector)
-{
-	struct kvm_vcpu *vcpu = apic->vcpu;
-
-	(void)delivery_mode;
-	(void)trig_mode;
-	kvm_lapic_set_irr(vector, apic);
-	kvm_make_request(KVM_REQ_EVENT, vcpu);
-	kvm_vcpu_kick(vcpu);
 }
 
 void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector)

@@ -193,7 +193,12 @@ void ghost_check_delivery(struct kvm_vcpu *vcpu)
 	 * that order, so on real threads (stress) an IRR bit seen here is
 	 * covered by one of the two later reads unless it is really lost.
 	 */
-	vec = kvm_apic_deliverable_vector(vcpu->arch.apic);
+	/*
+	 * IRR only: a vector still in the PIR is harvested at a later entry or
+	 * when the vCPU halts (kvm_vcpu_check_block()), and if it never is,
+	 * the vCPU ends up halted with it pending (ghost_explain_stuck()).
+	 */
+	vec = kvm_apic_deliverable_vector(vcpu->arch.apic, NULL);
 	smp_mb();
 	if (vec < 0 || GHOST_READ(vcpu->ghost.deliveries))
 		return;
@@ -225,10 +230,10 @@ enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int
 
 		if (!v || !v->halted)
 			continue;
-		vec = kvm_apic_deliverable_vector(v->arch.apic);
+		vec = kvm_apic_deliverable_vector(v->arch.apic, v->pi_desc.pir);
 		if (vec >= 0) {
 			snprintf(msg, len,
-				 "vcpu %d is halted with vector 0x%x pending in IRR (%s %s, no KVM_REQ_EVENT%s) and nothing will wake it",
+				 "vcpu %d is halted with vector 0x%x pending in IRR or PIR (%s %s, no KVM_REQ_EVENT%s) and nothing will wake it",
 				 i, vec, kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
 				 v->arch.apicv_active ? "on" : "off",
 				 v->requests & BIT(KVM_REQ_EVENT) ? " (but one is pending)" : "");

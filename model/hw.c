@@ -182,8 +182,7 @@ static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, 
 	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK))
 		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
 					   BIT(target->vcpu_idx));
-	__rt_access(RT_OR, &rt->percpu((int)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK))->doorbell,
-		    sizeof(u32), 1, 0);
+	smp_send_guest_notification((int)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK));
 	return true;
 }
 
@@ -295,13 +294,25 @@ static bool hw_take_doorbell(void)
 }
 
 /*
- * At an instruction boundary: a doorbell is evaluated; a pending physical
+ * At an instruction boundary: a doorbell is evaluated (SVM); a posted-
+ * interrupt notification is processed with the posted-interrupt pin control
+ * on, or else exits like any external interrupt (VMX); a pending physical
  * interrupt (a kick) exits.  True if the guest exits.
  */
 static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu)
 {
-	if (hw_take_doorbell())
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		if (hw_take_doorbell())
+			hw_eval_pending(vcpu, INTR_DOORBELL);
+	} else if (hw_load(this_pcpu()->doorbell)) {
+		if (!hw_virtual_intr(vcpu)) {
+			set_exit(vcpu, EXIT_EXTINT, 0, 0);	/* handled in the host */
+			return true;
+		}
+		hw_take_doorbell();
+		kvm_hw_process_posted_interrupts(vcpu);
 		hw_eval_pending(vcpu, INTR_DOORBELL);
+	}
 	if (hw_load(this_pcpu()->ipi_pending)) {
 		set_exit(vcpu, EXIT_EXTINT, 0, 0);
 		return true;
@@ -314,8 +325,13 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 {
 	const struct guest_program *prog = vcpu->program;
 
-	/* VMRUN / VM entry: IRR is evaluated; an earlier doorbell adds nothing. */
-	hw_take_doorbell();
+	/*
+	 * VMRUN / VM entry: IRR is evaluated (RVI on VMX); on SVM an earlier
+	 * doorbell adds nothing, on VMX a notification sent while interrupts
+	 * were disabled is recognized at the first instruction boundary.
+	 */
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+		hw_take_doorbell();
 	hw_eval_pending(vcpu, INTR_VMRUN);
 	for (;;) {
 		const struct guest_op *op;

@@ -57,6 +57,8 @@ enum kvm_bug {
 	KVM_BUG_UPDATE_APICV_PREEMPT,	/* reverts 66c768d30e64 */
 	KVM_BUG_BLOCKING_PREEMPT,	/* reverts 18869f26df1a */
 	KVM_BUG_ISR_CACHE_STALE,	/* reverts 97a71c444a14 */
+	KVM_BUG_PIR_SYNC_INHIBITED,	/* reverts 37c4dbf337c5 */
+	KVM_BUG_PIR_NO_EVENT,		/* reverts 7e1901f6c86c */
 	KVM_NR_BUGS
 };
 
@@ -252,6 +254,16 @@ struct kvm_vcpu {
 	 * invisible to the protocol) and reaches it by vcpu_id only.
 	 */
 	u64 avic_physical_id_table_entry;
+	/*
+	 * VMX: the posted-interrupt descriptor (asm/posted_intr.h struct
+	 * pi_desc: PIR, and ON in 'control'; SN, NV and NDST are for hardware
+	 * senders, which the model does not have).
+	 */
+	struct pi_desc {
+		u32 pir[8];
+		u32 control;
+		u32 rsvd;
+	} pi_desc;
 	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
 	bool halted;
 	const struct guest_program *program;
@@ -404,6 +416,14 @@ void avic_vcpu_unblocking(struct kvm_vcpu *vcpu);
 void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
 int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu);
 u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
+/* posted_intr.c: VMX posted interrupts. */
+#define POSTED_INTR_ON 0
+void vmx_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector);
+int vmx_sync_pir_to_irr(struct kvm_vcpu *vcpu);
+/* kvm_x86_ops.sync_pir_to_irr exists (VMX with enable_apicv), and the vCPU may call it. */
+bool kvm_x86_has_sync_pir_to_irr(struct kvm_vcpu *vcpu);
+/* The simulated CPU's posted-interrupt processing on a notification (SDM 30.6). */
+void kvm_hw_process_posted_interrupts(struct kvm_vcpu *vcpu);
 /* kvm_x86_ops.deliver_interrupt: the tail of __apic_accept_irq() for a fixed interrupt. */
 void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector);
 

@@ -300,10 +300,71 @@ static void apic_clear_isr(int vec, struct kvm_lapic *apic)
 
 /* ---- priorities ------------------------------------------------------------ */
 
-/* lapic.c apic_has_interrupt_for_ppr() (v5.15); no sync_pir_to_irr (no posted interrupts). */
+/* lapic.h kvm_lapic_enabled() (v6.17), for the APIC's own vCPU. */
+bool kvm_lapic_enabled(struct kvm_vcpu *vcpu)
+{
+	return kvm_apic_hw_enabled(vcpu->arch.apic) && vcpu->arch.apic->sw_enabled;
+}
+
+/* lapic.c kvm_lapic_find_highest_irr() (v6.17). */
+int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu)
+{
+	return apic_find_highest_irr(vcpu->arch.apic);
+}
+
+/*
+ * lapic.c __kvm_apic_update_irr() (v6.x, before pi_harvest_pir()): each
+ * non-empty PIR word is taken with xchg and ORed into IRR (the kernel's
+ * try_cmpxchg loop, one atomic OR here); true if the highest IRR vector
+ * came from the PIR.
+ */
+static bool __kvm_apic_update_irr(u32 *pir, struct kvm_lapic *apic, int *max_irr)
+{
+	int max_updated_irr = -1;
+
+	*max_irr = -1;
+	for (u32 i = 0, vec = 0; i <= 7; i++, vec += 32) {
+		u32 *p_irr = apic_reg(apic, APIC_IRR + i * 0x10);
+		u32 irr_val = READ_ONCE(*p_irr), pir_val = READ_ONCE(pir[i]);
+
+		if (pir_val) {
+			u32 prev_irr_val;
+
+			pir_val = xchg(&pir[i], 0);
+			prev_irr_val = __rt_access(RT_OR, p_irr, sizeof(u32), pir_val, 0);
+			irr_val = prev_irr_val | pir_val;
+			if (prev_irr_val != irr_val)
+				max_updated_irr = 31 - __builtin_clz(irr_val ^ prev_irr_val) + (int)vec;
+		}
+		if (irr_val)
+			*max_irr = 31 - __builtin_clz(irr_val) + (int)vec;
+	}
+	return max_updated_irr != -1 && max_updated_irr == *max_irr;
+}
+
+/* lapic.c kvm_apic_update_irr() (v7.0 merge window, 000d75b0b186). */
+bool kvm_apic_update_irr(struct kvm_vcpu *vcpu, u32 *pir, int *max_irr)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	bool irr_updated = __kvm_apic_update_irr(pir, apic, max_irr);
+
+	if (unlikely(!apic->vcpu->arch.apicv_active && irr_updated))
+		apic_write_once(apic, apic->irr_pending, true);
+	return irr_updated;
+}
+
+/*
+ * lapic.c apic_has_interrupt_for_ppr() (v5.16+, 37c4dbf337c5): with a
+ * sync_pir_to_irr op (VMX), harvest the PIR first.
+ */
 static int apic_has_interrupt_for_ppr(struct kvm_lapic *apic, u32 ppr)
 {
-	int highest_irr = apic_find_highest_irr(apic);
+	int highest_irr;
+
+	if (apic->vcpu && kvm_x86_has_sync_pir_to_irr(apic->vcpu))
+		highest_irr = vmx_sync_pir_to_irr(apic->vcpu);
+	else
+		highest_irr = apic_find_highest_irr(apic);
 
 	if (highest_irr == -1 || (u32)(highest_irr & 0xf0) <= ppr)
 		return -1;
@@ -1284,7 +1345,7 @@ static u32 apic_ppr_of(u32 tpr, int isr)
 	return (tpr & 0xf0) >= (isrv & 0xf0) ? tpr & 0xff : isrv & 0xf0;
 }
 
-int kvm_apic_deliverable_vector(struct kvm_lapic *apic)
+int kvm_apic_deliverable_vector(struct kvm_lapic *apic, const u32 *pir)
 {
 	int irr, isr;
 	u32 tpr, ppr;
@@ -1293,6 +1354,17 @@ int kvm_apic_deliverable_vector(struct kvm_lapic *apic)
 	if (!(apic->base_address & MSR_IA32_APICBASE_ENABLE))
 		return -1;
 	irr = apic_peek_highest(apic, APIC_IRR);
+	for (int i = 7; pir && i >= 0; i--) {
+		u32 w;
+
+		rt->observe(&pir[i], sizeof(u32), false);
+		w = __atomic_load_n(&pir[i], __ATOMIC_RELAXED);
+		if (w) {
+			if (31 - __builtin_clz(w) + i * 32 > irr)
+				irr = 31 - __builtin_clz(w) + i * 32;
+			break;
+		}
+	}
 	if (irr < 0)
 		return -1;
 	isr = apic_peek_highest(apic, APIC_ISR);

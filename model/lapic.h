@@ -116,10 +116,15 @@ void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic);
 bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source, u32 shorthand,
 			 u32 dest, u32 dest_mode);
 /*
- * The highest IRR vector the guest can take now (above PPR, APIC hardware-enabled:
- * what kvm_apic_has_interrupt() answers), or -1; reads only, no side effects.
+ * The highest IRR vector (or PIR vector, if 'pir') the guest can take now
+ * (above PPR, APIC hardware-enabled: what kvm_apic_has_interrupt() answers
+ * once the PIR is harvested), or -1; reads only, no side effects.
  */
-int kvm_apic_deliverable_vector(struct kvm_lapic *apic);
+int kvm_apic_deliverable_vector(struct kvm_lapic *apic, const u32 *pir);
+/* lapic.c kvm_apic_update_irr(): harvest a PIR into IRR; true if the highest IRR is new. */
+bool kvm_apic_update_irr(struct kvm_vcpu *vcpu, u32 *pir, int *max_irr);
+int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu);
+bool kvm_lapic_enabled(struct kvm_vcpu *vcpu);
 /*
  * Simulated hardware: AVIC / APICv virtual-interrupt delivery over the
  * backing page: the highest IRR vector above PPR moves to ISR and PPR is

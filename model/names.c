@@ -72,6 +72,16 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "kvm_apic_update_apicv() keeps the highest-ISR cache, stale once APICv handles an EOI",
 		.scenario = "isr-cache", .expect = "lost-interrupt",
 	},
+	[KVM_BUG_PIR_SYNC_INHIBITED] = {
+		.slug = "pir-sync-inhibited", .commit = "37c4dbf337c5",
+		.title = "PIR is harvested (vcpu_enter_guest, apic_has_interrupt_for_ppr) only while the vCPU's APICv is active",
+		.scenario = "pi-hlt", .expect = "lost-interrupt",
+	},
+	[KVM_BUG_PIR_NO_EVENT] = {
+		.slug = "pir-no-event", .commit = "7e1901f6c86c",
+		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
+		.scenario = "pi-hlt", .expect = "lost-interrupt",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)

@@ -225,7 +225,8 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->c, ev->d ? " (blocking)" : "");
 		break;
 	case EV_DOORBELL:
-		snprintf(buf, len, "kvm_avic_doorbell: vcpu %llu host apic id %llu",
+		snprintf(buf, len, "%s: vcpu %llu host apic id %llu",
+			 ev->c ? "posted-interrupt notification" : "kvm_avic_doorbell",
 			 (unsigned long long)ev->a, (unsigned long long)ev->b);
 		break;
 	case EV_APICV_ACCEPT_IRQ:

@@ -43,7 +43,7 @@ enum kvm_event_type {
 	EV_FINDING,		/* a = enum kvm_finding */
 	EV_NOTE,		/* ghost observation for witnesses: a = enum kvm_note, b = vcpu, c = gfn */
 	EV_AVIC_RUNNING,	/* physical ID table entry written: a = vcpu, b = IsRunning, c = host id, d = blocking */
-	EV_DOORBELL,		/* avic_ring_doorbell: a = vcpu, b = host APIC id */
+	EV_DOORBELL,		/* avic_ring_doorbell (c = 0) / PI notification (c = 1): a = vcpu, b = host APIC id */
 	EV_APICV_ACCEPT_IRQ,	/* kvm_apicv_accept_irq: a = vcpu, b = vector, c = target in guest mode */
 	EV_AVIC_KICK,		/* avic_kick_target_vcpus: a = source vcpu, b = icrl, c = icrh */
 	EV_INTR,		/* the guest takes an interrupt: a = vcpu, b = vector, c = enum intr_path */

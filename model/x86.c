@@ -270,6 +270,15 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	 */
 	smp_mb();	/* smp_mb__after_srcu_read_unlock() */
 
+	/*
+	 * Process pending posted interrupts to handle the case where the
+	 * notification IRQ arrived in the host, or was never sent (because the
+	 * target vCPU wasn't running).  Do this regardless of the vCPU's APICv
+	 * status (37c4dbf337c5).  (x86.c v6.16+)
+	 */
+	if (kvm_lapic_enabled(vcpu) && kvm_x86_has_sync_pir_to_irr(vcpu))
+		vmx_sync_pir_to_irr(vcpu);
+
 	if (kvm_vcpu_exit_request(vcpu)) {
 		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
 		kvm_trace(EV_MODE, vcpu->vcpu_idx, OUTSIDE_GUEST_MODE, 0, 0);

@@ -25,23 +25,23 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=57
+PLAN=60
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "9448 13058" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "9448 13058" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "8971 12439" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "9037 12530" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "9473 13174" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "12126 21974" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "9250 12830" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "11514 20868" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
-expect "mainline svm, --fine: same verdict" 0 "verified" "13022 16820" --vcpus 1 --policy vm --fine
+expect "mainline svm, --fine: same verdict" 0 "verified" "12330 15979" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "90431 136553" --policy vm --toggles 1 --accesses 1
-expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "90431 136553" --policy vm --toggles 1 --accesses 1 --no-races
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "79547 119884" --policy vm --toggles 1 --accesses 1
+expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "79547 119884" --policy vm --toggles 1 --accesses 1 --no-races
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
 expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "187 264" --policy vm --toggles 0
 expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "187 264" --policy vm --toggles 0 --no-persistent
@@ -90,28 +90,31 @@ expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-r
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
-expect "ipi-hlt, mainline svm" 0 "verified" "438522 584693" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "540386 773903" --scenario ipi-hlt --vendor vmx
-expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "286069 610319" --bug avic-deliver-race
-expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "64919 123850" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "428789 796650" --bug irr-pending-search
-expect "isr-cache, mainline svm" 0 "verified" "630912 1050322" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "582755 1050127" --scenario isr-cache --vendor vmx
-expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "637953 4713390" --bug isr-cache-stale
+expect "ipi-hlt, mainline svm" 0 "verified" "377013 511081" --scenario ipi-hlt --vendor svm
+expect "ipi-hlt, mainline vmx" 0 "verified" "649227 861703" --scenario ipi-hlt --vendor vmx
+expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "256760 544814" --bug avic-deliver-race
+expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "65613 127368" --bug deactivate-no-event
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "368511 701149" --bug irr-pending-search
+expect "pi-hlt, mainline vmx" 0 "verified" "649227 861703" --scenario pi-hlt
+expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "111150 226483" --bug pir-sync-inhibited
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "555903 865331" --bug pir-no-event
+expect "isr-cache, mainline svm" 0 "verified" "621506 1069868" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "1024413 1698763" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "625683 4515520" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
-expect "preempt-toggle, mainline svm" 0 "verified" "4515 6233" --scenario preempt-toggle --vendor svm
-expect "preempt-toggle, mainline vmx" 0 "verified" "3741 5196" --scenario preempt-toggle --vendor vmx
-expect "preempt-hlt, mainline svm" 0 "verified" "3827 4146" --scenario preempt-hlt --vendor svm
-expect "preempt-hlt, mainline vmx" 0 "verified" "3644 4335" --scenario preempt-hlt --vendor vmx
-expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4124 14245" --bug update-apicv-preempt
-expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "1871 2103" --bug blocking-preempt
+expect "preempt-toggle, mainline svm" 0 "verified" "4379 6047" --scenario preempt-toggle --vendor svm
+expect "preempt-toggle, mainline vmx" 0 "verified" "3717 5165" --scenario preempt-toggle --vendor vmx
+expect "preempt-hlt, mainline svm" 0 "verified" "4597 5120" --scenario preempt-hlt --vendor svm
+expect "preempt-hlt, mainline vmx" 0 "verified" "3528 3724" --scenario preempt-hlt --vendor vmx
+expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4027 14070" --bug update-apicv-preempt
+expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "2225 2562" --bug blocking-preempt
 "$KVMLAB" check --bug blocking-preempt >"$T/out" 2>&1
 if grep -q '^VIOLATION assertion .*WARN_ON(!kvm_vcpu_is_blocking(vcpu))' "$T/out" &&
    grep -q 'kvm_sched_out: vcpu 1 preempted' "$T/out"; then
 	ok "blocking-preempt: the WARN in avic_vcpu_put() after a preemption between the hooks"
 else nok "blocking-preempt: $(grep '^VIOLATION' "$T/out")"; fi
 # Two actors kick one vCPU and each waits for its own acknowledgement (model regression).
-expect "two senders, mainline" 0 "verified" "34227 65223" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
+expect "two senders, mainline" 0 "verified" "32430 62186" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 # Witnesses of the seed's case analysis (seed patch, where all are reachable).
 for w in case-1 case-2a case-2b stale-snapshot; do
 	expect "witness $w" 0 "witness found" "" --policy vcpu --find $w
