@@ -1352,6 +1352,20 @@ static const struct scenario scn_builtins[] = {
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
 	},
 	{
+		.name = "svi",
+		.description = "isr-cache on VMX: vCPU 0's EOI of a vector KVM injected while "
+			       "hyperv was set runs once APICv is back; exposes svi-stale "
+			       "(b2849bec936b)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, .vendor = KVM_VENDOR_VMX, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_APIC_W(APIC_ICR, 0x40 | APIC_DEST_SELF), GOP_APIC_W(APIC_EOI, 0),
+			     GOP_WAIT(2)),
+		},
+		.nr_actors = 2,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
+	},
+	{
 		.name = "mixed",
 		.description = "3 vCPUs mix APIC and RAM accesses while actor 0 sets and clears "
 			       "hyperv and actor 1 zaps RAM gfns 0-1",

@@ -42,6 +42,8 @@
 
 enum access_class { AC_ACCEL, AC_TRAP, AC_FAULT };
 
+static void vmx_hw_virtual_eoi(struct kvm_vcpu *vcpu, const struct guest_op *op);
+
 static bool reg_is_defined_read(u32 reg)
 {
 	if (reg == APIC_TMCCT || reg == APIC_EOI || reg == APIC_RRR || reg == APIC_SELF_IPI ||
@@ -219,6 +221,11 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 	case AC_TRAP:
 		if (write && op->off == APIC_ICR && vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
 			return avic_hw_icr_write(vcpu, op, val, gpa);
+		if (write && op->off == APIC_EOI && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX &&
+		    vcpu->arch.ctrl.virtual_intr_delivery) {
+			vmx_hw_virtual_eoi(vcpu, op);
+			return true;
+		}
 		/*
 		 * Trap-like: the write is already in the register page.  ID, LDR
 		 * and DFR are read by IPI senders on other CPUs, hence marked.
@@ -281,8 +288,34 @@ __attribute__((noinline)) void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vec
  */
 static __attribute__((noinline)) void hw_eval_pending(struct kvm_vcpu *vcpu, enum intr_path path)
 {
-	if (hw_virtual_intr(vcpu))
-		kvm_hw_guest_takes(vcpu, kvm_apic_hw_deliver(vcpu->arch.apic), path);
+	int vec;
+
+	if (!hw_virtual_intr(vcpu))
+		return;
+	vec = kvm_apic_hw_deliver(vcpu->arch.apic);
+	if (vec >= 0 && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
+		vcpu->arch.ctrl.svi = (u8)vec;	/* SDM 30.2.2: SVI <- vector */
+	kvm_hw_guest_takes(vcpu, vec, path);
+}
+
+/*
+ * A guest EOI with VMX virtual-interrupt delivery on: virtualized, no exit
+ * (no vector is in the EOI-exit bitmap: the model has no level-triggered
+ * interrupts).  The guest meant to retire its highest in-service vector;
+ * if SVI did not name it, the EOI was lost.
+ */
+static void vmx_hw_virtual_eoi(struct kvm_vcpu *vcpu, const struct guest_op *op)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	int want = kvm_apic_highest_isr(apic), svi = vcpu->arch.ctrl.svi;
+
+	vcpu->arch.ctrl.svi = (u8)kvm_apic_hw_virtual_eoi(apic, svi);
+	ghost_apic_access(vcpu, op, 0, APIC_PATH_ACCEL);
+	if (want >= 0 && want != svi)
+		KVM_REPORT(F_LOST_APIC_WRITE,
+			   "vcpu %d: the guest's EOI, virtualized with SVI 0x%x, left vector 0x%x in service",
+			   vcpu->vcpu_idx, svi, want);
+	hw_eval_pending(vcpu, INTR_EOI);
 }
 
 /* Take a doorbell sent to this CPU, if any: evaluated in guest mode, moot otherwise. */

@@ -59,6 +59,7 @@ enum kvm_bug {
 	KVM_BUG_ISR_CACHE_STALE,	/* reverts 97a71c444a14 */
 	KVM_BUG_PIR_SYNC_INHIBITED,	/* reverts 37c4dbf337c5 */
 	KVM_BUG_PIR_NO_EVENT,		/* reverts 7e1901f6c86c */
+	KVM_BUG_SVI_STALE,		/* reverts b2849bec936b */
 	KVM_NR_BUGS
 };
 
@@ -185,6 +186,7 @@ struct kvm_hw_ctrl {
 	bool virtualize_apic_accesses;	/* VMX: secondary control, never touched by APICv */
 	bool apic_register_virt;	/* VMX: APIC-register virtualization */
 	bool virtual_intr_delivery;	/* VMX: virtual-interrupt delivery */
+	u8 svi;				/* VMX: GUEST_INTR_STATUS.SVI (servicing vector) */
 };
 
 struct kvm_exit_info {
@@ -420,6 +422,8 @@ u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
 #define POSTED_INTR_ON 0
 void vmx_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector);
 int vmx_sync_pir_to_irr(struct kvm_vcpu *vcpu);
+/* kvm_x86_ops.hwapic_isr_update: SVI on VMX, nothing on SVM. */
+void kvm_x86_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr);
 /* kvm_x86_ops.sync_pir_to_irr exists (VMX with enable_apicv), and the vCPU may call it. */
 bool kvm_x86_has_sync_pir_to_irr(struct kvm_vcpu *vcpu);
 /* The simulated CPU's posted-interrupt processing on a notification (SDM 30.6). */

@@ -264,13 +264,15 @@ static void apic_clear_irr(int vec, struct kvm_lapic *apic)
 		apic_write_once(apic, apic->irr_pending, true);
 }
 
-/* lapic.c apic_set_isr() (v5.15); leaves out the SVI update (hwapic_isr_update) with APICv. */
+/* lapic.c apic_set_isr() (v6.17): with APICv, SVI instead of the caches. */
 static void apic_set_isr(int vec, struct kvm_lapic *apic)
 {
 	if (__apic_test_and_set_isr(apic, vec))
 		return;
-	if (kvm_apicv_active(apic))
+	if (kvm_apicv_active(apic)) {
+		kvm_x86_hwapic_isr_update(apic->vcpu, vec);
 		return;
+	}
 	++apic->isr_count;
 	/* The highest vector is injected, so the latest bit set is the highest in ISR. */
 	apic->highest_isr_cache = (s16)vec;
@@ -287,13 +289,15 @@ static int apic_find_highest_isr(struct kvm_lapic *apic)
 	return find_highest_vector(apic, APIC_ISR);
 }
 
-/* lapic.c apic_clear_isr() (v5.15); leaves out the SVI update (hwapic_isr_update) with APICv. */
+/* lapic.c apic_clear_isr() (v6.17): with APICv, SVI instead of the caches. */
 static void apic_clear_isr(int vec, struct kvm_lapic *apic)
 {
 	if (!__apic_test_and_clear_isr(apic, vec))
 		return;
-	if (kvm_apicv_active(apic))
+	if (kvm_apicv_active(apic)) {
+		kvm_x86_hwapic_isr_update(apic->vcpu, apic_find_highest_isr(apic));
 		return;
+	}
 	--apic->isr_count;
 	apic->highest_isr_cache = -1;
 }
@@ -1407,12 +1411,35 @@ int kvm_apic_hw_deliver(struct kvm_lapic *apic)
 	return vec;
 }
 
+/*
+ * VMX EOI virtualization (SDM vol. 3 30.1.4), for an EOI whose vector is not
+ * in the EOI-exit bitmap: the vISR bit of SVI is cleared, SVI becomes the
+ * highest remaining vISR vector (0 if none) and vPPR follows.  Returns the
+ * new SVI.
+ */
+int kvm_apic_hw_virtual_eoi(struct kvm_lapic *apic, int svi)
+{
+	int isr;
+
+	__apic_test_and_clear_isr(apic, svi);
+	isr = find_highest_vector(apic, APIC_ISR);
+	kvm_lapic_set_reg(apic, APIC_PROCPRI, apic_ppr_of(kvm_lapic_get_reg(apic, APIC_TASKPRI), isr));
+	return isr < 0 ? 0 : isr;
+}
+
+/* The highest vector in ISR, or -1 (what the guest's next EOI should retire). */
+int kvm_apic_highest_isr(struct kvm_lapic *apic)
+{
+	return find_highest_vector(apic, APIC_ISR);
+}
+
 /* ---- APICv, reset, creation ------------------------------------------------------------ */
 
 /*
- * lapic.c kvm_apic_update_apicv() (v6.12, d3ddef46f22e): irr_pending is set
- * unconditionally, because other CPUs and devices may still set IRR bits as
- * if APICv were on; the highest_isr_cache purge is 97a71c444a14.
+ * lapic.c kvm_apic_update_apicv() (v7.0, 000d75b0b186): irr_pending is set
+ * unconditionally (d3ddef46f22e), because other CPUs and devices may still set
+ * IRR bits as if APICv were on; on activation SVI is set from vISR
+ * (b2849bec936b); the highest_isr_cache purge is 97a71c444a14.
  * 'search_irr' is the v5.15-v5.17 body that 755c2bf87860 changed: on
  * deactivation irr_pending is recomputed from the IRR, which races with a
  * sender that sets an IRR bit and irr_pending meanwhile.
@@ -1434,10 +1461,14 @@ static void __kvm_apic_update_apicv(struct kvm_lapic *apic, bool apicv_active, b
 		return;
 	}
 	apic_write_once(apic, apic->irr_pending, true);
-	if (apicv_active)
+	if (apicv_active) {
 		apic->isr_count = 1;
-	else
+		/* b2849bec936b: SVI reflects vISR once APICv is on (000d75b0b186's place). */
+		if (apic->vcpu && !kvm_bug(apic->vcpu->kvm, KVM_BUG_SVI_STALE))
+			kvm_x86_hwapic_isr_update(apic->vcpu, apic_find_highest_isr(apic));
+	} else {
 		apic->isr_count = (s16)count_vectors(apic, APIC_ISR);
+	}
 	if (!keep_isr_cache)	/* 97a71c444a14 */
 		apic->highest_isr_cache = -1;
 }

@@ -131,6 +131,9 @@ bool kvm_lapic_enabled(struct kvm_vcpu *vcpu);
  * raised.  Returns the vector or -1.
  */
 int kvm_apic_hw_deliver(struct kvm_lapic *apic);
+/* Simulated hardware: VMX EOI virtualization with servicing vector 'svi'; returns the new SVI. */
+int kvm_apic_hw_virtual_eoi(struct kvm_lapic *apic, int svi);
+int kvm_apic_highest_isr(struct kvm_lapic *apic);
 struct kvm;
 /* A fixed MSI from the host (KVM_SIGNAL_MSI) to physical APIC ID dest_id. */
 int kvm_set_msi(struct kvm *kvm, u32 dest_id, int vector);

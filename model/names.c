@@ -77,6 +77,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "PIR is harvested (vcpu_enter_guest, apic_has_interrupt_for_ppr) only while the vCPU's APICv is active",
 		.scenario = "pi-hlt", .expect = "lost-interrupt",
 	},
+	[KVM_BUG_SVI_STALE] = {
+		.slug = "svi-stale", .commit = "b2849bec936b",
+		.title = "SVI is not set from vISR when APICv is activated: the next virtualized EOI clears nothing",
+		.scenario = "svi", .expect = "lost-apic-write",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",

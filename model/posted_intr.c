@@ -150,6 +150,20 @@ int vmx_sync_pir_to_irr(struct kvm_vcpu *vcpu)
 	return max_irr;
 }
 
+/* vmx_hwapic_isr_update() (vmx.c, kvm-x86 09c6f74ecb86), without the nested part. */
+static void vmx_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr)
+{
+	if (max_isr == -1)
+		max_isr = 0;
+	vcpu->arch.ctrl.svi = (u8)max_isr;
+}
+
+void kvm_x86_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
+		vmx_hwapic_isr_update(vcpu, max_isr);	/* svm_hwapic_isr_update() is empty */
+}
+
 /*
  * What the CPU does on the posted-interrupt notification vector in guest
  * mode with the "process posted interrupts" pin control on (SDM vol. 3

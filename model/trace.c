@@ -243,7 +243,9 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "guest: vcpu %llu takes vector 0x%llx (%s)",
 			 (unsigned long long)ev->a, (unsigned long long)ev->b,
 			 ev->c == INTR_INJECTED ? "injected by KVM" :
-			 ev->c == INTR_VMRUN ? "virtual interrupt at VM entry" : "virtual interrupt on doorbell");
+			 ev->c == INTR_VMRUN ? "virtual interrupt at VM entry" :
+			 ev->c == INTR_EOI ? "virtual interrupt after a virtual EOI" :
+			 "virtual interrupt on doorbell");
 		break;
 	case EV_AVIC_IPI:
 		snprintf(buf, len, "avic: vcpu %llu IPI vector 0x%llx to vcpu %llu: IRR set, %s",

@@ -71,6 +71,7 @@ enum intr_path {
 	INTR_INJECTED,		/* KVM injected it (kvm_check_and_inject_events) */
 	INTR_VMRUN,		/* AVIC / APICv evaluated the IRR at VM entry */
 	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
+	INTR_EOI,		/* VMX evaluated the IRR after a virtualized EOI */
 };
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=60
+PLAN=62
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -91,21 +91,23 @@ expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --f
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
 expect "ipi-hlt, mainline svm" 0 "verified" "377013 511081" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "649227 861703" --scenario ipi-hlt --vendor vmx
+expect "ipi-hlt, mainline vmx" 0 "verified" "508218 671292" --scenario ipi-hlt --vendor vmx
 expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "256760 544814" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "65613 127368" --bug deactivate-no-event
 expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "368511 701149" --bug irr-pending-search
-expect "pi-hlt, mainline vmx" 0 "verified" "649227 861703" --scenario pi-hlt
-expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "111150 226483" --bug pir-sync-inhibited
-expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "555903 865331" --bug pir-no-event
-expect "isr-cache, mainline svm" 0 "verified" "621506 1069868" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "1024413 1698763" --scenario isr-cache --vendor vmx
-expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "625683 4515520" --bug isr-cache-stale
+expect "pi-hlt, mainline vmx" 0 "verified" "508218 671292" --scenario pi-hlt
+expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "110643 225807" --bug pir-sync-inhibited
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "420672 686676" --bug pir-no-event
+expect "svi, mainline vmx" 0 "verified" "970680 1624014" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "396984 767361" --bug svi-stale
+expect "isr-cache, mainline svm" 0 "verified" "621542 1069905" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "970680 1624014" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "625724 4515630" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
 expect "preempt-toggle, mainline svm" 0 "verified" "4379 6047" --scenario preempt-toggle --vendor svm
 expect "preempt-toggle, mainline vmx" 0 "verified" "3717 5165" --scenario preempt-toggle --vendor vmx
 expect "preempt-hlt, mainline svm" 0 "verified" "4597 5120" --scenario preempt-hlt --vendor svm
-expect "preempt-hlt, mainline vmx" 0 "verified" "3528 3724" --scenario preempt-hlt --vendor vmx
+expect "preempt-hlt, mainline vmx" 0 "verified" "2977 3114" --scenario preempt-hlt --vendor vmx
 expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4027 14070" --bug update-apicv-preempt
 expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "2225 2562" --bug blocking-preempt
 "$KVMLAB" check --bug blocking-preempt >"$T/out" 2>&1
