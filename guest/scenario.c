@@ -1366,6 +1366,17 @@ static const struct scenario scn_builtins[] = {
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
 	},
 	{
+		.name = "avic-broadcast",
+		.description = "vCPU 0 sends a physical broadcast (destination 0xff) while vCPUs 1 "
+			       "and 2 wait for it; exposes avic-kick-fast-index (603ccef42ce9)",
+		.nr_vcpus = 3, .nr_initial_vcpus = 3, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_IPI(0xff, 0x40)),
+			PROG(GOP_WAIT(1)),
+			PROG(GOP_WAIT(1)),
+		},
+	},
+	{
 		.name = "mixed",
 		.description = "3 vCPUs mix APIC and RAM accesses while actor 0 sets and clears "
 			       "hyperv and actor 1 zaps RAM gfns 0-1",

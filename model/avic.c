@@ -19,9 +19,10 @@
  * x2AVIC, the logical APIC ID table (logical-destination guest IPIs exit as
  * AVIC_IPI_FAILURE_INVALID_INT_TYPE and are emulated), enable_ipiv=false
  * (Zen1/2 erratum 1235: IsRunning is always written to the table here), and
- * avic_kick_target_vcpus_fast() (its result equals the slow path's for the
- * unicast physical IPIs the model sends; 603ccef42ce9 needs it).
+ * the logical half of avic_kick_target_vcpus_fast().
  */
+#include <errno.h>
+
 #include "model/ghost.h"
 #include "model/kvm.h"
 #include "model/lapic.h"
@@ -293,17 +294,68 @@ static void avic_kick_vcpu(struct kvm_vcpu *vcpu, u32 icrl)
 }
 
 /*
- * avic_kick_target_vcpus() (avic.c v6.17), the slow path: every matching vCPU
- * is treated as avic_kick_vcpu() does.  v5.17-rc3 (KVM_BUG_AVIC_DELIVER_RACE)
- * only woke them: kvm_vcpu_wake_up().
+ * avic_kick_target_vcpus_fast() (avic.c v6.17) for xAPIC physical
+ * destinations: a unicast goes straight to the vCPU with that ID; the
+ * broadcast and logical destinations (not sent by the model's hardware)
+ * take the slow path.  With KVM_BUG_AVIC_KICK_FAST_INDEX, the v5.18 body
+ * before 603ccef42ce9: the exit's index names the vCPU, which is kicked if
+ * it matches the destination, so a broadcast kicks one vCPU only.
  */
-static void avic_kick_target_vcpus(struct kvm *kvm, struct kvm_lapic *source, u32 icrl, u32 icrh)
+static int avic_kick_target_vcpus_fast(struct kvm *kvm, struct kvm_lapic *source, u32 icrl, u32 icrh,
+				       u32 index)
+{
+	int dest_mode = icrl & APIC_DEST_MASK;
+	int shorthand = icrl & APIC_SHORT_MASK;
+	u32 dest = GET_APIC_DEST_FIELD(icrh);
+	struct kvm_vcpu *target_vcpu;
+
+	if (shorthand != APIC_DEST_NOSHORT || dest_mode != APIC_DEST_PHYSICAL)
+		return -EINVAL;
+
+	if (kvm_bug(kvm, KVM_BUG_AVIC_KICK_FAST_INDEX)) {
+		/* The AVIC incomplete IPI #vmexit info provides index into the physical APIC ID table. */
+		target_vcpu = kvm_get_vcpu_by_id(kvm, (int)index);
+		if (!target_vcpu)
+			return -EINVAL;
+		if (kvm_apic_match_dest(target_vcpu->arch.apic, source, (u32)shorthand, dest,
+					(u32)dest_mode)) {
+			avic_kick_vcpu(target_vcpu, icrl);
+			return 0;
+		}
+		return -EINVAL;
+	}
+
+	/* broadcast destination, use slow path */
+	if (dest == APIC_BROADCAST)
+		return -EINVAL;
+	if (WARN_ON_ONCE(dest != index))
+		return -EINVAL;
+	/* avic_kick_vcpu_by_physical_id() */
+	target_vcpu = kvm_get_vcpu_by_id(kvm, (int)dest);
+	if (unlikely(!target_vcpu))
+		return 0;
+	avic_kick_vcpu(target_vcpu, icrl);
+	return 0;
+}
+
+/*
+ * avic_kick_target_vcpus() (avic.c v6.17): the fast path, else every
+ * matching vCPU is treated as avic_kick_vcpu() does.  v5.17-rc3
+ * (KVM_BUG_AVIC_DELIVER_RACE) had no fast path and only woke them:
+ * kvm_vcpu_wake_up().
+ */
+static void avic_kick_target_vcpus(struct kvm *kvm, struct kvm_lapic *source, u32 icrl, u32 icrh,
+				   u32 index)
 {
 	u32 dest = GET_APIC_DEST_FIELD(icrh);
 	struct kvm_vcpu *vcpu;
 	int i;
 
-	kvm_trace(EV_AVIC_KICK, source->vcpu->vcpu_idx, icrl, icrh, 0);
+	kvm_trace(EV_AVIC_KICK, source->vcpu->vcpu_idx, icrl, icrh, index);
+	if (!kvm_bug(kvm, KVM_BUG_AVIC_DELIVER_RACE) &&
+	    !avic_kick_target_vcpus_fast(kvm, source, icrl, icrh, index))
+		return;
+
 	kvm_for_each_vcpu(i, vcpu, kvm) {
 		if (!kvm_apic_match_dest(vcpu->arch.apic, source, icrl & APIC_SHORT_MASK, dest,
 					 icrl & APIC_DEST_MASK))
@@ -340,7 +392,7 @@ int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu)
 		 * appropriate IRR bits on the valid target vcpus.  So, we just
 		 * need to kick the appropriate vcpu.
 		 */
-		avic_kick_target_vcpus(vcpu->kvm, apic, icrl, icrh);
+		avic_kick_target_vcpus(vcpu->kvm, apic, icrl, icrh, e->index);
 		break;
 	default:
 		KVM_ASSERT(!"unknown AVIC IPI failure cause");

@@ -131,60 +131,92 @@ static struct kvm_vcpu *hw_vcpu_by_apic_id(struct kvm *kvm, u32 id)
 }
 
 /* AVIC_INCOMPLETE_IPI is trap-like: the ICR write has retired. */
-static bool avic_incomplete_ipi(struct kvm_vcpu *vcpu, u32 icrl, u32 icrh, u32 cause, u32 targets)
+static bool avic_incomplete_ipi(struct kvm_vcpu *vcpu, u32 icrl, u32 icrh, u32 cause, u32 index,
+				u32 targets)
 {
 	vcpu->arch.rip++;
 	set_exit(vcpu, EXIT_AVIC_INCOMPLETE_IPI, 0, cause);
 	vcpu->arch.exit.icrl = icrl;
 	vcpu->arch.exit.icrh = icrh;
+	vcpu->arch.exit.index = index;	/* exit_info_2[7:0]: the physical ID table index */
 	vcpu->arch.exit.ghost_targets = targets;
 	return false;
 }
 
 /*
+ * One target of an AVIC IPI.  IRR first, then IsRunning: the order
+ * avic_vcpu_blocking() (avic.c v6.17) relies on ("The processor needs a
+ * matching memory barrier on interrupt delivery between writing IRR and
+ * reading IsRunning"), so a target that cleared IsRunning either sees the IRR
+ * bit before it sleeps or makes this IPI exit.  True if it was running.
+ */
+static bool avic_hw_ipi_one(struct kvm_vcpu *vcpu, struct kvm_vcpu *target, u32 vec)
+{
+	u64 entry;
+
+	GHOST_ADD(target->ghost.deliveries, 1);
+	set_bit(vec & 31, (unsigned long *)(target->arch.apic->regs + APIC_IRR + (vec >> 5) * 0x10));
+	entry = hw_load(target->avic_physical_id_table_entry);
+	kvm_trace(EV_AVIC_IPI, vcpu->vcpu_idx, target->vcpu_idx, vec,
+		  !!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK));
+	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK))
+		return false;	/* in flight until the exit's handler has kicked it */
+	GHOST_ADD(target->ghost.deliveries, (u32)-1);
+	smp_send_guest_notification((int)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK));
+	return true;
+}
+
+/*
  * A guest write to ICR with AVIC on (APM vol. 2 15.29.4.3?).  The write lands
- * in the backing page and RIP advances (the exits are trap-like).  Only a
- * fixed, edge-triggered IPI to one physical destination or to self is sent by
- * the model's hardware; anything else exits as INVALID_INT_TYPE.
+ * in the backing page and RIP advances (the exits are trap-like).  The
+ * model's hardware sends fixed, edge-triggered IPIs to one physical
+ * destination, to self, and to the physical broadcast 0xff (every vCPU with
+ * a valid entry, self included; invalid entries are skipped, as the comment
+ * in avic_init_backing_page() says); anything else exits as
+ * INVALID_INT_TYPE.  If targets were not running, the exit reports the
+ * lowest one's index (the model's choice: the APM names one index).
  */
 static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 icrl, gpa_t gpa)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic;
 	u32 icrh = kvm_lapic_get_reg(apic, APIC_ICR2), vec = icrl & APIC_VECTOR_MASK;
-	u32 shorthand = icrl & APIC_SHORT_MASK;
-	struct kvm_vcpu *target;
-	u64 entry;
+	u32 shorthand = icrl & APIC_SHORT_MASK, dest = GET_APIC_DEST_FIELD(icrh), missed = 0;
+	int index = -1;
 
 	(void)gpa;
 	kvm_lapic_set_reg(apic, APIC_ICR, icrl & ~APIC_ICR_BUSY);
 	ghost_apic_access(vcpu, op, icrl, APIC_PATH_ACCEL);
 	if ((icrl & APIC_MODE_MASK) != APIC_DM_FIXED || (icrl & APIC_INT_LEVELTRIG) || vec < 16 ||
 	    (shorthand != APIC_DEST_NOSHORT && shorthand != APIC_DEST_SELF) ||
-	    (shorthand == APIC_DEST_NOSHORT &&
-	     ((icrl & APIC_DEST_MASK) != APIC_DEST_PHYSICAL || GET_APIC_DEST_FIELD(icrh) == APIC_BROADCAST)))
-		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
-	target = shorthand == APIC_DEST_SELF ? vcpu : hw_vcpu_by_apic_id(vcpu->kvm, GET_APIC_DEST_FIELD(icrh));
-	entry = target ? hw_load(target->avic_physical_id_table_entry) : 0;
-	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_VALID_MASK))
-		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_TARGET, 0);
-	/*
-	 * IRR first, then IsRunning: the order avic_vcpu_blocking() (avic.c
-	 * v6.17) relies on ("The processor needs a matching memory barrier on
-	 * interrupt delivery between writing IRR and reading IsRunning"), so a
-	 * target that cleared IsRunning either sees the IRR bit before it
-	 * sleeps or makes this IPI exit.
-	 */
-	GHOST_ADD(target->ghost.deliveries, 1);
-	set_bit(vec & 31, (unsigned long *)(target->arch.apic->regs + APIC_IRR + (vec >> 5) * 0x10));
-	entry = hw_load(target->avic_physical_id_table_entry);
-	if (entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK)
-		GHOST_ADD(target->ghost.deliveries, (u32)-1);	/* else until the exit's handler kicked it */
-	kvm_trace(EV_AVIC_IPI, vcpu->vcpu_idx, target->vcpu_idx, vec,
-		  !!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK));
-	if (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK))
+	    (shorthand == APIC_DEST_NOSHORT && (icrl & APIC_DEST_MASK) != APIC_DEST_PHYSICAL))
+		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0, 0);
+	if (shorthand == APIC_DEST_NOSHORT && dest == APIC_BROADCAST) {
+		int n = (int)hw_load(vcpu->kvm->online_vcpus.counter);
+
+		for (int i = 0; i < n; i++) {
+			struct kvm_vcpu *t = hw_load(vcpu->kvm->vcpus[i]);
+
+			if (!t || !(hw_load(t->avic_physical_id_table_entry) & AVIC_PHYSICAL_ID_ENTRY_VALID_MASK))
+				continue;
+			if (!avic_hw_ipi_one(vcpu, t, vec)) {
+				missed |= BIT(t->vcpu_idx);
+				if (index < 0)
+					index = t->vcpu_id;
+			}
+		}
+	} else {
+		struct kvm_vcpu *t = shorthand == APIC_DEST_SELF ? vcpu : hw_vcpu_by_apic_id(vcpu->kvm, dest);
+
+		if (!t || !(hw_load(t->avic_physical_id_table_entry) & AVIC_PHYSICAL_ID_ENTRY_VALID_MASK))
+			return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_INVALID_TARGET, 0, 0);
+		if (!avic_hw_ipi_one(vcpu, t, vec)) {
+			missed = BIT(t->vcpu_idx);
+			index = t->vcpu_id;
+		}
+	}
+	if (missed)
 		return avic_incomplete_ipi(vcpu, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
-					   BIT(target->vcpu_idx));
-	smp_send_guest_notification((int)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK));
+					   (u32)index, missed);
 	return true;
 }
 

@@ -60,6 +60,7 @@ enum kvm_bug {
 	KVM_BUG_PIR_SYNC_INHIBITED,	/* reverts 37c4dbf337c5 */
 	KVM_BUG_PIR_NO_EVENT,		/* reverts 7e1901f6c86c */
 	KVM_BUG_SVI_STALE,		/* reverts b2849bec936b */
+	KVM_BUG_AVIC_KICK_FAST_INDEX,	/* reverts 603ccef42ce9 */
 	KVM_NR_BUGS
 };
 
@@ -195,6 +196,7 @@ struct kvm_exit_info {
 	gpa_t gpa;
 	u32 apic_offset;
 	u32 icrl, icrh;		/* EXIT_AVIC_INCOMPLETE_IPI: exit_info_1 */
+	u32 index;		/* EXIT_AVIC_INCOMPLETE_IPI: exit_info_2[7:0] */
 	u32 ghost_targets;	/* ghost: vCPUs whose IRR the hardware set, left to the exit */
 };
 

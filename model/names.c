@@ -82,6 +82,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "SVI is not set from vISR when APICv is activated: the next virtualized EOI clears nothing",
 		.scenario = "svi", .expect = "lost-apic-write",
 	},
+	[KVM_BUG_AVIC_KICK_FAST_INDEX] = {
+		.slug = "avic-kick-fast-index", .commit = "603ccef42ce9",
+		.title = "avic_kick_target_vcpus_fast() kicks the one vCPU the incomplete-IPI exit's index names, even for a broadcast",
+		.scenario = "avic-broadcast", .expect = "lost-interrupt",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
