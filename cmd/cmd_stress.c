@@ -143,7 +143,7 @@ static const struct { int type; const char *name; } rates[] = {
 	{ EV_KICK, "kicks" },
 	{ EV_INTR, "guest interrupts taken" },
 	{ EV_AVIC_IPI, "AVIC IPIs (hardware)" },
-	{ EV_DOORBELL, "AVIC doorbells" },
+	{ EV_DOORBELL, "AVIC/PI notifications" },
 	{ EV_PREEMPT, "sched out + sched in" },
 };
 

@@ -1372,8 +1372,8 @@ static const struct scenario scn_builtins[] = {
 		.nr_vcpus = 3, .nr_initial_vcpus = 3, SCN_DEFAULTS, .apic_enabled = true,
 		.vcpu = {
 			PROG(GOP_IPI(0xff, 0x40)),
-			PROG(GOP_WAIT(1)),
-			PROG(GOP_WAIT(1)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
 		},
 	},
 	{
