@@ -267,7 +267,7 @@ struct kvm_vcpu {
 		u32 pir[8];
 		u32 control;
 		u32 rsvd;
-	} pi_desc;
+	} __attribute__((aligned(8))) pi_desc;	/* bitops work on 8-byte words (kernel: 64) */
 	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
 	bool halted;
 	const struct guest_program *program;

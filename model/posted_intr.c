@@ -26,7 +26,7 @@
 /* pi_test_and_set_pir(), pi_test_and_set_on(), pi_test_on(), pi_clear_on() (asm/posted_intr.h). */
 static bool pi_test_and_set_pir(int vector, struct pi_desc *pi_desc)
 {
-	return test_and_set_bit(vector & 31, (unsigned long *)&pi_desc->pir[vector >> 5]);
+	return test_and_set_bit(vector, (unsigned long *)pi_desc->pir);
 }
 
 static bool pi_test_and_set_on(struct pi_desc *pi_desc)

@@ -98,13 +98,13 @@ expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "364
 expect "pi-hlt, mainline vmx" 0 "verified" "508218 671292" --scenario pi-hlt
 expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "110643 225807" --bug pir-sync-inhibited
 expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "420672 686676" --bug pir-no-event
-expect "svi, mainline vmx" 0 "verified" "970680 1624014" --scenario svi
-expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "396984 767361" --bug svi-stale
+expect "svi, mainline vmx" 0 "verified" "970680 1604472" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "396984 753695" --bug svi-stale
 expect "avic-broadcast, mainline svm" 0 "verified" "512671 617857" --scenario avic-broadcast --vendor svm
 expect "avic-broadcast, mainline vmx" 0 "verified" "278181 288618" --scenario avic-broadcast --vendor vmx
 expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "109322 134216" --bug avic-kick-fast-index
 expect "isr-cache, mainline svm" 0 "verified" "621558 1069929" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "970680 1624014" --scenario isr-cache --vendor vmx
+expect "isr-cache, mainline vmx" 0 "verified" "970680 1604472" --scenario isr-cache --vendor vmx
 expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "625740 4515654" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
 expect "preempt-toggle, mainline svm" 0 "verified" "4379 6047" --scenario preempt-toggle --vendor svm
