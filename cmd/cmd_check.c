@@ -367,10 +367,7 @@ static void print_result(const struct scenario *s, const struct explore_result *
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 },
-		{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 },
-		{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 },
-		{ "accesses", required_argument, NULL, 0 }, { "find", required_argument, NULL, 'f' },
+		KNOB_OPTIONS,				    { "find", required_argument, NULL, 'f' },
 		{ "json", required_argument, NULL, 'j' },   { "trace", required_argument, NULL, 't' },
 		{ "max-states", required_argument, NULL, 'm' },
 		{ "time-limit", required_argument, NULL, 'T' },

@@ -222,10 +222,7 @@ static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 
 int cmd_stress(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 },
-		{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 },
-		{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 },
-		{ "accesses", required_argument, NULL, 0 }, { "seconds", required_argument, NULL, 's' },
+		KNOB_OPTIONS,				    { "seconds", required_argument, NULL, 's' },
 		{ "iterations", required_argument, NULL, 'n' }, { "seed", required_argument, NULL, 'S' },
 		{ "delay", required_argument, NULL, 'd' },  { "json", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },

@@ -21,6 +21,12 @@ struct knob_opts {
 };
 
 void knob_opts_init(struct knob_opts *k);
+/* The getopt_long entries of the knob flags (val 0: knob_opt_parse() takes them by name). */
+#define KNOB_OPTIONS \
+	{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 }, \
+	{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 }, \
+	{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 }, \
+	{ "accesses", required_argument, NULL, 0 }
 /* Parse one knob flag (by getopt long name) into k; returns 0, or EXIT_USAGE after printing. */
 int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const char *arg);
 /* Load the scenario the knobs select into s; returns 0 or EXIT_USAGE after printing. */

@@ -1657,10 +1657,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 },
-		{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 },
-		{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 },
-		{ "accesses", required_argument, NULL, 0 }, { "fine", no_argument, NULL, 'F' },
+		KNOB_OPTIONS,				    { "fine", no_argument, NULL, 'F' },
 		{ "no-races", no_argument, NULL, 'R' },	    { "max-states", required_argument, NULL, 'm' },
 		{ "no-checker", no_argument, NULL, 'C' },   { "validate", required_argument, NULL, 'V' },
 		{ "top", required_argument, NULL, 't' },    { "what-if", required_argument, NULL, 'w' },
