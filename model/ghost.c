@@ -162,19 +162,11 @@ void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fau
 		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
 }
 
-/* Does the hardware evaluate IRR at VM entry for this vCPU (AVIC / APICv virtual-interrupt delivery)? */
-static bool hw_delivers(struct kvm_vcpu *vcpu)
-{
-	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
-
-	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
-}
-
 void ghost_check_delivery(struct kvm_vcpu *vcpu)
 {
 	int vec;
 
-	if (hw_delivers(vcpu)) {
+	if (kvm_hw_virtual_intr(vcpu)) {
 		u64 entry = GHOST_READ(vcpu->avic_physical_id_table_entry);
 
 		if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM &&

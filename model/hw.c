@@ -297,14 +297,6 @@ static u64 hw_walk(struct kvm *kvm, gfn_t gfn)
 	return READ_ONCE(sp->spt[gfn & (PT64_ENT_PER_PAGE - 1)]);
 }
 
-/* Does the CPU deliver virtual interrupts for this vCPU (AVIC / virtual-interrupt delivery)? */
-static bool hw_virtual_intr(struct kvm_vcpu *vcpu)
-{
-	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
-
-	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
-}
-
 __attribute__((noinline)) void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path)
 {
 	if (vector < 0)
@@ -322,7 +314,7 @@ static __attribute__((noinline)) void hw_eval_pending(struct kvm_vcpu *vcpu, enu
 {
 	int vec;
 
-	if (!hw_virtual_intr(vcpu))
+	if (!kvm_hw_virtual_intr(vcpu))
 		return;
 	vec = kvm_apic_hw_deliver(vcpu->arch.apic);
 	if (vec >= 0 && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
@@ -370,7 +362,7 @@ static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu)
 		if (hw_take_doorbell())
 			hw_eval_pending(vcpu, INTR_DOORBELL);
 	} else if (hw_load(this_pcpu()->doorbell)) {
-		if (!hw_virtual_intr(vcpu)) {
+		if (!kvm_hw_virtual_intr(vcpu)) {
 			set_exit(vcpu, EXIT_EXTINT, 0, 0);	/* handled in the host */
 			return true;
 		}

@@ -437,6 +437,13 @@ void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int tr
 
 void kvm_hw_run(struct kvm_vcpu *vcpu);		/* runs guest ops until an exit */
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
+/* Does the CPU deliver virtual interrupts for this vCPU (AVIC, VMX virtual-interrupt delivery)? */
+static inline bool kvm_hw_virtual_intr(const struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
+}
 /* The guest takes 'vector' (>= 0; -1: nothing): it runs its handler, the count grows. */
 void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path);
 int kvm_hw_handle_exit(struct kvm_vcpu *vcpu);
