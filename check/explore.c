@@ -348,6 +348,8 @@ static void step_from(const struct frame *f, int fiber, u32 choice)
 {
 	M.fut = f->fut;
 	M.live = f->live;
+	if (M.o && M.o->before_step)
+		M.o->before_step(M.o->fut_arg);
 	sched_step(fiber, choice);
 }
 

@@ -161,6 +161,8 @@ struct explore_opts {
 	/* Names a class (for the message when a summary is broken). */
 	const char *(*class_name)(int c, char *buf, size_t len, void *arg);
 	void *fut_arg;
+	/* Called with fut_arg before each transition, on the scheduler's stack (NULL: none). */
+	void (*before_step)(void *arg);
 	bool persistent;	/* persistent sets (needs por) */
 	bool merge_invisible;	/* invisible-step merging */
 	/* Distributed search (first_only is implied); NULL = this process alone. */

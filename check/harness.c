@@ -167,43 +167,70 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 
 /*
  * loc_class() per 8-byte heap word, cached (every class boundary is
- * 8-byte aligned): 0 = not known yet, else class + 1.  The classes of a
- * vCPU's objects change when it is created (or, on backtracking, no longer
- * is), so the cache is dropped whenever vmm->created[] differs.
+ * 8-byte aligned): class + 1, 0 = not filled.  The classes of a vCPU's
+ * objects change when it is created (or, on backtracking, no longer is),
+ * so the cache holds one vmm->created[]/vcpus[] key and is refilled when
+ * that differs.
+ *
+ * It is filled only on the scheduler's side, before each transition
+ * (class_cache_prepare()): a fill inside a transition would happen on the
+ * fiber's stack the first time the search passes by and not the next, and
+ * its frames, left there as dead bytes, would split one state into two
+ * fingerprints (KVMLAB_VALIDATE: "transition from a restored state
+ * reached ...").  A transition reads the cache only below the heap's use
+ * at its start and while the key holds; it computes any other word's class
+ * each time, so what it executes depends on its state alone.
  */
 static struct {
 	u8 *cls;
 	const u8 *heap;
 	size_t words;
-	u32 *filled;		/* the words with a class, to drop them */
-	size_t nfilled, capfilled;
+	size_t ready;		/* words [0, ready) are filled for the key */
+	size_t safe;		/* words a transition may look up: [0, heap use at its start) */
 	u32 created[KVM_MAX_VCPUS];
+	const void *vcpus[KVM_MAX_VCPUS];
 } CC;
 
-static int word_class(const struct vmm *vmm, u64 a)
+static bool class_key_holds(const struct vmm *vmm)
+{
+	for (int i = 0; i < KVM_MAX_VCPUS; i++)
+		if (CC.created[i] != vmm->created[i])
+			return false;
+	return true;
+}
+
+/* key: class_key_holds(vmm), asked once per footprint. */
+static int word_class(const struct vmm *vmm, u64 a, bool key)
 {
 	u64 w = (a - (u64)(uintptr_t)CC.heap) / 8;
 
-	if (a < (u64)(uintptr_t)CC.heap || w >= CC.words)
-		return loc_class(vmm, a);
-	if (!CC.cls[w]) {
-		if (CC.nfilled == CC.capfilled) {
-			CC.capfilled = CC.capfilled ? 2 * CC.capfilled : 1024;
-			CC.filled = mem_realloc(CC.filled, CC.capfilled * sizeof(*CC.filled));
-		}
-		CC.filled[CC.nfilled++] = (u32)w;
-		CC.cls[w] = (u8)(loc_class(vmm, a) + 1);
-	}
-	return CC.cls[w] - 1;
+	if (key && a >= (u64)(uintptr_t)CC.heap && w < CC.safe)
+		return CC.cls[w] - 1;
+	return loc_class(vmm, a);
 }
 
-static void class_cache_check(const struct vmm *vmm)
+/* Before each transition, on the scheduler's stack. */
+static void class_cache_prepare(void *arg)
 {
-	if (!memcmp(CC.created, vmm->created, sizeof(CC.created)))
-		return;
-	memcpy(CC.created, vmm->created, sizeof(CC.created));
-	while (CC.nfilled)
-		CC.cls[CC.filled[--CC.nfilled]] = 0;
+	const struct vmm *vmm = arg;
+	size_t used = (sched_heap_used() + 7) / 8;
+	bool same = class_key_holds(vmm);
+
+	for (int i = 0; same && i < KVM_MAX_VCPUS; i++)
+		same = CC.vcpus[i] == (const void *)vmm->vcpus[i];
+	if (!same) {
+		memset(CC.cls, 0, CC.ready);
+		CC.ready = 0;
+		for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+			CC.created[i] = vmm->created[i];
+			CC.vcpus[i] = vmm->vcpus[i];
+		}
+	}
+	if (used > CC.words)
+		used = CC.words;
+	for (; CC.ready < used; CC.ready++)
+		CC.cls[CC.ready] = (u8)(loc_class(vmm, (u64)(uintptr_t)(CC.heap + CC.ready * 8)) + 1);
+	CC.safe = used;
 }
 
 static void class_cache_init(void)
@@ -211,7 +238,6 @@ static void class_cache_init(void)
 	size_t cap;
 
 	free(CC.cls);
-	free(CC.filled);
 	memset(&CC, 0, sizeof(CC));
 	CC.heap = sched_heap(&cap);
 	CC.words = cap / 8;
@@ -222,12 +248,13 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 {
 	const struct vmm *vmm = arg;
 	struct locmask m = { 0, 0 };
+	bool key;
 
 	if (fp->overflow)
 		return (struct locmask){ LC_ALL, LC_ALL };
-	class_cache_check(vmm);
+	key = class_key_holds(vmm);
 	for (int i = 0; i < fp->n; i++) {
-		u64 c = LC(word_class(vmm, fp->e[i].addr));
+		u64 c = LC(word_class(vmm, fp->e[i].addr, key));
 
 		if (fp->e[i].kind == FP_READ || fp->e[i].kind == FP_LOCK_SHARED)
 			m.r |= c;
@@ -313,6 +340,7 @@ void checker_reduction(struct explore_opts *o)
 	o->explain_stuck = explain_stuck;
 	o->fut_summary = fut_summary;
 	o->fp_mask = fp_mask;
+	o->before_step = class_cache_prepare;
 	o->class_name = class_name;
 	o->fut_arg = checker_vmm;
 }

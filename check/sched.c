@@ -578,15 +578,32 @@ static __no_sanitize_address __attribute__((noinline)) void c_scrub(void)
 	__asm__ volatile("rep stosq" : "+D"(lo), "+c"(n) : "a"(0ull) : "memory");
 }
 
+static void log_grow(void)
+{
+	size_t cap = S.log_cap ? S.log_cap * 2 : 4096;
+
+	S.log = mem_realloc(S.log, cap * sizeof(*S.log));
+	S.log_cap = cap;
+}
+
+/*
+ * Room for a transition's events, made before it runs (as race_begin()
+ * does): a realloc in a fiber would leave its frames as dead bytes on the
+ * fiber's stack, there in one of two schedules that reach the same state
+ * and not in the other.
+ */
+#define LOG_RESERVE 1024
+
+static void log_reserve(void)
+{
+	while (S.log_cap - S.log_len < LOG_RESERVE)
+		log_grow();
+}
+
 static void c_trace(const struct kvm_event *ev)
 {
-	if (S.log_len == S.log_cap) {
-		size_t cap = S.log_cap ? S.log_cap * 2 : 4096;
-		struct kvm_event *n = mem_realloc(S.log, cap * sizeof(*n));
-
-		S.log = n;
-		S.log_cap = cap;
-	}
+	if (S.log_len == S.log_cap)
+		log_grow();	/* only a transition with more than LOG_RESERVE events */
 	S.log[S.log_len] = *ev;
 	S.log[S.log_len].actor = (s16)c_self();
 	S.log[S.log_len].seq = S.step;
@@ -848,6 +865,7 @@ int sched_start(int n, sched_entry_fn entry, void *arg)
 	/* Run each fiber up to its first scheduling point: local code only. */
 	for (int i = 0; i < n; i++) {
 		S.cur = i;
+		log_reserve();
 		race_begin();
 		fiber_switch(&S.main, &S.f[i].ctx);
 		race_flush(i);
@@ -956,6 +974,7 @@ void sched_step(int fiber, u32 choice)
 	S.f[fiber].result = choice;
 	S.sh[fiber].ran = true;
 	S.cur = fiber;
+	log_reserve();
 	race_begin();
 	fiber_switch(&S.main, &S.f[fiber].ctx);
 	race_flush(fiber);
