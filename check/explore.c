@@ -343,6 +343,40 @@ static void stuck_finding(const struct explore_opts *o, struct sched_finding *ou
 		snprintf(out->msg, sizeof(out->msg), "%s", why);
 }
 
+static bool all_done(void)
+{
+	for (int i = 0; i < sched_nr_fibers(); i++)
+		if (sched_pending(i)->kind != PK_DONE)
+			return false;
+	return true;
+}
+
+/*
+ * A state with no transition: a finding when actors are left (stuck), or
+ * when all are done and check_final() reports one; false for a terminal
+ * state.
+ */
+static bool end_finding(const struct explore_opts *o, struct sched_finding *out)
+{
+	char why[sizeof(out->msg)] = "";
+	int kind;
+
+	if (!all_done()) {
+		stuck_finding(o, out);
+		snprintf(out->where, sizeof(out->where), "stuck state");
+		return true;
+	}
+	if (!o->check_final)
+		return false;
+	kind = o->check_final(why, sizeof(why), &out->actor, o->fut_arg);
+	if (kind == F_NONE)
+		return false;
+	out->kind = kind;
+	snprintf(out->msg, sizeof(out->msg), "%s", why);
+	snprintf(out->where, sizeof(out->where), "final state");
+	return true;
+}
+
 /* Execute fiber's transition from f's (live) state. */
 static void step_from(const struct frame *f, int fiber, u32 choice)
 {
@@ -552,14 +586,6 @@ static void terminal_digest(struct explore_result *r)
 	r->terminal_distinct = explore_terminal_digest(T.h, T.n, &r->terminal_digest);
 	r->terminals = T.h;
 	memset(&T, 0, sizeof(T));
-}
-
-static bool all_done(void)
-{
-	for (int i = 0; i < sched_nr_fibers(); i++)
-		if (sched_pending(i)->kind != PK_DONE)
-			return false;
-	return true;
 }
 
 static void record(struct explore_result *r, struct frame *stack, u32 depth, const struct step *last,
@@ -937,12 +963,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		}
 		sched_log_truncate(f->log_len);
 		if (!next_transition(o, f, &t)) {
+			struct sched_finding dl = { .actor = -1 };
+
 			if (f->vset)
 				validate_redo(f);
-			if (!f->any && !all_done() && depth <= bound) {
-				struct sched_finding dl = { .actor = -1 };
-
-				stuck_finding(o, &dl);
+			if (!f->any && depth <= bound && end_finding(o, &dl)) {
 				record(r, stack, depth, NULL, &dl);
 				if (!found)
 					shorten_start(o, r, &shorten_deadline, &shorten_end);
@@ -1278,15 +1303,13 @@ int explore_replay(const struct explore_opts *o, const struct step *path, u32 n,
 		}
 	}
 	if (r->verdict != VERDICT_VIOLATION) {
-		bool deadlock = !all_done();
+		bool end = true;
 
-		for (int g = 0; g < sched_nr_fibers() && deadlock; g++)
+		for (int g = 0; g < sched_nr_fibers() && end; g++)
 			if (sched_enabled(g))
-				deadlock = false;
-		if (deadlock) {
+				end = false;
+		if (end && end_finding(o, &r->finding))
 			r->verdict = VERDICT_VIOLATION;
-			stuck_finding(o, &r->finding);
-		}
 		r->path_len = n;
 	}
 	r->nr_events = sched_log_len();

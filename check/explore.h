@@ -173,6 +173,12 @@ struct explore_opts {
 	 * (-1: none), on the stuck live state.  NULL: a plain deadlock.
 	 */
 	int (*explain_stuck)(char *msg, size_t len, int *actor, void *arg);
+	/*
+	 * On a state where every actor is done: a finding (F_NONE: none) with
+	 * its message and actor, e.g. a final-state expectation that does not
+	 * hold.  Such a state is a counterexample, not a terminal state.
+	 */
+	int (*check_final)(char *msg, size_t len, int *actor, void *arg);
 	/* Called for every terminal state (all actors done) the search reaches. */
 	void (*on_terminal)(u64 hash, void *arg);
 	void *terminal_arg;

@@ -335,9 +335,15 @@ static int explain_stuck(char *msg, size_t len, int *actor, void *arg)
 	return ghost_explain_stuck(vmm->kvm, msg, len, actor);
 }
 
+static int check_final(char *msg, size_t len, int *actor, void *arg)
+{
+	return vmm_check_expect(arg, msg, len, actor);
+}
+
 void checker_reduction(struct explore_opts *o)
 {
 	o->explain_stuck = explain_stuck;
+	o->check_final = check_final;
 	o->fut_summary = fut_summary;
 	o->fp_mask = fp_mask;
 	o->before_step = class_cache_prepare;

@@ -163,8 +163,33 @@ static void event_fmt(const struct kvm_event *ev, char *buf, size_t len)
 }
 
 /* The report as JSON into j (opened before the run), which is closed; 0 or -errno. */
+enum stress_expect { EXPECT_NONE, EXPECT_SKIPPED, EXPECT_CHECKED };
+
+/*
+ * The scenario's expectations, after a run of one iteration that ended on
+ * its own (every thread done, no finding): a failure joins the findings.
+ */
+static enum stress_expect stress_expect(struct stress *st, bool stuck, struct rt_threads_stats *stats)
+{
+	struct rt_threads_finding f = { .where = "final state" };
+
+	if (!st->scn.nr_expect)
+		return EXPECT_NONE;
+	if (st->max_iterations != 1 || stuck || stats->nr_recorded)
+		return EXPECT_SKIPPED;
+	f.kind = vmm_check_expect(st->vmm, f.msg, sizeof(f.msg), &f.actor);
+	if (f.kind != F_NONE) {
+		stats->nr_findings[f.kind]++;
+		if (stats->nr_recorded < RT_MAX_FINDINGS)
+			stats->recorded[stats->nr_recorded++] = f;
+	}
+	return EXPECT_CHECKED;
+}
+
+static const char *const expect_json[] = { "null", "false", "true" };
+
 static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 totals[RT_EVENT_TYPES],
-		      const struct rt_threads_stats *stats, bool stuck)
+		      const struct rt_threads_stats *stats, bool stuck, enum stress_expect expect)
 {
 	struct kvm_event evs[KVMLAB_MAX_ACTORS * RT_RING_SIZE];
 	char buf[256];
@@ -181,6 +206,7 @@ static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 
 		}
 	fprintf(j->f, "],\n  \"seed\": %llu,\n  \"seconds\": %.3f,\n  \"deadlock\": %s,\n",
 		(unsigned long long)st->seed, elapsed, stuck ? "true" : "false");
+	fprintf(j->f, "  \"expectations_checked\": %s,\n", expect_json[expect]);
 	fprintf(j->f, "  \"per_second\": {");
 	for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
 		fprintf(j->f, "%s\n    ", i ? "," : "");
@@ -232,6 +258,7 @@ int cmd_stress(int argc, char **argv)
 	struct thread_arg args[KVMLAB_MAX_ACTORS];
 	struct rt_threads_config rcfg = { 0 };
 	struct rt_threads_stats stats;
+	enum stress_expect expect;
 	struct knob_opts k;
 	struct outfile jout = { 0 };
 	const char *json = NULL;
@@ -369,6 +396,7 @@ int cmd_stress(int argc, char **argv)
 			totals[t] += cnt[t];
 	}
 	rt_threads_get_stats(&stats);
+	expect = stress_expect(st, stuck, &stats);
 
 	if (!quiet) {
 		printf("ran %.2f s:", elapsed);
@@ -381,6 +409,8 @@ int cmd_stress(int argc, char **argv)
 		for (size_t i = 0; i < ARRAY_SIZE(rates); i++)
 			printf("  %-24s %12.0f\n", rates[i].name, totals[rates[i].type] / elapsed);
 	}
+	if (expect == EXPECT_SKIPPED && !quiet)
+		printf("expectations: not checked (with more than one iteration the scripts have no common end state; --iterations 1 checks them)\n");
 	if (stuck) {
 		printf("FINDING deadlock: no thread made progress for 5 s; last events:\n");
 		rt_threads_dump_rings(stdout, 12, event_fmt);
@@ -408,7 +438,7 @@ int cmd_stress(int argc, char **argv)
 	} else {
 		printf("verdict: no finding\n");
 	}
-	if (jout.f && write_json(st, &jout, elapsed, totals, &stats, stuck))
+	if (jout.f && write_json(st, &jout, elapsed, totals, &stats, stuck, expect))
 		r = EXIT_USAGE;
 	fflush(stdout);
 	if (stuck)

@@ -52,7 +52,7 @@
 
 /* ---- parser state ------------------------------------------------------------ */
 
-enum scn_section { SEC_HEADER, SEC_VCPU, SEC_ACTOR };
+enum scn_section { SEC_HEADER, SEC_VCPU, SEC_ACTOR, SEC_EXPECT };
 
 struct scn_pos {
 	long line;
@@ -81,6 +81,7 @@ struct scn_parser {
 	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled, pos_preempt;
 	struct scn_pos pos_vcpu_sec[SCN_MAX_VCPUS], pos_actor_sec[SCN_MAX_ACTORS];
 	struct scn_pos pos_create[SCN_MAX_VCPUS];
+	struct scn_pos pos_expect_sec;
 };
 
 /*
@@ -1000,6 +1001,109 @@ struct scn_directive {
 	int (*fn)(struct scn_parser *p);
 };
 
+/* ---- the expect section ------------------------------------------------------------ */
+
+/* 'expect' or 'expect:': the final-state assertions. */
+static int scn_sec_expect(struct scn_parser *p)
+{
+	int ret;
+
+	if (p->sec == SEC_HEADER) {
+		ret = scn_end_header(p, p->line, p->col[0], " before the first section");
+		if (ret)
+			return ret;
+	}
+	if (!strcmp(p->tok[0], "expect:") || (p->ntok > 1 && !strcmp(p->tok[1], ":")))
+		ret = scn_want_end(p, !strcmp(p->tok[0], "expect:") ? 1 : 2);
+	else
+		ret = scn_want_end(p, 1);
+	if (ret)
+		return ret;
+	if (p->pos_expect_sec.col)
+		return scn_err_tok(p, 0, "duplicate section 'expect' (first at line %ld)",
+				   p->pos_expect_sec.line);
+	p->pos_expect_sec.line = p->line;
+	p->pos_expect_sec.col = p->col[0];
+	p->sec = SEC_EXPECT;
+	p->sec_idx = 0;
+	return 0;
+}
+
+/* A new assertion about vCPU token 1, after 'want' tokens in all. */
+static int scn_expect(struct scn_parser *p, int want, const char *usage, u8 kind,
+		      struct scn_expect **out)
+{
+	u64 v = 0;
+	int ret = scn_want_args(p, want, usage);
+
+	if (!ret && p->s->nr_expect >= SCN_MAX_EXPECT)
+		ret = scn_err_tok(p, 0, "too many expectations (at most %d)", SCN_MAX_EXPECT);
+	if (!ret)
+		ret = scn_num(p, 1, 0, (u64)p->s->nr_vcpus - 1, "vCPU index", &v);
+	if (ret)
+		return ret;
+	*out = &p->s->expect[p->s->nr_expect++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->kind = kind;
+	(*out)->vcpu = (u8)v;
+	return 0;
+}
+
+static int scn_exp_irqs(struct scn_parser *p)
+{
+	struct scn_expect *e;
+	u64 n = 0;
+	int ret = scn_expect(p, 3, "irqs V N", EXP_IRQS, &e);
+
+	if (ret)
+		return ret;
+	ret = scn_num(p, 2, 0, 255, "interrupt count", &n);
+	if (ret) {
+		p->s->nr_expect--;
+		return ret;
+	}
+	e->val = (u32)n;
+	return 0;
+}
+
+static int scn_exp_reg(struct scn_parser *p)
+{
+	struct scn_expect *e;
+	u64 v = 0;
+	u16 off = 0;
+	int ret = scn_expect(p, 4, "reg V REG VALUE", EXP_REG, &e);
+
+	if (ret)
+		return ret;
+	ret = scn_apic_reg(p, 2, &off);
+	if (!ret && (off & 0xf))
+		ret = scn_err_tok(p, 2, "register offset 0x%x is not 16-byte aligned (expect compares 32-bit registers)", off);
+	if (!ret)
+		ret = scn_num(p, 3, 0, 0xffffffffull, "register value", &v);
+	if (ret) {
+		p->s->nr_expect--;
+		return ret;
+	}
+	e->off = off;
+	e->val = (u32)v;
+	return 0;
+}
+
+static int scn_exp_apicv(struct scn_parser *p)
+{
+	struct scn_expect *e;
+	int ret = scn_expect(p, 3, "apicv V on|off", EXP_APICV, &e);
+
+	if (ret)
+		return ret;
+	if (strcmp(p->tok[2], "on") && strcmp(p->tok[2], "off")) {
+		p->s->nr_expect--;
+		return scn_err_tok(p, 2, "apicv: expected 'on' or 'off', not '%.*s%s'", TQ(p->tok[2]));
+	}
+	e->val = !strcmp(p->tok[2], "on");
+	return 0;
+}
+
 static const struct scn_directive scn_directives[] = {
 	{ "name",		SEC_HEADER,	scn_hdr_name },
 	{ "vcpus",		SEC_HEADER,	scn_hdr_vcpus },
@@ -1027,7 +1131,15 @@ static const struct scn_directive scn_directives[] = {
 	{ "zap-apic",		SEC_ACTOR,	scn_op_zap_apic },
 	{ "create-vcpu",	SEC_ACTOR,	scn_op_create_vcpu },
 	{ "msi",		SEC_ACTOR,	scn_op_msi },
+	{ "irqs",		SEC_EXPECT,	scn_exp_irqs },
+	{ "reg",		SEC_EXPECT,	scn_exp_reg },
+	{ "apicv",		SEC_EXPECT,	scn_exp_apicv },
 };
+
+static const char *scn_section_name(enum scn_section sec)
+{
+	return sec == SEC_VCPU ? "vcpu" : sec == SEC_ACTOR ? "actor" : "expect";
+}
 
 static int scn_line(struct scn_parser *p)
 {
@@ -1038,6 +1150,8 @@ static int scn_line(struct scn_parser *p)
 		return scn_sec_vcpu(p);
 	if (!strcmp(kw, "actor"))
 		return scn_sec_actor(p);
+	if (!strcmp(kw, "expect") || !strcmp(kw, "expect:"))
+		return scn_sec_expect(p);
 	for (size_t i = 0; i < ARRAY_SIZE(scn_directives); i++) {
 		if (!strcmp(scn_directives[i].kw, kw)) {
 			d = &scn_directives[i];
@@ -1051,12 +1165,15 @@ static int scn_line(struct scn_parser *p)
 				   "'%s' must come before the first 'vcpu' or 'actor' section", kw);
 	if (d->where != SEC_HEADER && d->where != p->sec) {
 		const char *want = d->where == SEC_VCPU ? "vcpu ops go after a 'vcpu I' line" :
-							  "actor ops go after an 'actor I' line";
+				   d->where == SEC_ACTOR ? "actor ops go after an 'actor I' line" :
+							   "expectations go after an 'expect' line";
 
 		if (p->sec == SEC_HEADER)
 			return scn_err_tok(p, 0, "'%s' outside a section (%s)", kw, want);
+		if (p->sec == SEC_EXPECT)
+			return scn_err_tok(p, 0, "'%s' is not allowed in expect (%s)", kw, want);
 		return scn_err_tok(p, 0, "'%s' is not allowed in %s %d (%s)", kw,
-				   p->sec == SEC_VCPU ? "vcpu" : "actor", p->sec_idx, want);
+				   scn_section_name(p->sec), p->sec_idx, want);
 	}
 	return d->fn(p);
 }
@@ -1228,6 +1345,10 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define SCRIPT(...)		{ .nr_ops = ARRAY_SIZE(((struct actor_op[]){ __VA_ARGS__ })), \
 				  .ops = { __VA_ARGS__ } }
 #define SCN_DEFAULTS		.vendor = -1, .policy = -1, .ram_pages = SCN_DEFAULT_RAM_PAGES
+#define EXP_IRQS_OF(v, n)	{ .kind = EXP_IRQS, .vcpu = (v), .val = (n) }
+#define EXP_REG_OF(v, r, x)	{ .kind = EXP_REG, .vcpu = (v), .off = (r), .val = (x) }
+#define EXPECTS(...)		.nr_expect = ARRAY_SIZE(((struct scn_expect[]){ __VA_ARGS__ })), \
+				.expect = { __VA_ARGS__ }
 
 static const struct scenario scn_builtins[] = {
 	{
@@ -1302,6 +1423,7 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV)) },
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
 	},
 	{
 		.name = "pi-hlt",
@@ -1316,6 +1438,7 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV)) },
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
 	},
 	{
 		.name = "preempt-toggle",
@@ -1337,6 +1460,7 @@ static const struct scenario scn_builtins[] = {
 			PROG(GOP_IPI(1, 0x40)),
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
 		},
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
 	},
 	{
 		.name = "isr-cache",
@@ -1350,6 +1474,7 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 2,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
+		EXPECTS(EXP_IRQS_OF(0, 2)),
 	},
 	{
 		.name = "svi",
@@ -1364,6 +1489,7 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 2,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)), SCRIPT(AOP_SEND_MSI(0, 0x30)) },
+		EXPECTS(EXP_IRQS_OF(0, 2)),
 	},
 	{
 		.name = "avic-broadcast",
@@ -1375,6 +1501,7 @@ static const struct scenario scn_builtins[] = {
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
 		},
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_IRQS_OF(2, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(2, APIC_ISR + 0x20, 0)),
 	},
 	{
 		.name = "mixed",
@@ -1616,4 +1743,34 @@ void scenario_print(FILE *f, const struct scenario *s)
 		for (int i = 0; i < nr;)
 			i += scn_print_aop(f, script, nr, i);
 	}
+	if (s->nr_expect > 0)
+		fprintf(f, "\nexpect\n");
+	for (int i = 0; i < scn_clamp(s->nr_expect, 0, SCN_MAX_EXPECT); i++) {
+		char buf[64];
+
+		fprintf(f, "\t%s\n", scenario_expect_text(&s->expect[i], buf, sizeof(buf)));
+	}
+}
+
+const char *scenario_expect_text(const struct scn_expect *e, char *buf, size_t len)
+{
+	const char *reg = lapic_reg_name(e->off);
+
+	switch (e->kind) {
+	case EXP_IRQS:
+		snprintf(buf, len, "irqs %u %u", e->vcpu, e->val);
+		break;
+	case EXP_REG:
+		if (reg)
+			snprintf(buf, len, "reg %u %s 0x%x", e->vcpu, reg, e->val);
+		else
+			snprintf(buf, len, "reg %u 0x%x 0x%x", e->vcpu, e->off, e->val);
+		break;
+	case EXP_APICV:
+		snprintf(buf, len, "apicv %u %s", e->vcpu, e->val ? "on" : "off");
+		break;
+	default:
+		snprintf(buf, len, "expectation kind %u", e->kind);
+	}
+	return buf;
 }

@@ -67,6 +67,26 @@ struct actor_script {
 	struct actor_op ops[SCN_MAX_OPS];
 };
 
+/*
+ * What must hold when every vCPU program and actor script has finished (the
+ * 'expect' section): checked by the checker at every terminal state, by
+ * replay at the end of a schedule, by stress after a single iteration.
+ */
+#define SCN_MAX_EXPECT 16
+
+enum scn_expect_kind {
+	EXP_IRQS,		/* vCPU 'vcpu''s guest took exactly 'val' interrupts */
+	EXP_REG,		/* the 32-bit APIC register at 'off' reads 'val' (as KVM_GET_LAPIC) */
+	EXP_APICV,		/* vCPU 'vcpu''s APICv/AVIC is active ('val' 1) or not (0) */
+};
+
+struct scn_expect {
+	u8 kind;		/* enum scn_expect_kind */
+	u8 vcpu;
+	u16 off;		/* EXP_REG: register offset, 16-byte aligned */
+	u32 val;
+};
+
 /* Knob values; -1 = not set by the scenario (the default or a flag decides). */
 struct scenario {
 	char name[SCN_NAME_MAX];
@@ -83,6 +103,8 @@ struct scenario {
 	struct guest_program vcpu[SCN_MAX_VCPUS];
 	int nr_actors;
 	struct actor_script actor[SCN_MAX_ACTORS];
+	int nr_expect;
+	struct scn_expect expect[SCN_MAX_EXPECT];
 };
 
 /*
@@ -118,6 +140,8 @@ const struct scenario *scenario_builtin_at(int i);
 void scenario_seed(struct scenario *s, int nr_vcpus, int toggles, int accesses);
 
 /* Pretty-print a scenario in the file format (round-trips through the parser). */
+/* One expectation as the scenario file writes it ('irqs 1 1'), in buf. */
+const char *scenario_expect_text(const struct scn_expect *e, char *buf, size_t len);
 void scenario_print(FILE *f, const struct scenario *s);
 /*
  * The one strict number syntax of kvmlab's inputs (scenario files, schedule

@@ -24,6 +24,7 @@ enum kvm_finding {
 	F_DATA_RACE,		/* unordered plain accesses to shared memory */
 	F_LOST_INTERRUPT,	/* an accepted interrupt that nothing will deliver to the guest */
 	F_ISRUNNING_MISMATCH,	/* AVIC IsRunning/host APIC ID disagree with where the vCPU is */
+	F_EXPECT_FAILED,	/* a scenario's final-state expectation does not hold */
 	F_NR_FINDINGS
 };
 

@@ -159,6 +159,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_DATA_RACE] = "data-race",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
+	[F_EXPECT_FAILED] = "expect-failed",
 };
 
 const char *kvm_finding_name(enum kvm_finding f)

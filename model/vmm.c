@@ -94,3 +94,62 @@ void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op)
 		break;
 	}
 }
+
+/*
+ * A register as KVM_GET_LAPIC returns it: kvm_apic_get_state() syncs PIR into
+ * IRR first (vmx_sync_pir_to_irr()), so a posted vector counts as requested.
+ */
+static u32 vmm_final_reg(struct kvm_vcpu *vcpu, u16 off)
+{
+	u32 v = kvm_lapic_get_reg(vcpu->arch.apic, off);
+
+	if (off >= APIC_IRR && off < APIC_IRR + 0x80 && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
+		v |= vcpu->pi_desc.pir[(off - APIC_IRR) / 0x10];
+	return v;
+}
+
+enum kvm_finding vmm_check_expect(const struct vmm *vmm, char *msg, size_t len, int *vcpu)
+{
+	const struct scenario *s = vmm->scn;
+
+	for (int i = 0; i < s->nr_expect; i++) {
+		const struct scn_expect *e = &s->expect[i];
+		struct kvm_vcpu *v = vmm->created[e->vcpu] ? vmm->vcpus[e->vcpu] : NULL;
+		char want[64];
+		u32 got;
+
+		scenario_expect_text(e, want, sizeof(want));
+		*vcpu = e->vcpu;
+		if (!v) {
+			snprintf(msg, len, "expect '%s': vCPU %u was never created", want, e->vcpu);
+			return F_EXPECT_FAILED;
+		}
+		switch (e->kind) {
+		case EXP_IRQS:
+			got = v->arch.guest_irqs;
+			if (got != e->val) {
+				snprintf(msg, len, "expect '%s': vCPU %u's guest took %u interrupt%s",
+					 want, e->vcpu, got, got == 1 ? "" : "s");
+				return F_EXPECT_FAILED;
+			}
+			break;
+		case EXP_REG:
+			got = vmm_final_reg(v, e->off);
+			if (got != e->val) {
+				snprintf(msg, len, "expect '%s': vCPU %u's register reads 0x%x", want,
+					 e->vcpu, got);
+				return F_EXPECT_FAILED;
+			}
+			break;
+		case EXP_APICV:
+			if (v->arch.apicv_active != !!e->val) {
+				snprintf(msg, len, "expect '%s': vCPU %u ends with %s %s", want, e->vcpu,
+					 vmm->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
+					 v->arch.apicv_active ? "on" : "off");
+				return F_EXPECT_FAILED;
+			}
+			break;
+		}
+	}
+	return F_NONE;
+}

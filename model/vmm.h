@@ -35,6 +35,12 @@ struct vmm *vmm_create(const struct scenario *s, const struct kvm_config *cfg);
 int vmm_vcpu_run_program(struct vmm *vmm, int idx);
 /* Actor thread: one op of its script. */
 void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op);
+/*
+ * The scenario's expectations, on a finished run (every program and script
+ * done, called outside the actors): F_NONE, or F_EXPECT_FAILED with the
+ * first one that does not hold in msg and its vCPU in *vcpu.
+ */
+enum kvm_finding vmm_check_expect(const struct vmm *vmm, char *msg, size_t len, int *vcpu);
 /* Actor id of actor script j. */
 static inline int vmm_actor_id(const struct vmm *vmm, int j) { return vmm->nr_vcpus + j; }
 

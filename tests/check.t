@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=65
+PLAN=68
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -118,6 +118,16 @@ if grep -q '^VIOLATION assertion .*WARN_ON(!kvm_vcpu_is_blocking(vcpu))' "$T/out
    grep -q 'kvm_sched_out: vcpu 1 preempted' "$T/out"; then
 	ok "blocking-preempt: the WARN in avic_vcpu_put() after a preemption between the hooks"
 else nok "blocking-preempt: $(grep '^VIOLATION' "$T/out")"; fi
+# Final-state expectations (the expect section): a wrong one is a counterexample that replays.
+expect "expect-wrong: a wrong expectation fails at the final state (svm)" 1 "violation \(expect-failed\)" "144 163" --scenario "$(dirname "$0")/scenarios/expect-wrong.scn" --vendor svm
+expect "expect-wrong: ... and on vmx" 1 "violation \(expect-failed\)" "233 253" --scenario "$(dirname "$0")/scenarios/expect-wrong.scn" --vendor vmx
+"$KVMLAB" check --scenario "$(dirname "$0")/scenarios/expect-wrong.scn" --trace "$T/exp.sched" >"$T/out" 2>&1
+"$KVMLAB" replay "$T/exp.sched" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^VIOLATION expect-failed (final state): expect 'irqs 1 2': vCPU 1's guest took 1 interrupt" "$T/out" &&
+   grep -q '^reproduced: expect-failed at step 17' "$T/out"; then
+	ok "replay checks the expectations at the end of the schedule"
+else nok "replay of expect-wrong: exit $rc, $(grep '^VIOLATION\|^reproduced' "$T/out")"; fi
 # Two actors kick one vCPU and each waits for its own acknowledgement (model regression).
 expect "two senders, mainline" 0 "verified" "32430 62186" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 # Witnesses of the seed's case analysis (seed patch, where all are reachable).

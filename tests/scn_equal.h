@@ -31,6 +31,9 @@ static inline bool scn_equal(const struct scenario *a, const struct scenario *b,
 	     (unsigned long long)b->bugs);
 	DIFF(a->ram_pages != b->ram_pages, "ram_pages %d vs %d", a->ram_pages, b->ram_pages);
 	DIFF(a->zap_yield != b->zap_yield, "zap_yield %d vs %d", a->zap_yield, b->zap_yield);
+	DIFF(a->apic_enabled != b->apic_enabled, "apic_enabled %d vs %d", a->apic_enabled,
+	     b->apic_enabled);
+	DIFF(a->preempt != b->preempt, "preempt %d vs %d", a->preempt, b->preempt);
 	for (int v = 0; v < SCN_MAX_VCPUS; v++) {
 		const struct guest_program *pa = &a->vcpu[v], *pb = &b->vcpu[v];
 
@@ -64,6 +67,14 @@ static inline bool scn_equal(const struct scenario *a, const struct scenario *b,
 			     y->reason, y->vcpu, y->vector, (unsigned long long)y->gfn_start,
 			     (unsigned long long)y->gfn_end);
 		}
+	}
+	DIFF(a->nr_expect != b->nr_expect, "nr_expect %d vs %d", a->nr_expect, b->nr_expect);
+	for (int i = 0; i < a->nr_expect && i < SCN_MAX_EXPECT; i++) {
+		const struct scn_expect *x = &a->expect[i], *y = &b->expect[i];
+
+		DIFF(x->kind != y->kind || x->vcpu != y->vcpu || x->off != y->off || x->val != y->val,
+		     "expect %d: {%u,%u,%#x,%#x} vs {%u,%u,%#x,%#x}", i, x->kind, x->vcpu, x->off,
+		     x->val, y->kind, y->vcpu, y->off, y->val);
 	}
 #undef DIFF
 	return true;

@@ -4,7 +4,7 @@
 # errors.  $KVMLAB is the binary under test.
 . "$(dirname "$0")/tap.sh"
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
-echo "1..27"
+echo "1..30"
 for vendor in svm vmx; do
 	"$KVMLAB" stress --scenario seed --policy vm --vendor $vendor --iterations 2000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 	check $? 0 "mainline ($vendor) stress finds nothing"
@@ -21,6 +21,23 @@ for scn in ipi-hlt pi-hlt isr-cache svi avic-broadcast preempt-hlt preempt-toggl
 		check $? 0 "$scn ($vendor), mainline, no finding"
 	done
 done
+# Expectations: checked after one iteration, not after several.
+"$KVMLAB" stress --scenario ipi-hlt --iterations 1 --quiet >/tmp/kvmlab-stress.$$ 2>&1
+check $? 0 "ipi-hlt's expectations hold after one iteration"
+"$KVMLAB" stress --scenario tests/scenarios/expect-wrong.scn --iterations 1 >/tmp/kvmlab-stress.$$ 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "FINDING expect-failed (actor 1, final state): expect 'irqs 1 2': vCPU 1's guest took 1 interrupt" /tmp/kvmlab-stress.$$; then
+	ok "a wrong expectation is a finding after one iteration"
+else
+	nok "wrong expectation under stress: exit $rc"
+fi
+"$KVMLAB" stress --scenario tests/scenarios/expect-wrong.scn --iterations 5 >/tmp/kvmlab-stress.$$ 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "expectations: not checked" /tmp/kvmlab-stress.$$; then
+	ok "with several iterations expectations are not checked, and stress says so"
+else
+	nok "several iterations with expectations: exit $rc"
+fi
 "$KVMLAB" stress --scenario preempt-hlt --bug blocking-preempt --seconds 10 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q 'FINDING assertion .*avic_vcpu_put\|FINDING assertion .*WARN_ON' /tmp/kvmlab-stress.$$; then

@@ -468,6 +468,21 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\nvcpu 0 : x\n", "2:10: unexpected 'x' at end of 'vcpu'" },
 	{ "vcpus 1\nvcpu 0::\n", "2:6: vCPU index: expected a number (decimal or 0x hex), got '0:'" },
 	{ "vcpus 1\nvcpu :\n", "2:6: vCPU index: expected a number (decimal or 0x hex), got ':'" },
+	/* the expect section */
+	{ "vcpus 1\nirqs 0 1\n", "2:1: 'irqs' outside a section (expectations go after an 'expect' line)" },
+	{ V1 "irqs 0 1\n", "3:1: 'irqs' is not allowed in vcpu 0 (expectations go after an 'expect' line)" },
+	{ "vcpus 1\nexpect\nhlt\n", "3:1: 'hlt' is not allowed in expect (vcpu ops go after a 'vcpu I' line)" },
+	{ "vcpus 1\nexpect\nexpect:\n", "3:1: duplicate section 'expect' (first at line 2)" },
+	{ "vcpus 1\nexpect 0\n", "2:8: unexpected '0' at end of 'expect'" },
+	{ "vcpus 2\nexpect\nirqs 2 1\n", "3:6: vCPU index '2' out of range (0..1)" },
+	{ "vcpus 1\nexpect\nirqs 0\n", "3:7: missing argument: usage: irqs V N" },
+	{ "vcpus 1\nexpect\nirqs 0 256\n", "3:8: interrupt count '256' out of range (0..255)" },
+	{ "vcpus 1\nexpect\nreg 0 0x81 0\n", "3:7: register offset 0x81 is not 16-byte aligned (expect compares 32-bit registers)" },
+	{ "vcpus 1\nexpect\nreg 0 TPR 0x100000000\n", "3:11: register value '0x100000000' out of range (0x0..0xffffffff)" },
+	{ "vcpus 1\nexpect\napicv 0 maybe\n", "3:9: apicv: expected 'on' or 'off', not 'maybe'" },
+	{ "vcpus 1\nexpect\n" "irqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\n"
+	  "irqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\nirqs 0 1\n",
+	  "19:1: too many expectations (at most 16)" },
 	/* numbers */
 	{ "vcpus two\n", "1:7: vcpus: expected a number (decimal or 0x hex), got 'two'" },
 	{ "vcpus -1\n", "1:7: vcpus: expected a number (decimal or 0x hex), got '-1'" },
@@ -718,7 +733,7 @@ static const struct bad_file bad_files[] = {
 
 /* Valid files that are not built-ins. */
 static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn", "ipi-small.scn",
-						"ipi-self.scn" };
+						"ipi-self.scn", "expect-wrong.scn" };
 
 static bool listed(const char *name, bool bad)
 {
