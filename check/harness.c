@@ -128,8 +128,9 @@ static int loc_class(const struct vmm *vmm, u64 a)
 		    in(a, v->ghost.ref, sizeof(*v->ghost.ref)))
 			return LC_VPRIV + i;
 	}
-	if (in(a, rt->percpu(0), KVMLAB_MAX_ACTORS * sizeof(struct pcpu)))
-		return LC_PCPU + (int)((a - (u64)(uintptr_t)rt->percpu(0)) / sizeof(struct pcpu));
+	/* Actor i's two CPUs, its own and its spare, are one class. */
+	if (in(a, rt->percpu(0), KVMLAB_MAX_PCPUS * sizeof(struct pcpu)))
+		return LC_PCPU + (int)((a - (u64)(uintptr_t)rt->percpu(0)) / sizeof(struct pcpu)) % KVMLAB_MAX_ACTORS;
 	if (in(a, vmm->kvm, sizeof(*vmm->kvm)))
 		return kvm_class(a - (u64)(uintptr_t)vmm->kvm);
 	if (in(a, vmm, sizeof(*vmm)))

@@ -412,9 +412,9 @@ static void *c_zalloc(size_t size)
 	return S.heap + off;	/* zero: restore() clears everything past 'used' */
 }
 
-static struct pcpu *c_percpu(int actor)
+static struct pcpu *c_percpu(int cpu)
 {
-	return &S.percpu[actor];
+	return &S.percpu[cpu];
 }
 
 static u64 c_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
@@ -697,7 +697,7 @@ int sched_init(size_t heap_size)
 	hdr()->used = sizeof(struct heap_header);
 	fiber_init_main(&S.main);
 	rt_set(&checker_ops);
-	S.percpu = c_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_ACTORS);
+	S.percpu = c_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_PCPUS);
 	return 0;
 
 err_track:

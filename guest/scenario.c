@@ -477,9 +477,24 @@ static int scn_hdr_zap_yield(struct scn_parser *p)
 	return scn_hdr_yes_no(p, "zap-yield yes|no", &p->pos_zap_yield, &p->s->zap_yield);
 }
 
+/* 'preempt yes|no|migrate' (enum kvm_preempt). */
 static int scn_hdr_preempt(struct scn_parser *p)
 {
-	return scn_hdr_yes_no(p, "preempt yes|no", &p->pos_preempt, &p->s->preempt);
+	static const char *const words[] = {
+		[KVM_PREEMPT_NO] = "no", [KVM_PREEMPT_YES] = "yes", [KVM_PREEMPT_MIGRATE] = "migrate",
+	};
+	int ret = scn_want_args(p, 2, "preempt yes|no|migrate");
+
+	if (!ret)
+		ret = scn_once(p, &p->pos_preempt);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(p->tok[1], words[i])) {
+			p->s->preempt = (u8)i;
+			return 0;
+		}
+	return scn_err_tok(p, 1, "preempt: expected yes, no or migrate, got '%.*s%s'", TQ(p->tok[1]));
 }
 
 static int scn_hdr_apic_enabled(struct scn_parser *p)
@@ -1445,7 +1460,7 @@ static const struct scenario scn_builtins[] = {
 		.description = "vCPU 0 reads TPR while actor 0 sets and clears the hyperv inhibit "
 			       "and the vCPU thread may be preempted; exposes update-apicv-preempt "
 			       "(66c768d30e64)",
-		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS, .preempt = true,
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS, .preempt = KVM_PREEMPT_YES,
 		.vcpu = { PROG(GOP_APIC_R(APIC_TASKPRI)) },
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
@@ -1455,7 +1470,19 @@ static const struct scenario scn_builtins[] = {
 		.description = "vCPU 1 halts until vCPU 0's IPI arrives and both vCPU threads may "
 			       "be preempted; exposes blocking-preempt (18869f26df1a)",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
-		.preempt = true,
+		.preempt = KVM_PREEMPT_YES,
+		.vcpu = {
+			PROG(GOP_IPI(1, 0x40)),
+			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
+		},
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
+	},	{
+		.name = "migrate-hlt",
+		.description = "preempt-hlt where a preempted vCPU task may come back on another pCPU: "
+			       "vcpu->cpu, the AVIC host APIC ID and the target of doorbells and kicks "
+			       "change under the senders",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.preempt = KVM_PREEMPT_MIGRATE,
 		.vcpu = {
 			PROG(GOP_IPI(1, 0x40)),
 			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
@@ -1721,8 +1748,10 @@ void scenario_print(FILE *f, const struct scenario *s)
 		fprintf(f, "zap-yield yes\n");
 	if (s->apic_enabled)
 		fprintf(f, "apic-enabled yes\n");
-	if (s->preempt)
+	if (s->preempt == KVM_PREEMPT_YES)
 		fprintf(f, "preempt yes\n");
+	else if (s->preempt == KVM_PREEMPT_MIGRATE)
+		fprintf(f, "preempt migrate\n");
 
 	for (int v = 0; v < nr_vcpus; v++) {
 		const struct guest_program *prog = &s->vcpu[v];

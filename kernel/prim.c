@@ -55,3 +55,11 @@ bool rt_lock_held(const struct rt_lock *l, enum rt_lock_mode m)
 		return __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == self + 1;
 	return (__atomic_load_n(&l->readers, __ATOMIC_RELAXED) >> self) & 1;
 }
+
+/* The CPU the calling actor's task is on (kernel/prim.h, KVMLAB_MAX_PCPUS). */
+int rt_cpu(void)
+{
+	int self = rt_self();
+
+	return self + (rt->percpu(self)->task_on_spare ? KVMLAB_MAX_ACTORS : 0);
+}

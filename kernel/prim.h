@@ -49,6 +49,14 @@ void __tsan_write_range(void *p, unsigned long n);
 
 /* Up to this many concurrent actors (vCPU threads plus actor threads). */
 #define KVMLAB_MAX_ACTORS 16
+/*
+ * Physical CPUs: actor a's task runs on CPU a, or, once it has migrated
+ * (scenario 'preempt migrate'), on its spare CPU KVMLAB_MAX_ACTORS + a, and
+ * back.  No two tasks ever share a CPU, so what a migration changes is
+ * only which CPU a vCPU's task is on: vcpu->cpu, the AVIC host APIC ID, the
+ * target of doorbells, notifications and kicks.
+ */
+#define KVMLAB_MAX_PCPUS (2 * KVMLAB_MAX_ACTORS)
 
 enum rt_op {
 	RT_LOAD,
@@ -100,14 +108,21 @@ struct pcpu {
 	u32 ipi_pending;	/* senders (bit = actor id) whose function-call IPI is not handled yet */
 	u32 doorbell;		/* an AVIC doorbell (SVM) / posted-interrupt notification (VMX) arrived */
 	u32 preempt_count;	/* preempt_disable() nesting of the task running here */
+	/*
+	 * In CPU a's entry (a < KVMLAB_MAX_ACTORS) only: actor a's task runs
+	 * on its spare CPU (rt_cpu()).  Written by that task alone.
+	 */
+	u32 task_on_spare;
+	u32 pad;
 };
 _Static_assert(sizeof(struct pcpu) % 8 == 0, "struct pcpu fills whole 8-byte words");
+_Static_assert(KVMLAB_MAX_PCPUS <= 64, "CPU masks are u64");
 
 struct rt_ops {
 	const char *name;
 	int (*self)(void);			/* current actor id, -1 outside any */
 	void *(*zalloc)(size_t size);		/* zeroed, from the arena */
-	struct pcpu *(*percpu)(int actor);
+	struct pcpu *(*percpu)(int cpu);		/* 0 <= cpu < KVMLAB_MAX_PCPUS */
 	u64 (*access)(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b);
 	void (*fence)(enum rt_fence f);
 	void (*lock_init)(struct rt_lock *l, enum rt_lock_kind k, const char *name);
@@ -132,6 +147,8 @@ extern const struct rt_ops *rt;
 void rt_set(const struct rt_ops *ops);
 
 static inline int rt_self(void) { return rt->self(); }
+/* smp_processor_id(): the CPU the calling actor's task runs on (see KVMLAB_MAX_PCPUS). */
+int rt_cpu(void);
 static inline void *kvm_zalloc(size_t size) { return rt->zalloc(size); }
 
 /* ---- marked accesses ---------------------------------------------------- */

@@ -67,12 +67,12 @@ bool local_ipi_pending(void)
 
 void smp_call_function_many(u64 mask, bool wait)
 {
-	int self = rt_self();
+	int self = rt_self(), me = rt_cpu();
 
-	for (int cpu = 0; cpu < KVMLAB_MAX_ACTORS; cpu++) {
+	for (int cpu = 0; cpu < KVMLAB_MAX_PCPUS; cpu++) {
 		struct pcpu *c;
 
-		if (!(mask & BIT_ULL(cpu)) || cpu == self)
+		if (!(mask & BIT_ULL(cpu)) || cpu == me)
 			continue;
 		c = rt->percpu(cpu);
 		(void)__rt_access(RT_OR, &c->ipi_pending, sizeof(c->ipi_pending), BIT(self), 0);
@@ -82,7 +82,7 @@ void smp_call_function_many(u64 mask, bool wait)
 	}
 	if (!wait)
 		return;
-	for (int cpu = 0; cpu < KVMLAB_MAX_ACTORS; cpu++)
-		if ((mask & BIT_ULL(cpu)) && cpu != self)
+	for (int cpu = 0; cpu < KVMLAB_MAX_PCPUS; cpu++)
+		if ((mask & BIT_ULL(cpu)) && cpu != me)
 			wait_until_clear(rt->percpu(cpu)->ipi_pending, BIT(self));
 }

@@ -6,14 +6,15 @@
  * thread or fiber) is one pCPU.  This is the part of smp_call_function_many()
  * (kernel/smp.c) that kvm_make_vcpus_request_mask() relies on with
  * KVM_REQUEST_WAIT: the caller returns only after every targeted CPU has
- * re-enabled interrupts.
+ * re-enabled interrupts.  A CPU is a KVMLAB_MAX_PCPUS index (kernel/prim.h);
+ * the acknowledgement bit of a sender is its actor id.
  */
 #ifndef KVMLAB_KERNEL_SMP_H
 #define KVMLAB_KERNEL_SMP_H
 
 #include "kernel/prim.h"
 
-static inline struct pcpu *this_pcpu(void) { return rt->percpu(rt_self()); }
+static inline struct pcpu *this_pcpu(void) { return rt->percpu(rt_cpu()); }
 
 /*
  * preempt_disable()/preempt_enable(): the nesting count of the task on this

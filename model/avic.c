@@ -37,12 +37,6 @@ enum avic_vcpu_action {
 	AVIC_START_BLOCKING = BIT(1),
 };
 
-/* kvm_cpu_get_apicid(): one actor is one pCPU, its APIC ID is its actor id. */
-static int kvm_cpu_get_apicid(int cpu)
-{
-	return cpu;
-}
-
 /* avic_init_backing_page() (avic.c v6.17), for a vCPU ID AVIC supports. */
 void avic_init_vcpu(struct kvm_vcpu *vcpu)
 {
@@ -173,7 +167,7 @@ static void avic_ring_doorbell(struct kvm_vcpu *vcpu)
 {
 	int cpu = READ_ONCE(vcpu->cpu);
 
-	if (cpu != rt_self()) {
+	if (cpu != rt_cpu()) {
 		smp_send_guest_notification(cpu);
 		kvm_trace(EV_DOORBELL, vcpu->vcpu_idx, kvm_cpu_get_apicid(cpu), 0, 0);
 	}

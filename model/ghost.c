@@ -171,10 +171,10 @@ void ghost_check_delivery(struct kvm_vcpu *vcpu)
 
 		if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM &&
 		    (!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK) ||
-		     (entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK) != (u64)rt_self()))
+		     (entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK) != (u64)kvm_cpu_get_apicid(rt_cpu())))
 			KVM_REPORT(F_ISRUNNING_MISMATCH,
 				   "vcpu %d enters the guest with AVIC on on cpu %d, but its physical ID entry says IsRunning=%d, host APIC ID %llu",
-				   vcpu->vcpu_idx, rt_self(),
+				   vcpu->vcpu_idx, rt_cpu(),
 				   !!(entry & AVIC_PHYSICAL_ID_ENTRY_IS_RUNNING_MASK),
 				   (unsigned long long)(entry & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK));
 		return;

@@ -43,6 +43,13 @@ enum kvm_policy {
 
 enum kvm_vendor { KVM_VENDOR_SVM, KVM_VENDOR_VMX };
 
+/* Preemption of vCPU threads (scenario key 'preempt'). */
+enum kvm_preempt {
+	KVM_PREEMPT_NO,
+	KVM_PREEMPT_YES,	/* preempt notifiers run; the task comes back on its CPU */
+	KVM_PREEMPT_MIGRATE,	/* ... or on its other CPU (kernel/prim.h, KVMLAB_MAX_PCPUS) */
+};
+
 /* Re-introducible historical bugs (kvm-protocol.md §8); see model/bugs.c. */
 enum kvm_bug {
 	KVM_BUG_ZAP_NO_INVALIDATE,	/* reverts edb298c663fc */
@@ -305,7 +312,7 @@ struct kvm_config {
 	enum kvm_vendor vendor;
 	u64 bugs;			/* bitmask of enum kvm_bug */
 	bool zap_can_yield;		/* kvm_zap_gfn_range yields mmu_lock mid-way */
-	bool preempt;			/* vCPU threads may be preempted (preempt notifiers) */
+	u8 preempt;			/* enum kvm_preempt */
 	bool enable_apicv;
 };
 
@@ -392,6 +399,12 @@ bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned l
 u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep);
 int mmu_topup_memory_caches(struct kvm_vcpu *vcpu);
 void kvm_mmu_assign_tables(struct kvm *kvm, gfn_t gfn);
+
+/* kvm_cpu_get_apicid(): a pCPU's APIC ID is its index (kernel/prim.h, KVMLAB_MAX_PCPUS). */
+static inline int kvm_cpu_get_apicid(int cpu)
+{
+	return cpu;
+}
 
 /* ---- x86.c: APICv and the run loop --------------------------------------------------- */
 

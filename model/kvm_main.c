@@ -306,7 +306,7 @@ bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct 
 {
 	struct kvm_vcpu *vcpu;
 	u64 cpus = 0;
-	int i, me = rt_self();
+	int i, me = rt_cpu();
 
 	GHOST_ADD(kvm->ghost_requesters, 1);
 	kvm_for_each_vcpu(i, vcpu, kvm) {
@@ -332,7 +332,7 @@ bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 /* kvm_vcpu_kick(), kvm_main.c v5.15 (never called on the running vCPU itself here). */
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 {
-	int me = rt_self(), cpu;
+	int me = rt_cpu(), cpu;
 
 	if (kvm_vcpu_wake_up(vcpu))
 		return;
@@ -411,17 +411,33 @@ void kvm_sched_in(struct kvm_vcpu *vcpu, int cpu)
 }
 
 /*
+ * The scheduler puts the task back on a CPU after kvm_sched_out(): with
+ * 'preempt migrate', the checker explores both the same CPU and the task's
+ * other one (kernel/prim.h, KVMLAB_MAX_PCPUS), stress flips a coin; with
+ * 'preempt yes' it is always the same.  Returns the CPU it runs on now.
+ */
+static int kvm_sched_pick_cpu(struct kvm *kvm)
+{
+	if (kvm->cfg.preempt == KVM_PREEMPT_MIGRATE && kvm_choose(2)) {
+		struct pcpu *own = rt->percpu(rt_self());
+
+		own->task_on_spare = !own->task_on_spare;
+	}
+	return rt_cpu();
+}
+
+/*
  * A preemption of the vCPU thread where the kernel leaves preemption enabled
  * (preempt_schedule() with the preempt notifiers), if the scenario says
- * 'preempt yes': the checker explores both outcomes, stress flips a coin.
- * The task comes back on the same CPU: migration is not modelled.
+ * 'preempt yes' or 'preempt migrate': the checker explores both outcomes,
+ * stress flips a coin.
  */
 void kvm_preempt_point(struct kvm_vcpu *vcpu)
 {
 	if (!vcpu->kvm->cfg.preempt || !preemptible() || !kvm_choose(2))
 		return;
 	kvm_sched_out(vcpu);
-	kvm_sched_in(vcpu, rt_self());
+	kvm_sched_in(vcpu, kvm_sched_pick_cpu(vcpu->kvm));
 }
 
 /*
@@ -435,7 +451,6 @@ void kvm_preempt_point(struct kvm_vcpu *vcpu)
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 {
 	bool nopreempt = !kvm_bug(vcpu->kvm, KVM_BUG_BLOCKING_PREEMPT);
-	int cpu = rt_self();
 
 	if (nopreempt)
 		preempt_disable();
@@ -457,7 +472,7 @@ void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 			kvm_sched_out(vcpu);	/* schedule() */
 		wait_until_ne(vcpu->wakeup_seq, seq);
 		if (vcpu->kvm->cfg.preempt)
-			kvm_sched_in(vcpu, cpu);
+			kvm_sched_in(vcpu, kvm_sched_pick_cpu(vcpu->kvm));
 	}
 	if (nopreempt)
 		preempt_disable();

@@ -322,11 +322,17 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	return r;
 }
 
-/* kvm_arch_vcpu_load() (x86.c v6.17) -> svm_vcpu_load(): the AVIC part. */
+/*
+ * kvm_arch_vcpu_load() (x86.c v6.17): the vendor's load first (svm_vcpu_load():
+ * the AVIC part), then vcpu->cpu = cpu when the CPU changed (the TSC, clock
+ * and timer requests it raises there are not modelled).
+ */
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
 		avic_vcpu_load(vcpu, cpu);
+	if (unlikely(vcpu->cpu != cpu))
+		WRITE_ONCE(vcpu->cpu, cpu);
 }
 
 /* kvm_arch_vcpu_put() (x86.c v6.17) -> svm_vcpu_put(): the AVIC part. */
@@ -342,11 +348,9 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
  */
 int vcpu_run(struct kvm_vcpu *vcpu)
 {
-	int cpu = rt_self(), r;
+	int r;
 
-	/* vcpu_load(): vcpu->cpu = cpu; kvm_arch_vcpu_load(vcpu, cpu). */
-	WRITE_ONCE(vcpu->cpu, cpu);
-	kvm_arch_vcpu_load(vcpu, cpu);
+	kvm_arch_vcpu_load(vcpu, rt_cpu());	/* vcpu_load(): cpu = get_cpu() */
 	for (;;) {
 		kvm_stack_hygiene();
 		kvm_preempt_point(vcpu);	/* vcpu_run(): preemptible between entries */

@@ -67,9 +67,9 @@ static void *t_zalloc(size_t size)
 	return thr.arena + off;	/* mmap'd memory is zero */
 }
 
-static struct pcpu *t_percpu(int actor)
+static struct pcpu *t_percpu(int cpu)
 {
-	return &thr.percpu[actor];
+	return &thr.percpu[cpu];
 }
 
 static u64 rng_next(u64 *s)
@@ -364,7 +364,7 @@ int rt_threads_init(const struct rt_threads_config *cfg)
 	for (int i = 0; i < KVMLAB_MAX_ACTORS; i++)
 		thr.actors[i].rng = (cfg->seed + 1) * 0x9e3779b97f4a7c15ull ^ ((u64)(i + 1) << 32) ^ 1;
 	rt_set(&threads_ops);
-	thr.percpu = t_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_ACTORS);
+	thr.percpu = t_zalloc(sizeof(struct pcpu) * KVMLAB_MAX_PCPUS);
 	rt_threads_set_self(RT_HARNESS_ACTOR);
 	return 0;
 }

@@ -4,7 +4,7 @@
 # errors.  $KVMLAB is the binary under test.
 . "$(dirname "$0")/tap.sh"
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
-echo "1..30"
+echo "1..32"
 for vendor in svm vmx; do
 	"$KVMLAB" stress --scenario seed --policy vm --vendor $vendor --iterations 2000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 	check $? 0 "mainline ($vendor) stress finds nothing"
@@ -15,7 +15,7 @@ check $? 0 "seed patch on vmx loses nothing under stress"
 "$KVMLAB" stress --scenario mixed --iterations 500 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 check $? 0 "mixed scenario, mainline, no finding"
 # Interrupt delivery, doorbells, AVIC IPIs, blocking and preemption on real threads.
-for scn in ipi-hlt pi-hlt isr-cache svi avic-broadcast preempt-hlt preempt-toggle; do
+for scn in ipi-hlt pi-hlt isr-cache svi avic-broadcast preempt-hlt migrate-hlt preempt-toggle; do
 	for vendor in svm vmx; do
 		"$KVMLAB" stress --scenario $scn --vendor $vendor --iterations 300 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 		check $? 0 "$scn ($vendor), mainline, no finding"

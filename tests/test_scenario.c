@@ -119,7 +119,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 
 static const char *const builtin_names[] = {
 	"seed", "zap-yield", "create-race", "reenable", "ipi", "ipi-hlt", "pi-hlt",
-	"preempt-toggle", "preempt-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
+	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
 
@@ -468,6 +468,9 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\nvcpu 0 : x\n", "2:10: unexpected 'x' at end of 'vcpu'" },
 	{ "vcpus 1\nvcpu 0::\n", "2:6: vCPU index: expected a number (decimal or 0x hex), got '0:'" },
 	{ "vcpus 1\nvcpu :\n", "2:6: vCPU index: expected a number (decimal or 0x hex), got ':'" },
+	{ "vcpus 1\npreempt maybe\n", "2:9: preempt: expected yes, no or migrate, got 'maybe'" },
+	{ "vcpus 1\npreempt\n", "2:8: missing argument: usage: preempt yes|no|migrate" },
+	{ "vcpus 1\npreempt migrate\npreempt yes\n", "3:1: duplicate 'preempt' (first at line 2)" },
 	/* the expect section */
 	{ "vcpus 1\nirqs 0 1\n", "2:1: 'irqs' outside a section (expectations go after an 'expect' line)" },
 	{ V1 "irqs 0 1\n", "3:1: 'irqs' is not allowed in vcpu 0 (expectations go after an 'expect' line)" },
