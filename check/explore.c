@@ -1276,6 +1276,14 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	return 0;
 }
 
+static void replay_events(struct explore_result *r)
+{
+	r->nr_events = sched_log_len();
+	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
+	if (r->nr_events)
+		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+}
+
 int explore_replay(const struct explore_opts *o, const struct step *path, u32 n, struct explore_result *r)
 {
 	struct frame *f = mem_calloc(1, sizeof(*f));
@@ -1312,14 +1320,13 @@ int explore_replay(const struct explore_opts *o, const struct step *path, u32 n,
 			r->verdict = VERDICT_VIOLATION;
 		r->path_len = n;
 	}
-	r->nr_events = sched_log_len();
-	r->events = malloc(sizeof(*r->events) * (r->nr_events + 1));
-	if (r->nr_events)
-		memcpy(r->events, sched_log(), sizeof(*r->events) * r->nr_events);
+	replay_events(r);
 	merging(o, false);
 	free(f);
 	return 0;
 bad:
+	r->path_len = (u32)r->transitions;
+	replay_events(r);
 	merging(o, false);
 	free(f);
 	return -(int)r->transitions - 1;

@@ -231,7 +231,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r);
 size_t explore_terminal_digest(u64 *h, size_t n, u64 *digest);
 void explore_result_free(struct explore_result *r);
 
-/* Re-execute a schedule from the current (initial) state; -1 if a step is not enabled. */
+/*
+ * Re-execute a schedule from the current (initial) state: 0, or -(k + 1)
+ * when step k is not possible there (not enabled, or a choice out of range);
+ * either way r holds the events and path_len of the steps taken.
+ */
 int explore_replay(const struct explore_opts *o, const struct step *path, u32 n, struct explore_result *r);
 
 #endif

@@ -706,30 +706,186 @@ out:
 	return r;
 }
 
+/* ---- replay under another configuration ------------------------------------- */
+
+/* One timeline row: "STEP ACTOR EVENT" (setup events are not shown). */
+struct tl_row {
+	char text[300];
+};
+
+static size_t timeline_rows(const struct kvm_event *ev, size_t n, int nr_vcpus, struct tl_row **out)
+{
+	struct tl_row *rows = malloc(sizeof(*rows) * (n + 1));
+	bool setup = true;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char who[16], line[256];
+
+		if (ev[i].actor == KVMLAB_MAX_ACTORS - 1 && setup && ev[i].type != EV_FINDING)
+			continue;
+		setup = false;
+		report_actor_name(ev[i].actor, nr_vcpus, who, sizeof(who));
+		kvm_event_format(&ev[i], line, sizeof(line));
+		snprintf(rows[k++].text, sizeof(rows[0].text), "%5u %-7s %s", ev[i].seq, who, line);
+	}
+	*out = rows;
+	return k;
+}
+
+/* What differs between two configurations, as "policy vm, bugs none". */
+static void config_diff(const struct kvm_config *a, const struct kvm_config *b, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (a->policy != b->policy)
+		n += (size_t)snprintf(buf + n, len - n, "policy %s", kvm_policy_name(b->policy));
+	if (a->vendor != b->vendor && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%svendor %s", n ? ", " : "", kvm_vendor_name(b->vendor));
+	if (a->bugs != b->bugs && n < len) {
+		n += (size_t)snprintf(buf + n, len - n, "%sbugs", n ? ", " : "");
+		if (!b->bugs && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " none");
+		for (int i = 0; i < KVM_NR_BUGS && n < len; i++)
+			if (b->bugs & BIT_ULL(i))
+				n += (size_t)snprintf(buf + n, len - n, " %s", kvm_bug_info(i)->slug);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "the same configuration");
+}
+
+/* Print cells a and b side by side, each wrapped at w columns. */
+static void print_side_by_side(const char *a, const char *b, int w)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	for (size_t off = 0; off < la || off < lb || off == 0; off += (size_t)w) {
+		int na = off < la ? (int)(la - off < (size_t)w ? la - off : (size_t)w) : 0;
+		int nb = off < lb ? (int)(lb - off < (size_t)w ? lb - off : (size_t)w) : 0;
+
+		printf("  %-*.*s | %.*s\n", w, na, off < la ? a + off : "", nb, off < lb ? b + off : "");
+		if (off + (size_t)w >= la && off + (size_t)w >= lb)
+			break;
+	}
+}
+
+static void print_outcome(const char *label, const struct explore_result *r, int rr,
+			  const struct schedule *sch)
+{
+	if (rr < 0)
+		printf("%s: step %d (actor %u) of the schedule is not possible there; stopped after %u steps%s%s\n",
+		       label, -rr, sch->steps[-rr - 1].fiber, r->path_len,
+		       r->verdict == VERDICT_VIOLATION ? ", in " : "",
+		       r->verdict == VERDICT_VIOLATION ? kvm_finding_name(r->finding.kind) : "");
+	else if (r->verdict == VERDICT_VIOLATION)
+		printf("%s: %s at step %u (%s): %s\n", label, kvm_finding_name(r->finding.kind), r->path_len,
+		       r->finding.where, r->finding.msg);
+	else
+		printf("%s: all %u steps, no finding\n", label, r->path_len);
+}
+
+#define SIDE_WIDTH 72
+#define SIDE_AFTER 3	/* events shown after the first difference */
+
+/*
+ * The schedule under its own configuration (a) and under another (b), as far
+ * as it stays possible there: both timelines side by side up to the first
+ * event that differs and a few after, that event in full, and each outcome.
+ */
+static void replay_compare(const struct schedule *sch, const struct kvm_config *other,
+			   const struct explore_result *a, int ra, const struct explore_result *b, int rb)
+{
+	struct tl_row *ta, *tb;
+	size_t na = timeline_rows(a->events, a->nr_events, sch->scn.nr_vcpus, &ta);
+	size_t nb = timeline_rows(b->events, b->nr_events, sch->scn.nr_vcpus, &tb);
+	size_t d = 0, end;
+	char la[160], lb[160];
+
+	snprintf(la, sizeof(la), "as recorded");
+	config_diff(&sch->cfg, other, lb, sizeof(lb));
+	while (d < na && d < nb && !strcmp(ta[d].text, tb[d].text))
+		d++;
+	end = d + SIDE_AFTER + 1;
+	printf("side by side, %s | %s:\n", la, lb);
+	for (size_t i = 0; i < end && (i < na || i < nb); i++)
+		print_side_by_side(i < na ? ta[i].text : "", i < nb ? tb[i].text : "", SIDE_WIDTH);
+	if (d == na && d == nb) {
+		printf("no difference: the same %zu events under both\n", na);
+	} else {
+		printf("first difference, event %zu:\n", d + 1);
+		printf("  %-12s %s\n", la, d < na ? ta[d].text : "(no more events)");
+		printf("  %-12s %s\n", lb, d < nb ? tb[d].text : "(no more events)");
+	}
+	print_outcome(la, a, ra, sch);
+	print_outcome(lb, b, rb, sch);
+	free(ta);
+	free(tb);
+}
+
+/* replay's --policy/--vendor/--bug VALUE or --flag=VALUE at argv[*i]: its value, else NULL. */
+static const char *replay_flag(int argc, char **argv, int *i, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	if (strncmp(argv[*i], flag, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct explore_opts ro;
-	struct explore_result res;
+	struct explore_result res, res2;
 	struct schedule sch;
+	struct knob_opts k;
+	struct kvm_config other;
 	char err[600];
-	bool quiet = false;
-	const char *path = NULL;
-	int r;
+	bool quiet = false, compare = false, bugs_given = false;
+	const char *path = NULL, *v;
+	int r, r2;
 
 #ifdef CHECKER_UNAVAILABLE
 	if (!wants_help(argc, argv))
 		return cmd_usage_error("replay", CHECKER_UNAVAILABLE);
 #endif
+	knob_opts_init(&k);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: kvmlab replay [--quiet] SCHEDULE-FILE\n"
+			printf("usage: kvmlab replay [--quiet] [--policy vm|vcpu] [--vendor svm|vmx] [--bug SLUG|none]... SCHEDULE-FILE\n"
 			       "Re-runs a schedule written by check --trace.  Exit 0 when the replay ends in\n"
 			       "the finding the file records (or none) at the step it records, 1 when it\n"
 			       "does not (the last line says what happened instead), 2 for a malformed file\n"
-			       "or a step that is not possible in its scenario.\n");
+			       "or a step that is not possible in its scenario.\n"
+			       "  --policy, --vendor, --bug   also run the schedule under this configuration\n"
+			       "                         (--bug replaces the recorded bugs; 'none' = mainline),\n"
+			       "                         as far as its steps stay possible there, and print both\n"
+			       "                         timelines side by side up to the first event that\n"
+			       "                         differs, that event, and both outcomes; the exit code\n"
+			       "                         is still the recorded configuration's\n"
+			       "  --quiet                print only the verdict lines\n");
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--quiet")) {
 			quiet = true;
+		} else if ((!strcmp(argv[i], "--policy") || !strcmp(argv[i], "--vendor") ||
+			    !strcmp(argv[i], "--bug")) && i + 1 >= argc) {
+			return cmd_usage_error("replay", "%s needs a value", argv[i]);
+		} else if ((v = replay_flag(argc, argv, &i, "--policy"))) {
+			if (knob_opt_parse("replay", &k, "policy", v))
+				return EXIT_USAGE;
+			compare = true;
+		} else if ((v = replay_flag(argc, argv, &i, "--vendor"))) {
+			if (knob_opt_parse("replay", &k, "vendor", v))
+				return EXIT_USAGE;
+			compare = true;
+		} else if ((v = replay_flag(argc, argv, &i, "--bug"))) {
+			if (strcmp(v, "none") && knob_opt_parse("replay", &k, "bug", v))
+				return EXIT_USAGE;
+			compare = bugs_given = true;
 		} else if (argv[i][0] == '-' || path) {
 			return cmd_usage_error("replay", "unexpected argument '%s'", argv[i]);
 		} else {
@@ -746,9 +902,20 @@ int cmd_replay(int argc, char **argv)
 		schedule_free(&sch);
 		return cmd_usage_error("replay", "%s: too many actors", path);
 	}
+	other = sch.cfg;
+	if (k.policy >= 0)
+		other.policy = k.policy;
+	if (k.vendor >= 0)
+		other.vendor = k.vendor;
+	if (bugs_given)
+		other.bugs = k.bugs;
 	if (!quiet) {
 		printf("kvmlab replay: ");
 		print_config(stdout, &sch.scn, &sch.cfg);
+		if (compare) {
+			printf("      against: ");
+			print_config(stdout, &sch.scn, &other);
+		}
 	}
 	r = checker_setup_schedule(&sch, &ro);
 	if (r) {
@@ -756,19 +923,43 @@ int cmd_replay(int argc, char **argv)
 		return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r));
 	}
 	r = explore_replay(&ro, sch.steps, sch.nr_steps, &res);
+	checker_teardown();
 	if (r < 0) {
 		fprintf(stderr, "%s: step %d (actor %u) is not possible in this scenario: the schedule does not match it\n",
 			path, -r, sch.steps[-r - 1].fiber);
 		explore_result_free(&res);
-		checker_teardown();
 		schedule_free(&sch);
 		return EXIT_USAGE;
 	}
-	if (!quiet)
-		report_timeline(stdout, res.events, res.nr_events, sch.scn.nr_vcpus, false);
-	if (res.verdict == VERDICT_VIOLATION)
-		printf("VIOLATION %s (%s): %s\n", kvm_finding_name(res.finding.kind), res.finding.where,
-		       res.finding.msg);
+	if (compare) {
+		struct schedule sch2 = sch;
+
+		sch2.cfg = other;
+		r2 = checker_setup_schedule(&sch2, &ro);
+		if (r2) {
+			explore_result_free(&res);
+			schedule_free(&sch);
+			return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r2));
+		}
+		r2 = explore_replay(&ro, sch.steps, sch.nr_steps, &res2);
+		checker_teardown();
+		if (quiet) {
+			char lb[160];
+
+			config_diff(&sch.cfg, &other, lb, sizeof(lb));
+			print_outcome("as recorded", &res, 0, &sch);
+			print_outcome(lb, &res2, r2, &sch);
+		} else {
+			replay_compare(&sch, &other, &res, 0, &res2, r2);
+		}
+		explore_result_free(&res2);
+	} else {
+		if (!quiet)
+			report_timeline(stdout, res.events, res.nr_events, sch.scn.nr_vcpus, false);
+		if (res.verdict == VERDICT_VIOLATION)
+			printf("VIOLATION %s (%s): %s\n", kvm_finding_name(res.finding.kind), res.finding.where,
+			       res.finding.msg);
+	}
 	/* Reproduced: the recorded finding (or none) after exactly the recorded steps. */
 	if (res.finding.kind == sch.finding && res.path_len == sch.nr_steps) {
 		if (sch.finding)
@@ -790,7 +981,6 @@ int cmd_replay(int argc, char **argv)
 		r = EXIT_VIOLATION;
 	}
 	explore_result_free(&res);
-	checker_teardown();
 	schedule_free(&sch);
 	return r;
 }

@@ -6,9 +6,9 @@
 T=$(mktemp -d /tmp/kvmlab-replay.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
-echo "1..19"
+echo "1..26"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
-	for i in $(seq 1 19); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
+	for i in $(seq 1 26); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 "$KVMLAB" check --vcpus 1 --policy vcpu --first --quiet --trace "$T/s.sched" >/dev/null 2>&1
@@ -98,3 +98,45 @@ rc=$?
 wait $writer
 if [ $rc -eq 0 ] && grep -q '^verdict: verified' "$T/out"; then ok "a scenario FIFO with a writer is read (verified)"
 else nok "scenario FIFO with a writer: exit $rc, $(cat "$T/err")"; fi
+
+# Another configuration on the same schedule: side by side to the first difference.
+"$KVMLAB" check --vcpus 1 --policy vcpu --quiet --trace "$T/seed.sched" >/dev/null 2>&1
+"$KVMLAB" replay "$T/seed.sched" --policy vm >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^first difference, event' "$T/out" &&
+   grep -q '^  as recorded .*kvm_faultin_pfn: vcpu 0 APIC slot, kvm_vcpu_apicv_active(vcpu) says active .*-> map the APIC-access page$' "$T/out" &&
+   grep -q '^  policy vm .*kvm_faultin_pfn: vcpu 0 APIC slot, kvm_apicv_activated(kvm) says inactive .*-> RET_PF_EMULATE$' "$T/out" &&
+   grep -q '^policy vm: all [0-9]* steps, no finding$' "$T/out" && grep -q '^reproduced: bad-spte' "$T/out"; then
+	ok "replay --policy vm: the seed's fault emulates under mainline, no finding"
+else nok "replay --policy vm: exit $rc, $(grep '^first\|^policy\|^reproduced' "$T/out")"; fi
+"$KVMLAB" replay "$T/seed.sched" --policy=vm --quiet >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 3 ] && grep -q '^policy vm: all' "$T/out"; then
+	ok "replay --policy=vm --quiet: the two outcomes and the verdict"
+else nok "replay --policy=vm --quiet: exit $rc, $(cat "$T/out")"; fi
+"$KVMLAB" check --bug avic-deliver-race --quiet --trace "$T/bug.sched" >/dev/null 2>&1
+"$KVMLAB" replay "$T/bug.sched" --bug none >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^bugs none: all [0-9]* steps, no finding$' "$T/out" &&
+   grep -q '^as recorded: lost-interrupt at step' "$T/out"; then
+	ok "replay --bug none: the bug's schedule under mainline loses nothing"
+else nok "replay --bug none: exit $rc, $(tail -n 3 "$T/out")"; fi
+# A preempt scenario's schedule replays (the schedule's scenario sets preempt).
+"$KVMLAB" check --bug blocking-preempt --quiet --trace "$T/bp.sched" >/dev/null 2>&1
+"$KVMLAB" replay "$T/bp.sched" --quiet >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^reproduced: assertion at step' "$T/out"; then ok "a preempt yes schedule (blocking-preempt) replays"
+else nok "blocking-preempt schedule: exit $rc, $(cat "$T/out")"; fi
+"$KVMLAB" replay "$T/bp.sched" --bug none --quiet >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^bugs none: step [0-9]* (actor 1) of the schedule is not possible there; stopped after [0-9]* steps$' "$T/out"; then
+	ok "replay --bug none stops where mainline does not allow the schedule's next step"
+else nok "blocking-preempt --bug none: exit $rc, $(cat "$T/out")"; fi
+"$KVMLAB" replay "$T/seed.sched" --policy maybe >/dev/null 2>"$T/err"
+check_rc=$?
+if [ $check_rc -eq 2 ] && grep -q "^kvmlab replay: --policy: 'maybe' is not vm or vcpu$" "$T/err"; then ok "replay --policy maybe: exit 2"
+else nok "replay --policy maybe: exit $check_rc, $(cat "$T/err")"; fi
+"$KVMLAB" replay "$T/seed.sched" --bug >/dev/null 2>"$T/err"
+check_rc=$?
+if [ $check_rc -eq 2 ] && grep -q "^kvmlab replay: --bug needs a value$" "$T/err"; then ok "replay --bug without a value: exit 2"
+else nok "replay --bug without a value: exit $check_rc, $(cat "$T/err")"; fi
