@@ -66,7 +66,7 @@ DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(TEST_BINS:=
              $(FUZZ_BINS:=.d) $(patsubst $(BUILD)/%,$(BUILD)/tools/%.d,$(TOOL_BINS))
 
 .PHONY: FORCE all test check-tests asan ubsan tsan bench run deps clean debug kvmlab-mpi soak \
-	fuzz fuzz-build fuzz-bins
+	fuzz fuzz-build fuzz-bins install uninstall
 all: kvmlab $(TOOL_BINS) $(if $(HAVE_MPI),kvmlab-mpi)
 
 kvmlab: $(BUILD)/kvmlab
@@ -174,6 +174,23 @@ soak: kvmlab
 # The README's main command: the built-in default scenario.
 run: kvmlab
 	@sh tools/run-default.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary (and kvmlab-mpi
+# when it was built), the man page and the bash completion; make uninstall
+# removes exactly those files.
+PREFIX  ?= /usr/local
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MAN1DIR := $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+install: kvmlab
+	install -d $(BINDIR) $(MAN1DIR) $(COMPDIR)
+	install -m 755 $(BUILD)/kvmlab $(BINDIR)/kvmlab
+	if [ -x $(BUILD)/kvmlab-mpi ]; then install -m 755 $(BUILD)/kvmlab-mpi $(BINDIR)/kvmlab-mpi; fi
+	install -m 644 kvmlab.1 $(MAN1DIR)/kvmlab.1
+	install -m 644 completion/kvmlab.bash $(COMPDIR)/kvmlab
+
+uninstall:
+	rm -f $(BINDIR)/kvmlab $(BINDIR)/kvmlab-mpi $(MAN1DIR)/kvmlab.1 $(COMPDIR)/kvmlab
 
 # Installs what a fresh Debian 12 machine lacks (needs root or sudo).
 deps:
