@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The closed set of findings (DESIGN.md §3).  Every violation the model, the
+ * The closed set of findings (docs/verdicts.md).  Every violation the model, the
  * simulated hardware, the oracles or a runtime can detect is one of these; the
  * model raises them through KVM_REPORT()/KVM_ASSERT() (kernel/prim.h), which
  * hands them to the runtime: the thread runtime logs them with the last events

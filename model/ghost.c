@@ -2,7 +2,7 @@
 /*
  * Ghost instrumentation for the oracles (see model/ghost.h).
  *
- * The sequential reference (DESIGN.md §3 lost-apic-write / wrong-apic-read):
+ * The sequential reference (docs/verdicts.md: lost-apic-write / wrong-apic-read):
  * every guest APIC access is applied once, in program order, to a standalone
  * xAPIC owned by the vCPU.  A read of a register whose value depends only on
  * the vCPU's own accesses (lapic_reg_is_self_determined) must return what the

@@ -2,7 +2,7 @@
 /*
  * Simulated hardware: executes the guest program against the SPTEs and the
  * vCPU's virtualization controls, and the vendor exit handlers
- * (kvm-protocol.md §6.2-§6.3, §9.4).
+ * (docs/kvm-protocol.md §6.2-§6.3, §9.4).
  *
  * One guest op is one instruction.  Before each, a pending function-call IPI
  * causes an external-interrupt exit (that is how a kick takes a vCPU out of

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * struct kvm and struct kvm_vcpu as far as the APIC-access page and the
- * APICv/AVIC activation protocol need them (kvm-protocol.md §1-§6).
+ * APICv/AVIC activation protocol need them (docs/kvm-protocol.md §1-§6).
  *
  * Field names follow include/linux/kvm_host.h and arch/x86/include/asm/
  * kvm_host.h of v5.16/v5.17 (mmu_notifier_* is spelled with the v6.1+ names
@@ -50,7 +50,7 @@ enum kvm_preempt {
 	KVM_PREEMPT_MIGRATE,	/* ... or on its other CPU (kernel/prim.h, KVMLAB_MAX_PCPUS) */
 };
 
-/* Re-introducible historical bugs (kvm-protocol.md §8); see model/bugs.c. */
+/* Re-introducible historical bugs (docs/kvm-protocol.md §8); see model/names.c. */
 enum kvm_bug {
 	KVM_BUG_ZAP_NO_INVALIDATE,	/* reverts edb298c663fc */
 	KVM_BUG_UPDATE_BEFORE_KICK,	/* reverts b0a1637f64b0 */

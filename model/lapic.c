@@ -3,13 +3,13 @@
  * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c v5.15-v5.17, as
  * read in linux-5.15.85 (GitHub Tptogiar/linux-5.15.85), and IPI delivery as in
  * v6.16.1 (GitHub KT0511/linux-6.16.1): kvm_irq_delivery_to_apic()'s APIC-map
- * fast path, then its slow path; kvm-protocol.md §9.
+ * fast path, then its slow path; docs/kvm-protocol.md §9.
  *
  * Modelled: the register page, every xAPIC MMIO read and write (§9.2-§9.3), PPR,
  * EOI, acceptance of the highest IRR vector into ISR, fixed and lowest-priority
  * IPIs (physical, logical flat/cluster, shorthands; the APIC map's decision,
  * kvm_recalculate_apic_map, recomputed per IPI), and what real KVM shows in
- * real-kvm-notes.md §1, including stale data on invalid MMIO reads.
+ * docs/real-kvm-notes.md §1, including stale data on invalid MMIO reads.
  * Left out: x2APIC mode, the APIC timer (TMCCT reads 0; LVTT, TMICT and TDCR are
  * only stored, with their masks) and TSC-deadline mode (the guest CPUID is taken
  * to lack TSC_DEADLINE_TIMER), NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and

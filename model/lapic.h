@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The in-kernel local APIC in xAPIC mode (arch/x86/kvm/lapic.c, v5.15-v5.17;
- * kvm-protocol.md §9).  One register page per vCPU (apic->regs), which is also
+ * docs/kvm-protocol.md §9).  One register page per vCPU (apic->regs), which is also
  * the virtual-APIC page (VMX) / AVIC backing page (SVM) the simulated hardware
  * reads and writes directly.
  *

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The TDP MMU as far as the APIC-access page needs it: a 4-level radix of
- * SPTEs, the direct page-fault path (kvm-protocol.md §1.2), MMIO SPTEs, the
+ * SPTEs, the direct page-fault path (docs/kvm-protocol.md §1.2), MMIO SPTEs, the
  * mmu_invalidate_seq / in-progress protocol (§2) and kvm_zap_gfn_range (§5).
  *
  * Locking: leaf and non-leaf SPTEs are installed with cmpxchg under the read

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Names of the model's knobs: policies, vendors, inhibit reasons, historical
- * bugs (kvm-protocol.md §8) and xAPIC registers.  Pure tables, no state; the
+ * bugs (docs/kvm-protocol.md §8) and xAPIC registers.  Pure tables, no state; the
  * CLI, the scenario parser, traces and reports all go through these so a name
  * is spelled one way everywhere.
  */
@@ -173,7 +173,7 @@ enum kvm_finding kvm_finding_parse(const char *name)
 	return i < 0 ? F_NONE : (enum kvm_finding)i;
 }
 
-/* xAPIC register names (kvm-protocol.md §9.1), by 16-byte-aligned offset. */
+/* xAPIC register names (docs/kvm-protocol.md §9.1), by 16-byte-aligned offset. */
 static const struct { u16 off; const char *name; } lapic_regs[] = {
 	{ APIC_ID, "ID" },	    { APIC_LVR, "LVR" },	  { APIC_TASKPRI, "TPR" },
 	{ APIC_ARBPRI, "APR" },	    { APIC_PROCPRI, "PPR" },	  { APIC_EOI, "EOI" },

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * APICv activation and the vCPU run loop (arch/x86/kvm/x86.c, v5.16/v5.17;
- * kvm-protocol.md §3-§4).
+ * docs/kvm-protocol.md §3-§4).
  *
  * The protocol's contract, which the checker verifies rather than assumes:
  * an inhibit change that flips the VM-wide state holds apicv_update_lock for

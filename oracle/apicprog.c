@@ -127,7 +127,7 @@ static bool gen_full(const struct gen *g)
 	return g->p->n >= g->max;
 }
 
-/* Every register of kvm-protocol.md §9.1, by aligned offset. */
+/* Every register of docs/kvm-protocol.md §9.1, by aligned offset. */
 static const u16 named_regs[] = {
 	APIC_ID, APIC_LVR, APIC_TASKPRI, APIC_ARBPRI, APIC_PROCPRI, APIC_EOI, APIC_RRR,
 	APIC_LDR, APIC_DFR, APIC_SPIV,

@@ -27,11 +27,11 @@
  * registers, so the x86 emulator's read buffer (ctxt->mem_read.data) only
  * ever holds values the guest read from the APIC page: that buffer is what a
  * read of an invalid APIC offset returns (apic_mmio_read() ignores the
- * failure of kvm_lapic_reg_read(), real-kvm-notes.md §1), and the model
+ * failure of kvm_lapic_reg_read(), docs/real-kvm-notes.md §1), and the model
  * mirrors it with apic->last_mmio_read.
  *
  * On this machine's PVM backend CPL0 code is executed by KVM's instruction
- * emulator (real-kvm-notes.md §0), which reaches the same in-kernel LAPIC
+ * emulator (docs/real-kvm-notes.md §0), which reaches the same in-kernel LAPIC
  * code (apic_mmio_read/apic_mmio_write) that VMX/SVM reach through the
  * APIC-access exit when APICv/AVIC is off.
  *
@@ -337,7 +337,7 @@ static void rk_vm_destroy(struct realkvm *rk, struct rk_vm *vm)
 		munmap(vm->mem, GUEST_MEM_SIZE);
 }
 
-/* Flat 32-bit protected mode, paging off (real-kvm-notes.md "Minimal recipes"). */
+/* Flat 32-bit protected mode, paging off (docs/real-kvm-notes.md "Minimal recipes"). */
 static int rk_setup_cpu(struct realkvm *rk, struct rk_vm *vm)
 {
 	struct kvm_segment code = {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The checker's verdict corpus (DESIGN.md §4) on configurations small enough
+# The checker's verdict corpus (docs/verdicts.md) on configurations small enough
 # for the suite: expected verdict, expected finding and, for exhaustive runs,
 # the exact number of states and transitions explored (a change in the
 # engine or the model shows up here as a diff).  The counts are golden for

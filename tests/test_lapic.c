@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xAPIC semantics of model/lapic.c on a standalone APIC (no vCPU, no runtime):
- * kvm-protocol.md §9.2-§9.3 and the values real KVM showed in real-kvm-notes.md
+ * docs/kvm-protocol.md §9.2-§9.3 and the values real KVM showed in docs/real-kvm-notes.md
  * §1.  Table-driven: each case starts from a fresh APIC at RESET, runs its
  * steps (MMIO accesses go through apic_mmio_read/apic_mmio_write, as the
  * emulator's would) and is one TAP test; a failing step prints both values.
