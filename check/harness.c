@@ -336,9 +336,13 @@ static int explain_stuck(char *msg, size_t len, int *actor, void *arg)
 	return ghost_explain_stuck(vmm->kvm, msg, len, actor);
 }
 
+/* A final state: lost interrupts first (a protocol finding), then the scenario's expectations. */
 static int check_final(char *msg, size_t len, int *actor, void *arg)
 {
-	return vmm_check_expect(arg, msg, len, actor);
+	const struct vmm *vmm = arg;
+	int f = ghost_check_final(vmm->kvm, msg, len, actor);
+
+	return f != F_NONE ? f : (int)vmm_check_expect(vmm, msg, len, actor);
 }
 
 void checker_reduction(struct explore_opts *o)

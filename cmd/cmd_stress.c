@@ -16,6 +16,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "model/ghost.h"
 #include "model/kvm.h"
 #include "model/trace.h"
 #include "model/vmm.h"
@@ -169,20 +170,37 @@ enum stress_expect { EXPECT_NONE, EXPECT_SKIPPED, EXPECT_CHECKED };
  * The scenario's expectations, after a run of one iteration that ended on
  * its own (every thread done, no finding): a failure joins the findings.
  */
+static void stress_final_finding(struct rt_threads_stats *stats, const struct rt_threads_finding *f)
+{
+	stats->nr_findings[f->kind]++;
+	if (stats->nr_recorded < RT_MAX_FINDINGS)
+		stats->recorded[stats->nr_recorded++] = *f;
+}
+
+/*
+ * After a run of one iteration that ended on its own (every thread done, no
+ * finding): the final state's checks, as check makes them at a terminal
+ * state (an interrupt left behind, then the scenario's expectations).
+ */
 static enum stress_expect stress_expect(struct stress *st, bool stuck, struct rt_threads_stats *stats)
 {
 	struct rt_threads_finding f = { .where = "final state" };
+	bool final = st->max_iterations == 1 && !stuck && !stats->nr_recorded;
 
+	if (final) {
+		f.kind = ghost_check_final(st->vmm->kvm, f.msg, sizeof(f.msg), &f.actor);
+		if (f.kind != F_NONE) {
+			stress_final_finding(stats, &f);
+			final = false;
+		}
+	}
 	if (!st->scn.nr_expect)
 		return EXPECT_NONE;
-	if (st->max_iterations != 1 || stuck || stats->nr_recorded)
+	if (!final)
 		return EXPECT_SKIPPED;
 	f.kind = vmm_check_expect(st->vmm, f.msg, sizeof(f.msg), &f.actor);
-	if (f.kind != F_NONE) {
-		stats->nr_findings[f.kind]++;
-		if (stats->nr_recorded < RT_MAX_FINDINGS)
-			stats->recorded[stats->nr_recorded++] = f;
-	}
+	if (f.kind != F_NONE)
+		stress_final_finding(stats, &f);
 	return EXPECT_CHECKED;
 }
 

@@ -244,3 +244,25 @@ enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int
 	}
 	return F_DEADLOCK;
 }
+
+enum kvm_finding ghost_check_final(struct kvm *kvm, char *msg, size_t len, int *vcpu_idx)
+{
+	int n = kvm->online_vcpus.counter;
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = kvm->vcpus[i];
+		int vec;
+
+		if (!v || v->arch.apicv_active || (v->requests & BIT(KVM_REQ_EVENT)))
+			continue;
+		vec = kvm_apic_deliverable_vector(v->arch.apic, NULL);
+		if (vec >= 0) {
+			snprintf(msg, len,
+				 "at the end of the run vcpu %d has vector 0x%x pending in IRR with %s off and no KVM_REQ_EVENT: its next KVM_RUN enters without delivering it",
+				 i, vec, kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv");
+			*vcpu_idx = i;
+			return F_LOST_INTERRUPT;
+		}
+	}
+	return F_NONE;
+}

@@ -53,6 +53,14 @@ void ghost_check_block(struct kvm_vcpu *vcpu);
  * 'deadlock' message).  Called outside the actors, on the stuck state.
  */
 enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int *vcpu_idx);
+/*
+ * Every actor is done: an interrupt the guest could take that is pending in
+ * IRR of a vCPU with AVIC/APICv off and no KVM_REQ_EVENT pending is
+ * 'lost-interrupt' (its next KVM_RUN enters without delivering it).  PIR
+ * alone is not: the next entry's vmx_sync_pir_to_irr() harvests it.  Called
+ * outside the actors, on the final state.
+ */
+enum kvm_finding ghost_check_final(struct kvm *kvm, char *msg, size_t len, int *vcpu_idx);
 
 /* Witness note: an APIC fault snapshots mmu_seq after the APIC zap with a stale vCPU flag. */
 void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fault);
