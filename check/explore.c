@@ -338,6 +338,8 @@ static void stuck_finding(const struct explore_opts *o, struct sched_finding *ou
 	out->kind = o->explain_stuck ? o->explain_stuck(why, sizeof(why), &out->actor, o->fut_arg) :
 				       F_DEADLOCK;
 	if (out->kind == F_DEADLOCK)
+		sched_describe_lock_waits(why, sizeof(why), o->actor_name);	/* who waits for whom */
+	if (out->kind == F_DEADLOCK)
 		snprintf(out->msg, sizeof(out->msg), "no actor can make progress%s%s", *why ? ": " : "", why);
 	else
 		snprintf(out->msg, sizeof(out->msg), "%s", why);

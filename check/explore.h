@@ -173,6 +173,8 @@ struct explore_opts {
 	 * (-1: none), on the stuck live state.  NULL: a plain deadlock.
 	 */
 	int (*explain_stuck)(char *msg, size_t len, int *actor, void *arg);
+	/* Names fiber g in messages ("vcpu0", "actor1"); NULL: "fiber g". */
+	void (*actor_name)(int g, char *buf, size_t len);
 	/*
 	 * On a state where every actor is done: a finding (F_NONE: none) with
 	 * its message and actor, e.g. a final-state expectation that does not

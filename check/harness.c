@@ -345,10 +345,13 @@ static int check_final(char *msg, size_t len, int *actor, void *arg)
 	return f != F_NONE ? f : (int)vmm_check_expect(vmm, msg, len, actor);
 }
 
+static void harness_actor_name(int fiber, char *buf, size_t len);
+
 void checker_reduction(struct explore_opts *o)
 {
 	o->explain_stuck = explain_stuck;
 	o->check_final = check_final;
+	o->actor_name = harness_actor_name;
 	o->fut_summary = fut_summary;
 	o->fp_mask = fp_mask;
 	o->before_step = class_cache_prepare;

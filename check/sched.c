@@ -1314,3 +1314,43 @@ void sched_snapshot_free(struct snapshot *s)
 	if (s)
 		push_free(&free_snaps, s);
 }
+
+static void fiber_name(void (*name)(int, char *, size_t), int i, char *buf, size_t len)
+{
+	if (name)
+		name(i, buf, len);
+	else
+		snprintf(buf, len, "fiber %d", i);
+}
+
+int sched_describe_lock_waits(char *buf, size_t len, void (*name)(int fiber, char *buf, size_t len))
+{
+	size_t n = strlen(buf);
+	int count = 0;
+
+	for (int i = 0; i < S.nr_fibers && n + 1 < len; i++) {
+		const struct pending *p = &S.f[i].pend;
+		const struct rt_lock *l;
+		char who[32], holder[32];
+
+		if (p->kind != PK_LOCK)
+			continue;
+		l = (const struct rt_lock *)(uintptr_t)p->addr;
+		fiber_name(name, i, who, sizeof(who));
+		n += (size_t)snprintf(buf + n, len - n, "%s%s waits for %s (%s)", n ? "; " : "", who,
+				      l->name ? l->name : "a lock", p->op == LM_EXCL ? "exclusive" : "shared");
+		if (l->holder > 0 && n + 1 < len) {
+			fiber_name(name, l->holder - 1, holder, sizeof(holder));
+			n += (size_t)snprintf(buf + n, len - n, ", held by %s", holder);
+		}
+		for (int r = 0, first = 1; r < 64 && n + 1 < len; r++)
+			if (l->readers & BIT_ULL(r)) {
+				fiber_name(name, r, holder, sizeof(holder));
+				n += (size_t)snprintf(buf + n, len - n, "%s%s", first ? ", held shared by " : " and ",
+						      holder);
+				first = 0;
+			}
+		count++;
+	}
+	return count;
+}

@@ -171,6 +171,12 @@ typedef bool (*sched_invisible_fn)(int fiber, u64 addr, unsigned size, bool writ
 void sched_set_invisible(sched_invisible_fn fn);
 /* KVMLAB_VALIDATE: the store's shortcuts and the search's determinism are checked. */
 bool sched_validating(void);
+/*
+ * Append to buf (NUL-terminated, len bytes in all) one clause per fiber
+ * blocked on a lock: "NAME waits for LOCK (exclusive), held by NAME"; name()
+ * names a fiber (NULL: "fiber N").  Returns how many it described.
+ */
+int sched_describe_lock_waits(char *buf, size_t len, void (*name)(int fiber, char *buf, size_t len));
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
 /* For a fiber waiting to acquire a lock: the fibers whose hold on it keeps it waiting. */

@@ -310,7 +310,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(15);
+	tap_plan(16);
 
 	/* Same state by two schedules: the deadlock program's first steps take two
 	 * different locks, so either order reaches the same state. */
@@ -370,6 +370,9 @@ int main(void)
 	explore_terminals(2, 2, false, &hs, &r);
 	tap_ok(r.verdict == VERDICT_VIOLATION && r.finding.kind == F_DEADLOCK,
 	       "stateful search reports the deadlock");
+	tap_ok(strstr(r.finding.msg, "fiber 0 waits for &sh->m (exclusive), held by fiber 1") &&
+	       strstr(r.finding.msg, "fiber 1 waits for &sh->l (exclusive), held by fiber 0"),
+	       "the deadlock names who waits for which lock and who holds it: %s", r.finding.msg);
 	tap_ok(hset_eq(&hs, &nv.terminals), "and the same terminal states (%d)", hs.n);
 	explore_result_free(&r);
 
