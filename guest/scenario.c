@@ -1777,29 +1777,6 @@ void scenario_print(FILE *f, const struct scenario *s)
 	for (int i = 0; i < scn_clamp(s->nr_expect, 0, SCN_MAX_EXPECT); i++) {
 		char buf[64];
 
-		fprintf(f, "\t%s\n", scenario_expect_text(&s->expect[i], buf, sizeof(buf)));
+		fprintf(f, "\t%s\n", scn_expect_text(&s->expect[i], buf, sizeof(buf)));
 	}
-}
-
-const char *scenario_expect_text(const struct scn_expect *e, char *buf, size_t len)
-{
-	const char *reg = lapic_reg_name(e->off);
-
-	switch (e->kind) {
-	case EXP_IRQS:
-		snprintf(buf, len, "irqs %u %u", e->vcpu, e->val);
-		break;
-	case EXP_REG:
-		if (reg)
-			snprintf(buf, len, "reg %u %s 0x%x", e->vcpu, reg, e->val);
-		else
-			snprintf(buf, len, "reg %u 0x%x 0x%x", e->vcpu, e->off, e->val);
-		break;
-	case EXP_APICV:
-		snprintf(buf, len, "apicv %u %s", e->vcpu, e->val ? "on" : "off");
-		break;
-	default:
-		snprintf(buf, len, "expectation kind %u", e->kind);
-	}
-	return buf;
 }

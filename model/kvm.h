@@ -18,7 +18,7 @@
 
 #include "kernel/prim.h"
 #include "kernel/smp.h"
-#include "guest/scenario.h"
+#include "model/program.h"
 
 struct kvm;
 struct kvm_lapic;

@@ -5,6 +5,7 @@
  * CLI, the scenario parser, traces and reports all go through these so a name
  * is spelled one way everywhere.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -207,4 +208,27 @@ int lapic_reg_parse(const char *name)
 		if (!strcasecmp(lapic_regs[i].name, name))
 			return lapic_regs[i].off;
 	return -1;
+}
+
+const char *scn_expect_text(const struct scn_expect *e, char *buf, size_t len)
+{
+	const char *reg = lapic_reg_name(e->off);
+
+	switch (e->kind) {
+	case EXP_IRQS:
+		snprintf(buf, len, "irqs %u %u", e->vcpu, e->val);
+		break;
+	case EXP_REG:
+		if (reg)
+			snprintf(buf, len, "reg %u %s 0x%x", e->vcpu, reg, e->val);
+		else
+			snprintf(buf, len, "reg %u 0x%x 0x%x", e->vcpu, e->off, e->val);
+		break;
+	case EXP_APICV:
+		snprintf(buf, len, "apicv %u %s", e->vcpu, e->val ? "on" : "off");
+		break;
+	default:
+		snprintf(buf, len, "expectation kind %u", e->kind);
+	}
+	return buf;
 }

@@ -2,6 +2,8 @@
 /*
  * The VMM side of a scenario; see model/vmm.h.
  */
+#include <stdio.h>
+
 #include "model/ghost.h"
 #include "model/kvm.h"
 #include "model/lapic.h"
@@ -118,7 +120,7 @@ enum kvm_finding vmm_check_expect(const struct vmm *vmm, char *msg, size_t len, 
 		char want[64];
 		u32 got;
 
-		scenario_expect_text(e, want, sizeof(want));
+		scn_expect_text(e, want, sizeof(want));
 		*vcpu = e->vcpu;
 		if (!v) {
 			snprintf(msg, len, "expect '%s': vCPU %u was never created", want, e->vcpu);

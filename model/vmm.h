@@ -10,7 +10,7 @@
 #ifndef KVMLAB_MODEL_VMM_H
 #define KVMLAB_MODEL_VMM_H
 
-#include "guest/scenario.h"
+#include "model/program.h"
 #include "model/kvm.h"
 
 struct vmm {
