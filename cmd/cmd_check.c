@@ -199,9 +199,7 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		       const struct explore_result *r, int witness, int nproc, enum granularity gran,
 		       bool bounded, u32 preemptions, const struct jobs_report *jr)
 {
-	char who[16], line[256];
-
-	fprintf(j->f, "{\n  \"command\": \"check\",\n  \"scenario\": ");
+	fprintf(j->f, "{\n  \"schema\": \"kvmlab.check/1\",\n  \"command\": \"check\",\n  \"scenario\": ");
 	json_str(j->f, s->name);
 	fprintf(j->f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
 		kvm_policy_name(cfg->policy), kvm_vendor_name(cfg->vendor));
@@ -237,10 +235,12 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		fprintf(j->f, "\n  ]},\n");
 	}
 	fprintf(j->f, "  \"verdict\": \"%s\",\n", explore_verdict_name(r->verdict));
-	fprintf(j->f, "  \"finding\": %s%s%s,\n", r->finding.kind ? "\"" : "",
-		r->finding.kind ? kvm_finding_name(r->finding.kind) : "null", r->finding.kind ? "\"" : "");
-	fprintf(j->f, "  \"message\": ");
-	json_str(j->f, r->finding.msg);
+	fprintf(j->f, "  \"finding\": ");
+	if (r->finding.kind)
+		json_finding(j->f, r->finding.kind, r->finding.actor, s->nr_vcpus, r->finding.where,
+			     r->finding.msg);
+	else
+		fputs("null", j->f);
 	fprintf(j->f, ",\n  \"states\": %llu,\n  \"transitions\": %llu,\n  \"revisits\": %llu,\n"
 		     "  \"max_depth\": %u,\n  \"seconds\": %.6f,\n  \"peak_bytes\": %llu,\n",
 		(unsigned long long)r->states, (unsigned long long)r->transitions,
@@ -255,19 +255,15 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 	fprintf(j->f, "  \"terminal_states\": %llu,\n  \"terminal_digest\": \"%016llx\",\n",
 		(unsigned long long)r->terminal_distinct, (unsigned long long)r->terminal_digest);
 	fprintf(j->f, "  \"incomplete\": ");
-	json_str(j->f, r->incomplete);
+	json_str_or_null(j->f, r->incomplete);
 	fprintf(j->f, ",\n  \"steps\": %u,\n  \"schedule\": [", r->path_len);
 	for (u32 i = 0; i < r->path_len; i++)
 		fprintf(j->f, "%s[%u, %u]", i ? ", " : "", r->path[i].fiber, r->path[i].choice);
 	fprintf(j->f, "],\n  \"timeline\": [");
 	for (size_t i = 0; i < r->nr_events; i++) {
-		report_actor_name(r->events[i].actor, s->nr_vcpus, who, sizeof(who));
-		kvm_event_format(&r->events[i], line, sizeof(line));
-		fprintf(j->f, "%s\n    {\"step\": %d, \"actor\": \"%s\", \"event\": ", i ? "," : "",
-			r->events[i].actor == KVMLAB_MAX_ACTORS - 1 && i == 0 ? -1 : (int)r->events[i].seq,
-			who);
-		json_str(j->f, line);
-		fprintf(j->f, "}");
+		fprintf(j->f, "%s\n    ", i ? "," : "");
+		json_event(j->f, &r->events[i], s->nr_vcpus, "step",
+			   r->events[i].actor == KVMLAB_MAX_ACTORS - 1 && i == 0 ? -1 : (long)r->events[i].seq);
 	}
 	fprintf(j->f, "\n  ]\n}\n");
 	return cmd_output_close("check", "json", j);

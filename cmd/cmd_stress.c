@@ -132,20 +132,21 @@ static void unblock_vcpus(struct stress *st, bool release)
 	}
 }
 
-static const struct { int type; const char *name; } rates[] = {
-	{ EV_APIC_ACCESS, "guest APIC accesses" },
-	{ EV_MEM_ACCESS, "guest RAM accesses" },
-	{ EV_EXIT, "VM exits" },
-	{ EV_PAGE_FAULT, "page faults" },
-	{ EV_SPTE_SET, "SPTEs installed" },
-	{ EV_SPTE_ZAP, "SPTEs zapped" },
-	{ EV_INHIBIT_CHANGED, "APICv inhibit changes" },
-	{ EV_APICV_UPDATE, "vCPU APICv updates" },
-	{ EV_KICK, "kicks" },
-	{ EV_INTR, "guest interrupts taken" },
-	{ EV_AVIC_IPI, "AVIC IPIs (hardware)" },
-	{ EV_DOORBELL, "AVIC/PI notifications" },
-	{ EV_PREEMPT, "sched out + sched in" },
+/* The throughput table: its line, and its key in the JSON report's per_second. */
+static const struct { int type; const char *name, *key; } rates[] = {
+	{ EV_APIC_ACCESS, "guest APIC accesses", "guest_apic_accesses" },
+	{ EV_MEM_ACCESS, "guest RAM accesses", "guest_ram_accesses" },
+	{ EV_EXIT, "VM exits", "vm_exits" },
+	{ EV_PAGE_FAULT, "page faults", "page_faults" },
+	{ EV_SPTE_SET, "SPTEs installed", "sptes_installed" },
+	{ EV_SPTE_ZAP, "SPTEs zapped", "sptes_zapped" },
+	{ EV_INHIBIT_CHANGED, "APICv inhibit changes", "apicv_inhibit_changes" },
+	{ EV_APICV_UPDATE, "vCPU APICv updates", "vcpu_apicv_updates" },
+	{ EV_KICK, "kicks", "kicks" },
+	{ EV_INTR, "guest interrupts taken", "guest_interrupts_taken" },
+	{ EV_AVIC_IPI, "AVIC IPIs (hardware)", "avic_hw_ipis" },
+	{ EV_DOORBELL, "AVIC/PI notifications", "guest_notifications" },
+	{ EV_PREEMPT, "sched out + sched in", "sched_out_in" },
 };
 
 static int event_fmt_vcpus;	/* actor ids below this are vCPU threads */
@@ -210,10 +211,9 @@ static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 
 		      const struct rt_threads_stats *stats, bool stuck, enum stress_expect expect)
 {
 	struct kvm_event evs[KVMLAB_MAX_ACTORS * RT_RING_SIZE];
-	char buf[256];
 	int n;
 
-	fprintf(j->f, "{\n  \"command\": \"stress\",\n  \"scenario\": ");
+	fprintf(j->f, "{\n  \"schema\": \"kvmlab.stress/1\",\n  \"command\": \"stress\",\n  \"scenario\": ");
 	json_str(j->f, st->scn.name);
 	fprintf(j->f, ",\n  \"policy\": \"%s\",\n  \"vendor\": \"%s\",\n  \"bugs\": [",
 		kvm_policy_name(st->cfg.policy), kvm_vendor_name(st->cfg.vendor));
@@ -227,9 +227,7 @@ static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 
 	fprintf(j->f, "  \"expectations_checked\": %s,\n", expect_json[expect]);
 	fprintf(j->f, "  \"per_second\": {");
 	for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
-		fprintf(j->f, "%s\n    ", i ? "," : "");
-		json_str(j->f, rates[i].name);
-		fprintf(j->f, ": %.1f", totals[rates[i].type] / elapsed);
+		fprintf(j->f, "%s\n    \"%s\": %.1f", i ? "," : "", rates[i].key, totals[rates[i].type] / elapsed);
 	}
 	fprintf(j->f, "\n  },\n  \"findings\": {");
 	for (int f = 1, first = 1; f < F_NR_FINDINGS; f++)
@@ -242,21 +240,14 @@ static int write_json(struct stress *st, struct outfile *j, double elapsed, u64 
 	for (int i = 0; i < stats->nr_recorded; i++) {
 		const struct rt_threads_finding *r2 = &stats->recorded[i];
 
-		fprintf(j->f, "%s\n    {\"finding\": \"%s\", \"actor\": %d, \"where\": ", i ? "," : "",
-			kvm_finding_name(r2->kind), r2->actor);
-		json_str(j->f, r2->where);
-		fprintf(j->f, ", \"message\": ");
-		json_str(j->f, r2->msg);
-		fprintf(j->f, "}");
+		fprintf(j->f, "%s\n    ", i ? "," : "");
+		json_finding(j->f, r2->kind, r2->actor, st->scn.nr_vcpus, r2->where, r2->msg);
 	}
 	fprintf(j->f, "\n  ],\n  \"last_events\": [");
 	n = rt_threads_collect_events(evs, ARRAY_SIZE(evs), 16);
 	for (int i = 0; i < n; i++) {
-		kvm_event_format(&evs[i], buf, sizeof(buf));
-		fprintf(j->f, "%s\n    {\"seq\": %u, \"actor\": %d, \"event\": ", i ? "," : "", evs[i].seq,
-			evs[i].actor);
-		json_str(j->f, buf);
-		fprintf(j->f, "}");
+		fprintf(j->f, "%s\n    ", i ? "," : "");
+		json_event(j->f, &evs[i], st->scn.nr_vcpus, "seq", (long)evs[i].seq);
 	}
 	fprintf(j->f, "\n  ],\n  \"verdict\": \"%s\"\n}\n",
 		stats->nr_recorded || stuck ? "finding" : "no finding");

@@ -10,7 +10,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "check/report.h"
 #include "model/kvm.h"
+#include "model/trace.h"
 
 void knob_opts_init(struct knob_opts *k)
 {
@@ -156,4 +158,44 @@ void json_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+void json_str_or_null(FILE *f, const char *s)
+{
+	if (s && *s)
+		json_str(f, s);
+	else
+		fputs("null", f);
+}
+
+void json_event(FILE *f, const struct kvm_event *ev, int nr_vcpus, const char *step_key, long step)
+{
+	char who[16], line[256];
+
+	report_actor_name(ev->actor, nr_vcpus, who, sizeof(who));
+	kvm_event_format(ev, line, sizeof(line));
+	fprintf(f, "{\"%s\": %ld, \"actor\": \"%s\", \"event\": \"%s\", \"fields\": "
+		   "{\"a\": %llu, \"b\": %llu, \"c\": %llu, \"d\": %llu}, \"text\": ",
+		step_key, step, who, kvm_event_name(ev->type), (unsigned long long)ev->a,
+		(unsigned long long)ev->b, (unsigned long long)ev->c, (unsigned long long)ev->d);
+	json_str(f, line);
+	fputc('}', f);
+}
+
+void json_finding(FILE *f, int kind, int actor, int nr_vcpus, const char *where, const char *msg)
+{
+	char who[16];
+
+	fprintf(f, "{\"kind\": \"%s\", \"actor\": ", kvm_finding_name((enum kvm_finding)kind));
+	if (actor >= 0) {
+		report_actor_name(actor, nr_vcpus, who, sizeof(who));
+		fprintf(f, "\"%s\"", who);
+	} else {
+		fputs("null", f);
+	}
+	fputs(", \"where\": ", f);
+	json_str_or_null(f, where);
+	fputs(", \"message\": ", f);
+	json_str(f, msg);
+	fputc('}', f);
 }

@@ -46,5 +46,15 @@ int cmd_output_open(const char *cmd, const char *flag, const char *name, struct 
 /* Finish it (outfile_close()); 0, or -errno after printing one line. */
 int cmd_output_close(const char *cmd, const char *flag, struct outfile *o);
 void json_str(FILE *f, const char *s);
+/* json_str(), or null for NULL and "". */
+void json_str_or_null(FILE *f, const char *s);
+struct kvm_event;
+/*
+ * One event of a timeline (docs/json.md): {"<step_key>": step, "actor":
+ * "vcpu0", "event": "kvm_exit", "fields": {"a": ..., "d": ...}, "text": "..."}.
+ */
+void json_event(FILE *f, const struct kvm_event *ev, int nr_vcpus, const char *step_key, long step);
+/* A finding (docs/json.md): {"kind", "actor" (a name or null), "where", "message"}. */
+void json_finding(FILE *f, int kind, int actor, int nr_vcpus, const char *where, const char *msg);
 
 #endif

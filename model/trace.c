@@ -267,3 +267,46 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "event %u", ev->type);
 	}
 }
+
+const char *kvm_event_name(u16 type)
+{
+	static const char *const names[] = {
+		[EV_NONE] = "none",
+		[EV_ENTRY] = "kvm_entry",
+		[EV_EXIT] = "kvm_exit",
+		[EV_PAGE_FAULT] = "kvm_page_fault",
+		[EV_MMU_SEQ_SNAPSHOT] = "direct_page_fault",
+		[EV_FAULTIN_APIC] = "kvm_faultin_pfn",
+		[EV_FAULT_STALE] = "is_page_fault_stale",
+		[EV_FAULT_RET] = "kvm_mmu_page_fault",
+		[EV_SPTE_SET] = "kvm_mmu_set_spte",
+		[EV_SPTE_ZAP] = "kvm_tdp_mmu_zap_spte",
+		[EV_ZAP_GFN_RANGE] = "kvm_zap_gfn_range",
+		[EV_ZAP_YIELD] = "kvm_zap_yield",
+		[EV_INVALIDATE_BEGIN] = "kvm_mmu_invalidate_begin",
+		[EV_INVALIDATE_END] = "kvm_mmu_invalidate_end",
+		[EV_INHIBIT_CHANGED] = "kvm_apicv_inhibit_changed",
+		[EV_APICV_UPDATE] = "kvm_vcpu_update_apicv",
+		[EV_REQUEST] = "kvm_make_request",
+		[EV_REQUEST_SERVICE] = "kvm_check_request",
+		[EV_KICK] = "kvm_vcpu_exiting_guest_mode",
+		[EV_IPI_WAIT] = "smp_call_function_many",
+		[EV_MODE] = "vcpu_mode",
+		[EV_APIC_ACCESS] = "kvm_apic",
+		[EV_MEM_ACCESS] = "guest_mem",
+		[EV_MMIO_FAULT] = "handle_mmio_page_fault",
+		[EV_HALT] = "kvm_vcpu_halt",
+		[EV_VCPU_CREATE] = "kvm_vm_ioctl_create_vcpu",
+		[EV_ACTOR_OP] = "vmm",
+		[EV_FINDING] = "finding",
+		[EV_NOTE] = "note",
+		[EV_AVIC_RUNNING] = "avic_physical_id_entry",
+		[EV_DOORBELL] = "guest_notification",
+		[EV_APICV_ACCEPT_IRQ] = "kvm_apicv_accept_irq",
+		[EV_AVIC_KICK] = "avic_kick_target_vcpus",
+		[EV_INTR] = "guest_intr",
+		[EV_AVIC_IPI] = "avic_hw_ipi",
+		[EV_PREEMPT] = "kvm_sched",
+	};
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
+}

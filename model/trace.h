@@ -75,6 +75,11 @@ enum intr_path {
 };
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);
+/*
+ * The event's name: the kernel tracepoint or function it stands for
+ * ("kvm_exit", "kvm_faultin_pfn"), or the model's ("guest_intr", "finding").
+ */
+const char *kvm_event_name(u16 type);
 const char *kvm_exit_reason_name(u32 reason);
 const char *kvm_ret_pf_name(int r);
 const char *kvm_mode_name(int mode);

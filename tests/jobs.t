@@ -17,8 +17,11 @@ SCN=$(dirname "$0")/scenarios
 json() {	# field file: a string or number field's value ("null" stays)
 	sed -n "s/^  \"$1\": \"\{0,1\}\([^\"]*\)\"\{0,1\},\$/\1/p" "$2"
 }
+kind() {	# file: the finding's kind, or null
+	sed -n -e 's/^  "finding": {"kind": "\([^"]*\)".*/\1/p' -e 's/^  "finding": null,$/null/p' "$1"
+}
 summary() {	# file
-	echo "$(json verdict "$1") $(json finding "$1") $(json terminal_states "$1") $(json terminal_digest "$1")"
+	echo "$(json verdict "$1") $(kind "$1") $(json terminal_states "$1") $(json terminal_digest "$1")"
 }
 
 # The same question with 1, 2 and 3 workers.

@@ -17,9 +17,9 @@ done
 for p in clang libclang-rt-14-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
-# man-db (with groff-base) renders kvmlab.1 for tests/man.t; bash runs the
-# completion there.
-for p in man-db groff-base bash; do
+# man-db (with groff-base) renders kvmlab.1 for tests/man.t, bash runs the
+# completion there; python3-jsonschema validates the JSON reports (tests/json.t).
+for p in man-db groff-base bash python3-jsonschema; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
