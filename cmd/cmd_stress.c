@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/report.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "model/ghost.h"
@@ -426,9 +427,10 @@ int cmd_stress(int argc, char **argv)
 	}
 	for (int i = 0; i < stats.nr_recorded; i++) {
 		const struct rt_threads_finding *f = &stats.recorded[i];
+		char who[16];
 
-		printf("FINDING %s (actor %d, %s): %s\n", kvm_finding_name(f->kind), f->actor, f->where,
-		       f->msg);
+		report_actor_name(f->actor, st->scn.nr_vcpus, who, sizeof(who));
+		printf("FINDING %s (%s, %s): %s\n", kvm_finding_name(f->kind), who, f->where, f->msg);
 		if (i == 0 && !quiet) {
 			printf("last events of every thread (global order):\n");
 			rt_threads_dump_rings(stdout, 16, event_fmt);
