@@ -329,6 +329,12 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 		}
 }
 
+/* report_addr_name: the location class of a model address (check --verbose). */
+static void addr_name(u64 a, char *buf, size_t len)
+{
+	class_name(loc_class(checker_vmm, a), buf, len, NULL);
+}
+
 static int explain_stuck(char *msg, size_t len, int *actor, void *arg)
 {
 	const struct vmm *vmm = arg;
@@ -397,13 +403,14 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 		return r;
 	sched_set_movers(movers);
 	sched_set_tracking(rt_write_tracking);
+	harness_vcpus = s->nr_vcpus;	/* harness_actor_name(): deadlocks, races */
 	/* The model's plain accesses are seen only where it is instrumented. */
 	if (want_races && rt_write_tracking) {
 		if (sched_enable_races())
 			return -ENOMEM;
-		harness_vcpus = s->nr_vcpus;
 		race_actor_name = harness_actor_name;
 	}
+	report_addr_name = addr_name;
 	checker_scn = *s;
 	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);

@@ -13,7 +13,6 @@
  * invent one.  Every change goes through set64()/set32() and is logged, so
  * race_undo() can roll it back.
  */
-#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include "check/mem.h"
 #include "check/race.h"
+#include "check/report.h"
 #include "check/sched.h"
 #include "check/sched_int.h"
 
@@ -182,45 +182,6 @@ void race_fini(void)
 
 /* ---- reporting ------------------------------------------------------------ */
 
-/*
- * "function (file:line)" for a code address, from addr2line when it is
- * installed (binutils): the innermost function that is not a primitive
- * (kernel/prim.h), so a READ_ONCE names the kernel function that made it.
- */
-static void symbolize(u64 pc, char *buf, size_t len)
-{
-	/* The ELF header is mapped at the start of the executable. */
-	extern char __executable_start[];
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)__executable_start;
-	/* addr2line takes link-time addresses: the pc itself unless the binary is PIE. */
-	u64 load = eh->e_type == ET_DYN ? (u64)(uintptr_t)__executable_start : 0;
-	char cmd[128], fn[96], loc[96];
-	FILE *p;
-
-	snprintf(buf, len, "pc %#llx", (unsigned long long)pc);
-	if (!pc)
-		return;
-	snprintf(cmd, sizeof(cmd), "addr2line -f -i -e /proc/%d/exe %#llx 2>/dev/null", (int)getpid(),
-		 (unsigned long long)(pc - 1 - load));
-	p = popen(cmd, "r");
-	if (!p)
-		return;
-	while (fgets(fn, sizeof(fn), p) && fgets(loc, sizeof(loc), p)) {
-		const char *base;
-
-		if (fn[0] == '?')
-			break;
-		fn[strcspn(fn, "\n")] = 0;
-		loc[strcspn(loc, "\n")] = 0;
-		loc[strcspn(loc, " ")] = 0;	/* " (discriminator N)" */
-		base = strrchr(loc, '/');
-		snprintf(buf, len, "%s (%s)", fn, base ? base + 1 : loc);
-		if (!strstr(loc, "prim.h"))
-			break;
-	}
-	pclose(p);
-}
-
 static void default_name(int fiber, char *buf, size_t len)
 {
 	snprintf(buf, len, "actor %d", fiber);
@@ -236,8 +197,8 @@ static void report(int g, bool gwrite, u64 gpc, bool marked, int f, bool fwrite,
 	if (R.reported)
 		return;
 	R.reported = true;
-	symbolize(gpc, a, sizeof(a));
-	symbolize(fpc, b, sizeof(b));
+	report_symbolize(gpc, a, sizeof(a));
+	report_symbolize(fpc, b, sizeof(b));
 	race_actor_name(f, who, sizeof(who));
 	snprintf(msg, sizeof(msg),
 		 "%s %s of heap+%#zx in %s is not ordered after %s's plain %s in %s",

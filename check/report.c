@@ -34,11 +34,30 @@ void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len)
 		snprintf(buf, len, "actor%d", actor - nr_vcpus);
 }
 
+void (*report_addr_name)(u64 addr, char *buf, size_t len);
+
+/* An EV_PRIM line (check --verbose): the operation, what the address holds, and where in the model. */
+static void prim_line(const struct kvm_event *ev, char *buf, size_t len)
+{
+	char op[128], what[96] = "", where[160];
+	unsigned kind = (unsigned)(ev->a >> 16);
+
+	kvm_event_format(ev, op, sizeof(op));
+	if (report_addr_name && ev->b && kind != PRIM_LOCK && kind != PRIM_UNLOCK && kind != PRIM_FENCE) {
+		what[0] = ' ';
+		what[1] = '(';
+		report_addr_name(ev->b, what + 2, sizeof(what) - 3);
+		strcat(what, ")");
+	}
+	report_symbolize(ev->d, where, sizeof(where));
+	snprintf(buf, len, "  . %s%s  @ %s", op, what, where);
+}
+
 void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus, bool show_setup)
 {
 	bool setup = true;
 	u32 step = ~0u;
-	char who[16], line[256];
+	char who[16], line[512];
 
 	for (size_t i = 0; i < n; i++) {
 		bool is_setup = ev[i].actor == KVMLAB_MAX_ACTORS - 1;
@@ -52,7 +71,10 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
 			setup = false;
 		}
 		report_actor_name(ev[i].actor, nr_vcpus, who, sizeof(who));
-		kvm_event_format(&ev[i], line, sizeof(line));
+		if (ev[i].type == EV_PRIM)
+			prim_line(&ev[i], line, sizeof(line));
+		else
+			kvm_event_format(&ev[i], line, sizeof(line));
 		if (is_setup)
 			fprintf(f, "  setup %-7s %s\n", who, line);
 		else if (ev[i].seq != step)

@@ -34,6 +34,15 @@ struct schedule {
 	struct step *steps;		/* malloc'd */
 };
 
+/*
+ * "function (file:line)" for a code address, from addr2line when it is
+ * installed (binutils); the innermost function that is not a primitive
+ * (kernel/prim.h), so a READ_ONCE names the kernel function that made it.
+ * Cached; "pc 0x..." when it cannot say.
+ */
+void report_symbolize(u64 pc, char *buf, size_t len);
+/* Names what lives at a model address ("vCPU 0's shared fields"), set by the harness; may be NULL. */
+extern void (*report_addr_name)(u64 addr, char *buf, size_t len);
 /* Actor label for an actor id ("vcpu0", "actor1", "vmm"). */
 void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len);
 /* Print the timeline of events[0..n) (events before step 0 are setup). */

@@ -644,6 +644,67 @@ static const struct rt_ops checker_ops = {
 	.scrub = c_scrub,
 };
 
+/*
+ * check --verbose: the same operations, each also logged as an EV_PRIM event
+ * with the model's pc (the caller of the rt_ops entry), for the replay that
+ * prints a counterexample.  Never used by the search: these wrappers' frames
+ * would change the state counts.
+ */
+static void prim_trace(unsigned kind, unsigned op, unsigned size, const volatile void *p, u64 v, void *pc)
+{
+	struct kvm_event ev = { .type = EV_PRIM, .a = (u64)kind << 16 | (u64)op << 8 | size,
+				.b = (u64)(uintptr_t)p, .c = v, .d = (u64)(uintptr_t)pc };
+
+	if (S.cur >= 0)
+		c_trace(&ev);
+}
+
+static u64 v_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
+{
+	u64 r = c_access(op, p, size, a, b);
+
+	prim_trace(PRIM_ACCESS, op, size, p, op == RT_LOAD ? r : op == RT_CMPXCHG ? b : a,
+		   __builtin_return_address(0));
+	return r;
+}
+
+static void v_fence(enum rt_fence fe)
+{
+	c_fence(fe);
+	prim_trace(PRIM_FENCE, fe, 0, NULL, 0, __builtin_return_address(0));
+}
+
+static void v_lock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	c_lock(l, m);
+	prim_trace(PRIM_LOCK, m, 0, l, 0, __builtin_return_address(0));
+}
+
+static void v_unlock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	prim_trace(PRIM_UNLOCK, m, 0, l, 0, __builtin_return_address(0));
+	c_unlock(l, m);
+}
+
+static void v_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
+{
+	c_wait(p, size, c, v);
+	prim_trace(PRIM_WAIT, c, size, p, v, __builtin_return_address(0));
+}
+
+static struct rt_ops verbose_ops;
+
+void sched_set_verbose(bool on)
+{
+	verbose_ops = checker_ops;
+	verbose_ops.access = v_access;
+	verbose_ops.fence = v_fence;
+	verbose_ops.lock = v_lock;
+	verbose_ops.unlock = v_unlock;
+	verbose_ops.wait = v_wait;
+	rt_set(on ? &verbose_ops : &checker_ops);
+}
+
 /* ---- scheduler ----------------------------------------------------------- */
 
 /*

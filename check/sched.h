@@ -176,6 +176,8 @@ bool sched_validating(void);
  * blocked on a lock: "NAME waits for LOCK (exclusive), held by NAME"; name()
  * names a fiber (NULL: "fiber N").  Returns how many it described.
  */
+/* check --verbose: log every primitive operation as an EV_PRIM event (until the next sched_init). */
+void sched_set_verbose(bool on);
 int sched_describe_lock_waits(char *buf, size_t len, void (*name)(int fiber, char *buf, size_t len));
 const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);

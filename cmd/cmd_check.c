@@ -115,6 +115,10 @@ static void check_usage(FILE *f)
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
 		"                         (FILE '-': standard output; the report goes to stderr)\n"
 		"  --lanes                also draw the counterexample with one column per actor\n"
+		"  --verbose              the counterexample with every primitive operation of each\n"
+		"                         step (marked accesses with their values, locks, waits,\n"
+		"                         fences), what the address holds and the model's\n"
+		"                         function and file:line\n"
 		"  --quiet                print only the verdict line\n"
 		"  --progress auto|always|never   on stderr: a live line on a terminal, else a line\n"
 		"                         every 10 s; auto (the default) shows none with --quiet\n");
@@ -306,6 +310,34 @@ static void print_jobs(const struct jobs_report *jr, const struct explore_result
 	}
 }
 
+/*
+ * --verbose: replay the counterexample (or witness) with every primitive
+ * operation logged (sched_set_verbose()), and print that timeline instead.
+ * The checker is set up again for it, and stays set up.
+ */
+static void replay_verbose(const struct scenario *s, const struct kvm_config *cfg, enum granularity g,
+			   struct explore_result *res)
+{
+	struct schedule vs = { .scn = *s, .cfg = *cfg, .granularity = g, .steps = res->path,
+			       .nr_steps = res->path_len };
+	struct explore_opts vo;
+	struct explore_result vr;
+
+	checker_teardown();
+	if (checker_setup_schedule(&vs, &vo)) {
+		fprintf(stderr, "kvmlab check: --verbose: cannot set the checker up again; the timeline is not verbose\n");
+		return;
+	}
+	sched_set_verbose(true);
+	if (explore_replay(&vo, res->path, res->path_len, &vr) == 0) {
+		free(res->events);
+		res->events = vr.events;
+		res->nr_events = vr.nr_events;
+		vr.events = NULL;
+	}
+	explore_result_free(&vr);
+}
+
 static void print_result(const struct scenario *s, const struct explore_result *r, int witness,
 			 bool quiet, const char *unshortened)
 {
@@ -377,7 +409,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-hygiene", no_argument, NULL, 'H' },
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
-		{ "lanes", no_argument, NULL, 'L' },
+		{ "lanes", no_argument, NULL, 'L' },	    { "verbose", no_argument, NULL, 'v' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "shorten-transitions", required_argument, NULL, 'S' },
 		{ "shorten-seconds", required_argument, NULL, 's' },
@@ -393,7 +425,7 @@ int cmd_check(int argc, char **argv)
 	struct outfile jout = { 0 }, tout = { 0 };
 	struct scenario *s = calloc(1, sizeof(*s));
 	const char *json = NULL, *trace = NULL;
-	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false;
+	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false, verbose = false;
 	int preempt_max = -1;	/* --preemptions */
 	char bounded_note[96];
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
@@ -475,6 +507,9 @@ int cmd_check(int argc, char **argv)
 		case 'K':
 			r = parse_u64_flag("check", "preemptions", optarg, 0, 200, &v);
 			preempt_max = (int)v;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'L':
 			lanes = true;
@@ -660,6 +695,9 @@ int cmd_check(int argc, char **argv)
 	}
 	if (nproc > 1)
 		dist_backend->combine(&res);
+	if (verbose && rank == 0 && res.path_len &&
+	    (res.verdict == VERDICT_VIOLATION || res.verdict == VERDICT_WITNESS_FOUND))
+		replay_verbose(s, &cfg, granularity(movers, eo.merge_invisible), &res);
 	if (preempt_max >= 0)
 		snprintf(bounded_note, sizeof(bounded_note),
 			 "the first found with %u preemption%s, the fewest any counterexample needs",

@@ -70,6 +70,37 @@ static void apic_reg_str(u32 off, char *buf, size_t len)
 		snprintf(buf, len, "0x%03x", off);
 }
 
+/* EV_PRIM: "load 4 [0x...] -> 0x1", "lock kvm->mmu_lock (exclusive)", "wait until [0x...] != 0x3". */
+static void kvm_prim_format(const struct kvm_event *ev, char *buf, size_t len)
+{
+	static const char *const ops[] = { "load", "store", "xchg", "cmpxchg", "add", "or", "andnot" };
+	static const char *const cmps[] = { "==", "!=", "& (clear)" };
+	static const char *const fences[] = { "smp_mb", "smp_rmb", "smp_wmb" };
+	unsigned kind = (unsigned)(ev->a >> 16), op = (unsigned)(ev->a >> 8) & 0xff, size = (unsigned)ev->a & 0xff;
+	const struct rt_lock *l = (const struct rt_lock *)(uintptr_t)ev->b;
+
+	switch (kind) {
+	case PRIM_ACCESS:
+		snprintf(buf, len, "%s %u [%#llx] %s %#llx", op < ARRAY_SIZE(ops) ? ops[op] : "?", size,
+			 (unsigned long long)ev->b, op == RT_LOAD ? "->" : "=", (unsigned long long)ev->c);
+		break;
+	case PRIM_LOCK:
+	case PRIM_UNLOCK:
+		snprintf(buf, len, "%s %s (%s)", kind == PRIM_LOCK ? "lock" : "unlock",
+			 l && l->name ? l->name : "a lock", op == LM_EXCL ? "exclusive" : "shared");
+		break;
+	case PRIM_WAIT:
+		snprintf(buf, len, "wait until %u [%#llx] %s %#llx", size, (unsigned long long)ev->b,
+			 op < ARRAY_SIZE(cmps) ? cmps[op] : "?", (unsigned long long)ev->c);
+		break;
+	case PRIM_FENCE:
+		snprintf(buf, len, "%s", op < ARRAY_SIZE(fences) ? fences[op] : "fence");
+		break;
+	default:
+		snprintf(buf, len, "primitive %u", kind);
+	}
+}
+
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 {
 	char reg[16];
@@ -260,6 +291,9 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			snprintf(buf, len, "kvm_sched_in: vcpu %llu on cpu %llu%s", (unsigned long long)ev->a,
 				 (unsigned long long)ev->d, ev->c ? " (blocking)" : "");
 		break;
+	case EV_PRIM:
+		kvm_prim_format(ev, buf, len);
+		break;
 	case EV_FINDING:
 		snprintf(buf, len, "FINDING %s", kvm_finding_name((enum kvm_finding)ev->a));
 		break;
@@ -307,6 +341,7 @@ const char *kvm_event_name(u16 type)
 		[EV_INTR] = "guest_intr",
 		[EV_AVIC_IPI] = "avic_hw_ipi",
 		[EV_PREEMPT] = "kvm_sched",
+		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
 }

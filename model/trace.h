@@ -49,6 +49,12 @@ enum kvm_event_type {
 	EV_INTR,		/* the guest takes an interrupt: a = vcpu, b = vector, c = enum intr_path */
 	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
 	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
+	/*
+	 * A primitive operation, logged only by check --verbose's replay:
+	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for
+	 * a lock), c = value (read, written, waited for), d = the model's pc.
+	 */
+	EV_PRIM,
 	EV_NR_TYPES
 };
 
@@ -73,6 +79,9 @@ enum intr_path {
 	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
 	INTR_EOI,		/* VMX evaluated the IRR after a virtualized EOI */
 };
+
+/* EV_PRIM's kinds. */
+enum prim_kind { PRIM_ACCESS = 1, PRIM_LOCK, PRIM_UNLOCK, PRIM_WAIT, PRIM_FENCE };
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);
 /*

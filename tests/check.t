@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=74
+PLAN=75
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -122,6 +122,15 @@ if grep -q '^VIOLATION assertion .*WARN_ON(!kvm_vcpu_is_blocking(vcpu))' "$T/out
    grep -q 'kvm_sched_out: vcpu 1 preempted' "$T/out"; then
 	ok "blocking-preempt: the WARN in avic_vcpu_put() after a preemption between the hooks"
 else nok "blocking-preempt: $(grep '^VIOLATION' "$T/out")"; fi
+# --verbose: every primitive operation, with its value and the model's function and line.
+"$KVMLAB" check --policy vcpu --vcpus 1 --verbose >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^ *[0-9]* *actor0 *\. lock &kvm->mmu_lock (exclusive)  @ kvm_zap_gfn_range (mmu\.c:[0-9]*)$' "$T/out" &&
+   grep -q "\. andnot 8 \[0x[0-9a-f]*\] = 0x200000000 (vCPU 0's shared fields .*)  @ kvm_check_request (kvm_main\.c:[0-9]*)$" "$T/out" &&
+   grep -q '\. load 8 \[0x[0-9a-f]*\] -> 0x2 (apicv_inhibit_reasons)  @ kvm_apicv_activated (x86\.c:[0-9]*)$' "$T/out" &&
+   grep -q '^verdict: violation (bad-spte)$' "$T/out"; then
+	ok "--verbose: locks, marked accesses with values, the address's class and the model's line"
+else nok "--verbose: exit $rc, $(grep -c ' \. ' "$T/out") primitive lines"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
 expect "ipi-late, mainline svm" 0 "verified" "145082 193010" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
 expect "ipi-late, mainline vmx" 0 "verified" "257270 337368" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
