@@ -84,45 +84,74 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
 	}
 }
 
-/* "kvm_page_fault: vcpu 0 gpa ..." -> "kvm_page_fault"; findings keep their name. */
-static void short_event(const struct kvm_event *ev, char *buf, size_t len)
+void report_event_text(const struct kvm_event *ev, char *buf, size_t len)
 {
-	char line[256], *colon;
-
-	kvm_event_format(ev, line, sizeof(line));
-	colon = strchr(line, ':');
-	if (ev->type == EV_ACTOR_OP && colon)
-		memmove(line, colon + 2, strlen(colon + 2) + 1);	/* "set inhibit hyperv" */
-	else if (colon && ev->type != EV_FINDING && ev->type != EV_NOTE)
-		*colon = 0;
-	if (ev->type == EV_NOTE)
-		snprintf(line, sizeof(line), "%s", ev->a == NOTE_APIC_SPTE_WHILE_INHIBITED ?
-			 "(APIC SPTE while inhibited)" : "(snapshot after zap)");
-	line[len - 1 < sizeof(line) ? len - 1 : sizeof(line) - 1] = 0;
-	memcpy(buf, line, strlen(line) + 1);
+	if (ev->type == EV_PRIM)
+		prim_line(ev, buf, len);
+	else
+		kvm_event_format(ev, buf, len);
 }
+
+/* Print row (a lanes line) without its trailing blanks. */
+static void put_row(FILE *f, char *row)
+{
+	size_t n = strlen(row);
+
+	while (n && row[n - 1] == ' ')
+		row[--n] = 0;
+	fprintf(f, "%s\n", row);
+}
+
+/* Columns together fit this many characters; a column is never narrower than LANE_MIN. */
+#define LANES_WIDTH 150
+#define LANE_MIN 24
 
 void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus)
 {
-	const int w = 30;
-	char who[16], cell[64];
+	bool used[KVMLAB_MAX_ACTORS] = { false };
+	int cols = 0, w;
+	char who[16], text[512], row[KVMLAB_MAX_ACTORS * (LANE_MIN + 3) + LANES_WIDTH + 16];
+	size_t n_row;
 
-	fprintf(f, "  %5s", "step");
-	for (int a = 0; a < nr_actors; a++) {
-		report_actor_name(a, nr_vcpus, who, sizeof(who));
-		fprintf(f, " | %-*s", w, who);
-	}
-	fputc('\n', f);
+	/* A column per actor that has an event; none for one that does nothing. */
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].actor >= 0 && ev[i].actor < nr_actors && !used[ev[i].actor]) {
+			used[ev[i].actor] = true;
+			cols++;
+		}
+	if (!cols)
+		return;
+	w = LANES_WIDTH / cols - 3;
+	if (w < LANE_MIN)
+		w = LANE_MIN;
+	n_row = (size_t)snprintf(row, sizeof(row), "  %5s", "step");
+	for (int a = 0; a < nr_actors; a++)
+		if (used[a]) {
+			report_actor_name(a, nr_vcpus, who, sizeof(who));
+			n_row += (size_t)snprintf(row + n_row, sizeof(row) - n_row, " | %-*s", w, who);
+		}
+	put_row(f, row);
 	for (size_t i = 0; i < n; i++) {
 		int a = ev[i].actor;
+		size_t len, off = 0;
 
 		if (a < 0 || a >= nr_actors)
 			continue;	/* setup */
-		short_event(&ev[i], cell, sizeof(cell));
-		fprintf(f, "  %5u", ev[i].seq);
-		for (int c = 0; c < nr_actors; c++)
-			fprintf(f, " | %-*.*s", w, w, c == a ? cell : "");
-		fputc('\n', f);
+		report_event_text(&ev[i], text, sizeof(text));
+		len = strlen(text);
+		/* The whole text, wrapped in its column: nothing is cut. */
+		do {
+			if (off)
+				n_row = (size_t)snprintf(row, sizeof(row), "  %5s", "");
+			else
+				n_row = (size_t)snprintf(row, sizeof(row), "  %5u", ev[i].seq);
+			for (int c = 0; c < nr_actors && n_row < sizeof(row); c++)
+				if (used[c])
+					n_row += (size_t)snprintf(row + n_row, sizeof(row) - n_row, " | %-*.*s", w,
+								  c == a ? w : 0, c == a ? text + off : "");
+			put_row(f, row);
+			off += (size_t)w;
+		} while (off < len);
 	}
 }
 

@@ -43,6 +43,8 @@ struct schedule {
 void report_symbolize(u64 pc, char *buf, size_t len);
 /* Names what lives at a model address ("vCPU 0's shared fields"), set by the harness; may be NULL. */
 extern void (*report_addr_name)(u64 addr, char *buf, size_t len);
+/* An event's text as the timeline prints it (EV_PRIM with its class and model line). */
+void report_event_text(const struct kvm_event *ev, char *buf, size_t len);
 /* Actor label for an actor id ("vcpu0", "actor1", "vmm"). */
 void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len);
 /* Print the timeline of events[0..n) (events before step 0 are setup). */

@@ -115,6 +115,9 @@ static void check_usage(FILE *f)
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
 		"                         (FILE '-': standard output; the report goes to stderr)\n"
 		"  --lanes                also draw the counterexample with one column per actor\n"
+		"  --perfetto FILE        write the counterexample as Chrome trace-event JSON (a track\n"
+		"                         per actor, a slice per step) for ui.perfetto.dev or\n"
+		"                         chrome://tracing\n"
 		"  --verbose              the counterexample with every primitive operation of each\n"
 		"                         step (marked accesses with their values, locks, waits,\n"
 		"                         fences), what the address holds and the model's\n"
@@ -311,6 +314,56 @@ static void print_jobs(const struct jobs_report *jr, const struct explore_result
 }
 
 /*
+ * --perfetto: the counterexample (or witness) as Chrome trace-event JSON,
+ * which ui.perfetto.dev and chrome://tracing open: one track per actor, a
+ * slice per step on the actor that took it, each event an instant in it
+ * (findings red), with its text, step and fields as arguments.  Time is the
+ * event's index in microseconds: the order is real, the durations are not.
+ */
+static int write_perfetto(struct outfile *o, const struct scenario *s, const struct explore_result *r)
+{
+	FILE *f = o->f;
+	char who[16], text[512];
+	int nr = s->nr_vcpus + s->nr_actors;
+
+	fprintf(f, "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
+	fprintf(f, "  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": ");
+	snprintf(text, sizeof(text), "kvmlab check: %s", s->name);
+	json_str(f, text);
+	fprintf(f, "}}");
+	for (int a = 0; a <= nr; a++) {
+		report_actor_name(a == nr ? -1 : a, s->nr_vcpus, who, sizeof(who));
+		fprintf(f, ",\n  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": %d, "
+			   "\"args\": {\"name\": \"%s\"}}", a, who);
+	}
+	for (size_t i = 0; i < r->nr_events; i++) {
+		const struct kvm_event *ev = &r->events[i];
+		int tid = ev->actor >= 0 && ev->actor < nr ? ev->actor : nr;
+		size_t end = i;
+
+		/* A step's slice: from its first event to its last, on its actor's track. */
+		if (tid < nr && (i == 0 || r->events[i - 1].seq != ev->seq || r->events[i - 1].actor != ev->actor)) {
+			while (end + 1 < r->nr_events && r->events[end + 1].seq == ev->seq &&
+			       r->events[end + 1].actor == ev->actor)
+				end++;
+			fprintf(f, ",\n  {\"name\": \"step %u\", \"cat\": \"step\", \"ph\": \"X\", \"pid\": 1, "
+				   "\"tid\": %d, \"ts\": %zu, \"dur\": %zu}", ev->seq, tid, i, end - i + 1);
+		}
+		report_event_text(ev, text, sizeof(text));
+		fprintf(f, ",\n  {\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"i\", \"s\": \"t\", \"pid\": 1, "
+			   "\"tid\": %d, \"ts\": %zu,%s \"args\": {\"step\": %u, \"text\": ",
+			ev->type == EV_FINDING ? kvm_finding_name((enum kvm_finding)ev->a) : kvm_event_name(ev->type),
+			ev->type == EV_FINDING ? "finding" : "event", tid, i,
+			ev->type == EV_FINDING ? " \"cname\": \"terrible\"," : "", ev->seq);
+		json_str(f, text);
+		fprintf(f, ", \"a\": %llu, \"b\": %llu, \"c\": %llu, \"d\": %llu}}", (unsigned long long)ev->a,
+			(unsigned long long)ev->b, (unsigned long long)ev->c, (unsigned long long)ev->d);
+	}
+	fprintf(f, "\n]}\n");
+	return cmd_output_close("check", "perfetto", o);
+}
+
+/*
  * --verbose: replay the counterexample (or witness) with every primitive
  * operation logged (sched_set_verbose()), and print that timeline instead.
  * The checker is set up again for it, and stays set up.
@@ -410,6 +463,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },	    { "verbose", no_argument, NULL, 'v' },
+		{ "perfetto", required_argument, NULL, 'e' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "shorten-transitions", required_argument, NULL, 'S' },
 		{ "shorten-seconds", required_argument, NULL, 's' },
@@ -422,9 +476,9 @@ int cmd_check(int argc, char **argv)
 	struct explore_result res;
 	struct kvm_config cfg;
 	struct knob_opts k;
-	struct outfile jout = { 0 }, tout = { 0 };
+	struct outfile jout = { 0 }, tout = { 0 }, pout = { 0 };
 	struct scenario *s = calloc(1, sizeof(*s));
-	const char *json = NULL, *trace = NULL;
+	const char *json = NULL, *trace = NULL, *perfetto = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false, verbose = false;
 	int preempt_max = -1;	/* --preemptions */
 	char bounded_note[96];
@@ -476,6 +530,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 't':
 			trace = optarg;
+			break;
+		case 'e':
+			perfetto = optarg;
 			break;
 		case 'm':
 			r = parse_u64_flag("check", "max-states", optarg, 1, ~0ull, &eo.max_states);
@@ -596,6 +653,8 @@ int cmd_check(int argc, char **argv)
 		r = cmd_output_open("check", "json", json, &jout);
 	if (rank == 0 && trace && !r)
 		r = cmd_output_open("check", "trace", trace, &tout);
+	if (rank == 0 && perfetto && !r)
+		r = cmd_output_open("check", "perfetto", perfetto, &pout);
 	if (dist_backend && !dist_backend->agree(!r))
 		r = EXIT_USAGE;	/* rank 0 said why */
 	if (r)
@@ -726,6 +785,8 @@ int cmd_check(int argc, char **argv)
 		else if (!quiet)
 			printf("no schedule to record: %s holds the scenario and an empty schedule\n", trace);
 	}
+	if (pout.f && write_perfetto(&pout, s, &res))
+		r = EXIT_USAGE;
 	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible),
 				 eo.bounded, eo.preemptions, jobs > 1 ? &jr : NULL))
 		r = EXIT_USAGE;
@@ -734,6 +795,7 @@ int cmd_check(int argc, char **argv)
 out:
 	outfile_abort(&jout);
 	outfile_abort(&tout);
+	outfile_abort(&pout);
 	if (dist_backend)
 		dist_backend->leave();
 	free(s);

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=75
+PLAN=77
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -131,6 +131,28 @@ if [ $rc -eq 1 ] && grep -q '^ *[0-9]* *actor0 *\. lock &kvm->mmu_lock (exclusiv
    grep -q '^verdict: violation (bad-spte)$' "$T/out"; then
 	ok "--verbose: locks, marked accesses with values, the address's class and the model's line"
 else nok "--verbose: exit $rc, $(grep -c ' \. ' "$T/out") primitive lines"; fi
+# --perfetto: Chrome trace-event JSON, a track per actor, a slice per step, the finding marked.
+"$KVMLAB" check --policy vcpu --vcpus 1 --perfetto "$T/p.json" --quiet >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 1 ] && python3 - "$T/p.json" >"$T/why" 2>&1 <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["args"]["name"] for e in t if e.get("name") == "thread_name"}
+steps = [e for e in t if e.get("ph") == "X"]
+findings = [e for e in t if e.get("cat") == "finding"]
+assert {"vcpu0", "actor0"} <= names, names
+assert steps and all(e["dur"] >= 1 and e["tid"] in (0, 1) for e in steps), steps[:2]
+assert findings and findings[0]["name"] == "bad-spte" and findings[0]["cname"] == "terrible", findings
+assert all(e["ts"] >= 0 for e in t if e.get("ph") in ("X", "i"))
+EOF
+then ok "--perfetto: tracks for vcpu0 and actor0, a slice per step, the finding (bad-spte) marked"
+else nok "--perfetto: exit $rc, $(tail -2 "$T/why")"; fi
+# --lanes: a column per actor that has events, every event's whole text.
+"$KVMLAB" check --policy vcpu --vcpus 1 --lanes >"$T/out" 2>&1
+if grep -q '^   step | vcpu0 *| actor0 *$' "$T/out" && grep -q 'OUTSIDE_GUEST_MODE' "$T/out" &&
+   grep -q 'kvm_exit: vcpu 0 reason NPF gpa 0xfee00080 info 0x2' "$T/out"; then
+	ok "--lanes: one column per acting actor, arguments and names kept"
+else nok "--lanes: $(grep -c '|' "$T/out") lane rows"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
 expect "ipi-late, mainline svm" 0 "verified" "145082 193010" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
 expect "ipi-late, mainline vmx" 0 "verified" "257270 337368" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
