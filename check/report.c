@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "check/report.h"
@@ -329,7 +330,7 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 	ssize_t len;
 	long lineno = 0;
 	unsigned seen = 0;
-	bool header = false, scenario = false;
+	bool header = false, scenario = false, html = false, in_html_schedule = false;
 	FILE *f;
 	int r = 0, nw;
 
@@ -350,6 +351,15 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 		}
 		if (line[0] == '#')
 			continue;
+		/* check --html: the page's schedule follows the line that opens SCHEDULE_HTML_MARK. */
+		if (!header && lineno == 1 && !strncasecmp(line, "<!DOCTYPE html", 14)) {
+			html = true;
+			continue;
+		}
+		if (html && !header && !in_html_schedule) {
+			in_html_schedule = !strncmp(line, SCHEDULE_HTML_MARK, strlen(SCHEDULE_HTML_MARK));
+			continue;
+		}
 		nw = split_words(line, w, 2);
 		if (!nw)
 			continue;
@@ -384,7 +394,8 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 		goto out;
 	}
 	if (!header) {
-		r = fail(err, errlen, path, lineno, "not a kvmlab-schedule file (empty)");
+		r = fail(err, errlen, path, lineno, html ? "an HTML page without a kvmlab schedule (check --html writes one)"
+							 : "not a kvmlab-schedule file (empty)");
 		goto out;
 	}
 	if (!(seen & (1u << KW_STEPS)) || !scenario) {

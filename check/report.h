@@ -16,6 +16,12 @@
 #define SCHEDULE_MAGIC "kvmlab-schedule"
 #define SCHEDULE_VERSION 2
 #define SCHEDULE_MAX_STEPS 1000000
+/*
+ * check --html ends its page with a line that starts with this (opening an
+ * HTML comment that runs to the end of the file) and the schedule: replay
+ * reads such a page as a schedule file.
+ */
+#define SCHEDULE_HTML_MARK "<!-- kvmlab-schedule"
 
 /*
  * Where a schedule's steps switch actors: at every scheduling point (fine),

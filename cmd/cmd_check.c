@@ -115,6 +115,9 @@ static void check_usage(FILE *f)
 		"  --json FILE            write verdict, counts, timings and the timeline as JSON\n"
 		"                         (FILE '-': standard output; the report goes to stderr)\n"
 		"  --lanes                also draw the counterexample with one column per actor\n"
+		"  --html FILE            write the counterexample as one self-contained page: a lane\n"
+		"                         per actor, the finding highlighted, each event's details on\n"
+		"                         hover and click; the page is also a schedule (kvmlab replay FILE)\n"
 		"  --perfetto FILE        write the counterexample as Chrome trace-event JSON (a track\n"
 		"                         per actor, a slice per step) for ui.perfetto.dev or\n"
 		"                         chrome://tracing\n"
@@ -313,6 +316,131 @@ static void print_jobs(const struct jobs_report *jr, const struct explore_result
 	}
 }
 
+/* Text for an HTML element or attribute. */
+static void html_str(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+}
+
+/*
+ * --html: the counterexample (or witness) as one self-contained page, a lane
+ * per actor that acts, one row per event, the finding's rows highlighted,
+ * each event's step, tracepoint and fields on hover (title) and click; then
+ * the schedule in an HTML comment that runs to the end of the file, which
+ * makes the page a schedule file too (kvmlab replay PAGE).
+ */
+static int write_html(struct outfile *o, const struct scenario *s, const struct kvm_config *cfg,
+		      enum granularity g, const struct explore_result *r, int witness)
+{
+	FILE *f = o->f, *m;
+	char who[16], text[512], title[256], *sched = NULL, *p;
+	size_t sched_len = 0;
+	bool used[KVMLAB_MAX_ACTORS] = { false };
+	bool path = r->verdict == VERDICT_VIOLATION || r->verdict == VERDICT_WITNESS_FOUND;
+	int nr = s->nr_vcpus + s->nr_actors;
+
+	for (size_t i = 0; i < r->nr_events; i++)
+		if (r->events[i].actor >= 0 && r->events[i].actor < nr)
+			used[r->events[i].actor] = true;
+	if (r->verdict == VERDICT_VIOLATION)
+		snprintf(title, sizeof(title), "kvmlab: %s on %s", kvm_finding_name(r->finding.kind), s->name);
+	else
+		snprintf(title, sizeof(title), "kvmlab: %s on %s", explore_verdict_name(r->verdict), s->name);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
+	html_str(f, title);
+	fputs("</title>\n<style>\n"
+	      "body { font: 13px/1.35 monospace; margin: 16px; color: #111; background: #fff; }\n"
+	      "h1 { font-size: 16px; } .finding-line { color: #b00000; font-weight: bold; }\n"
+	      "table.lanes { border-collapse: collapse; }\n"
+	      "table.lanes th { background: #1f4e79; color: #fff; padding: 4px 8px; text-align: left; }\n"
+	      "table.lanes td { border-left: 1px solid #ccc; padding: 1px 8px; vertical-align: top; max-width: 60ch; }\n"
+	      "table.lanes td.step { color: #666; text-align: right; }\n"
+	      "tr.ev td.on { background: #eef3f8; cursor: pointer; }\n"
+	      "tr.finding td.on { background: #c00000; color: #fff; font-weight: bold; }\n"
+	      "tr.detail td { background: #fffbe6; color: #333; }\n"
+	      "</style></head><body>\n<h1>", f);
+	html_str(f, title);
+	fputs("</h1>\n<p>", f);
+	snprintf(text, sizeof(text), "scenario %s, policy %s, vendor %s", s->name, kvm_policy_name(cfg->policy),
+		 kvm_vendor_name(cfg->vendor));
+	html_str(f, text);
+	for (int b = 0; b < KVM_NR_BUGS; b++)
+		if (cfg->bugs & BIT_ULL(b))
+			fprintf(f, ", bug %s", kvm_bug_info(b)->slug);
+	fputs("</p>\n", f);
+	if (r->verdict == VERDICT_VIOLATION) {
+		report_actor_name(r->finding.actor, s->nr_vcpus, who, sizeof(who));
+		snprintf(text, sizeof(text), "VIOLATION %s (%s, %s): %s", kvm_finding_name(r->finding.kind), who,
+			 r->finding.where, r->finding.msg);
+		fputs("<p class=\"finding-line\" id=\"finding\">", f);
+		html_str(f, text);
+		fputs("</p>\n", f);
+	} else if (witness >= 0 && path) {
+		fprintf(f, "<p>witness %s, %u steps</p>\n", witness_info(witness)->name, r->path_len);
+	}
+	fprintf(f, "<p>%u steps, %zu events; hover an event for its details, click it to show them "
+		   "below it. <code>kvmlab replay</code> reads this page.</p>\n", r->path_len, r->nr_events);
+	fputs("<table class=\"lanes\" id=\"lanes\"><thead><tr><th>step</th>", f);
+	for (int a = 0; a < nr; a++)
+		if (used[a]) {
+			report_actor_name(a, s->nr_vcpus, who, sizeof(who));
+			fprintf(f, "<th class=\"lane\">%s</th>", who);
+		}
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t i = 0; i < r->nr_events; i++) {
+		const struct kvm_event *ev = &r->events[i];
+
+		if (ev->actor < 0 || ev->actor >= nr)
+			continue;	/* setup */
+		report_event_text(ev, text, sizeof(text));
+		fprintf(f, "<tr class=\"ev%s\"><td class=\"step\">%u</td>", ev->type == EV_FINDING ? " finding" : "",
+			ev->seq);
+		for (int a = 0; a < nr; a++) {
+			if (!used[a])
+				continue;
+			if (a != ev->actor) {
+				fputs("<td></td>", f);
+				continue;
+			}
+			fprintf(f, "<td class=\"on\" title=\"step %u, %s, a=%#llx b=%#llx c=%#llx d=%#llx\">", ev->seq,
+				kvm_event_name(ev->type), (unsigned long long)ev->a, (unsigned long long)ev->b,
+				(unsigned long long)ev->c, (unsigned long long)ev->d);
+			html_str(f, text);
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table>\n<script>\n"
+	      "document.getElementById('lanes').addEventListener('click', function (e) {\n"
+	      "  var td = e.target.closest('td.on'); if (!td) return;\n"
+	      "  var tr = td.parentNode, next = tr.nextElementSibling;\n"
+	      "  if (next && next.classList.contains('detail')) { next.remove(); return; }\n"
+	      "  var d = document.createElement('tr'); d.className = 'detail';\n"
+	      "  var c = document.createElement('td'); c.colSpan = tr.children.length;\n"
+	      "  c.textContent = td.title + ': ' + td.textContent; d.appendChild(c);\n"
+	      "  tr.parentNode.insertBefore(d, next);\n"
+	      "});\n</script>\n</body></html>\n", f);
+	/* The schedule, for kvmlab replay; "-->" cannot occur in it but a comment line could hold it. */
+	m = open_memstream(&sched, &sched_len);
+	if (!m)
+		return cmd_usage_error("check", "--html: out of memory");
+	schedule_write(m, s, cfg, g, path ? r->finding.kind : F_NONE, r->path, path ? r->path_len : 0);
+	fclose(m);
+	while ((p = strstr(sched, "-->")))
+		p[1] = ' ';
+	fprintf(f, "%s: this page is also a schedule file, kvmlab replay PAGE reads from here\n%s",
+		SCHEDULE_HTML_MARK, sched);
+	free(sched);
+	return cmd_output_close("check", "html", o);
+}
+
 /*
  * --perfetto: the counterexample (or witness) as Chrome trace-event JSON,
  * which ui.perfetto.dev and chrome://tracing open: one track per actor, a
@@ -463,7 +591,7 @@ int cmd_check(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },
 		{ "no-tracking", no_argument, NULL, 'W' },
 		{ "lanes", no_argument, NULL, 'L' },	    { "verbose", no_argument, NULL, 'v' },
-		{ "perfetto", required_argument, NULL, 'e' },
+		{ "perfetto", required_argument, NULL, 'e' }, { "html", required_argument, NULL, 'w' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "shorten-transitions", required_argument, NULL, 'S' },
 		{ "shorten-seconds", required_argument, NULL, 's' },
@@ -476,9 +604,9 @@ int cmd_check(int argc, char **argv)
 	struct explore_result res;
 	struct kvm_config cfg;
 	struct knob_opts k;
-	struct outfile jout = { 0 }, tout = { 0 }, pout = { 0 };
+	struct outfile jout = { 0 }, tout = { 0 }, pout = { 0 }, hout = { 0 };
 	struct scenario *s = calloc(1, sizeof(*s));
-	const char *json = NULL, *trace = NULL, *perfetto = NULL;
+	const char *json = NULL, *trace = NULL, *perfetto = NULL, *html = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false, verbose = false;
 	int preempt_max = -1;	/* --preemptions */
 	char bounded_note[96];
@@ -533,6 +661,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'e':
 			perfetto = optarg;
+			break;
+		case 'w':
+			html = optarg;
 			break;
 		case 'm':
 			r = parse_u64_flag("check", "max-states", optarg, 1, ~0ull, &eo.max_states);
@@ -655,6 +786,8 @@ int cmd_check(int argc, char **argv)
 		r = cmd_output_open("check", "trace", trace, &tout);
 	if (rank == 0 && perfetto && !r)
 		r = cmd_output_open("check", "perfetto", perfetto, &pout);
+	if (rank == 0 && html && !r)
+		r = cmd_output_open("check", "html", html, &hout);
 	if (dist_backend && !dist_backend->agree(!r))
 		r = EXIT_USAGE;	/* rank 0 said why */
 	if (r)
@@ -787,6 +920,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (pout.f && write_perfetto(&pout, s, &res))
 		r = EXIT_USAGE;
+	if (hout.f && write_html(&hout, s, &cfg, granularity(movers, eo.merge_invisible), &res, eo.witness))
+		r = EXIT_USAGE;
 	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible),
 				 eo.bounded, eo.preemptions, jobs > 1 ? &jr : NULL))
 		r = EXIT_USAGE;
@@ -796,6 +931,7 @@ out:
 	outfile_abort(&jout);
 	outfile_abort(&tout);
 	outfile_abort(&pout);
+	outfile_abort(&hout);
 	if (dist_backend)
 		dist_backend->leave();
 	free(s);
@@ -953,10 +1089,11 @@ int cmd_replay(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: kvmlab replay [--quiet] [--policy vm|vcpu] [--vendor svm|vmx] [--bug SLUG|none]... SCHEDULE-FILE\n"
-			       "Re-runs a schedule written by check --trace.  Exit 0 when the replay ends in\n"
-			       "the finding the file records (or none) at the step it records, 1 when it\n"
-			       "does not (the last line says what happened instead), 2 for a malformed file\n"
-			       "or a step that is not possible in its scenario.\n"
+			       "Re-runs a schedule written by check --trace (or a page written by check --html).\n"
+			       "Exit 0 when the replay ends in the finding the file records (or none) at the\n"
+			       "step it records, 1 when it does not (the last line says what happened\n"
+			       "instead), 2 for a malformed file or a step that is not possible in its\n"
+			       "scenario.\n"
 			       "  --policy, --vendor, --bug   also run the schedule under this configuration\n"
 			       "                         (--bug replaces the recorded bugs; 'none' = mainline),\n"
 			       "                         as far as its steps stay possible there, and print both\n"

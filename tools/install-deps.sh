@@ -18,8 +18,9 @@ for p in clang libclang-rt-14-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # man-db (with groff-base) renders kvmlab.1 for tests/man.t, bash runs the
-# completion there; python3-jsonschema validates the JSON reports (tests/json.t).
-for p in man-db groff-base bash python3-jsonschema; do
+# completion there; python3-jsonschema validates the JSON reports (tests/json.t);
+# headless chromium draws check --html's page for tests/html.t.
+for p in man-db groff-base bash python3-jsonschema chromium; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
