@@ -1404,6 +1404,15 @@ static const struct scenario scn_builtins[] = {
 		.actor = { SCRIPT(AOP_CREATE(1)), SCRIPT(AOP_SET(HYPERV)) },
 	},
 	{
+		.name = "create-toggle",
+		.description = "vCPU 1 is created while the hyperv inhibit is set and cleared again, "
+			       "then writes and reads TPR; exposes avic-init-vm-state (3989a6d036c8)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 1, SCN_DEFAULTS,
+		.vcpu = { [1] = PROG(GOP_APIC_W(APIC_TASKPRI, 0x20), GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 2,
+		.actor = { SCRIPT(AOP_CREATE(1)), SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
 		.name = "reenable",
 		.description = "APIC reads across setting and clearing the hyperv inhibit; exposes "
 			       "apic-mmio-spte (an APIC access emulated while inhibited must not "

@@ -68,6 +68,7 @@ enum kvm_bug {
 	KVM_BUG_PIR_NO_EVENT,		/* reverts 7e1901f6c86c */
 	KVM_BUG_SVI_STALE,		/* reverts b2849bec936b */
 	KVM_BUG_AVIC_KICK_FAST_INDEX,	/* reverts 603ccef42ce9 */
+	KVM_BUG_AVIC_INIT_VM_STATE,	/* reverts 3989a6d036c8 */
 	KVM_NR_BUGS
 };
 

@@ -130,7 +130,11 @@ struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages)
 	return kvm;
 }
 
-/* svm_vcpu_create/init_vmcb (AVIC bit) and vmx_vcpu_create (secondary controls), v5.15. */
+/*
+ * svm_vcpu_create/init_vmcb -> avic_init_vmcb() (AVIC bit; init_vmcb calls it
+ * whenever enable_apicv && irqchip_in_kernel(), since 3989a6d036c8, v7.0),
+ * and vmx_vcpu_create (secondary controls), v5.15.
+ */
 static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
@@ -138,7 +142,18 @@ static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 	kvm_alloc_apic_access_page(vcpu->kvm);
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
 		avic_init_vcpu(vcpu);
-		c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
+		/*
+		 * avic_init_vmcb(): activate by the vCPU's flag.  Before
+		 * 3989a6d036c8 it asked the VM's state, which an inhibit set
+		 * during creation makes "off" while the new vCPU's apicv_active
+		 * is already true; if the inhibit is gone again before its
+		 * KVM_REQ_APICV_UPDATE is serviced, kvm_vcpu_update_apicv()
+		 * sees no change and the VMCB keeps AVIC off.
+		 */
+		if (kvm_bug(vcpu->kvm, KVM_BUG_AVIC_INIT_VM_STATE))
+			c->avic_enabled = kvm_apicv_activated(vcpu->kvm);
+		else
+			c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
 	} else {
 		/* vmx_set_virtual_apic_mode: xAPIC mode with flexpriority. */
 		c->virtualize_apic_accesses = true;

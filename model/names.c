@@ -83,6 +83,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "SVI is not set from vISR when APICv is activated: the next virtualized EOI clears nothing",
 		.scenario = "svi", .expect = "lost-apic-write",
 	},
+	[KVM_BUG_AVIC_INIT_VM_STATE] = {
+		.slug = "avic-init-vm-state", .commit = "3989a6d036c8",
+		.title = "a vCPU created while APICv is inhibited VM-wide gets AVIC off in its VMCB although it starts with apicv_active set",
+		.scenario = "create-toggle", .expect = "bad-spte",
+	},
 	[KVM_BUG_AVIC_KICK_FAST_INDEX] = {
 		.slug = "avic-kick-fast-index", .commit = "603ccef42ce9",
 		.title = "avic_kick_target_vcpus_fast() kicks the one vCPU the incomplete-IPI exit's index names, even for a broadcast",

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=77
+PLAN=80
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -87,6 +87,9 @@ expect "fault-checks-request" 1 "violation" "" --bug fault-checks-request --firs
 expect "zap-yield-range-units" 1 "violation \(stale-spte\)" "" --bug zap-yield-range-units --first
 expect "zap-yield scenario, mainline" 0 "verified" "" --scenario zap-yield
 expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-request --first
+expect "create-toggle, mainline svm" 0 "verified" "329028 458611" --scenario create-toggle --vendor svm
+expect "create-toggle, mainline vmx" 0 "verified" "329260 460756" --scenario create-toggle --vendor vmx
+expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "39565 78445" --bug avic-init-vm-state
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.

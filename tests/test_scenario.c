@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "create-race", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -515,7 +515,8 @@ static const struct bad_case bad_cases[] = {
 	  "2:5: unknown bug 'nope' (zap-no-invalidate, update-before-kick, fault-checks-request, "
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
-	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index)" },
+	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
+	  "avic-init-vm-state)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
