@@ -93,6 +93,15 @@ int fiber_init(struct fiber_ctx *ctx, void *at, size_t stack_size, void (*fn)(vo
 	if (p == MAP_FAILED)
 		return -errno;
 	memset(ctx, 0, sizeof(*ctx));
+#ifdef KVMLAB_ASAN
+	/*
+	 * munmap() leaves ASan's shadow as it was: a stack mapped where an
+	 * earlier checker run's fibers stopped mid-frame (check --verbose and
+	 * replay --policy set the checker up twice) still carries their
+	 * redzones' poison.
+	 */
+	ASAN_UNPOISON_MEMORY_REGION(p, stack_size);
+#endif
 	ctx->stack_lo = p;
 	ctx->stack_hi = (u8 *)p + stack_size;
 	ctx->fn = fn;
