@@ -107,19 +107,26 @@ static void put_row(FILE *f, char *row)
 #define LANES_WIDTH 150
 #define LANE_MIN 24
 
-void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus)
+int report_acting_actors(const struct kvm_event *ev, size_t n, int nr_actors, bool used[KVMLAB_MAX_ACTORS])
 {
-	bool used[KVMLAB_MAX_ACTORS] = { false };
-	int cols = 0, w;
-	char who[16], text[512], row[KVMLAB_MAX_ACTORS * (LANE_MIN + 3) + LANES_WIDTH + 16];
-	size_t n_row;
+	int count = 0;
 
-	/* A column per actor that has an event; none for one that does nothing. */
+	memset(used, 0, KVMLAB_MAX_ACTORS * sizeof(used[0]));
 	for (size_t i = 0; i < n; i++)
 		if (ev[i].actor >= 0 && ev[i].actor < nr_actors && !used[ev[i].actor]) {
 			used[ev[i].actor] = true;
-			cols++;
+			count++;
 		}
+	return count;
+}
+
+void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus)
+{
+	bool used[KVMLAB_MAX_ACTORS];
+	int cols = report_acting_actors(ev, n, nr_actors, used), w;
+	char who[16], text[512], row[KVMLAB_MAX_ACTORS * (LANE_MIN + 3) + LANES_WIDTH + 16];
+	size_t n_row;
+
 	if (!cols)
 		return;
 	w = LANES_WIDTH / cols - 3;

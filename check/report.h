@@ -61,6 +61,8 @@ void report_timeline(FILE *f, const struct kvm_event *ev, size_t n, int nr_vcpus
  * one row per event, showing the tracepoint name (and the finding), so the
  * hand-offs between actors stand out.
  */
+/* Which of the first nr_actors actors have an event in ev[0..n) (used[]); how many. */
+int report_acting_actors(const struct kvm_event *ev, size_t n, int nr_actors, bool used[KVMLAB_MAX_ACTORS]);
 void report_lanes(FILE *f, const struct kvm_event *ev, size_t n, int nr_actors, int nr_vcpus);
 
 /* Write a schedule file's text to f (the caller opens and closes it). */

@@ -342,13 +342,11 @@ static int write_html(struct outfile *o, const struct scenario *s, const struct 
 	FILE *f = o->f, *m;
 	char who[16], text[512], title[256], *sched = NULL, *p;
 	size_t sched_len = 0;
-	bool used[KVMLAB_MAX_ACTORS] = { false };
+	bool used[KVMLAB_MAX_ACTORS];
 	bool path = r->verdict == VERDICT_VIOLATION || r->verdict == VERDICT_WITNESS_FOUND;
 	int nr = s->nr_vcpus + s->nr_actors;
 
-	for (size_t i = 0; i < r->nr_events; i++)
-		if (r->events[i].actor >= 0 && r->events[i].actor < nr)
-			used[r->events[i].actor] = true;
+	report_acting_actors(r->events, r->nr_events, nr, used);	/* a lane for each */
 	if (r->verdict == VERDICT_VIOLATION)
 		snprintf(title, sizeof(title), "kvmlab: %s on %s", kvm_finding_name(r->finding.kind), s->name);
 	else

@@ -1364,6 +1364,10 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define EXP_REG_OF(v, r, x)	{ .kind = EXP_REG, .vcpu = (v), .off = (r), .val = (x) }
 #define EXPECTS(...)		.nr_expect = ARRAY_SIZE(((struct scn_expect[]){ __VA_ARGS__ })), \
 				.expect = { __VA_ARGS__ }
+/* vCPU 0 sends vector 0x40 to vCPU 1, which waits for it and EOIs it (ipi-hlt and its variants). */
+#define IPI_WAIT_PROGS		{ PROG(GOP_IPI(1, 0x40)), PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)) }
+/* ... and what must hold after it: taken once, retired (vector 0x40 is in ISR2/IRR2). */
+#define EXP_WAITED_0X40(v)	EXP_IRQS_OF(v, 1), EXP_REG_OF(v, APIC_ISR + 0x20, 0)
 
 static const struct scenario scn_builtins[] = {
 	{
@@ -1441,13 +1445,10 @@ static const struct scenario scn_builtins[] = {
 			       "(66fa226c131f), deactivate-no-event (bca66dbcd28a) and "
 			       "irr-pending-search (755c2bf87860)",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
-		.vcpu = {
-			PROG(GOP_IPI(1, 0x40)),
-			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
-		},
+		.vcpu = IPI_WAIT_PROGS,
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV)) },
-		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
+		EXPECTS(EXP_WAITED_0X40(1), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
 	},
 	{
 		.name = "pi-hlt",
@@ -1456,13 +1457,10 @@ static const struct scenario scn_builtins[] = {
 			       "(37c4dbf337c5) and pir-no-event (7e1901f6c86c)",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, .vendor = KVM_VENDOR_VMX, .policy = -1,
 		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
-		.vcpu = {
-			PROG(GOP_IPI(1, 0x40)),
-			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
-		},
+		.vcpu = IPI_WAIT_PROGS,
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV)) },
-		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
+		EXPECTS(EXP_WAITED_0X40(1), EXP_REG_OF(1, APIC_IRR + 0x20, 0)),
 	},
 	{
 		.name = "preempt-toggle",
@@ -1480,23 +1478,18 @@ static const struct scenario scn_builtins[] = {
 			       "be preempted; exposes blocking-preempt (18869f26df1a)",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
 		.preempt = KVM_PREEMPT_YES,
-		.vcpu = {
-			PROG(GOP_IPI(1, 0x40)),
-			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
-		},
-		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
-	},	{
+		.vcpu = IPI_WAIT_PROGS,
+		EXPECTS(EXP_WAITED_0X40(1)),
+	},
+	{
 		.name = "migrate-hlt",
 		.description = "preempt-hlt where a preempted vCPU task may come back on another pCPU: "
 			       "vcpu->cpu, the AVIC host APIC ID and the target of doorbells and kicks "
 			       "change under the senders",
 		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
 		.preempt = KVM_PREEMPT_MIGRATE,
-		.vcpu = {
-			PROG(GOP_IPI(1, 0x40)),
-			PROG(GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)),
-		},
-		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
+		.vcpu = IPI_WAIT_PROGS,
+		EXPECTS(EXP_WAITED_0X40(1)),
 	},
 	{
 		.name = "isr-cache",
