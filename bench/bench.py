@@ -13,7 +13,9 @@ never copied.  Sections:
      (build/.../por-oracle) on every configuration it can enumerate;
   4. parallel runs: check --jobs 1/2 (when this kvmlab has --jobs) and
      kvmlab-mpi with 1 and 2 processes (when built and mpiexec exists);
-  5. the targets of issue #10 against this run, as ratios (below 1 = met).
+  5. the targets of issue #10 against this run, as ratios (below 1 = met);
+  6. what the simulated CPUs' TLB costs (issue #12): the same questions with the
+     TLB and with --no-tlb, states and CPU time as ratios.
 
 Environment: KVMLAB (the binary), BENCH_TIME_LIMIT (seconds per capped row,
 default 300), BENCH_QUICK=1 (skip the 3-vCPU default row and callgrind).
@@ -111,6 +113,27 @@ def oracle(args):
     return None
 
 
+TLB_ROWS = [
+    ("the default question", []),
+    ("ipi-hlt, svm", ["--scenario", "ipi-hlt"]),
+    ("isr-cache, vmx", ["--scenario", "isr-cache", "--vendor", "vmx"]),
+    ("apic-disable, svm", ["--scenario", "apic-disable"]),
+]
+
+
+def tlb():
+    print("\n6. the TLB's cost (issue #12): with it / --no-tlb, in this run")
+    print("%-30s %-9s %10s %10s %8s %8s %7s %7s" %
+          ("configuration", "verdict", "states", "no-tlb", "cpu_s", "no-tlb", "states", "cpu"))
+    for label, args in TLB_ROWS:
+        r, _, cpu = run(args)
+        r0, _, cpu0 = run(args + ["--no-tlb"])
+        print("%-30s %-9s %10d %10d %8.2f %8.2f %7.2f %7.2f" %
+              (label, r["verdict"], r["states"], r0["states"], cpu, cpu0,
+               r["states"] / max(r0["states"], 1), cpu / max(cpu0, 1e-9)))
+        sys.stdout.flush()
+
+
 def main():
     print("kvmlab bench: %s, %d CPUs, load %s" % (K, os.cpu_count(), open("/proc/loadavg").read().split()[0]))
     res = {}
@@ -176,6 +199,8 @@ def main():
                   (n, "" if n == 1 else "es", r["verdict"], r["states"], wall))
     else:
         print("(no kvmlab-mpi or mpiexec)")
+
+    tlb()
 
     print("\n5. targets (issue #10) against this run: ratio = measured / target, below 1 is met")
     d = res["every reduction (the default)"]

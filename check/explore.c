@@ -248,6 +248,7 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 			one.e[0].addr = p->addr;
 			one.e[0].size = p->size;
 			one.e[0].kind = FP_READ;
+			one.e[0].bits = 0xff;
 			f->blk_wait[g] = o->fp_mask(&one, o->fut_arg).r;
 			f->blk_lock[g] = 0;
 		} else {
@@ -319,6 +320,7 @@ static bool invisible(int fiber, u64 addr, unsigned size, bool write)
 	one.e[0].addr = addr;
 	one.e[0].size = (u8)size;
 	one.e[0].kind = write ? FP_WRITE : FP_READ;
+	one.e[0].bits = 0xff;
 	m = M.o->fp_mask(&one, M.o->fut_arg);
 	if (!locmask_within(m, M.fut[fiber]))
 		return false;	/* not merged: check_summary() reports it */

@@ -63,8 +63,8 @@ static bool in(u64 a, const void *base, size_t size)
  * cpu, mode, requests, ...; and the ghost fault record, which a zap
  * marks), the vCPU's own state (the rest of struct kvm_vcpu, its local
  * APIC and reference APIC), its AVIC physical ID table entry (only its own
- * thread writes it, only IPI senders' hardware reads it), and per actor its
- * pCPU.  Then the parts of struct kvm, struct vmm, and the rest of the heap
+ * thread writes it, only IPI senders' hardware reads it), the request bits
+ * only it raises (VREQ_SELF_MASK), and per actor its pCPU.  Then the parts of struct kvm, struct vmm, and the rest of the heap
  * (SPTEs, page tables, guest RAM).
  */
 enum {
@@ -84,8 +84,17 @@ enum {
 	LC_VMM,
 	LC_HEAP,		/* everything else */
 	LC_AVIC,		/* + vCPU index: its AVIC physical ID table entry */
-	LC_NR = LC_AVIC + 8
+	LC_VREQ_SELF = LC_AVIC + 8,	/* + vCPU index: request bits only the vCPU itself raises */
+	LC_NR = LC_VREQ_SELF + 8
 };
+
+/*
+ * The bits of vcpu->requests that only the vCPU's own thread sets, clears
+ * or tests: KVM_REQ_TLB_FLUSH_CURRENT (raised by its own AVIC/APICv
+ * activation).  A one-byte bit operation on those alone is in
+ * LC_VREQ_SELF; a whole-word read of the requests is in both classes.
+ */
+#define VREQ_SELF_MASK BIT_ULL(KVM_REQ_TLB_FLUSH_CURRENT & KVM_REQUEST_MASK)
 _Static_assert(KVM_MAX_VCPUS <= 8 && KVMLAB_MAX_ACTORS <= 16 && LC_NR <= 64, "classes fit a u64");
 
 #define LC(c) (1ull << (c))
@@ -159,8 +168,10 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 		snprintf(buf, len, "actor %d's pCPU", c - LC_PCPU);
 	else if (c < LC_AVIC)
 		snprintf(buf, len, "%s", global[c - LC_MMU_LOCK]);
-	else if (c < LC_NR)
+	else if (c < LC_VREQ_SELF)
 		snprintf(buf, len, "vCPU %d's AVIC physical ID table entry", c - LC_AVIC);
+	else if (c < LC_NR)
+		snprintf(buf, len, "vCPU %d's own requests (KVM_REQ_TLB_FLUSH_CURRENT)", c - LC_VREQ_SELF);
 	else
 		snprintf(buf, len, "class %d", c);
 	return buf;
@@ -245,6 +256,19 @@ static void class_cache_init(void)
 	CC.cls = mem_calloc(CC.words, 1);
 }
 
+/* The classes of footprint entry e in vCPU v's shared fields: requests bits split off (LC_VREQ_SELF). */
+static u64 vreq_class(const struct vmm *vmm, int v, const __typeof__(((struct footprint *)0)->e[0]) *e)
+{
+	const struct kvm_vcpu *vcpu = vmm->vcpus[v];
+	u64 req = (u64)(uintptr_t)&vcpu->requests, bits;
+
+	if (e->addr < req || e->addr >= req + sizeof(vcpu->requests))
+		return LC(LC_VSHARED + v);
+	bits = e->size == 1 ? (u64)e->bits << 8 * (e->addr - req) : ~0ull;
+	return (bits & VREQ_SELF_MASK ? LC(LC_VREQ_SELF + v) : 0) |
+	       (bits & ~VREQ_SELF_MASK ? LC(LC_VSHARED + v) : 0);
+}
+
 static struct locmask fp_mask(const struct footprint *fp, void *arg)
 {
 	const struct vmm *vmm = arg;
@@ -255,7 +279,11 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 		return (struct locmask){ LC_ALL, LC_ALL };
 	key = class_key_holds(vmm);
 	for (int i = 0; i < fp->n; i++) {
-		u64 c = LC(word_class(vmm, fp->e[i].addr, key));
+		int wc = word_class(vmm, fp->e[i].addr, key);
+		u64 c = LC(wc);
+
+		if (wc >= LC_VSHARED && wc < LC_VSHARED + KVM_MAX_VCPUS)
+			c = vreq_class(vmm, wc - LC_VSHARED, &fp->e[i]);
 
 		if (fp->e[i].kind == FP_READ || fp->e[i].kind == FP_LOCK_SHARED)
 			m.r |= c;
@@ -274,7 +302,8 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
  *   vCPU and kicks it (its shared fields, its pCPU's IPI state) and counts
  *   itself in ghost_requesters; a zap does the same without the APICv
- *   part.  Neither touches a vCPU's own state or AVIC table entry nor
+ *   part.  Neither touches a vCPU's own state, AVIC table entry or own
+ *   requests nor
  *   writes the memslots or the vCPU array; both may read anything else.
  * - A vCPU that is not created yet, or whose program sends IPIs: anything.
  * - Otherwise a vCPU at guest op k (arch.rip) touches no other vCPU's
@@ -299,7 +328,7 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 				(0xffull << LC_VSHARED) | (0xffffull << LC_PCPU);
 
 		out->w = 0;
-		out->r = ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC));
+		out->r = ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF));
 		for (u32 k = vmm->actor_op[g - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
 			switch (a->ops[k].kind) {
 			case AOP_INHIBIT_SET:
@@ -318,9 +347,10 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
 	if (!v || checker_ipis[g])
 		return;
-	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g);
+	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g) |
+		 LC(LC_VREQ_SELF + g);
 	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU) |
-		   (0xffull << LC_AVIC)) | out->w;
+		   (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF)) | out->w;
 	for (u64 k = v->arch.rip; k < (u64)s->vcpu[g].nr_ops; k++)
 		if (s->vcpu[g].ops[k].kind != GOP_HLT) {
 			out->w |= LC(LC_HEAP);

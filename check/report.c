@@ -9,6 +9,7 @@
  *   bug SLUG            (zero or more)
  *   granularity merged|movers|fine   (check --no-merge, --fine; version 1 files are "fine")
  *   zap-yield yes|no
+ *   tlb yes|no          (the simulated CPUs' TLB; files without the line ran without one)
  *   finding NAME        (what the schedule ends in, "none" for a witness)
  *   steps N
  *   FIBER CHOICE        (N lines: the actor that moves, and its choice)
@@ -177,7 +178,8 @@ void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *
 		if (cfg->bugs & BIT_ULL(i))
 			fprintf(f, "bug %s\n", kvm_bug_info(i)->slug);
 	fprintf(f, "granularity %s\n", granularity_name(g));
-	fprintf(f, "zap-yield %s\nfinding %s\nsteps %u\n", cfg->zap_can_yield ? "yes" : "no",
+	fprintf(f, "zap-yield %s\ntlb %s\nfinding %s\nsteps %u\n", cfg->zap_can_yield ? "yes" : "no",
+		cfg->tlb ? "yes" : "no",
 		kvm_finding_name(finding), n);
 	for (u32 i = 0; i < n; i++)
 		fprintf(f, "%u %u\n", steps[i].fiber, steps[i].choice);
@@ -235,9 +237,9 @@ static int split_words(char *line, char **w, int max)
 }
 
 /* Schedule header keywords; each may appear once (bug once per slug). */
-enum sched_kw { KW_POLICY, KW_VENDOR, KW_GRANULARITY, KW_ZAP_YIELD, KW_FINDING, KW_STEPS, KW_BUG, KW_NR };
+enum sched_kw { KW_POLICY, KW_VENDOR, KW_GRANULARITY, KW_ZAP_YIELD, KW_TLB, KW_FINDING, KW_STEPS, KW_BUG, KW_NR };
 static const char *const sched_kw_names[KW_NR] = {
-	"policy", "vendor", "granularity", "zap-yield", "finding", "steps", "bug",
+	"policy", "vendor", "granularity", "zap-yield", "tlb", "finding", "steps", "bug",
 };
 
 /*
@@ -290,6 +292,11 @@ static int read_keyword(FILE *f, const char *path, long *lineno, char **w, struc
 		if (strcmp(w[1], "yes") && strcmp(w[1], "no"))
 			return fail(err, errlen, path, *lineno, "zap-yield must be yes or no");
 		out->cfg.zap_can_yield = !strcmp(w[1], "yes");
+		break;
+	case KW_TLB:
+		if (strcmp(w[1], "yes") && strcmp(w[1], "no"))
+			return fail(err, errlen, path, *lineno, "tlb must be yes or no");
+		out->cfg.tlb = !strcmp(w[1], "yes");
 		break;
 	case KW_FINDING:
 		out->finding = kvm_finding_parse(w[1]);

@@ -69,7 +69,7 @@ static struct {
 	bool hygiene;			/* kvm_stack_hygiene() clears (default) */
 } S;
 
-static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
+static void fp_add_bits(u64 addr, unsigned size, enum fp_kind kind, u8 bits)
 {
 	struct footprint *fp = &S.fp;
 
@@ -77,6 +77,7 @@ static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
 		if (fp->e[i].addr == addr && fp->e[i].size == size) {
 			if (kind > fp->e[i].kind)
 				fp->e[i].kind = kind;
+			fp->e[i].bits |= bits;
 			return;
 		}
 	if (fp->n == FP_MAX) {
@@ -86,7 +87,25 @@ static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
 	fp->e[fp->n].addr = addr;
 	fp->e[fp->n].size = (u8)size;
 	fp->e[fp->n].kind = kind;
+	fp->e[fp->n].bits = size == 1 ? bits : 0xff;
 	fp->n++;
+}
+
+static void fp_add(u64 addr, unsigned size, enum fp_kind kind)
+{
+	fp_add_bits(addr, size, kind, 0xff);
+}
+
+/*
+ * The bits a one-byte bit operation touches: the mask of set_bit/clear_bit
+ * (RT_OR/RT_ANDNOT) and of test_bit, which passes it in 'a' of its RT_LOAD
+ * (kernel/prim.h); every bit for anything else.
+ */
+static u8 pending_bits(const struct pending *p)
+{
+	if (p->size == 1 && (p->op == RT_OR || p->op == RT_ANDNOT || p->op == RT_LOAD) && (u8)p->a)
+		return (u8)p->a;
+	return 0xff;
 }
 
 static bool access_writes(const struct pending *p);
@@ -96,7 +115,7 @@ static void fp_add_pending(const struct pending *p)
 {
 	switch (p->kind) {
 	case PK_ACCESS:
-		fp_add(p->addr, p->size, access_writes(p) ? FP_WRITE : FP_READ);
+		fp_add_bits(p->addr, p->size, access_writes(p) ? FP_WRITE : FP_READ, pending_bits(p));
 		break;
 	case PK_WAIT:
 		fp_add(p->addr, p->size, FP_READ);
@@ -125,7 +144,8 @@ bool footprint_independent(const struct footprint *a, const struct footprint *b)
 			u64 ae = a->e[i].addr + a->e[i].size, be = b->e[j].addr + b->e[j].size;
 
 			if (a->e[i].addr < be && b->e[j].addr < ae &&
-			    fp_conflict(a->e[i].kind, b->e[j].kind))
+			    fp_conflict(a->e[i].kind, b->e[j].kind) &&
+			    (a->e[i].bits & b->e[j].bits))
 				return false;
 		}
 	return true;
@@ -137,7 +157,7 @@ void footprint_union(struct footprint *into, const struct footprint *from)
 
 	S.fp = *into;
 	for (int i = 0; i < from->n; i++)
-		fp_add(from->e[i].addr, from->e[i].size, from->e[i].kind);
+		fp_add_bits(from->e[i].addr, from->e[i].size, from->e[i].kind, from->e[i].bits);
 	S.fp.overflow |= from->overflow;
 	*into = S.fp;
 	S.fp = save;

@@ -84,6 +84,12 @@ struct footprint {
 		u64 addr;
 		u8 size;
 		u8 kind;	/* enum fp_kind */
+		/*
+		 * A one-byte access: the bits it reads or changes (test_bit,
+		 * set_bit, clear_bit); two such accesses to one byte with
+		 * disjoint bits are independent.  0xff otherwise.
+		 */
+		u8 bits;
 	} e[FP_MAX];
 };
 

@@ -80,6 +80,8 @@ static void check_usage(FILE *f)
 		"  --vendor svm|vmx       simulated hardware (default svm)\n"
 		"  --vcpus N --toggles N --accesses N   shape of the seed scenario (2, 3, 2)\n"
 		"  --bug SLUG             re-introduce a historical bug (repeatable; kvmlab list)\n"
+		"  --no-tlb               simulated CPUs cache no translations: every guest\n"
+		"                         access walks the SPTEs (the hardware before the TLB)\n"
 		"  --find WITNESS         search for an execution with an event instead of a\n"
 		"                         violation: case-1, case-2a, case-2b, stale-snapshot\n"
 		"  --first                stop at the first violation (no shortening)\n"
@@ -171,6 +173,8 @@ static void print_config(FILE *f, const struct scenario *s, const struct kvm_con
 	for (int i = 0; i < KVM_NR_BUGS; i++)
 		if (cfg->bugs & BIT_ULL(i))
 			fprintf(f, " %s", kvm_bug_info(i)->slug);
+	if (!cfg->tlb)
+		fprintf(f, ", no TLB");
 	fputc('\n', f);
 }
 
@@ -790,7 +794,7 @@ int cmd_check(int argc, char **argv)
 		r = EXIT_USAGE;	/* rank 0 said why */
 	if (r)
 		goto out;
-	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
+	knob_config(&k, s, &cfg);
 	if (progress_mode == PROGRESS_AUTO && quiet)
 		eo.progress = PROGRESS_NONE;
 	else if (progress_mode != PROGRESS_NEVER)
@@ -981,6 +985,8 @@ static void config_diff(const struct kvm_config *a, const struct kvm_config *b, 
 			if (b->bugs & BIT_ULL(i))
 				n += (size_t)snprintf(buf + n, len - n, " %s", kvm_bug_info(i)->slug);
 	}
+	if (a->tlb != b->tlb && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", b->tlb ? "TLB" : "no TLB");
 	if (!buf[0])
 		snprintf(buf, len, "the same configuration");
 }

@@ -94,6 +94,7 @@ static void stress_usage(FILE *f)
 		"  --policy vm|vcpu       fault-path APICv predicate (default: scenario, else vm)\n"
 		"  --vendor svm|vmx       simulated hardware (default: scenario, else svm)\n"
 		"  --bug SLUG             re-introduce a historical bug (repeatable; see kvmlab list)\n"
+		"  --no-tlb               simulated CPUs cache no translations (as for check)\n"
 		"  --vcpus N --toggles N --accesses N   shape of the seed scenario\n"
 		"  --seconds S            run for S seconds (default 10)\n"
 		"  --iterations N         run each script N times instead\n"
@@ -330,7 +331,7 @@ int cmd_stress(int argc, char **argv)
 	/* A bad output path is input: nothing runs. */
 	if (json && (r = cmd_output_open("stress", "json", json, &jout)))
 		goto out_free;
-	vmm_config(&st->scn, k.policy, k.vendor, k.bugs, &st->cfg);
+	knob_config(&k, &st->scn, &st->cfg);
 
 	rcfg.seed = st->seed;
 	rcfg.delay_permille = st->delay;

@@ -13,6 +13,7 @@
 #include "check/report.h"
 #include "model/kvm.h"
 #include "model/trace.h"
+#include "model/vmm.h"
 
 void knob_opts_init(struct knob_opts *k)
 {
@@ -63,10 +64,18 @@ int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const
 			k->toggles = (int)v;
 		else
 			k->accesses = (int)v;
+	} else if (!strcmp(name, "no-tlb")) {
+		k->no_tlb = true;
 	} else {
 		return cmd_usage_error(cmd, "internal: unknown knob --%s", name);
 	}
 	return 0;
+}
+
+void knob_config(const struct knob_opts *k, const struct scenario *s, struct kvm_config *cfg)
+{
+	vmm_config(s, k->policy, k->vendor, k->bugs, cfg);
+	cfg->tlb = !k->no_tlb;
 }
 
 int knob_load_scenario(const char *cmd, const struct knob_opts *k, struct scenario *s)

@@ -12,12 +12,15 @@
 #include "guest/scenario.h"
 #include "kernel/types.h"
 
+struct kvm_config;
+
 /* Knob flags common to check and stress. */
 struct knob_opts {
 	const char *scenario;		/* name or file; NULL = default */
 	int policy, vendor;		/* -1 = scenario/default */
 	u64 bugs;
 	int vcpus, toggles, accesses;	/* seed builder; -1 = unset */
+	bool no_tlb;			/* --no-tlb: the simulated CPUs cache no translations */
 };
 
 void knob_opts_init(struct knob_opts *k);
@@ -26,9 +29,11 @@ void knob_opts_init(struct knob_opts *k);
 	{ "scenario", required_argument, NULL, 0 }, { "policy", required_argument, NULL, 0 }, \
 	{ "vendor", required_argument, NULL, 0 },   { "bug", required_argument, NULL, 0 }, \
 	{ "vcpus", required_argument, NULL, 0 },    { "toggles", required_argument, NULL, 0 }, \
-	{ "accesses", required_argument, NULL, 0 }
+	{ "accesses", required_argument, NULL, 0 }, { "no-tlb", no_argument, NULL, 0 }
 /* Parse one knob flag (by getopt long name) into k; returns 0, or EXIT_USAGE after printing. */
 int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const char *arg);
+/* The model configuration of scenario s under the knobs (vmm_config(), then --no-tlb). */
+void knob_config(const struct knob_opts *k, const struct scenario *s, struct kvm_config *cfg);
 /* Load the scenario the knobs select into s; returns 0 or EXIT_USAGE after printing. */
 int knob_load_scenario(const char *cmd, const struct knob_opts *k, struct scenario *s);
 /* Parse an unsigned number for flag 'flag'; returns 0 or EXIT_USAGE after printing. */

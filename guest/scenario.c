@@ -847,6 +847,24 @@ static int scn_op_wait_irq(struct scn_parser *p)
 	return 0;
 }
 
+/* 'apic-base enable|disable': IA32_APIC_BASE.EN, the APIC's hardware enable. */
+static int scn_op_apic_base(struct scn_parser *p)
+{
+	struct guest_op *op;
+	int ret = scn_want_args(p, 2, "apic-base enable|disable");
+
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (ret)
+		return ret;
+	if (strcmp(p->tok[1], "enable") && strcmp(p->tok[1], "disable"))
+		return scn_err_tok(p, 1, "apic-base: expected enable or disable, got '%.*s%s'", TQ(p->tok[1]));
+	op = scn_gop(p, GOP_APIC_BASE);
+	op->len = 0;
+	op->val = !strcmp(p->tok[1], "enable");
+	return 0;
+}
+
 /* ---- actor ops -------------------------------------------------------------------- */
 
 static struct actor_op *scn_aop(struct scn_parser *p, u8 kind)
@@ -1139,6 +1157,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "mem-write",		SEC_VCPU,	scn_op_mem_write },
 	{ "hlt",		SEC_VCPU,	scn_op_hlt },
 	{ "wait-irq",		SEC_VCPU,	scn_op_wait_irq },
+	{ "apic-base",		SEC_VCPU,	scn_op_apic_base },
 	{ "inhibit-set",	SEC_ACTOR,	scn_op_inhibit },
 	{ "inhibit-clear",	SEC_ACTOR,	scn_op_inhibit },
 	{ "toggle",		SEC_ACTOR,	scn_op_toggle },
@@ -1348,6 +1367,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_MEM_R(a)		{ .kind = GOP_MEM_READ, .len = 4, .gpa = (a) }
 #define GOP_MEM_W(a, v)		{ .kind = GOP_MEM_WRITE, .len = 4, .gpa = (a), .val = (v) }
 #define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
+#define GOP_APIC_BASE_SET(en)	{ .kind = GOP_APIC_BASE, .val = (en) }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
 #define AOP_SET(r)		{ .kind = AOP_INHIBIT_SET, .reason = APICV_INHIBIT_REASON_##r }
@@ -1394,6 +1414,28 @@ static const struct scenario scn_builtins[] = {
 		},
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_ZAP_RANGE(0x0, 0x4)) },
+	},
+	{
+		.name = "zap-tlb",
+		.description = "the guest writes and reads a RAM page while a zap removes its SPTE: "
+			       "the translation its CPU cached must be gone before the next access; "
+			       "exposes zap-no-flush",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
+		.vcpu = { PROG(GOP_MEM_W(0x0, 1), GOP_MEM_R(0x0), GOP_MEM_R(0x0)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_ZAP_RANGE(0x0, 0x1)) },
+	},
+	{
+		.name = "apic-disable",
+		.description = "the guest hardware-disables its APIC, reads the APIC page (plain "
+			       "memory then), enables the APIC again and writes and reads TPR, "
+			       "while the hyperv inhibit is set and cleared; exposes "
+			       "avic-activate-no-flush (0ccf3e7cb95a)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
+		.vcpu = { PROG(GOP_APIC_BASE_SET(0), GOP_APIC_R(APIC_TASKPRI), GOP_APIC_BASE_SET(1),
+			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
 	},
 	{
 		.name = "create-race",
@@ -1669,6 +1711,9 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 		return 1;
 	case GOP_WAIT_IRQ:
 		fprintf(f, "\twait-irq %u\n", op->val);
+		return 1;
+	case GOP_APIC_BASE:
+		fprintf(f, "\tapic-base %s\n", op->val ? "enable" : "disable");
 		return 1;
 	default:
 		/* Not representable: print something the parser rejects. */

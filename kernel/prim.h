@@ -192,32 +192,41 @@ static inline void smp_mb__after_atomic(void) { }
 
 /* ---- atomic bit operations and counters ---------------------------------- */
 
+/*
+ * On the byte that holds the bit, as x86's set_bit()/clear_bit() with a
+ * constant bit number do ("lock orb"/"lock andb", arch/x86/include/asm/
+ * bitops.h); a test reads only its bit.  The checker's footprints keep the
+ * bits (check/sched.c pending_bits()), so operations on different bits of a
+ * word (vcpu->requests) are independent, which they are: neither can change
+ * what the other reads or writes.
+ */
+#define __BIT_BYTE(nr, addr) ((volatile u8 *)(addr) + (nr) / 8)
+#define __BIT_MASK(nr) ((u8)(1u << ((nr) % 8)))
+
 static inline void set_bit(long nr, volatile unsigned long *addr)
 {
-	__rt_access(RT_OR, addr + nr / BITS_PER_LONG, 8, 1ul << (nr % BITS_PER_LONG), 0);
+	__rt_access(RT_OR, __BIT_BYTE(nr, addr), 1, __BIT_MASK(nr), 0);
 }
 
 static inline void clear_bit(long nr, volatile unsigned long *addr)
 {
-	__rt_access(RT_ANDNOT, addr + nr / BITS_PER_LONG, 8, 1ul << (nr % BITS_PER_LONG), 0);
+	__rt_access(RT_ANDNOT, __BIT_BYTE(nr, addr), 1, __BIT_MASK(nr), 0);
 }
 
+/* The mask rides in the load's unused operand: the checker's footprint keeps only that bit. */
 static inline bool test_bit(long nr, const volatile unsigned long *addr)
 {
-	u64 w = __rt_access(RT_LOAD, (volatile void *)(addr + nr / BITS_PER_LONG), 8, 0, 0);
-	return (w >> (nr % BITS_PER_LONG)) & 1;
+	return __rt_access(RT_LOAD, (volatile void *)__BIT_BYTE(nr, addr), 1, __BIT_MASK(nr), 0) & __BIT_MASK(nr);
 }
 
 static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
 {
-	u64 m = 1ul << (nr % BITS_PER_LONG);
-	return __rt_access(RT_OR, addr + nr / BITS_PER_LONG, 8, m, 0) & m;
+	return __rt_access(RT_OR, __BIT_BYTE(nr, addr), 1, __BIT_MASK(nr), 0) & __BIT_MASK(nr);
 }
 
 static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
 {
-	u64 m = 1ul << (nr % BITS_PER_LONG);
-	return __rt_access(RT_ANDNOT, addr + nr / BITS_PER_LONG, 8, m, 0) & m;
+	return __rt_access(RT_ANDNOT, __BIT_BYTE(nr, addr), 1, __BIT_MASK(nr), 0) & __BIT_MASK(nr);
 }
 
 typedef struct { s32 counter; } atomic_t;

@@ -25,6 +25,7 @@ enum kvm_finding {
 	F_LOST_INTERRUPT,	/* an accepted interrupt that nothing will deliver to the guest */
 	F_ISRUNNING_MISMATCH,	/* AVIC IsRunning/host APIC ID disagree with where the vCPU is */
 	F_EXPECT_FAILED,	/* a scenario's final-state expectation does not hold */
+	F_STALE_TLB,		/* a guest access used a TLB entry a completed zap or an AVIC change should have removed */
 	F_NR_FINDINGS
 };
 

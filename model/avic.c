@@ -119,8 +119,36 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
 }
 
 /*
- * avic_refresh_apicv_exec_ctrl() (avic.c v6.17) with avic_refresh_virtual_apic_mode():
- * the VMCB's AVIC enable bit, then IsRunning follows the new state.
+ * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f), xAVIC only (no x2AVIC in
+ * the model): the AVIC enable bit, and the flush of the current TLB that
+ * 0ccf3e7cb95a (v6.3) added: "the CPU may have inserted a TLB entry for the
+ * 'wrong' mapping", one that bypassed AVIC while it was off for this vCPU.
+ */
+static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.ctrl.avic_enabled = true;
+	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH))
+		kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
+}
+
+/* avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable bit; no flush. */
+static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.ctrl.avic_enabled = false;
+}
+
+/* avic_refresh_virtual_apic_mode() (avic.c v6.17), without the logical ID table. */
+void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu)
+{
+	if (kvm_vcpu_apicv_active(vcpu))
+		avic_activate_vmcb(vcpu);
+	else
+		avic_deactivate_vmcb(vcpu);
+}
+
+/*
+ * avic_refresh_apicv_exec_ctrl() (avic.c v6.17): the VMCB's AVIC state, then
+ * IsRunning follows it.
  */
 void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 {
@@ -130,7 +158,7 @@ void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 	/* APICv should only be toggled on/off while the vCPU is running. */
 	WARN_ON_ONCE(kvm_vcpu_is_blocking(vcpu));
 
-	vcpu->arch.ctrl.avic_enabled = kvm_vcpu_apicv_active(vcpu);
+	avic_refresh_virtual_apic_mode(vcpu);
 
 	if (kvm_vcpu_apicv_active(vcpu))
 		__avic_vcpu_load(vcpu, vcpu->cpu, AVIC_ACTIVATE);

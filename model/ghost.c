@@ -138,9 +138,69 @@ void ghost_zap_gfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn)
 	for (int i = 0; i < n; i++) {
 		struct kvm_vcpu *v = GHOST_READ(kvm->vcpus[i]);
 
-		if (v && GHOST_READ(v->ghost.fault_active) && GHOST_READ(v->ghost.fault_gfn) == gfn)
+		if (!v)
+			continue;
+		if (GHOST_READ(v->ghost.fault_active) && GHOST_READ(v->ghost.fault_gfn) == gfn)
 			GHOST_WRITE(v->ghost.fault_zapped, true);
 	}
+	/* Translations of gfn that any CPU cached are stale once this zap completes. */
+	for (int i = 0; slot && kvm->cfg.tlb && i < n; i++) {
+		u8 *t = &slot->ghost_tlb[gfn - slot->base_gfn][i];
+
+		if (!GHOST_READ(*t))
+			GHOST_WRITE(*t, 1);
+	}
+}
+
+void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
+{
+	kvm_lapic_apply_base(vcpu->ghost.ref, value, (u8)vcpu->vcpu_id);
+}
+
+/* The memslot of gfn, for ghost bookkeeping (memslots never change after setup). */
+static struct kvm_memory_slot *ghost_slot(struct kvm *kvm, gfn_t gfn)
+{
+	for (int i = 0; i < kvm->nr_memslots; i++) {
+		struct kvm_memory_slot *s = &kvm->memslots[i];
+
+		if (gfn >= s->base_gfn && gfn < s->base_gfn + s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end)
+{
+	if (!kvm->cfg.tlb)
+		return;
+	for (int i = 0; i < kvm->nr_memslots; i++) {
+		struct kvm_memory_slot *s = &kvm->memslots[i];
+		gfn_t lo = start > s->base_gfn ? start : s->base_gfn;
+		gfn_t hi = end < s->base_gfn + s->npages ? end : s->base_gfn + s->npages;
+
+		for (gfn_t g = lo; g < hi; g++)
+			for (int v = 0; v < KVM_MAX_VCPUS; v++)
+				if (GHOST_READ(s->ghost_tlb[g - s->base_gfn][v]) == 1)
+					GHOST_WRITE(s->ghost_tlb[g - s->base_gfn][v], 2);
+	}
+}
+
+void ghost_tlb_filled(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	struct kvm_memory_slot *s = ghost_slot(vcpu->kvm, gfn);
+
+	if (s && GHOST_READ(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx]))
+		GHOST_WRITE(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx], 0);
+}
+
+void ghost_check_tlb(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	struct kvm_memory_slot *s = ghost_slot(vcpu->kvm, gfn);
+
+	if (s && GHOST_READ(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx]) == 2)
+		KVM_REPORT(F_STALE_TLB,
+			   "vcpu %d: guest access to gfn 0x%llx used a TLB entry whose SPTE a completed kvm_zap_gfn_range() removed (no TLB flush reached this vCPU)",
+			   vcpu->vcpu_idx, (unsigned long long)gfn);
 }
 
 void ghost_check_install(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn)

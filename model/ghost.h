@@ -23,6 +23,8 @@ struct guest_op;
 void ghost_vcpu_init(struct kvm_vcpu *vcpu);
 /* A guest APIC access retired: check it against the reference, then apply it there. */
 void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path);
+/* The guest wrote IA32_APIC_BASE: the reference APIC follows. */
+void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
 /* The guest program finished: the APIC must equal the reference. */
 void ghost_program_done(struct kvm_vcpu *vcpu);
 /* Before every guest instruction: no kicked WAIT request may be pending. */
@@ -34,6 +36,16 @@ void ghost_fault_begin(struct kvm_vcpu *vcpu, gfn_t gfn);
 void ghost_fault_end(struct kvm_vcpu *vcpu);
 /* A zap passed gfn (present or not). */
 void ghost_zap_gfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn);
+/*
+ * A zap (and the TLB flush it owes) is complete: the TLB entries it found
+ * for the gfns it passed must not be used any more (kvm_zap_gfn_range()'s
+ * end, and a yield, which flushes first).
+ */
+void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end);
+/* The vCPU's CPU cached a translation of gfn (it is current: no zap since). */
+void ghost_tlb_filled(struct kvm_vcpu *vcpu, gfn_t gfn);
+/* A guest access is about to use the TLB's translation of gfn: 'stale-tlb' if a completed zap removed its SPTE. */
+void ghost_check_tlb(struct kvm_vcpu *vcpu, gfn_t gfn);
 /* The fault in progress is installing an SPTE for its gfn. */
 void ghost_check_install(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn);
 

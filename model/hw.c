@@ -31,7 +31,24 @@
  * exits with AVIC_INCOMPLETE_IPI (trap-like).  Every other ICR value exits
  * with AVIC_IPI_FAILURE_INVALID_INT_TYPE and KVM emulates it (real AVIC
  * also takes logical and broadcast destinations: not modelled).
- * Simplifications: no TLB, no posted-interrupt descriptor, no logical APIC
+ * The TLB (unless --no-tlb): a walk that finds a present, non-MMIO leaf is
+ * cached per vCPU and used until a flush drops it (struct kvm_hw_tlb_entry).
+ * What the CPU may cache, and what it does with it:
+ *   VMX, SDM vol. 3C 29.4.5 ("Issues Pertaining to Page Size and TLB
+ *     Management"): a cached translation that did not lead to the
+ *     APIC-access page may be used without an APIC-access VM exit until
+ *     INVEPT; the model's APIC SPTE always leads there and "virtualize APIC
+ *     accesses" never changes, so only zaps make a VMX entry stale.
+ *   SVM: the APM says nothing about AVIC and the TLB; the kernel's reading
+ *     (0ccf3e7cb95a, v6.3, and a9e18aa3263f, v7.1: "the CPU is allowed to
+ *     cache TLB entries for the APIC base GPA") is that an entry for the
+ *     APIC base is tagged with the xAVIC redirection in force when it was
+ *     filled: one filled with AVIC off keeps sending accesses to the NPT's
+ *     page (the scratch page) after AVIC is enabled.  An entry filled with
+ *     xAVIC on while AVIC is now off is dropped and the walk redone: the
+ *     commits document no failure for that case (only for x2AVIC, which the
+ *     model does not have).
+ * Simplifications: no posted-interrupt descriptor, no logical APIC
  * ID table, EOI always traps, interrupts are taken at instruction boundaries
  * and a doorbell is looked at before a pending physical interrupt.
  */
@@ -43,6 +60,17 @@
 enum access_class { AC_ACCEL, AC_TRAP, AC_FAULT };
 
 static void vmx_hw_virtual_eoi(struct kvm_vcpu *vcpu, const struct guest_op *op);
+
+/*
+ * Does an access to the APIC base go to the virtual APIC: SVM's xAVIC
+ * redirection (AVIC enabled), VMX's "virtualize APIC accesses"?  Otherwise
+ * the SPTE's page is used as memory.
+ */
+static bool hw_apic_virtualized(const struct kvm_vcpu *vcpu)
+{
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? vcpu->arch.ctrl.avic_enabled :
+							   vcpu->arch.ctrl.virtualize_apic_accesses;
+}
 
 static bool reg_is_defined_read(u32 reg)
 {
@@ -220,20 +248,51 @@ static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, 
 	return true;
 }
 
-/* An APIC access through a present SPTE; false if it exits. */
-static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa)
+/*
+ * An APIC access through a present SPTE; false if it exits.  'redirect':
+ * SVM's xAVIC redirection applies (AVIC on at the walk, or in the TLB
+ * entry's tag).
+ */
+static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa,
+			   bool redirect)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic;
 	bool write = op->kind == GOP_APIC_WRITE;
 	u32 val = op->val;
 
-	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && !vcpu->arch.ctrl.avic_enabled) {
-		/* The NPT entry is used as is: the access reaches the dummy page. */
+	if (!redirect) {
+		/*
+		 * The translation is used as is: the access reaches the page the
+		 * SPTE maps (SVM: the scratch page behind the private memslot;
+		 * VMX: the APIC-access page) as memory.  Right while the APIC is
+		 * hardware-disabled (its MMIO window is plain memory then); with
+		 * APIC virtualization on now, the translation was cached while it
+		 * was off; with AVIC off for an enabled APIC, the SPTE should not
+		 * be there.
+		 */
 		u8 *dummy = kvm_pfn_to_page(vcpu->kvm, (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT);
+		bool hw_disabled = kvm_get_apic_mode(vcpu) == LAPIC_MODE_DISABLED;
 
-		KVM_REPORT(F_BAD_SPTE,
-			   "vcpu %d: APIC %s at 0x%x goes through a present APIC-access SPTE with AVIC off (dummy page)",
-			   vcpu->vcpu_idx, write ? "write" : "read", op->off);
+		if (hw_apic_virtualized(vcpu))
+			KVM_REPORT(F_STALE_TLB,
+				   "vcpu %d: APIC %s at 0x%x used a TLB entry cached while %s was off: it reached the %s as memory although %s is on now",
+				   vcpu->vcpu_idx, write ? "write" : "read", op->off,
+				   vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APIC-access virtualization",
+				   vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "dummy page" : "APIC-access page",
+				   vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "it");
+		else if (!hw_disabled)
+			KVM_REPORT(F_BAD_SPTE,
+				   "vcpu %d: APIC %s at 0x%x goes through a present APIC-access SPTE with AVIC off (dummy page)",
+				   vcpu->vcpu_idx, write ? "write" : "read", op->off);
+		if (hw_disabled && !hw_apic_virtualized(vcpu)) {
+			/* Not an APIC access: the reference APIC (disabled too) does not see it. */
+			if (write)
+				page_write(dummy, op->off, val);
+			kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
+				  op->off | (u64)op->len << 16 | (u64)write << 31,
+				  write ? val : page_read(dummy, op->off), APIC_PATH_DISABLED);
+			return true;
+		}
 		if (write)
 			page_write(dummy, op->off, val);
 		else
@@ -295,6 +354,131 @@ static u64 hw_walk(struct kvm *kvm, gfn_t gfn)
 		sp = (struct kvm_mmu_page *)(uintptr_t)(spte & ~(u64)0xf);
 	}
 	return READ_ONCE(sp->spt[gfn & (PT64_ENT_PER_PAGE - 1)]);
+}
+
+/* ---- the TLB ------------------------------------------------------------------- */
+
+static void hw_tlb_flush(struct kvm_vcpu *vcpu, enum tlb_flush_why why)
+{
+	u32 n = 0;
+
+	/* Zeroed, not just invalidated: equal TLBs are equal states for the checker. */
+	for (int i = 0; i < KVM_HW_TLB_ENTRIES && vcpu->arch.tlb[i].valid; i++, n++)
+		memset(&vcpu->arch.tlb[i], 0, sizeof(vcpu->arch.tlb[i]));
+	kvm_trace(EV_TLB_FLUSH, vcpu->vcpu_idx, why, n, 0);
+}
+
+/* INVEPT (VMX), or the flush a VMRUN with TLB_CONTROL_FLUSH_ASID does (SVM; see kvm_x86_flush_tlb_all()). */
+void kvm_hw_tlb_flush(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->cfg.tlb)
+		hw_tlb_flush(vcpu, vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? TLB_FLUSH_VMRUN : TLB_FLUSH_INVEPT);
+}
+
+static void hw_tlb_remove(struct kvm_vcpu *vcpu, int i)
+{
+	struct kvm_hw_tlb_entry *t = vcpu->arch.tlb;
+
+	for (; i < KVM_HW_TLB_ENTRIES - 1; i++)
+		t[i] = t[i + 1];
+	memset(&t[KVM_HW_TLB_ENTRIES - 1], 0, sizeof(*t));
+}
+
+/* The cached translation of gfn, or NULL. */
+static struct kvm_hw_tlb_entry *hw_tlb_lookup(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	struct kvm_hw_tlb_entry *t = vcpu->arch.tlb;
+
+	if (!vcpu->kvm->cfg.tlb)
+		return NULL;
+	for (int i = 0; i < KVM_HW_TLB_ENTRIES && t[i].valid; i++) {
+		if (t[i].gfn != gfn)
+			continue;
+		/* Tagged APIC-virtualized, virtualization now off: see the header; walk again. */
+		if (t[i].avic && !hw_apic_virtualized(vcpu)) {
+			hw_tlb_remove(vcpu, i);
+			return NULL;
+		}
+		return &t[i];
+	}
+	return NULL;
+}
+
+/* Cache a walk's present, non-MMIO leaf; entries stay sorted by gfn (one state per TLB content). */
+static void hw_tlb_fill(struct kvm_vcpu *vcpu, gfn_t gfn, u64 spte)
+{
+	struct kvm_hw_tlb_entry *t = vcpu->arch.tlb, e = {
+		.gfn = gfn, .spte = spte, .valid = true,
+		.avic = gfn == APIC_ACCESS_GFN && hw_apic_virtualized(vcpu),
+	};
+	int i;
+
+	if (!vcpu->kvm->cfg.tlb || !(spte & SPTE_PRESENT) || (spte & SPTE_MMIO))
+		return;
+	if (t[KVM_HW_TLB_ENTRIES - 1].valid)
+		return;		/* full: not cached (no scenario has this many pages) */
+	for (i = 0; i < KVM_HW_TLB_ENTRIES - 1 && t[i].valid && t[i].gfn < gfn; i++)
+		;
+	for (int j = KVM_HW_TLB_ENTRIES - 1; j > i; j--)
+		t[j] = t[j - 1];
+	t[i] = e;
+	ghost_tlb_filled(vcpu, gfn);
+}
+
+/*
+ * pre_svm_run() (svm.c v6.1): a vmcb last run on another pCPU gets a new
+ * ASID, for which this CPU has nothing cached.
+ */
+static __attribute__((noinline)) void pre_svm_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	if (c->loaded_cpu != vcpu->cpu) {
+		c->loaded_cpu = (s8)vcpu->cpu;
+		if (vcpu->kvm->cfg.tlb)
+			hw_tlb_flush(vcpu, TLB_FLUSH_NEW_ASID);
+	}
+}
+
+static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu);
+
+/* hw_translate()'s results besides an SPTE (bits no SPTE of the model has). */
+#define HW_INTERRUPTED (~0ull)		/* an interrupt was recognized first: the guest exits */
+#define HW_SPTE_XAVIC BIT_ULL(61)	/* the access to the APIC base is virtualized (hw_apic_virtualized()) */
+
+/*
+ * The translation of one guest access: the TLB's, else the walk's (which
+ * is then cached); then the instruction boundary, where a kick wins.  Not
+ * inlined: its locals (which entry, the xAVIC tag) must not stay in
+ * kvm_hw_run()'s frame, where the checker would tell states apart by them.
+ */
+static __attribute__((noinline)) u64 hw_translate(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	struct kvm_hw_tlb_entry *tlb = hw_tlb_lookup(vcpu, gfn);
+	bool redirect;
+	u64 spte;
+
+	if (tlb) {
+		/*
+		 * The instruction's scheduling point: the walk's leaf load on a
+		 * miss; on a hit, the interrupt check at the boundary (what
+		 * other CPUs can change between two guest instructions).
+		 */
+		(void)READ_ONCE(this_pcpu()->ipi_pending);
+		spte = tlb->spte;
+		redirect = tlb->avic;
+	} else {
+		spte = hw_walk(vcpu->kvm, gfn);
+		redirect = hw_apic_virtualized(vcpu);
+		hw_tlb_fill(vcpu, gfn, spte);
+	}
+	/* Interrupts are recognized at the instruction boundary: a kick wins. */
+	if (hw_interrupt_boundary(vcpu))
+		return HW_INTERRUPTED;
+	ghost_check_requests(vcpu);
+	if (tlb)
+		ghost_check_tlb(vcpu, gfn);
+	return spte | (redirect ? HW_SPTE_XAVIC : 0);
 }
 
 __attribute__((noinline)) void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path)
@@ -387,13 +571,16 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 	 * doorbell adds nothing, on VMX a notification sent while interrupts
 	 * were disabled is recognized at the first instruction boundary.
 	 */
-	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		pre_svm_run(vcpu);
 		hw_take_doorbell();
+	}
 	hw_eval_pending(vcpu, INTR_VMRUN);
 	for (;;) {
 		const struct guest_op *op;
 		gpa_t gpa;
 		u64 spte;
+		bool redirect;
 
 		if (vcpu->arch.rip >= (u64)prog->nr_ops) {
 			set_exit(vcpu, EXIT_DONE, 0, 0);
@@ -412,13 +599,19 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			set_exit(vcpu, EXIT_HLT, 0, 0);
 			return;
 		}
+		if (op->kind == GOP_APIC_BASE) {
+			if (hw_interrupt_boundary(vcpu))
+				return;
+			/* WRMSR(IA32_APIC_BASE) is intercepted on both vendors. */
+			set_exit(vcpu, EXIT_WRMSR, 0, op->val);
+			return;
+		}
 		gpa = op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE ?
 		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
-		spte = hw_walk(vcpu->kvm, gpa >> PAGE_SHIFT);
-		/* Interrupts are recognized at the instruction boundary: a kick wins. */
-		if (hw_interrupt_boundary(vcpu))
+		spte = hw_translate(vcpu, gpa >> PAGE_SHIFT);
+		if (spte == HW_INTERRUPTED)
 			return;
-		ghost_check_requests(vcpu);
+		redirect = spte & HW_SPTE_XAVIC;
 		if (spte & SPTE_MMIO) {
 			set_exit(vcpu, EXIT_MMIO_SPTE, gpa, PFERR_RSVD_MASK);
 			return;
@@ -430,7 +623,7 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			return;
 		}
 		if (op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE) {
-			if (!hw_apic_access(vcpu, op, spte, gpa))
+			if (!hw_apic_access(vcpu, op, spte, gpa, redirect))
 				return;
 		} else {
 			u8 *page = kvm_pfn_to_page(vcpu->kvm, (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT);
@@ -499,6 +692,8 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 		return 1;
 	case EXIT_EXTINT:
 		return 1;
+	case EXIT_WRMSR:
+		return kvm_emulate_wrmsr_apic_base(vcpu, e->error_code);
 	case EXIT_HLT:		/* kvm_emulate_halt(): skip the instruction, then block */
 		/* wait-irq's loop jumps back to its test: the op stays current. */
 		if (vcpu->program->ops[vcpu->arch.rip].kind == GOP_HLT)

@@ -69,6 +69,8 @@ enum kvm_bug {
 	KVM_BUG_SVI_STALE,		/* reverts b2849bec936b */
 	KVM_BUG_AVIC_KICK_FAST_INDEX,	/* reverts 603ccef42ce9 */
 	KVM_BUG_AVIC_INIT_VM_STATE,	/* reverts 3989a6d036c8 */
+	KVM_BUG_ZAP_NO_FLUSH,		/* a mutant: kvm_zap_gfn_range() without kvm_flush_remote_tlbs() */
+	KVM_BUG_AVIC_ACTIVATE_NO_FLUSH,	/* reverts 0ccf3e7cb95a */
 	KVM_NR_BUGS
 };
 
@@ -114,6 +116,7 @@ int kvm_inhibit_parse(const char *s);	/* -1 if unknown */
 #define KVM_REQ_UNBLOCK 2
 #define KVM_REQ_EVENT 11				/* KVM_ARCH_REQ(3) */
 #define KVM_REQ_APICV_UPDATE (33 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)	/* KVM_ARCH_REQ_FLAGS(25, ...) */
+#define KVM_REQ_TLB_FLUSH_CURRENT 34			/* KVM_ARCH_REQ(26) */
 
 enum { OUTSIDE_GUEST_MODE, IN_GUEST_MODE, EXITING_GUEST_MODE, READING_SHADOW_PAGE_TABLES };
 
@@ -127,6 +130,12 @@ struct kvm_memory_slot {
 	u8 *backing;		/* the host pages ("userspace_addr"), in the arena */
 	u32 first_pfn;		/* pfn of backing page 0 (see kvm_pfn_to_page) */
 	u8 *ghost_zapped;	/* ghost: per page, zapped at least once */
+	/*
+	 * ghost, per page and vCPU index: 1 = a zap passed the page since
+	 * that vCPU's CPU last cached a translation of it, 2 = and that zap
+	 * has completed (with its TLB flush): a cached translation is stale.
+	 */
+	u8 (*ghost_tlb)[KVM_MAX_VCPUS];
 };
 
 /* ---- TDP MMU (arch/x86/kvm/mmu/spte.h, tdp_mmu.c) ------------------------------ */
@@ -187,15 +196,37 @@ enum kvm_exit_reason {
 	EXIT_EXTINT,		/* an IPI arrived while in guest mode */
 	EXIT_HLT,
 	EXIT_AVIC_INCOMPLETE_IPI,	/* AVIC hardware IPI: info = ICR, failure cause */
+	EXIT_WRMSR,		/* an intercepted WRMSR (IA32_APIC_BASE): info = the EN bit it sets */
 	EXIT_DONE,		/* the guest program has no more instructions */
 };
 
 struct kvm_hw_ctrl {
 	bool avic_enabled;		/* SVM: AVIC_ENABLE_MASK in vmcb->control.int_ctl */
+	s8 loaded_cpu;			/* SVM: current_vmcb->cpu; VMX: loaded_vmcs->cpu (-1: none) */
 	bool virtualize_apic_accesses;	/* VMX: secondary control, never touched by APICv */
 	bool apic_register_virt;	/* VMX: APIC-register virtualization */
 	bool virtual_intr_delivery;	/* VMX: virtual-interrupt delivery */
 	u8 svi;				/* VMX: GUEST_INTR_STATUS.SVI (servicing vector) */
+};
+
+/*
+ * One translation the simulated CPU has cached for the vCPU's ASID/VPID (the
+ * model's TLB is per vCPU: a context that is flushed, as the kernel flushes
+ * it, when the vCPU moves to another pCPU).  Filled on a walk that finds a
+ * present, non-MMIO leaf; used until flushed; never evicted (the worst case
+ * a CPU may show).  Not-present and MMIO translations are never cached.
+ */
+#define KVM_HW_TLB_ENTRIES 8
+struct kvm_hw_tlb_entry {
+	gfn_t gfn;
+	u64 spte;		/* the leaf the walk found (pfn and permissions) */
+	bool valid;
+	/*
+	 * SVM, the APIC base gfn: cached with xAVIC on, i.e. the access is
+	 * redirected to the vCPU's AVIC backing page; off: the NPT's pfn is
+	 * used verbatim (the scratch page behind the private memslot).
+	 */
+	bool avic;
 };
 
 struct kvm_exit_info {
@@ -229,6 +260,7 @@ struct kvm_vcpu_arch {
 	struct kvm_lapic *apic;
 	struct kvm_mmu_memory_cache mmu_page_cache;
 	struct kvm_hw_ctrl ctrl;
+	struct kvm_hw_tlb_entry tlb[KVM_HW_TLB_ENTRIES];	/* the CPU's, not KVM's */
 	struct kvm_exit_info exit;
 	u64 avic_physical_id_entry;	/* SVM: svm->avic_physical_id_entry, KVM's copy */
 	u64 rip;			/* index of the guest op being executed */
@@ -315,6 +347,7 @@ struct kvm_config {
 	bool zap_can_yield;		/* kvm_zap_gfn_range yields mmu_lock mid-way */
 	u8 preempt;			/* enum kvm_preempt */
 	bool enable_apicv;
+	bool tlb;			/* the simulated CPUs cache translations (--no-tlb: they walk every time) */
 };
 
 struct kvm {
@@ -360,6 +393,7 @@ hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn);
 
 void kvm_make_request(int req, struct kvm_vcpu *vcpu);
 bool kvm_check_request(int req, struct kvm_vcpu *vcpu);
+void kvm_clear_request(int req, struct kvm_vcpu *vcpu);
 bool kvm_test_request(int req, struct kvm_vcpu *vcpu);
 bool kvm_request_pending(struct kvm_vcpu *vcpu);
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req);
@@ -410,6 +444,11 @@ static inline int kvm_cpu_get_apicid(int cpu)
 /* ---- x86.c: APICv and the run loop --------------------------------------------------- */
 
 bool kvm_apicv_activated(struct kvm *kvm);
+bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu);
+/* kvm_x86_ops.set_virtual_apic_mode (x86.c dispatches to SVM or VMX). */
+void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu);
+/* A guest WRMSR to IA32_APIC_BASE that sets (enable) or clears its EN bit, then the skip. */
+int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, bool enable);
 static inline bool kvm_vcpu_apicv_active(struct kvm_vcpu *vcpu)
 {
 	return vcpu->arch.apic && vcpu->arch.apicv_active;
@@ -432,6 +471,7 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu);
 void avic_vcpu_blocking(struct kvm_vcpu *vcpu);
 void avic_vcpu_unblocking(struct kvm_vcpu *vcpu);
 void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
+void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu);
 int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu);
 u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
 /* posted_intr.c: VMX posted interrupts. */
@@ -450,6 +490,11 @@ void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int tr
 /* ---- hw.c: simulated SVM AVIC / VMX APICv -------------------------------------------- */
 
 void kvm_hw_run(struct kvm_vcpu *vcpu);		/* runs guest ops until an exit */
+/* INVEPT/INVVPID or the VMRUN flush: drop every translation the vCPU's CPU cached. */
+void kvm_hw_tlb_flush(struct kvm_vcpu *vcpu);
+/* kvm_x86_ops.flush_tlb_all / flush_tlb_current (svm.c / vmx.c). */
+void kvm_x86_flush_tlb_all(struct kvm_vcpu *vcpu);
+void kvm_x86_flush_tlb_current(struct kvm_vcpu *vcpu);
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
 /* Does the CPU deliver virtual interrupts for this vCPU (AVIC, VMX virtual-interrupt delivery)? */
 static inline bool kvm_hw_virtual_intr(const struct kvm_vcpu *vcpu)

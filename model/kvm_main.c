@@ -46,6 +46,7 @@ static struct kvm_memory_slot *kvm_add_memslot(struct kvm *kvm, u16 id, gfn_t ba
 		kvm_alloc_host_page(kvm);
 	slot->backing = kvm_pfn_to_page(kvm, slot->first_pfn);
 	slot->ghost_zapped = kvm_zalloc(npages);
+	slot->ghost_tlb = kvm_zalloc(npages * sizeof(*slot->ghost_tlb));
 	for (u64 i = 0; i < npages; i++)
 		kvm_mmu_assign_tables(kvm, base + i);
 	/* Publish the slot: faults look it up locklessly (SRCU in the kernel). */
@@ -140,6 +141,16 @@ static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
 
 	kvm_alloc_apic_access_page(vcpu->kvm);
+	/*
+	 * svm: current_vmcb->cpu, vmx: loaded_vmcs->cpu (-1 in the kernel, so
+	 * the first VMRUN takes a new ASID and the first load requests a
+	 * flush).  Model: the vCPU's home pCPU (its thread's), as if it had
+	 * run there: the TLB is empty until the first VMRUN, so those first
+	 * flushes drop nothing, and leaving them out keeps a state before the
+	 * first entry equal to the same state after an entry that retired
+	 * nothing.
+	 */
+	c->loaded_cpu = (s8)vcpu->vcpu_id;	/* vmm.c: vCPU i runs on actor i's thread */
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
 		avic_init_vcpu(vcpu);
 		/*
@@ -247,6 +258,12 @@ bool kvm_request_pending(struct kvm_vcpu *vcpu)
 bool kvm_test_request(int req, struct kvm_vcpu *vcpu)
 {
 	return test_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
+}
+
+/* kvm_clear_request(), include/linux/kvm_host.h v5.15. */
+void kvm_clear_request(int req, struct kvm_vcpu *vcpu)
+{
+	clear_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
 }
 
 /* kvm_check_request(), include/linux/kvm_host.h v5.15. */
@@ -362,7 +379,7 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 		smp_call_function_many(BIT_ULL(cpu), false);	/* smp_send_reschedule() */
 }
 
-/* kvm_flush_remote_tlbs(), kvm_main.c v5.15 (the TLB itself is not modelled). */
+/* kvm_flush_remote_tlbs(), kvm_main.c v5.15: each vCPU flushes its TLB before it enters again. */
 void kvm_flush_remote_tlbs(struct kvm *kvm)
 {
 	kvm_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);

@@ -458,10 +458,50 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
 	kvm_lapic_set_reg(apic, APIC_LVR, APIC_VERSION);
 }
 
-/* lapic.c kvm_lapic_set_base() (v5.15), reduced to storing the MSR (no x2APIC, no relocation). */
-static void kvm_lapic_set_base(struct kvm_lapic *apic, u64 value)
+/*
+ * The APIC half of lapic.c kvm_lapic_set_base() (v6.1), which a standalone
+ * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
+ * and apic->base_address; the model keeps the MSR in one field and only the
+ * default base), and on a hardware enable reset the xAPIC ID to 'id'.  No
+ * x2APIC (the model's guests use xAPIC only), no apic_hw_disabled static
+ * key, no apic_map_dirty (no APIC map).  Returns the old value.
+ */
+u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)
 {
+	u64 old_value = apic->base_address;
+
 	apic_write_once(apic, apic->base_address, value);
+	if ((old_value ^ value) & MSR_IA32_APICBASE_ENABLE && (value & MSR_IA32_APICBASE_ENABLE))
+		kvm_apic_set_xapic_id(apic, id);
+	return old_value;
+}
+
+/*
+ * kvm_lapic_set_base(), lapic.c v6.1: an enable-bit change updates the
+ * vCPU's APICv state right here, on the vCPU's own thread
+ * (kvm_vcpu_update_apicv(), which leaves APICv off while the APIC is
+ * disabled), then the vendor's virtual APIC mode.
+ */
+void kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 value)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u64 old_value = kvm_lapic_apply_base(apic, value, (u8)vcpu->vcpu_id);
+
+	if ((old_value ^ value) & MSR_IA32_APICBASE_ENABLE) {
+		kvm_vcpu_update_apicv(vcpu);
+		kvm_x86_set_virtual_apic_mode(vcpu);
+	}
+}
+
+/* kvm_lapic_get_base() (lapic.c) / kvm_get_apic_mode() (lapic.h), v6.1. */
+u64 kvm_lapic_get_base(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.apic->base_address;
+}
+
+enum lapic_mode kvm_get_apic_mode(struct kvm_vcpu *vcpu)
+{
+	return (enum lapic_mode)(kvm_lapic_get_base(vcpu) & MSR_IA32_APICBASE_ENABLE);
 }
 
 /* ---- EOI --------------------------------------------------------------------- */
@@ -1497,7 +1537,7 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 	msr_val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	if (bsp)
 		msr_val |= MSR_IA32_APICBASE_BSP;
-	kvm_lapic_set_base(apic, msr_val);
+	apic_write_once(apic, apic->base_address, msr_val);	/* kvm_lapic_set_base(): the ID follows */
 
 	/* The xAPIC ID is set at RESET even if the APIC was already enabled. */
 	if (vcpu)

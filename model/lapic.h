@@ -65,6 +65,12 @@ struct kvm_vcpu;
 #define MSR_IA32_APICBASE_ENABLE BIT(11)
 #define MSR_IA32_APICBASE_BSP BIT(8)
 
+/* enum lapic_mode (arch/x86/kvm/lapic.h), the modes the model has (no x2APIC). */
+enum lapic_mode {
+	LAPIC_MODE_DISABLED = 0,
+	LAPIC_MODE_XAPIC = MSR_IA32_APICBASE_ENABLE,
+};
+
 struct kvm_lapic {
 	struct kvm_vcpu *vcpu;		/* NULL: standalone */
 	u64 base_address;		/* MSR_IA32_APICBASE value (0xfee00900 on the BSP) */
@@ -81,6 +87,12 @@ int kvm_create_lapic(struct kvm_vcpu *vcpu);
 /* A standalone APIC with the given xAPIC ID, in its reset state. */
 void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp);
 void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp);
+/* Store IA32_APIC_BASE; on a hardware enable the xAPIC ID becomes id.  Returns the old value. */
+u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id);
+/* kvm_lapic_set_base() (a vCPU's APIC: APICv follows), kvm_lapic_get_base(), kvm_get_apic_mode(). */
+void kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 value);
+u64 kvm_lapic_get_base(struct kvm_vcpu *vcpu);
+enum lapic_mode kvm_get_apic_mode(struct kvm_vcpu *vcpu);
 
 static inline u32 kvm_lapic_get_reg(struct kvm_lapic *apic, int reg_off)
 {

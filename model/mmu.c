@@ -544,6 +544,7 @@ static void tdp_mmu_iter_cond_resched(struct zap_iter *it, gfn_t gfn)
 	if (need_resched() || rwlock_needbreak(&kvm->mmu_lock)) {
 		if (it->flush)
 			kvm_flush_remote_tlbs(kvm);
+		ghost_zap_complete(kvm, it->start, it->end);
 		it->flush = false;
 		it->progress = false;
 		kvm_trace(EV_ZAP_YIELD, gfn, 0, 0, 0);
@@ -624,11 +625,13 @@ void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
 
 	zap_table(&it, kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
 
-	if (it.flush)
+	/* zap-no-flush: a mutant that drops this flush. */
+	if (it.flush && !kvm_bug(kvm, KVM_BUG_ZAP_NO_FLUSH))
 		kvm_flush_remote_tlbs(kvm);
 
 	if (invalidate)
 		kvm_mmu_invalidate_end(kvm);
 
 	write_unlock(&kvm->mmu_lock);
+	ghost_zap_complete(kvm, gfn_start, gfn_end);	/* returned: no CPU may use what it zapped */
 }

@@ -93,6 +93,16 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "avic_kick_target_vcpus_fast() kicks the one vCPU the incomplete-IPI exit's index names, even for a broadcast",
 		.scenario = "avic-broadcast", .expect = "lost-interrupt",
 	},
+	[KVM_BUG_ZAP_NO_FLUSH] = {
+		.slug = "zap-no-flush", .commit = "-",
+		.title = "kvm_zap_gfn_range() zaps SPTEs without kvm_flush_remote_tlbs(): vCPUs keep using the removed translations",
+		.scenario = "zap-tlb", .expect = "stale-tlb",
+	},
+	[KVM_BUG_AVIC_ACTIVATE_NO_FLUSH] = {
+		.slug = "avic-activate-no-flush", .commit = "0ccf3e7cb95a",
+		.title = "activating AVIC does not flush the current TLB: a translation of the APIC base cached while the APIC was hardware-disabled still bypasses AVIC",
+		.scenario = "apic-disable", .expect = "stale-tlb",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
@@ -163,6 +173,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_LOCK_MISUSE] = "lock-misuse",
 	[F_ASSERT] = "assertion",
 	[F_DATA_RACE] = "data-race",
+	[F_STALE_TLB] = "stale-tlb",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 	[F_EXPECT_FAILED] = "expect-failed",

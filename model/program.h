@@ -27,6 +27,7 @@ enum guest_op_kind {
 	GOP_MEM_WRITE,		/* write 'val' (4 bytes) to RAM at 'gpa' */
 	GOP_HLT,		/* halt until an interrupt arrives */
 	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
+	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: set (val 1) or clear (val 0) its EN bit */
 };
 
 struct guest_op {

@@ -14,7 +14,7 @@ static const char *const exit_names[] = {
 	[EXIT_MMIO_SPTE] = "MMIO_SPTE",	  [EXIT_APIC_ACCESS] = "APIC_ACCESS",
 	[EXIT_APIC_WRITE] = "APIC_WRITE", [EXIT_EXTINT] = "EXTERNAL_INTERRUPT",
 	[EXIT_HLT] = "HLT",		  [EXIT_DONE] = "DONE",
-	[EXIT_AVIC_INCOMPLETE_IPI] = "AVIC_INCOMPLETE_IPI",
+	[EXIT_AVIC_INCOMPLETE_IPI] = "AVIC_INCOMPLETE_IPI", [EXIT_WRMSR] = "MSR_WRITE",
 };
 
 const char *kvm_exit_reason_name(u32 reason)
@@ -53,6 +53,7 @@ static const char *req_name(u64 nr)
 static const char *const path_names[] = {
 	[APIC_PATH_EMULATED] = "emulated", [APIC_PATH_ACCEL] = "accelerated",
 	[APIC_PATH_TRAP] = "trap", [APIC_PATH_DUMMY] = "DUMMY PAGE",
+	[APIC_PATH_DISABLED] = "APIC disabled: plain memory",
 };
 
 static const char *const actor_op_names[] = {
@@ -291,6 +292,13 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			snprintf(buf, len, "kvm_sched_in: vcpu %llu on cpu %llu%s", (unsigned long long)ev->a,
 				 (unsigned long long)ev->d, ev->c ? " (blocking)" : "");
 		break;
+	case EV_TLB_FLUSH:
+		snprintf(buf, len, "tlb: vcpu %llu flushed by %s, %llu translation%s dropped",
+			 (unsigned long long)ev->a,
+			 ev->b == TLB_FLUSH_INVEPT ? "INVEPT" :
+			 ev->b == TLB_FLUSH_VMRUN ? "VMRUN (TLB_CONTROL_FLUSH_ASID)" : "VMRUN (new ASID)",
+			 (unsigned long long)ev->c, ev->c == 1 ? "" : "s");
+		break;
 	case EV_PRIM:
 		kvm_prim_format(ev, buf, len);
 		break;
@@ -341,6 +349,7 @@ const char *kvm_event_name(u16 type)
 		[EV_INTR] = "guest_intr",
 		[EV_AVIC_IPI] = "avic_hw_ipi",
 		[EV_PREEMPT] = "kvm_sched",
+		[EV_TLB_FLUSH] = "tlb_flush",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

@@ -49,6 +49,7 @@ enum kvm_event_type {
 	EV_INTR,		/* the guest takes an interrupt: a = vcpu, b = vector, c = enum intr_path */
 	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
 	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
+	EV_TLB_FLUSH,		/* the vCPU's CPU dropped its cached translations: a = vcpu, b = enum tlb_flush_why, c = entries dropped */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for
@@ -70,6 +71,7 @@ enum apic_path {
 	APIC_PATH_ACCEL,	/* served by AVIC / APICv hardware from the register page */
 	APIC_PATH_TRAP,		/* hardware wrote the page, then an APIC-write/trap exit */
 	APIC_PATH_DUMMY,	/* went through the SPTE to the dummy page: the hazard */
+	APIC_PATH_DISABLED,	/* APIC hardware-disabled: the SPTE's page as plain memory, no APIC access */
 };
 
 /* How the guest took an interrupt (EV_INTR c). */
@@ -78,6 +80,13 @@ enum intr_path {
 	INTR_VMRUN,		/* AVIC / APICv evaluated the IRR at VM entry */
 	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
 	INTR_EOI,		/* VMX evaluated the IRR after a virtualized EOI */
+};
+
+/* Why a TLB was flushed (EV_TLB_FLUSH b). */
+enum tlb_flush_why {
+	TLB_FLUSH_INVEPT,	/* VMX: INVEPT (vmx_flush_tlb_all / _current) */
+	TLB_FLUSH_VMRUN,	/* SVM: tlb_ctl = TLB_CONTROL_FLUSH_ASID (done when KVM asks: kvm_x86_flush_tlb_all()) */
+	TLB_FLUSH_NEW_ASID,	/* SVM: VMRUN on another pCPU: pre_svm_run() assigned a new ASID */
 };
 
 /* EV_PRIM's kinds. */

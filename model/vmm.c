@@ -20,6 +20,7 @@ void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs
 	cfg->zap_can_yield = s->zap_yield;
 	cfg->preempt = s->preempt;
 	cfg->enable_apicv = true;
+	cfg->tlb = true;
 }
 
 /*

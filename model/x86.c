@@ -25,6 +25,16 @@ bool kvm_apicv_activated(struct kvm *kvm)
 }
 
 /*
+ * kvm_vcpu_apicv_activated(), x86.c v6.1: the VM's reasons and the vendor's
+ * per-vCPU ones (avic_vcpu_get_apicv_inhibit_reasons(): only NESTED, and the
+ * model has no nested guests; VMX has no per-vCPU reasons).
+ */
+bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu)
+{
+	return kvm_apicv_activated(vcpu->kvm);
+}
+
+/*
  * svm_check_apicv_inhibit_reasons() (avic.c) / vmx_check_apicv_inhibit_reasons()
  * (vmx.c), v5.16: the reasons each vendor honours.
  */
@@ -141,6 +151,56 @@ void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reas
  * virtualization and virtual-interrupt delivery on VMX ("virtualize APIC
  * accesses" is never touched; the posted-interrupt pin control is not modelled).
  */
+/*
+ * kvm_x86_ops.set_virtual_apic_mode: avic_refresh_virtual_apic_mode() (SVM,
+ * avic.c) or vmx_set_virtual_apic_mode() (vmx.c v6.1, with flexpriority, for
+ * the modes the model has: "virtualize APIC accesses" only in xAPIC mode, and
+ * on the way back "Flush the TLB, ... the guest may have inserted a non-APIC
+ * mapping into the TLB while the APIC was disabled."  Its
+ * KVM_REQ_APIC_PAGE_RELOAD is left out: the APIC-access page never moves in
+ * the model, so its handler would change nothing.
+ */
+void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+		if (vcpu->kvm->cfg.enable_apicv)
+			avic_refresh_virtual_apic_mode(vcpu);
+		return;
+	}
+	vcpu->arch.ctrl.virtualize_apic_accesses = false;
+	if (kvm_get_apic_mode(vcpu) == LAPIC_MODE_XAPIC) {
+		vcpu->arch.ctrl.virtualize_apic_accesses = true;
+		kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
+	}
+}
+
+/*
+ * kvm_set_apic_base(), x86.c v6.1, for the values the model's guests write
+ * (xAPIC enabled or disabled at the default base, so never reserved bits or
+ * an invalid transition), without kvm_recalculate_apic_map() (no APIC map).
+ */
+static int kvm_set_apic_base(struct kvm_vcpu *vcpu, u64 data)
+{
+	kvm_lapic_set_base(vcpu, data);
+	return 0;
+}
+
+/*
+ * WRMSR(IA32_APIC_BASE) exits (svm: msr_interception; vmx: handle_wrmsr) ->
+ * kvm_emulate_wrmsr() -> kvm_set_msr_common() -> kvm_set_apic_base(), then
+ * the instruction is skipped.  The guest's rdmsr/or/wrmsr is one op here.
+ */
+int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, bool enable)
+{
+	u64 data = kvm_lapic_get_base(vcpu);
+
+	data = enable ? data | MSR_IA32_APICBASE_ENABLE : data & ~(u64)MSR_IA32_APICBASE_ENABLE;
+	kvm_set_apic_base(vcpu, data);
+	ghost_apic_set_base(vcpu, data);
+	vcpu->arch.rip++;	/* kvm_skip_emulated_instruction() */
+	return 1;
+}
+
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 {
 	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
@@ -174,7 +234,8 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 	if (nopreempt)
 		preempt_disable();
 
-	activate = kvm_apicv_activated(vcpu->kvm);
+	/* Do not activate APICV when APIC is disabled (v6.0, the x2AVIC series) */
+	activate = kvm_vcpu_apicv_activated(vcpu) && kvm_get_apic_mode(vcpu) != LAPIC_MODE_DISABLED;
 	if (vcpu->arch.apicv_active == activate)
 		goto out;
 
@@ -201,6 +262,39 @@ out:
 		preempt_enable();
 	if (lock)
 		up_read(&vcpu->kvm->arch.apicv_update_lock);
+}
+
+/* kvm_vcpu_flush_tlb_all(), x86.c v6.1 (without the stat). */
+static void kvm_vcpu_flush_tlb_all(struct kvm_vcpu *vcpu)
+{
+	kvm_x86_flush_tlb_all(vcpu);
+}
+
+/* kvm_service_local_tlb_flush_requests(), x86.c v6.1, without KVM_REQ_TLB_FLUSH_GUEST (no guest TLB flushes). */
+static void kvm_service_local_tlb_flush_requests(struct kvm_vcpu *vcpu)
+{
+	if (kvm_check_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu))
+		kvm_x86_flush_tlb_current(vcpu);	/* kvm_vcpu_flush_tlb_current() */
+}
+
+/*
+ * svm_flush_tlb_all/_current -> svm_flush_tlb_asid() (svm.c v6.1, with
+ * FLUSHBYASID): tlb_ctl = TLB_CONTROL_FLUSH_ASID, acted on by the next
+ * VMRUN; vmx_flush_tlb_all/_current (vmx.c v6.1, EPT): INVEPT now.  One TLB
+ * context per vCPU, so all = current.  Model: SVM's flush happens here too.
+ * No guest instruction runs between this and the next VMRUN (a cancelled
+ * entry only loops back to the requests), so no access can tell the two
+ * apart, and a VMCB field that lives from here to the VMRUN would only
+ * multiply states.
+ */
+void kvm_x86_flush_tlb_all(struct kvm_vcpu *vcpu)
+{
+	kvm_hw_tlb_flush(vcpu);	/* TLB_CONTROL_FLUSH_ASID at VMRUN / ept_sync_global() */
+}
+
+void kvm_x86_flush_tlb_current(struct kvm_vcpu *vcpu)
+{
+	kvm_x86_flush_tlb_all(vcpu);
 }
 
 /*
@@ -240,8 +334,12 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 
 	if (kvm_request_pending(vcpu)) {
 		if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
-			/* kvm_vcpu_flush_tlb_all(): there is no TLB in the model */
+			kvm_vcpu_flush_tlb_all(vcpu);
+
+			/* Flushing all ASIDs flushes the current ASID... */
+			kvm_clear_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 		}
+		kvm_service_local_tlb_flush_requests(vcpu);
 		if (kvm_check_request(KVM_REQ_APICV_UPDATE, vcpu))
 			kvm_vcpu_update_apicv(vcpu);
 		/*
@@ -293,7 +391,8 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	 * per-VM state, and responding vCPUs must wait for the update
 	 * to complete before servicing KVM_REQ_APICV_UPDATE.
 	 */
-	if (kvm_apicv_activated(vcpu->kvm) != kvm_vcpu_apicv_active(vcpu))
+	if (kvm_vcpu_apicv_activated(vcpu) != kvm_vcpu_apicv_active(vcpu) &&
+	    kvm_get_apic_mode(vcpu) != LAPIC_MODE_DISABLED)
 		KVM_REPORT(F_APICV_MISMATCH,
 			   "vcpu %d enters with apicv_active=%d but the VM's inhibits say %s",
 			   vcpu->vcpu_idx, kvm_vcpu_apicv_active(vcpu),
@@ -324,13 +423,23 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 
 /*
  * kvm_arch_vcpu_load() (x86.c v6.17): the vendor's load first (svm_vcpu_load():
- * the AVIC part), then vcpu->cpu = cpu when the CPU changed (the TSC, clock
- * and timer requests it raises there are not modelled).
+ * the AVIC part; vmx_vcpu_load(): the TLB flush of vmx_vcpu_load_vmcs() on a
+ * new pCPU), then vcpu->cpu = cpu when the CPU changed (the TSC, clock and
+ * timer requests it raises there are not modelled).
  */
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
 		avic_vcpu_load(vcpu, cpu);
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX && vcpu->arch.ctrl.loaded_cpu != cpu) {
+		/*
+		 * vmx_vcpu_load_vmcs() (vmx.c v6.1): "Flush all EPTP/VPID
+		 * contexts, the new pCPU may have stale TLB entries from its
+		 * previous association with the vCPU."
+		 */
+		kvm_make_request(KVM_REQ_TLB_FLUSH, vcpu);
+		vcpu->arch.ctrl.loaded_cpu = (s8)cpu;
+	}
 	if (unlikely(vcpu->cpu != cpu))
 		WRITE_ONCE(vcpu->cpu, cpu);
 }

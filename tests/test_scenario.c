@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -408,6 +408,12 @@ static void test_parse_lexical(void)
 	       "parse: CRLF, tabs, trailing comments, 'vcpu I :' and 'vcpu I:', no final newline %s",
 	       err);
 
+	ret = parse("vcpus 1\nvcpu 0\n\tapic-base disable\n\tapic-base enable\n", &s, err, sizeof(err));
+	tap_ok(!ret && s.vcpu[0].nr_ops == 2 && s.vcpu[0].ops[0].kind == GOP_APIC_BASE &&
+	       s.vcpu[0].ops[0].val == 0 && s.vcpu[0].ops[0].len == 0 &&
+	       s.vcpu[0].ops[1].kind == GOP_APIC_BASE && s.vcpu[0].ops[1].val == 1,
+	       "parse: apic-base disable/enable %s", err);
+
 	ret = parse("vcpus 0x0000000000000000000000000000000001\nvcpu 00\n", &s, err, sizeof(err));
 	tap_ok(!ret && s.nr_vcpus == 1, "parse: leading zeros are fine %s", err);
 
@@ -516,10 +522,12 @@ static const struct bad_case bad_cases[] = {
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
-	  "avic-init-vm-state)" },
+	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable or disable, got 'on'" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable" },
 	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
 	{ "vcpus 1\nactor 0\n\tmsi 255 0x30\n", "3:6: destination APIC ID '255' out of range (0..254)" },
 	{ "vcpus 1\nactor 0\n\tmsi 0 15\n", "3:8: vector '15' out of range (16..255)" },
@@ -969,7 +977,7 @@ static void test_fuzz(void)
 int main(void)
 {
 	tap_plan(3 + 6 + NR_BUILTINS + 2 * NR_BUILTINS + 3 +	/* built-ins */
-		 9 + 4 + 3 +					/* valid text */
+		 9 + 4 + 4 +					/* valid text */
 		 (int)ARRAY_SIZE(bad_cases) + 5 + 8 +		/* errors */
 		 (int)ARRAY_SIZE(bad_files) + 1 +		/* bad files */
 		 (int)ARRAY_SIZE(example_files) + 1 + 4 +	/* files */

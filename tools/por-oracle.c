@@ -188,6 +188,7 @@ struct fent {
 	u64 addr;
 	u8 size;
 	u8 kind;		/* enum fp_kind */
+	u8 bits;		/* a one-byte bit operation's bits (struct footprint) */
 };
 
 static struct {
@@ -198,7 +199,7 @@ static struct {
 
 static u64 fent_hash(const struct fent *e)
 {
-	return mix64(e->addr ^ ((u64)e->size << 56) ^ ((u64)e->kind << 48));
+	return mix64(e->addr ^ ((u64)e->size << 56) ^ ((u64)e->kind << 48) ^ ((u64)e->bits << 40));
 }
 
 static u64 fent_hash_id(u32 id) { return fent_hash(&D.e[id]); }
@@ -207,12 +208,13 @@ static bool fent_eq(u32 id, const void *key)
 {
 	const struct fent *k = key;
 
-	return D.e[id].addr == k->addr && D.e[id].size == k->size && D.e[id].kind == k->kind;
+	return D.e[id].addr == k->addr && D.e[id].size == k->size && D.e[id].kind == k->kind &&
+	       D.e[id].bits == k->bits;
 }
 
-static u32 fent_intern(u64 addr, u8 size, u8 kind)
+static u32 fent_intern(u64 addr, u8 size, u8 kind, u8 bits)
 {
-	struct fent k = { .addr = addr, .size = size, .kind = kind };
+	struct fent k = { .addr = addr, .size = size, .kind = kind, .bits = bits };
 	u32 *slot = idtab_find(&D.t, fent_hash(&k), fent_eq, &k);
 
 	if (*slot)
@@ -237,6 +239,8 @@ static bool fent_conflict(u32 a, u32 b)
 	if (x->kind == FP_READ && y->kind == FP_READ)
 		return false;
 	if (x->kind == FP_LOCK_SHARED && y->kind == FP_LOCK_SHARED)
+		return false;
+	if (!(x->bits & y->bits))
 		return false;
 	return true;
 }
@@ -280,7 +284,7 @@ static u32 fp_intern(const struct footprint *fp)
 	u32 *slot;
 
 	for (int i = 0; i < fp->n; i++)
-		ids[k.n++] = fent_intern(fp->e[i].addr, fp->e[i].size, fp->e[i].kind);
+		ids[k.n++] = fent_intern(fp->e[i].addr, fp->e[i].size, fp->e[i].kind, fp->e[i].bits);
 	if (fp->overflow)
 		ids[k.n++] = ENT_OVF;
 	qsort(ids, k.n, sizeof(ids[0]), cmp_u32);
@@ -314,6 +318,7 @@ static void fp_rebuild(u32 fp, struct footprint *out)
 		out->e[out->n].addr = D.e[id].addr;
 		out->e[out->n].size = D.e[id].size;
 		out->e[out->n].kind = D.e[id].kind;
+		out->e[out->n].bits = D.e[id].bits;
 		out->n++;
 	}
 }
@@ -1725,7 +1730,7 @@ int main(int argc, char **argv)
 				    s->nr_actors, CHK_MAX_FIBERS);
 	if (r)
 		goto out;
-	vmm_config(s, k.policy, k.vendor, k.bugs, &cfg);
+	knob_config(&k, s, &cfg);
 	printf("por-oracle: scenario %s (%d vCPU%s, %d actor%s), policy %s, vendor %s, bugs", s->name,
 	       s->nr_vcpus, s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
 	       kvm_policy_name(cfg.policy), kvm_vendor_name(cfg.vendor));
