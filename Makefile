@@ -84,6 +84,15 @@ $(FLAGS_STAMP): FORCE
 		echo '$(CC) $(CFLAGS) $(TRACK_CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 FORCE:
 
+# kvmlab list --functions: the model's functions and the kernel release each
+# one's comment names, extracted at build time (tools/gen-functions.awk).
+MODEL_SRCS := $(sort $(wildcard model/*.c))
+$(BUILD)/gen/functions.inc: tools/gen-functions.awk $(MODEL_SRCS)
+	@mkdir -p $(dir $@)
+	awk -f tools/gen-functions.awk $(MODEL_SRCS) > $@.tmp && mv -f $@.tmp $@
+$(BUILD)/cmd/cmd_list.o: $(BUILD)/gen/functions.inc
+$(BUILD)/cmd/cmd_list.o: CFLAGS += -I$(BUILD)/gen
+
 # kvmlab --version: git describe at build time; main.o is rebuilt when it changes.
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null)
 VERSION_STAMP := $(BUILD)/.version

@@ -7,7 +7,7 @@ trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
 cmds="check replay stress oracle list"
 bugs=$("$KVMLAB" list | awk '/^bugs/ {b = 1; next} /^$/ {b = 0} b && /reverts/ {print $1}')
-echo "1..$((2 + 3 * 5 + $(echo $bugs | wc -w)))"
+echo "1..$((2 + 3 * 5 + 3 + $(echo $bugs | wc -w)))"
 "$KVMLAB" --version >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && grep -Eq '^kvmlab [^ ]+' "$T/out" && [ "$(wc -l <"$T/out")" -eq 1 ]; then ok "--version: $(cat "$T/out")"
@@ -25,6 +25,25 @@ for c in $cmds; do
 	"$KVMLAB" help $c >"$T/help" 2>&1
 	if cmp -s "$T/help" "$T/$c--help"; then ok "kvmlab help $c is $c --help"; else nok "kvmlab help $c differs from $c --help"; fi
 done
+# list --functions: the model's functions with the release their comment names,
+# each pointing at its definition (run from the repository root).
+"$KVMLAB" list --functions >"$T/fn" 2>&1
+rc=$?
+nfn=$(awk '/^model functions that follow/ {r = 1; next} /^$/ {r = 0} r && /^  v[0-9]/' "$T/fn" | wc -l)
+if [ $rc -eq 0 ] && [ "$nfn" -ge 100 ] && grep -Eq '^  v6\.8 +kvm_zap_gfn_range +model/mmu\.c:[0-9]+$' "$T/fn" &&
+   grep -Eq '^  v6\.1 +kvm_lapic_set_base +model/lapic\.c:[0-9]+$' "$T/fn" &&
+   grep -Eq '^  v7\.1 +avic_activate_vmcb +model/avic\.c:[0-9]+$' "$T/fn" && grep -q '^releases: v5\.' "$T/fn"; then
+	ok "list --functions: $nfn functions with the kernel release each follows"
+else nok "list --functions: exit $rc, $nfn functions"; fi
+bad=$(awk '/^  / {print $NF, $(NF - 1)}' "$T/fn" | while read -r where name; do
+	f=${where%:*} l=${where##*:}
+	sed -n "${l}p" "$f" 2>/dev/null | grep -q "$name(" || echo "$name $where"
+done | head -3)
+if [ -z "$bad" ]; then ok "list --functions: every FILE:LINE is the function's definition"
+else nok "list --functions: not at its line: $bad"; fi
+"$KVMLAB" list --frobnicate >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 2 ]; then ok "list with an unknown argument: exit 2"; else nok "list --frobnicate: exit $rc"; fi
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for b in $bugs; do skip "the checker is not available under ThreadSanitizer"; done
 	exit 0
