@@ -39,13 +39,15 @@ static void checker_entry(int fiber, void *arg)
 }
 
 static struct vmm *checker_vmm;
-static bool checker_ipis[SCN_MAX_VCPUS];	/* vCPU i's program sends IPIs (fixed per run) */
+/* vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises itself); fixed per run. */
+static bool checker_ipis[SCN_MAX_VCPUS];
 
 static bool program_sends_ipis(const struct guest_program *p)
 {
 	for (int i = 0; i < p->nr_ops; i++)
 		if (p->ops[i].kind == GOP_APIC_WRITE &&
-		    ((p->ops[i].off & ~0xfu) == APIC_ICR || (p->ops[i].off & ~0xfu) == APIC_SELF_IPI))
+		    ((p->ops[i].off & ~0xfu) == APIC_ICR || (p->ops[i].off & ~0xfu) == APIC_SELF_IPI ||
+		     (p->ops[i].off & ~0xfu) == APIC_ID))
 			return true;
 	return false;
 }
@@ -305,7 +307,8 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  *   part.  Neither touches a vCPU's own state, AVIC table entry or own
  *   requests nor
  *   writes the memslots or the vCPU array; both may read anything else.
- * - A vCPU that is not created yet, or whose program sends IPIs: anything.
+ * - A vCPU that is not created yet, or whose program sends IPIs or writes
+ *   its APIC ID (which raises a VM-wide inhibit): anything.
  * - Otherwise a vCPU at guest op k (arch.rip) touches no other vCPU's
  *   objects, AVIC entry or pCPU and takes locks only shared; it writes its
  *   own objects, AVIC entry and pCPU, and SPTEs (the heap) only while an APIC or memory access is

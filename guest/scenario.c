@@ -794,13 +794,14 @@ static int scn_op_mem_read(struct scn_parser *p)
 	return 0;
 }
 
-static int scn_op_mem_write(struct scn_parser *p)
+/* 'mem-write GPA VALUE' and 'wait-mem GPA VALUE'. */
+static int scn_op_mem_gpa_value(struct scn_parser *p, u8 kind, const char *usage)
 {
 	struct guest_op *op;
 	int ret;
 	u64 gpa = 0, v = 0;
 
-	ret = scn_want_args(p, 3, "mem-write GPA VALUE");
+	ret = scn_want_args(p, 3, usage);
 	if (!ret)
 		ret = scn_room(p, 1);
 	if (!ret)
@@ -809,10 +810,20 @@ static int scn_op_mem_write(struct scn_parser *p)
 		ret = scn_num(p, 2, 0, 0xffffffffull, "value", &v);
 	if (ret)
 		return ret;
-	op = scn_gop(p, GOP_MEM_WRITE);
+	op = scn_gop(p, kind);
 	op->gpa = gpa;
 	op->val = (u32)v;
 	return 0;
+}
+
+static int scn_op_mem_write(struct scn_parser *p)
+{
+	return scn_op_mem_gpa_value(p, GOP_MEM_WRITE, "mem-write GPA VALUE");
+}
+
+static int scn_op_wait_mem(struct scn_parser *p)
+{
+	return scn_op_mem_gpa_value(p, GOP_WAIT_MEM, "wait-mem GPA VALUE");
 }
 
 static int scn_op_hlt(struct scn_parser *p)
@@ -1158,6 +1169,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "hlt",		SEC_VCPU,	scn_op_hlt },
 	{ "wait-irq",		SEC_VCPU,	scn_op_wait_irq },
 	{ "apic-base",		SEC_VCPU,	scn_op_apic_base },
+	{ "wait-mem",		SEC_VCPU,	scn_op_wait_mem },
 	{ "inhibit-set",	SEC_ACTOR,	scn_op_inhibit },
 	{ "inhibit-clear",	SEC_ACTOR,	scn_op_inhibit },
 	{ "toggle",		SEC_ACTOR,	scn_op_toggle },
@@ -1368,6 +1380,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_MEM_W(a, v)		{ .kind = GOP_MEM_WRITE, .len = 4, .gpa = (a), .val = (v) }
 #define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
 #define GOP_APIC_BASE_SET(en)	{ .kind = GOP_APIC_BASE, .val = (en) }
+#define GOP_WAIT_MEM_EQ(g, v)	{ .kind = GOP_WAIT_MEM, .len = 4, .gpa = (g), .val = (v) }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
 #define AOP_SET(r)		{ .kind = AOP_INHIBIT_SET, .reason = APICV_INHIBIT_REASON_##r }
@@ -1436,6 +1449,18 @@ static const struct scenario scn_builtins[] = {
 			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
+		.name = "apic-id",
+		.description = "vCPU 1 changes its xAPIC ID from 1 to 3 and sets a flag in RAM; vCPU 0 "
+			       "waits for the flag, then sends an IPI to ID 1 (nobody: dropped) and one "
+			       "to ID 3 (vCPU 1); exposes apic-id-no-inhibit (3743c2f02517)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_WAIT_MEM_EQ(0x0, 1), GOP_IPI(1, 0x40), GOP_IPI(3, 0x60)),
+			PROG(GOP_APIC_W(APIC_ID, 0x03000000), GOP_MEM_W(0x0, 1), GOP_WAIT(1)),
+		},
+		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_IRR + 0x20, 0), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
 	},
 	{
 		.name = "create-race",
@@ -1714,6 +1739,9 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 		return 1;
 	case GOP_APIC_BASE:
 		fprintf(f, "\tapic-base %s\n", op->val ? "enable" : "disable");
+		return 1;
+	case GOP_WAIT_MEM:
+		fprintf(f, "\twait-mem 0x%llx 0x%x\n", (unsigned long long)op->gpa, op->val);
 		return 1;
 	default:
 		/* Not representable: print something the parser rejects. */

@@ -134,14 +134,24 @@ static void set_exit(struct kvm_vcpu *vcpu, u32 reason, gpa_t gpa, u32 info)
 				      (u32)(gpa & 0xfff) : 0;
 }
 
+/*
+ * Guest memory: another vCPU's guest may read what this one writes
+ * (wait-mem), so the checker's reduction sees these accesses (observe).
+ */
 static u32 page_read(u8 *page, u32 off)
 {
-	return __atomic_load_n((u32 *)(page + (off & 0xffc)), __ATOMIC_RELAXED);
+	u32 *p = (u32 *)(page + (off & 0xffc));
+
+	rt->observe(p, 4, false);
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 static void page_write(u8 *page, u32 off, u32 val)
 {
-	__atomic_store_n((u32 *)(page + (off & 0xffc)), val, __ATOMIC_RELAXED);
+	u32 *p = (u32 *)(page + (off & 0xffc));
+
+	rt->observe(p, 4, true);
+	__atomic_store_n(p, val, __ATOMIC_RELAXED);
 }
 
 /* The vCPU whose xAPIC ID is 'id', as the AVIC physical ID table indexes them. */
@@ -634,6 +644,9 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			else
 				val = page_read(page, gpa & 0xfff);
 			kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, val, op->kind == GOP_MEM_WRITE);
+			/* wait-mem: "while (*gpa != val) pause;" spins (stress's wind-down ends it). */
+			if (op->kind == GOP_WAIT_MEM && val != op->val && !hw_load(vcpu->arch.guest_stop))
+				continue;
 		}
 		vcpu->arch.rip++;
 	}

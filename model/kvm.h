@@ -71,6 +71,7 @@ enum kvm_bug {
 	KVM_BUG_AVIC_INIT_VM_STATE,	/* reverts 3989a6d036c8 */
 	KVM_BUG_ZAP_NO_FLUSH,		/* a mutant: kvm_zap_gfn_range() without kvm_flush_remote_tlbs() */
 	KVM_BUG_AVIC_ACTIVATE_NO_FLUSH,	/* reverts 0ccf3e7cb95a */
+	KVM_BUG_APIC_ID_NO_INHIBIT,	/* reverts 3743c2f02517 */
 	KVM_NR_BUGS
 };
 
@@ -100,6 +101,8 @@ enum kvm_apicv_inhibit {
 	APICV_INHIBIT_REASON_X2APIC,
 	APICV_INHIBIT_REASON_BLOCKIRQ,
 	APICV_INHIBIT_REASON_ABSENT,
+	APICV_INHIBIT_REASON_APIC_ID_MODIFIED,		/* v5.19, 3743c2f02517 */
+	APICV_INHIBIT_REASON_APIC_BASE_MODIFIED,	/* v5.19, 3743c2f02517 */
 	APICV_NR_INHIBITS
 };
 
@@ -454,6 +457,10 @@ static inline bool kvm_vcpu_apicv_active(struct kvm_vcpu *vcpu)
 	return vcpu->arch.apic && vcpu->arch.apicv_active;
 }
 void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set);
+static inline void kvm_set_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason)
+{
+	kvm_set_or_clear_apicv_inhibit(kvm, reason, true);
+}
 void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set);
 void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason);

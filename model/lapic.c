@@ -1172,6 +1172,30 @@ int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
 /* ---- register writes ---------------------------------------------------------------- */
 
 /*
+ * lapic.c kvm_lapic_xapic_id_updated() (v6.1: 3743c2f02517 with a58a66afc464
+ * and f651a0089548): an xAPIC ID that is not the vCPU ID inhibits APICv/AVIC
+ * VM-wide, raised here on the vCPU's own thread (kvm_make_all_cpus_request()
+ * then sets the request on this vCPU without an IPI: cpu == me).  AVIC's
+ * physical ID table is indexed by vCPU ID, so the hardware would go on
+ * delivering IPIs to the old ID.  v6.1 never clears the inhibit (a later fold
+ * into kvm_recalculate_apic_map() does when every ID is back).  A standalone
+ * (reference) APIC has no vCPU.
+ */
+static void kvm_lapic_xapic_id_updated(struct kvm_lapic *apic)
+{
+	struct kvm_vcpu *vcpu = apic->vcpu;
+
+	if (!vcpu || !kvm_apic_hw_enabled(apic))
+		return;
+	/* Deliberately truncate the vCPU ID (f651a0089548). */
+	if (kvm_apic_id(apic) == (u8)vcpu->vcpu_id)
+		return;
+	if (kvm_bug(vcpu->kvm, KVM_BUG_APIC_ID_NO_INHIBIT))
+		return;
+	kvm_set_apicv_inhibit(vcpu->kvm, APICV_INHIBIT_REASON_APIC_ID_MODIFIED);
+}
+
+/*
  * lapic.c kvm_lapic_reg_write() (v5.15), xAPIC mode.  Left out: TPR-access
  * reporting, the NMI-watchdog count on LVT0, the timer (apic_update_lvtt and
  * (re)arming on TMICT/TDCR writes, see APIC_TIMER_MODE_MASK) and
@@ -1184,6 +1208,7 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 	switch (reg) {
 	case APIC_ID:		/* Local APIC ID */
 		kvm_apic_set_xapic_id(apic, val >> 24);
+		kvm_lapic_xapic_id_updated(apic);
 		break;
 
 	case APIC_TASKPRI:

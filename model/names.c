@@ -103,6 +103,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "activating AVIC does not flush the current TLB: a translation of the APIC base cached while the APIC was hardware-disabled still bypasses AVIC",
 		.scenario = "apic-disable", .expect = "stale-tlb",
 	},
+	[KVM_BUG_APIC_ID_NO_INHIBIT] = {
+		.slug = "apic-id-no-inhibit", .commit = "3743c2f02517",
+		.title = "a guest that changes its xAPIC ID does not inhibit AVIC: the hardware still finds the vCPU by its old ID in the physical ID table",
+		.scenario = "apic-id", .expect = "expect-failed",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
@@ -148,6 +153,8 @@ static const char *const inhibit_names[APICV_NR_INHIBITS] = {
 	[APICV_INHIBIT_REASON_X2APIC] = "x2apic",
 	[APICV_INHIBIT_REASON_BLOCKIRQ] = "blockirq",
 	[APICV_INHIBIT_REASON_ABSENT] = "absent",
+	[APICV_INHIBIT_REASON_APIC_ID_MODIFIED] = "apic_id_modified",
+	[APICV_INHIBIT_REASON_APIC_BASE_MODIFIED] = "apic_base_modified",
 };
 
 const char *kvm_inhibit_name(int reason)

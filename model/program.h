@@ -28,6 +28,7 @@ enum guest_op_kind {
 	GOP_HLT,		/* halt until an interrupt arrives */
 	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
 	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: set (val 1) or clear (val 0) its EN bit */
+	GOP_WAIT_MEM,		/* "while (*gpa != val) pause;": spin on 4 bytes of RAM until they read 'val' */
 };
 
 struct guest_op {

@@ -36,7 +36,8 @@ bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu)
 
 /*
  * svm_check_apicv_inhibit_reasons() (avic.c) / vmx_check_apicv_inhibit_reasons()
- * (vmx.c), v5.16: the reasons each vendor honours.
+ * (vmx.c), v5.16: the reasons each vendor honours, and APIC_ID_MODIFIED and
+ * APIC_BASE_MODIFIED, which both honour since 3743c2f02517 (v5.19).
  */
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 {
@@ -46,10 +47,12 @@ bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
 			    BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
 			    BIT(APICV_INHIBIT_REASON_PIT_REINJ) | BIT(APICV_INHIBIT_REASON_X2APIC) |
-			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ);
+			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ) | BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
+			    BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
 	else
 		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
-			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ);
+			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ) | BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
+			    BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
 	return supported & BIT(reason);
 }
 

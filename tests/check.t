@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=90
+PLAN=93
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -101,6 +101,10 @@ expect "apic-disable, mainline vmx" 0 "verified" "5904 7702" --scenario apic-dis
 expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1424 2477" --bug avic-activate-no-flush
 expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5335 6998" --bug avic-activate-no-flush --no-tlb
 expect "mainline svm, --no-tlb" 0 "verified" "11097 14797" --vcpus 1 --policy vm --vendor svm --no-tlb
+# An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
+expect "apic-id, mainline svm" 0 "verified" "19486 21072" --scenario apic-id --vendor svm
+expect "apic-id, mainline vmx" 0 "verified" "32504 34715" --scenario apic-id --vendor vmx
+expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "6735 13542" --bug apic-id-no-inhibit
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.

@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "zap-tlb", "apic-disable", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -408,6 +408,11 @@ static void test_parse_lexical(void)
 	       "parse: CRLF, tabs, trailing comments, 'vcpu I :' and 'vcpu I:', no final newline %s",
 	       err);
 
+	ret = parse("vcpus 1\nvcpu 0\n\twait-mem 0x10 7\n", &s, err, sizeof(err));
+	tap_ok(!ret && s.vcpu[0].nr_ops == 1 && s.vcpu[0].ops[0].kind == GOP_WAIT_MEM &&
+	       s.vcpu[0].ops[0].gpa == 0x10 && s.vcpu[0].ops[0].val == 7 && s.vcpu[0].ops[0].len == 4,
+	       "parse: wait-mem %s", err);
+
 	ret = parse("vcpus 1\nvcpu 0\n\tapic-base disable\n\tapic-base enable\n", &s, err, sizeof(err));
 	tap_ok(!ret && s.vcpu[0].nr_ops == 2 && s.vcpu[0].ops[0].kind == GOP_APIC_BASE &&
 	       s.vcpu[0].ops[0].val == 0 && s.vcpu[0].ops[0].len == 0 &&
@@ -522,12 +527,13 @@ static const struct bad_case bad_cases[] = {
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
-	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush)" },
+	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable or disable, got 'on'" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable" },
+	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
 	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
 	{ "vcpus 1\nactor 0\n\tmsi 255 0x30\n", "3:6: destination APIC ID '255' out of range (0..254)" },
 	{ "vcpus 1\nactor 0\n\tmsi 0 15\n", "3:8: vector '15' out of range (16..255)" },
@@ -580,7 +586,7 @@ static const struct bad_case bad_cases[] = {
 	{ V1 "hlt now\n", "3:5: unexpected 'now' at end of 'hlt'" },
 	/* actor ops */
 	{ A1 "inhibit-set foo\n",
-	  "3:13: unknown inhibit reason 'foo' (disable, hyperv, nested, irqwin, pit_reinj, x2apic, blockirq, absent)" },
+	  "3:13: unknown inhibit reason 'foo' (disable, hyperv, nested, irqwin, pit_reinj, x2apic, blockirq, absent, apic_id_modified, apic_base_modified)" },
 	{ A1 "inhibit-clear\n", "3:14: missing argument: usage: inhibit-clear REASON" },
 	{ A1 "toggle hyperv\n", "3:14: missing argument: usage: toggle REASON N" },
 	{ A1 "toggle hyperv 0\n", "3:15: toggle count '0' out of range (1..64)" },
@@ -977,7 +983,7 @@ static void test_fuzz(void)
 int main(void)
 {
 	tap_plan(3 + 6 + NR_BUILTINS + 2 * NR_BUILTINS + 3 +	/* built-ins */
-		 9 + 4 + 4 +					/* valid text */
+		 9 + 4 + 5 +					/* valid text */
 		 (int)ARRAY_SIZE(bad_cases) + 5 + 8 +		/* errors */
 		 (int)ARRAY_SIZE(bad_files) + 1 +		/* bad files */
 		 (int)ARRAY_SIZE(example_files) + 1 + 4 +	/* files */
