@@ -858,22 +858,29 @@ static int scn_op_wait_irq(struct scn_parser *p)
 	return 0;
 }
 
-/* 'apic-base enable|disable': IA32_APIC_BASE.EN, the APIC's hardware enable. */
+/* The words of 'apic-base MODE', indexed like their IA32_APIC_BASE bits (enum lapic_mode). */
+static const struct { const char *word; u32 mode; } apic_base_modes[] = {
+	{ "disable", LAPIC_MODE_DISABLED }, { "enable", LAPIC_MODE_XAPIC }, { "x2apic", LAPIC_MODE_X2APIC },
+};
+
+/* 'apic-base enable|disable|x2apic': IA32_APIC_BASE's EN and EXTD bits. */
 static int scn_op_apic_base(struct scn_parser *p)
 {
 	struct guest_op *op;
-	int ret = scn_want_args(p, 2, "apic-base enable|disable");
+	int ret = scn_want_args(p, 2, "apic-base enable|disable|x2apic");
 
 	if (!ret)
 		ret = scn_room(p, 1);
 	if (ret)
 		return ret;
-	if (strcmp(p->tok[1], "enable") && strcmp(p->tok[1], "disable"))
-		return scn_err_tok(p, 1, "apic-base: expected enable or disable, got '%.*s%s'", TQ(p->tok[1]));
-	op = scn_gop(p, GOP_APIC_BASE);
-	op->len = 0;
-	op->val = !strcmp(p->tok[1], "enable");
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(apic_base_modes); i++)
+		if (!strcmp(p->tok[1], apic_base_modes[i].word)) {
+			op = scn_gop(p, GOP_APIC_BASE);
+			op->len = 0;
+			op->val = apic_base_modes[i].mode;
+			return 0;
+		}
+	return scn_err_tok(p, 1, "apic-base: expected enable, disable or x2apic, got '%.*s%s'", TQ(p->tok[1]));
 }
 
 /* ---- actor ops -------------------------------------------------------------------- */
@@ -1379,7 +1386,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_MEM_R(a)		{ .kind = GOP_MEM_READ, .len = 4, .gpa = (a) }
 #define GOP_MEM_W(a, v)		{ .kind = GOP_MEM_WRITE, .len = 4, .gpa = (a), .val = (v) }
 #define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
-#define GOP_APIC_BASE_SET(en)	{ .kind = GOP_APIC_BASE, .val = (en) }
+#define GOP_APIC_BASE_SET(mode)	{ .kind = GOP_APIC_BASE, .val = (mode) }
 #define GOP_WAIT_MEM_EQ(g, v)	{ .kind = GOP_WAIT_MEM, .len = 4, .gpa = (g), .val = (v) }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
@@ -1445,7 +1452,8 @@ static const struct scenario scn_builtins[] = {
 			       "while the hyperv inhibit is set and cleared; exposes "
 			       "avic-activate-no-flush (0ccf3e7cb95a)",
 		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
-		.vcpu = { PROG(GOP_APIC_BASE_SET(0), GOP_APIC_R(APIC_TASKPRI), GOP_APIC_BASE_SET(1),
+		.vcpu = { PROG(GOP_APIC_BASE_SET(LAPIC_MODE_DISABLED), GOP_APIC_R(APIC_TASKPRI),
+			       GOP_APIC_BASE_SET(LAPIC_MODE_XAPIC),
 			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
@@ -1461,6 +1469,18 @@ static const struct scenario scn_builtins[] = {
 			PROG(GOP_APIC_W(APIC_ID, 0x03000000), GOP_MEM_W(0x0, 1), GOP_WAIT(1)),
 		},
 		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_IRR + 0x20, 0), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
+	},
+	{
+		.name = "x2apic",
+		.description = "the guest reads TPR through the xAPIC page, switches its APIC to "
+			       "x2APIC mode (the xAPIC window closes) and writes and reads the page "
+			       "again, while the hyperv inhibit is set and cleared; exposes "
+			       "x2avic-no-flush (a9e18aa3263f)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
+		.vcpu = { PROG(GOP_APIC_R(APIC_TASKPRI), GOP_APIC_BASE_SET(LAPIC_MODE_X2APIC),
+			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
 	},
 	{
 		.name = "create-race",
@@ -1738,7 +1758,12 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 		fprintf(f, "\twait-irq %u\n", op->val);
 		return 1;
 	case GOP_APIC_BASE:
-		fprintf(f, "\tapic-base %s\n", op->val ? "enable" : "disable");
+		for (size_t m = 0; m < ARRAY_SIZE(apic_base_modes); m++)
+			if (op->val == apic_base_modes[m].mode) {
+				fprintf(f, "\tapic-base %s\n", apic_base_modes[m].word);
+				return 1;
+			}
+		fprintf(f, "\tinvalid-apic-base 0x%x\n", op->val);
 		return 1;
 	case GOP_WAIT_MEM:
 		fprintf(f, "\twait-mem 0x%llx 0x%x\n", (unsigned long long)op->gpa, op->val);

@@ -119,22 +119,30 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
 }
 
 /*
- * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f), xAVIC only (no x2AVIC in
- * the model): the AVIC enable bit, and the flush of the current TLB that
- * 0ccf3e7cb95a (v6.3) added: "the CPU may have inserted a TLB entry for the
- * 'wrong' mapping", one that bypassed AVIC while it was off for this vCPU.
+ * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f), on a CPU with x2AVIC
+ * (avic_mode == AVIC_MODE_X2): the AVIC enable bit, x2AVIC mode for an APIC
+ * in x2APIC mode, and the flush of the current TLB, "when enabling (x2)AVIC
+ * and when transitioning between xAVIC and x2AVIC, as the CPU may have
+ * inserted a TLB entry for the 'wrong' mapping".  0ccf3e7cb95a (v6.3) added
+ * the flush for xAVIC only (KVM_BUG_X2AVIC_NO_FLUSH); before it there was none
+ * (KVM_BUG_AVIC_ACTIVATE_NO_FLUSH).  The MSR intercepts are not modelled.
  */
 static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 {
+	bool x2 = kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
+
 	vcpu->arch.ctrl.avic_enabled = true;
-	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH))
+	vcpu->arch.ctrl.x2avic = x2;
+	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH) &&
+	    !(x2 && kvm_bug(vcpu->kvm, KVM_BUG_X2AVIC_NO_FLUSH)))
 		kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 }
 
-/* avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable bit; no flush. */
+/* avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable and x2APIC mode bits; no flush. */
 static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.ctrl.avic_enabled = false;
+	vcpu->arch.ctrl.x2avic = false;
 }
 
 /* avic_refresh_virtual_apic_mode() (avic.c v6.17), without the logical ID table. */

@@ -44,10 +44,11 @@
  *     cache TLB entries for the APIC base GPA") is that an entry for the
  *     APIC base is tagged with the xAVIC redirection in force when it was
  *     filled: one filled with AVIC off keeps sending accesses to the NPT's
- *     page (the scratch page) after AVIC is enabled.  An entry filled with
- *     xAVIC on while AVIC is now off is dropped and the walk redone: the
- *     commits document no failure for that case (only for x2AVIC, which the
- *     model does not have).
+ *     page (the scratch page) after AVIC is enabled, and one filled with
+ *     xAVIC on keeps redirecting to the virtual APIC page after a switch to
+ *     x2AVIC (which redirects nothing: the xAPIC window is closed).  An entry
+ *     filled with xAVIC on while AVIC is now off altogether is dropped and
+ *     the walk redone: no commit documents a failure in that direction.
  * Simplifications: no posted-interrupt descriptor, no logical APIC
  * ID table, EOI always traps, interrupts are taken at instruction boundaries
  * and a doorbell is looked at before a pending physical interrupt.
@@ -68,8 +69,9 @@ static void vmx_hw_virtual_eoi(struct kvm_vcpu *vcpu, const struct guest_op *op)
  */
 static bool hw_apic_virtualized(const struct kvm_vcpu *vcpu)
 {
-	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? vcpu->arch.ctrl.avic_enabled :
-							   vcpu->arch.ctrl.virtualize_apic_accesses;
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ?
+	       vcpu->arch.ctrl.avic_enabled && !vcpu->arch.ctrl.x2avic :
+	       vcpu->arch.ctrl.virtualize_apic_accesses;
 }
 
 static bool reg_is_defined_read(u32 reg)
@@ -281,7 +283,8 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 		 * be there.
 		 */
 		u8 *dummy = kvm_pfn_to_page(vcpu->kvm, (spte & SPTE_PFN_MASK) >> SPTE_PFN_SHIFT);
-		bool hw_disabled = kvm_get_apic_mode(vcpu) == LAPIC_MODE_DISABLED;
+		/* The xAPIC window is closed: APIC hardware-disabled or in x2APIC mode. */
+		bool hw_disabled = kvm_get_apic_mode(vcpu) != LAPIC_MODE_XAPIC;
 
 		if (hw_apic_virtualized(vcpu))
 			KVM_REPORT(F_STALE_TLB,
@@ -310,6 +313,10 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 		ghost_apic_access(vcpu, op, val, APIC_PATH_DUMMY);
 		return true;
 	}
+	if (!hw_apic_virtualized(vcpu))
+		KVM_REPORT(F_STALE_TLB,
+			   "vcpu %d: APIC %s at 0x%x used a TLB entry cached with xAVIC on: in x2AVIC mode it still reached the virtual APIC page",
+			   vcpu->vcpu_idx, write ? "write" : "read", op->off);
 	switch (classify_apic_access(vcpu, op)) {
 	case AC_ACCEL:
 		if (write) {
@@ -404,8 +411,12 @@ static struct kvm_hw_tlb_entry *hw_tlb_lookup(struct kvm_vcpu *vcpu, gfn_t gfn)
 	for (int i = 0; i < KVM_HW_TLB_ENTRIES && t[i].valid; i++) {
 		if (t[i].gfn != gfn)
 			continue;
-		/* Tagged APIC-virtualized, virtualization now off: see the header; walk again. */
-		if (t[i].avic && !hw_apic_virtualized(vcpu)) {
+		/*
+		 * Tagged APIC-virtualized, virtualization now off: x2AVIC uses the
+		 * entry as it is (a9e18aa3263f); otherwise see the header: walk again.
+		 */
+		if (t[i].avic && !hw_apic_virtualized(vcpu) &&
+		    !(vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && vcpu->arch.ctrl.x2avic)) {
 			hw_tlb_remove(vcpu, i);
 			return NULL;
 		}
@@ -706,7 +717,7 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 	case EXIT_EXTINT:
 		return 1;
 	case EXIT_WRMSR:
-		return kvm_emulate_wrmsr_apic_base(vcpu, e->error_code);
+		return kvm_emulate_wrmsr_apic_base(vcpu, e->error_code);	/* the mode's bits */
 	case EXIT_HLT:		/* kvm_emulate_halt(): skip the instruction, then block */
 		/* wait-irq's loop jumps back to its test: the op stays current. */
 		if (vcpu->program->ops[vcpu->arch.rip].kind == GOP_HLT)

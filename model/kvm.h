@@ -72,6 +72,7 @@ enum kvm_bug {
 	KVM_BUG_ZAP_NO_FLUSH,		/* a mutant: kvm_zap_gfn_range() without kvm_flush_remote_tlbs() */
 	KVM_BUG_AVIC_ACTIVATE_NO_FLUSH,	/* reverts 0ccf3e7cb95a */
 	KVM_BUG_APIC_ID_NO_INHIBIT,	/* reverts 3743c2f02517 */
+	KVM_BUG_X2AVIC_NO_FLUSH,	/* reverts a9e18aa3263f */
 	KVM_NR_BUGS
 };
 
@@ -205,6 +206,7 @@ enum kvm_exit_reason {
 
 struct kvm_hw_ctrl {
 	bool avic_enabled;		/* SVM: AVIC_ENABLE_MASK in vmcb->control.int_ctl */
+	bool x2avic;			/* SVM: X2APIC_MODE_MASK in int_ctl (x2AVIC: no xAPIC MMIO redirection) */
 	s8 loaded_cpu;			/* SVM: current_vmcb->cpu; VMX: loaded_vmcs->cpu (-1: none) */
 	bool virtualize_apic_accesses;	/* VMX: secondary control, never touched by APICv */
 	bool apic_register_virt;	/* VMX: APIC-register virtualization */
@@ -450,8 +452,8 @@ bool kvm_apicv_activated(struct kvm *kvm);
 bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu);
 /* kvm_x86_ops.set_virtual_apic_mode (x86.c dispatches to SVM or VMX). */
 void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu);
-/* A guest WRMSR to IA32_APIC_BASE that sets (enable) or clears its EN bit, then the skip. */
-int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, bool enable);
+/* A guest WRMSR to IA32_APIC_BASE that sets the mode (enum lapic_mode: EN and EXTD), then the skip. */
+int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode);
 static inline bool kvm_vcpu_apicv_active(struct kvm_vcpu *vcpu)
 {
 	return vcpu->arch.apic && vcpu->arch.apicv_active;

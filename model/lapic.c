@@ -40,6 +40,7 @@
 
 #include "model/kvm.h"
 #include "model/lapic.h"
+#include "model/trace.h"
 
 /* lapic.c / lapic.h / apicdef.h constants not exported by model/lapic.h. */
 #define KVM_APIC_LVT_NUM 6
@@ -202,6 +203,12 @@ static inline bool kvm_apicv_active(struct kvm_lapic *apic)
 static inline bool kvm_apic_hw_enabled(struct kvm_lapic *apic)
 {
 	return apic->base_address & MSR_IA32_APICBASE_ENABLE;
+}
+
+/* lapic.h apic_x2apic_mode() (v6.1): IA32_APIC_BASE.EXTD. */
+static inline bool apic_x2apic_mode(struct kvm_lapic *apic)
+{
+	return apic->base_address & X2APIC_ENABLE;
 }
 
 /* ---- vector search --------------------------------------------------------- */
@@ -487,7 +494,8 @@ void kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 value)
 	struct kvm_lapic *apic = vcpu->arch.apic;
 	u64 old_value = kvm_lapic_apply_base(apic, value, (u8)vcpu->vcpu_id);
 
-	if ((old_value ^ value) & MSR_IA32_APICBASE_ENABLE) {
+	kvm_trace(EV_APIC_BASE, vcpu->vcpu_idx, old_value, value, 0);
+	if ((old_value ^ value) & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) {
 		kvm_vcpu_update_apicv(vcpu);
 		kvm_x86_set_virtual_apic_mode(vcpu);
 	}
@@ -501,7 +509,7 @@ u64 kvm_lapic_get_base(struct kvm_vcpu *vcpu)
 
 enum lapic_mode kvm_get_apic_mode(struct kvm_vcpu *vcpu)
 {
-	return (enum lapic_mode)(kvm_lapic_get_base(vcpu) & MSR_IA32_APICBASE_ENABLE);
+	return (enum lapic_mode)(kvm_lapic_get_base(vcpu) & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE));
 }
 
 /* ---- EOI --------------------------------------------------------------------- */
@@ -1147,7 +1155,7 @@ int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data)
  * the vCPU) held: the previous read's bytes (real-kvm-notes §1, Pitfalls 6).
  * last_mmio_read is that buffer's first 4 bytes; a successful len-byte read
  * overwrites its first len bytes.  Only reads through the APIC are seen, and the
- * hardware-disabled case uses the LAPIC_MMIO_HOLE quirk (on by default): all ones.
+ * hardware-disabled and x2APIC cases use the LAPIC_MMIO_HOLE quirk (on by default): all ones.
  */
 int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
 {
@@ -1159,7 +1167,7 @@ int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
 	if (len < 1 || len > 4)
 		return -EINVAL;
 
-	if (!kvm_apic_hw_enabled(apic))
+	if (!kvm_apic_hw_enabled(apic) || apic_x2apic_mode(apic))
 		memset(data, 0xff, len);
 	else
 		kvm_lapic_reg_read(apic, offset, len, data);
@@ -1316,7 +1324,7 @@ int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val)
 	if (offset >= LAPIC_MMIO_LENGTH)
 		return -EOPNOTSUPP;
 
-	if (!kvm_apic_hw_enabled(apic))
+	if (!kvm_apic_hw_enabled(apic) || apic_x2apic_mode(apic))
 		return 0;
 
 	if (len != 4 || (offset & 0xf))

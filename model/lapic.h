@@ -64,11 +64,19 @@ struct kvm_vcpu;
 #define APIC_DEST_ALLBUT 0xc0000
 #define MSR_IA32_APICBASE_ENABLE BIT(11)
 #define MSR_IA32_APICBASE_BSP BIT(8)
+#define X2APIC_ENABLE BIT(10)		/* IA32_APIC_BASE.EXTD */
 
-/* enum lapic_mode (arch/x86/kvm/lapic.h), the modes the model has (no x2APIC). */
+/*
+ * enum lapic_mode (arch/x86/kvm/lapic.h).  x2APIC mode is modelled for what
+ * it does to the xAPIC MMIO window (closed: KVM's MMIO hole; plain memory
+ * through the APIC SPTE) and to AVIC (x2AVIC does not redirect it); the
+ * register file stays in xAPIC form and guests have no x2APIC MSR accesses.
+ */
 enum lapic_mode {
 	LAPIC_MODE_DISABLED = 0,
+	LAPIC_MODE_INVALID = X2APIC_ENABLE,
 	LAPIC_MODE_XAPIC = MSR_IA32_APICBASE_ENABLE,
+	LAPIC_MODE_X2APIC = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE,
 };
 
 struct kvm_lapic {

@@ -108,6 +108,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "a guest that changes its xAPIC ID does not inhibit AVIC: the hardware still finds the vCPU by its old ID in the physical ID table",
 		.scenario = "apic-id", .expect = "expect-failed",
 	},
+	[KVM_BUG_X2AVIC_NO_FLUSH] = {
+		.slug = "x2avic-no-flush", .commit = "a9e18aa3263f",
+		.title = "switching a vCPU to x2AVIC does not flush the current TLB: a translation of the APIC base cached with xAVIC still reaches the virtual APIC page in x2APIC mode",
+		.scenario = "x2apic", .expect = "stale-tlb",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",

@@ -27,7 +27,7 @@ enum guest_op_kind {
 	GOP_MEM_WRITE,		/* write 'val' (4 bytes) to RAM at 'gpa' */
 	GOP_HLT,		/* halt until an interrupt arrives */
 	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
-	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: set (val 1) or clear (val 0) its EN bit */
+	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: val = the mode's EN|EXTD bits (0, 0x800, 0xc00) */
 	GOP_WAIT_MEM,		/* "while (*gpa != val) pause;": spin on 4 bytes of RAM until they read 'val' */
 };
 

@@ -299,6 +299,14 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->b == TLB_FLUSH_VMRUN ? "VMRUN (TLB_CONTROL_FLUSH_ASID)" : "VMRUN (new ASID)",
 			 (unsigned long long)ev->c, ev->c == 1 ? "" : "s");
 		break;
+	case EV_APIC_BASE: {
+		static const char *const modes[] = { "disabled", "invalid", "xAPIC", "x2APIC" };
+
+		snprintf(buf, len, "kvm_lapic_set_base: vcpu %llu IA32_APIC_BASE 0x%llx -> 0x%llx (%s -> %s)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b, (unsigned long long)ev->c,
+			 modes[(ev->b >> 10) & 3], modes[(ev->c >> 10) & 3]);
+		break;
+	}
 	case EV_PRIM:
 		kvm_prim_format(ev, buf, len);
 		break;
@@ -350,6 +358,7 @@ const char *kvm_event_name(u16 type)
 		[EV_AVIC_IPI] = "avic_hw_ipi",
 		[EV_PREEMPT] = "kvm_sched",
 		[EV_TLB_FLUSH] = "tlb_flush",
+		[EV_APIC_BASE] = "kvm_lapic_set_base",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

@@ -50,6 +50,7 @@ enum kvm_event_type {
 	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
 	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
 	EV_TLB_FLUSH,		/* the vCPU's CPU dropped its cached translations: a = vcpu, b = enum tlb_flush_why, c = entries dropped */
+	EV_APIC_BASE,		/* kvm_lapic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for

@@ -170,6 +170,7 @@ void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
 			avic_refresh_virtual_apic_mode(vcpu);
 		return;
 	}
+	/* LAPIC_MODE_X2APIC: SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE (no x2APIC MSRs in the model). */
 	vcpu->arch.ctrl.virtualize_apic_accesses = false;
 	if (kvm_get_apic_mode(vcpu) == LAPIC_MODE_XAPIC) {
 		vcpu->arch.ctrl.virtualize_apic_accesses = true;
@@ -179,11 +180,22 @@ void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
 
 /*
  * kvm_set_apic_base(), x86.c v6.1, for the values the model's guests write
- * (xAPIC enabled or disabled at the default base, so never reserved bits or
- * an invalid transition), without kvm_recalculate_apic_map() (no APIC map).
+ * (the default base, so never reserved bits), without
+ * kvm_recalculate_apic_map() (no APIC map): 1 for a transition the
+ * architecture forbids (x2APIC -> xAPIC, disabled -> x2APIC), which makes the
+ * WRMSR #GP.
  */
 static int kvm_set_apic_base(struct kvm_vcpu *vcpu, u64 data)
 {
+	enum lapic_mode old_mode = kvm_get_apic_mode(vcpu);
+	enum lapic_mode new_mode = (enum lapic_mode)(data & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE));
+
+	if (new_mode == LAPIC_MODE_INVALID)
+		return 1;
+	if (old_mode == LAPIC_MODE_X2APIC && new_mode == LAPIC_MODE_XAPIC)
+		return 1;
+	if (old_mode == LAPIC_MODE_DISABLED && new_mode == LAPIC_MODE_X2APIC)
+		return 1;
 	kvm_lapic_set_base(vcpu, data);
 	return 0;
 }
@@ -191,15 +203,21 @@ static int kvm_set_apic_base(struct kvm_vcpu *vcpu, u64 data)
 /*
  * WRMSR(IA32_APIC_BASE) exits (svm: msr_interception; vmx: handle_wrmsr) ->
  * kvm_emulate_wrmsr() -> kvm_set_msr_common() -> kvm_set_apic_base(), then
- * the instruction is skipped.  The guest's rdmsr/or/wrmsr is one op here.
+ * the instruction is skipped.  The guest's rdmsr/and/or/wrmsr is one op
+ * here: 'mode' is LAPIC_MODE_DISABLED, _XAPIC or _X2APIC.  The model's guests
+ * have no #GP handler: a forbidden transition is the scenario's error.
  */
-int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, bool enable)
+int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode)
 {
-	u64 data = kvm_lapic_get_base(vcpu);
+	u64 data = kvm_lapic_get_base(vcpu) & ~(u64)(MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
 
-	data = enable ? data | MSR_IA32_APICBASE_ENABLE : data & ~(u64)MSR_IA32_APICBASE_ENABLE;
-	kvm_set_apic_base(vcpu, data);
-	ghost_apic_set_base(vcpu, data);
+	data |= mode & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	if (kvm_set_apic_base(vcpu, data))
+		KVM_REPORT(F_ASSERT, "vcpu %d: the scenario's apic-base makes WRMSR(IA32_APIC_BASE, 0x%llx) #GP "
+			   "(x2APIC -> xAPIC and disabled -> x2APIC are not allowed)",
+			   vcpu->vcpu_idx, (unsigned long long)data);
+	else
+		ghost_apic_set_base(vcpu, data);
 	vcpu->arch.rip++;	/* kvm_skip_emulated_instruction() */
 	return 1;
 }

@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=93
+PLAN=97
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -100,6 +100,10 @@ expect "apic-disable, mainline svm" 0 "verified" "5821 7612" --scenario apic-dis
 expect "apic-disable, mainline vmx" 0 "verified" "5904 7702" --scenario apic-disable --vendor vmx
 expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1424 2477" --bug avic-activate-no-flush
 expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5335 6998" --bug avic-activate-no-flush --no-tlb
+expect "x2apic, mainline svm" 0 "verified" "5438 7096" --scenario x2apic --vendor svm
+expect "x2apic, mainline vmx" 0 "verified" "5410 7063" --scenario x2apic --vendor vmx
+expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1007 1722" --bug x2avic-no-flush
+expect "x2avic-no-flush with --no-tlb" 0 "verified" "4947 6477" --bug x2avic-no-flush --no-tlb
 expect "mainline svm, --no-tlb" 0 "verified" "11097 14797" --vcpus 1 --policy vm --vendor svm --no-tlb
 # An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
 expect "apic-id, mainline svm" 0 "verified" "19486 21072" --scenario apic-id --vendor svm

@@ -96,7 +96,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(12 * (NR_MODES - 1));
+	tap_plan(13 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -110,6 +110,8 @@ int main(void)
 	compare("zap-tlb, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	memcpy(s, scenario_builtin("apic-disable"), sizeof(*s));
 	compare("apic-disable, mainline vmx", s, KVM_POLICY_VM, KVM_VENDOR_VMX);
+	memcpy(s, scenario_builtin("x2apic"), sizeof(*s));
+	compare("x2apic, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	memcpy(s, scenario_builtin("apic-id"), sizeof(*s));
 	compare("apic-id, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	memcpy(s, scenario_builtin("create-race"), sizeof(*s));

@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "x2apic", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -416,7 +416,7 @@ static void test_parse_lexical(void)
 	ret = parse("vcpus 1\nvcpu 0\n\tapic-base disable\n\tapic-base enable\n", &s, err, sizeof(err));
 	tap_ok(!ret && s.vcpu[0].nr_ops == 2 && s.vcpu[0].ops[0].kind == GOP_APIC_BASE &&
 	       s.vcpu[0].ops[0].val == 0 && s.vcpu[0].ops[0].len == 0 &&
-	       s.vcpu[0].ops[1].kind == GOP_APIC_BASE && s.vcpu[0].ops[1].val == 1,
+	       s.vcpu[0].ops[1].kind == GOP_APIC_BASE && s.vcpu[0].ops[1].val == LAPIC_MODE_XAPIC,
 	       "parse: apic-base disable/enable %s", err);
 
 	ret = parse("vcpus 0x0000000000000000000000000000000001\nvcpu 00\n", &s, err, sizeof(err));
@@ -527,12 +527,12 @@ static const struct bad_case bad_cases[] = {
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
-	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit)" },
+	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit, x2avic-no-flush)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
-	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable or disable, got 'on'" },
-	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable, disable or x2apic, got 'on'" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic" },
 	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
 	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
 	{ "vcpus 1\nactor 0\n\tmsi 255 0x30\n", "3:6: destination APIC ID '255' out of range (0..254)" },
