@@ -160,13 +160,7 @@ void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 /* The memslot of gfn, for ghost bookkeeping (memslots never change after setup). */
 static struct kvm_memory_slot *ghost_slot(struct kvm *kvm, gfn_t gfn)
 {
-	for (int i = 0; i < kvm->nr_memslots; i++) {
-		struct kvm_memory_slot *s = &kvm->memslots[i];
-
-		if (gfn >= s->base_gfn && gfn < s->base_gfn + s->npages)
-			return s;
-	}
-	return NULL;
+	return __gfn_to_memslot(kvm, kvm->nr_memslots, gfn);
 }
 
 void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end)

@@ -392,6 +392,8 @@ struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages);
 struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct guest_program *prog);
 static inline struct kvm_vcpu *kvm_get_vcpu(struct kvm *kvm, int i) { return READ_ONCE(kvm->vcpus[i]); }
 struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
+/* The search itself, over the first nr_memslots slots (ghost code passes a plain count). */
+struct kvm_memory_slot *__gfn_to_memslot(struct kvm *kvm, int nr_memslots, gfn_t gfn);
 bool kvm_is_visible_memslot(struct kvm_memory_slot *slot);
 u8 *kvm_pfn_to_page(struct kvm *kvm, kvm_pfn_t pfn);
 hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn);

@@ -62,18 +62,21 @@ static hva_t slot_gfn_to_hva(struct kvm_memory_slot *slot, gfn_t gfn)
 	return (hva_t)(uintptr_t)slot->backing + (gfn - slot->base_gfn) * PAGE_SIZE;
 }
 
-/* ____gfn_to_memslot(), v5.17: a linear search instead of the rb-tree. */
-struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
+struct kvm_memory_slot *__gfn_to_memslot(struct kvm *kvm, int nr_memslots, gfn_t gfn)
 {
-	int n = READ_ONCE(kvm->nr_memslots);
-
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < nr_memslots; i++) {
 		struct kvm_memory_slot *s = &kvm->memslots[i];
 
 		if (gfn >= s->base_gfn && gfn < s->base_gfn + s->npages)
 			return s;
 	}
 	return NULL;
+}
+
+/* ____gfn_to_memslot(), v5.17: a linear search instead of the rb-tree. */
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
+{
+	return __gfn_to_memslot(kvm, READ_ONCE(kvm->nr_memslots), gfn);
 }
 
 /* kvm_is_visible_memslot(), include/linux/kvm_host.h v5.15. */
