@@ -826,6 +826,39 @@ static int scn_op_wait_mem(struct scn_parser *p)
 	return scn_op_mem_gpa_value(p, GOP_WAIT_MEM, "wait-mem GPA VALUE");
 }
 
+/* 'cr8-write VALUE' (0..15) and 'cr8-read'. */
+static int scn_op_cr8_write(struct scn_parser *p)
+{
+	struct guest_op *op;
+	int ret;
+	u64 v = 0;
+
+	ret = scn_want_args(p, 2, "cr8-write VALUE");
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (!ret)
+		ret = scn_num(p, 1, 0, 15, "CR8 value", &v);
+	if (ret)
+		return ret;
+	op = scn_gop(p, GOP_CR8_WRITE);
+	op->len = 0;
+	op->val = (u32)v;
+	return 0;
+}
+
+static int scn_op_cr8_read(struct scn_parser *p)
+{
+	int ret;
+
+	ret = scn_want_end(p, 1);
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (ret)
+		return ret;
+	scn_gop(p, GOP_CR8_READ)->len = 0;
+	return 0;
+}
+
 static int scn_op_hlt(struct scn_parser *p)
 {
 	int ret;
@@ -1177,6 +1210,8 @@ static const struct scn_directive scn_directives[] = {
 	{ "wait-irq",		SEC_VCPU,	scn_op_wait_irq },
 	{ "apic-base",		SEC_VCPU,	scn_op_apic_base },
 	{ "wait-mem",		SEC_VCPU,	scn_op_wait_mem },
+	{ "cr8-write",		SEC_VCPU,	scn_op_cr8_write },
+	{ "cr8-read",		SEC_VCPU,	scn_op_cr8_read },
 	{ "inhibit-set",	SEC_ACTOR,	scn_op_inhibit },
 	{ "inhibit-clear",	SEC_ACTOR,	scn_op_inhibit },
 	{ "toggle",		SEC_ACTOR,	scn_op_toggle },
@@ -1388,6 +1423,8 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
 #define GOP_APIC_BASE_SET(mode)	{ .kind = GOP_APIC_BASE, .val = (mode) }
 #define GOP_WAIT_MEM_EQ(g, v)	{ .kind = GOP_WAIT_MEM, .len = 4, .gpa = (g), .val = (v) }
+#define GOP_CR8_W(v)		{ .kind = GOP_CR8_WRITE, .val = (v) }
+#define GOP_CR8_R		{ .kind = GOP_CR8_READ }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
 #define AOP_SET(r)		{ .kind = AOP_INHIBIT_SET, .reason = APICV_INHIBIT_REASON_##r }
@@ -1479,6 +1516,31 @@ static const struct scenario scn_builtins[] = {
 		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
 		.vcpu = { PROG(GOP_APIC_R(APIC_TASKPRI), GOP_APIC_BASE_SET(LAPIC_MODE_X2APIC),
 			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
+		.name = "cr8-intercept",
+		.description = "the guest raises TPR to 0x50 and sends itself vector 0x40, which waits "
+			       "behind it, then lowers CR8 to 0 and reads it back, while the hyperv "
+			       "inhibit is set and cleared; exposes cr8-intercept-stuck (87d0f901a9bd), "
+			       "with tpr-no-sync (d02e48830e3f) a stale CR8",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, .vendor = KVM_VENDOR_SVM, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
+		.vcpu = { PROG(GOP_APIC_W(APIC_TASKPRI, 0x50), GOP_APIC_W(APIC_ICR, 0x40 | APIC_DEST_SELF),
+			       GOP_CR8_W(0), GOP_CR8_R, GOP_WAIT(1), GOP_APIC_W(APIC_EOI, 0)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+		EXPECTS(EXP_IRQS_OF(0, 1)),
+	},
+	{
+		.name = "tpr-sync",
+		.description = "the guest writes TPR and reads CR8 while the hyperv inhibit is set "
+			       "and cleared: a TPR write KVM emulates must reach V_TPR; exposes "
+			       "tpr-no-sync (d02e48830e3f)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, .vendor = KVM_VENDOR_SVM, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES,
+		.vcpu = { PROG(GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_CR8_R) },
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
 	},
@@ -1767,6 +1829,12 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 		return 1;
 	case GOP_WAIT_MEM:
 		fprintf(f, "\twait-mem 0x%llx 0x%x\n", (unsigned long long)op->gpa, op->val);
+		return 1;
+	case GOP_CR8_WRITE:
+		fprintf(f, "\tcr8-write 0x%x\n", op->val);
+		return 1;
+	case GOP_CR8_READ:
+		fprintf(f, "\tcr8-read\n");
 		return 1;
 	default:
 		/* Not representable: print something the parser rejects. */

@@ -132,17 +132,50 @@ static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 	bool x2 = kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
 
 	vcpu->arch.ctrl.avic_enabled = true;
+	/* 87d0f901a9bd (v7.0): AVIC virtualizes the TPR; CR8 writes need no exit. */
+	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
+		vcpu->arch.ctrl.cr8_write_intercept = false;	/* svm_clr_intercept(INTERCEPT_CR8_WRITE) */
 	vcpu->arch.ctrl.x2avic = x2;
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH) &&
 	    !(x2 && kvm_bug(vcpu->kvm, KVM_BUG_X2AVIC_NO_FLUSH)))
 		kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 }
 
-/* avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable and x2APIC mode bits; no flush. */
+/*
+ * avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable and x2APIC mode bits
+ * and, since 87d0f901a9bd (v7.0), the CR8 write intercept (update_cr8_intercept()
+ * narrows it at the next KVM_REQ_EVENT); no flush.
+ */
 static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.ctrl.avic_enabled = false;
 	vcpu->arch.ctrl.x2avic = false;
+	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
+		vcpu->arch.ctrl.cr8_write_intercept = true;	/* svm_set_intercept(INTERCEPT_CR8_WRITE) */
+}
+
+/*
+ * init_vmcb() (svm.c v7.0) at vCPU creation: INTERCEPT_CR8_WRITE, then
+ * avic_init_vmcb() activates or deactivates AVIC by the vCPU's flag (since
+ * 3989a6d036c8; before it, by the VM's state: KVM_BUG_AVIC_INIT_VM_STATE).
+ * Before 87d0f901a9bd init_vmcb() set the intercept only if APICv was not
+ * active and avic_(de)activate_vmcb() left it alone.  The TLB flush request
+ * of avic_activate_vmcb() is left out here: the new vCPU's TLB is empty.
+ */
+void svm_init_vmcb_avic(struct kvm_vcpu *vcpu)
+{
+	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	if (kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
+		c->cr8_write_intercept = !kvm_vcpu_apicv_active(vcpu);
+	else
+		c->cr8_write_intercept = true;
+	if (kvm_bug(vcpu->kvm, KVM_BUG_AVIC_INIT_VM_STATE))
+		c->avic_enabled = kvm_apicv_activated(vcpu->kvm);
+	else
+		c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
+	if (c->avic_enabled && !kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
+		c->cr8_write_intercept = false;
 }
 
 /* avic_refresh_virtual_apic_mode() (avic.c v6.17), without the logical ID table. */

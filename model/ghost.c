@@ -63,6 +63,24 @@ void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 val
 	}
 }
 
+void ghost_cr8_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path)
+{
+	struct kvm_lapic *ref = vcpu->ghost.ref;
+	bool write = op->kind == GOP_CR8_WRITE;
+	u32 want;
+
+	kvm_trace(EV_CR8, vcpu->vcpu_idx, value, write, path);
+	if (write) {
+		apic_mmio_write(ref, APIC_TASKPRI, 4, (value & 0xf) << 4);
+		return;
+	}
+	want = kvm_lapic_get_reg(ref, APIC_TASKPRI) >> 4;
+	if (value != want)
+		KVM_REPORT(F_WRONG_APIC_READ,
+			   "vcpu %d: CR8 read returned 0x%x, the reference APIC's TPR says 0x%x",
+			   vcpu->vcpu_idx, value, want);
+}
+
 void ghost_program_done(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic, *ref = vcpu->ghost.ref;

@@ -23,6 +23,13 @@ struct guest_op;
 void ghost_vcpu_init(struct kvm_vcpu *vcpu);
 /* A guest APIC access retired: check it against the reference, then apply it there. */
 void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path);
+/*
+ * A guest MOV to/from CR8 retired with 'value' (enum apic_path 'path'): a
+ * write sets the reference APIC's TPR to value << 4 (SDM vol. 3A 10.8.6.1:
+ * CR8 is TPR[7:4], TPR[3:0] cleared); a read that is not its TPR[7:4] is
+ * 'wrong-apic-read'.
+ */
+void ghost_cr8_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path);
 /* The guest wrote IA32_APIC_BASE: the reference APIC follows. */
 void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
 /* The guest program finished: the APIC must equal the reference. */

@@ -265,6 +265,89 @@ static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, 
  * SVM's xAVIC redirection applies (AVIC on at the walk, or in the TLB
  * entry's tag).
  */
+/*
+ * The TPR the CPU's virtual-interrupt evaluation uses: SVM's V_TPR ("it is
+ * the V_TPR that is actually used by the AVIC to decide whether to issue
+ * pending interrupts (not TPR in TASKPRI)", d02e48830e3f), VMX's VTPR in the
+ * virtual-APIC page (SDM vol. 3 29.1.1).
+ */
+static u32 hw_tpr(const struct kvm_vcpu *vcpu)
+{
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? (u32)vcpu->arch.ctrl.v_tpr << 4 :
+	       kvm_lapic_get_reg(vcpu->arch.apic, APIC_TASKPRI);
+}
+
+static void hw_eval_pending(struct kvm_vcpu *vcpu, enum intr_path path);
+
+/*
+ * A guest write of the TPR that the CPU virtualizes: an accelerated TPR MMIO
+ * write ('tpr' is the byte) or a MOV to CR8 that is not intercepted
+ * (tpr = CR8 << 4).  False if the guest exits.
+ *   SVM: V_TPR takes TPR[7:4].  With AVIC on the backing page's TPR follows:
+ *     "AVIC does automatically sync between these two fields, however it
+ *     does so only on explicit guest writes to one of these fields, not on
+ *     a bare VMRUN" (d02e48830e3f); and the CPU evaluates pending
+ *     interrupts against the new priority, as VMX does (the APM does not
+ *     say when AVIC re-evaluates: the model takes the earliest moment).
+ *     With AVIC off only V_TPR changes; KVM copies it to the LAPIC after
+ *     the exit (sync_cr8_to_lapic()).
+ *   VMX, TPR shadow (SDM vol. 3 29.1.2, "TPR virtualization"): VTPR is
+ *     written; with virtual-interrupt delivery the CPU virtualizes PPR and
+ *     evaluates pending virtual interrupts, without it a VTPR[7:4] below
+ *     TPR_THRESHOLD[3:0] is a trap-like VM exit.
+ */
+static bool hw_tpr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 tpr)
+{
+	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	bool svm = vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM;
+
+	if (svm)
+		c->v_tpr = (u8)((tpr >> 4) & 0xf);
+	if (!svm || c->avic_enabled)
+		kvm_lapic_set_reg(apic, APIC_TASKPRI, tpr);
+	if (op->kind == GOP_CR8_WRITE)
+		ghost_cr8_access(vcpu, op, op->val, APIC_PATH_ACCEL);
+	else
+		ghost_apic_access(vcpu, op, op->val, APIC_PATH_ACCEL);
+	if (svm ? c->avic_enabled : c->virtual_intr_delivery) {
+		hw_eval_pending(vcpu, INTR_TPR);
+	} else if (!svm && (tpr >> 4) < c->tpr_threshold) {
+		vcpu->arch.rip++;
+		set_exit(vcpu, EXIT_TPR_BELOW_THRESHOLD, 0, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * MOV to CR8 (KVM sets V_INTR_MASKING on SVM; VMX uses the TPR shadow):
+ * intercepted on SVM while INTERCEPT_CR8_WRITE is set, which KVM must
+ * never leave set with AVIC on (87d0f901a9bd: "KVM should never enter the
+ * guest with AVIC enabled and CR8 writes intercepted"; it WARNs in
+ * cr8_write_interception(), the model reports it here).
+ */
+static bool hw_cr8_write(struct kvm_vcpu *vcpu, const struct guest_op *op)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && c->cr8_write_intercept) {
+		if (c->avic_enabled)
+			KVM_REPORT(F_CR8_INTERCEPTED,
+				   "vcpu %d: the guest's CR8 write exits although AVIC is on: KVM entered the guest with AVIC on and CR8 writes intercepted",
+				   vcpu->vcpu_idx);
+		set_exit(vcpu, EXIT_CR8_WRITE, 0, op->val & 0xf);
+		return false;
+	}
+	return hw_tpr_write(vcpu, op, (op->val & 0xf) << 4);
+}
+
+/* MOV from CR8, never intercepted: V_TPR (SVM), VTPR[7:4] (VMX). */
+static void hw_cr8_read(struct kvm_vcpu *vcpu, const struct guest_op *op)
+{
+	ghost_cr8_access(vcpu, op, hw_tpr(vcpu) >> 4, APIC_PATH_ACCEL);
+}
+
 static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa,
 			   bool redirect)
 {
@@ -319,11 +402,9 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 			   vcpu->vcpu_idx, write ? "write" : "read", op->off);
 	switch (classify_apic_access(vcpu, op)) {
 	case AC_ACCEL:
-		if (write) {
-			kvm_lapic_set_reg(apic, op->off, val & 0xff);	/* only TPR is accelerated */
-		} else {
-			val = kvm_lapic_get_reg(apic, op->off);
-		}
+		if (write)	/* only TPR is accelerated */
+			return hw_tpr_write(vcpu, op, val & 0xff);
+		val = kvm_lapic_get_reg(apic, op->off);
 		ghost_apic_access(vcpu, op, val, APIC_PATH_ACCEL);
 		return true;
 	case AC_TRAP:
@@ -521,7 +602,7 @@ static __attribute__((noinline)) void hw_eval_pending(struct kvm_vcpu *vcpu, enu
 
 	if (!kvm_hw_virtual_intr(vcpu))
 		return;
-	vec = kvm_apic_hw_deliver(vcpu->arch.apic);
+	vec = kvm_apic_hw_deliver(vcpu->arch.apic, hw_tpr(vcpu));
 	if (vec >= 0 && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
 		vcpu->arch.ctrl.svi = (u8)vec;	/* SDM 30.2.2: SVI <- vector */
 	kvm_hw_guest_takes(vcpu, vec, path);
@@ -582,21 +663,56 @@ static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu)
 	return false;
 }
 
-/* Run the guest until something exits (svm_vcpu_run / vmx_vcpu_run). */
+/*
+ * sync_lapic_to_cr8() (svm.c v6.17, d02e48830e3f): V_TPR from the LAPIC's
+ * TPR before every VMRUN.  Before d02e48830e3f it was skipped while AVIC was
+ * active (KVM_BUG_TPR_NO_SYNC), on the belief that AVIC keeps the two in sync.
+ */
+static void sync_lapic_to_cr8(struct kvm_vcpu *vcpu)
+{
+	if (kvm_bug(vcpu->kvm, KVM_BUG_TPR_NO_SYNC) && kvm_vcpu_apicv_active(vcpu))
+		return;
+	vcpu->arch.ctrl.v_tpr = (u8)(kvm_get_cr8(vcpu) & V_TPR_MASK);
+}
+
+/* sync_cr8_to_lapic() (svm.c v6.1): the guest's CR8 back to the LAPIC after the exit. */
+static void sync_cr8_to_lapic(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->arch.ctrl.cr8_write_intercept)
+		kvm_set_cr8(vcpu, vcpu->arch.ctrl.v_tpr & V_TPR_MASK);
+}
+
+static void hw_run_guest(struct kvm_vcpu *vcpu);
+
+/*
+ * svm_vcpu_run() / vmx_vcpu_run(): KVM's side around the VMRUN / VM entry,
+ * then the simulated CPU until something exits.
+ */
 void kvm_hw_run(struct kvm_vcpu *vcpu)
 {
-	const struct guest_program *prog = vcpu->program;
+	bool svm = vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM;
 
 	/*
 	 * VMRUN / VM entry: IRR is evaluated (RVI on VMX); on SVM an earlier
 	 * doorbell adds nothing, on VMX a notification sent while interrupts
 	 * were disabled is recognized at the first instruction boundary.
 	 */
-	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM) {
+	if (svm) {
 		pre_svm_run(vcpu);
+		sync_lapic_to_cr8(vcpu);
 		hw_take_doorbell();
 	}
 	hw_eval_pending(vcpu, INTR_VMRUN);
+	hw_run_guest(vcpu);
+	if (svm)
+		sync_cr8_to_lapic(vcpu);
+}
+
+/* The simulated CPU in guest mode: one guest op per instruction until an exit. */
+static void hw_run_guest(struct kvm_vcpu *vcpu)
+{
+	const struct guest_program *prog = vcpu->program;
+
 	for (;;) {
 		const struct guest_op *op;
 		gpa_t gpa;
@@ -626,6 +742,16 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 			/* WRMSR(IA32_APIC_BASE) is intercepted on both vendors. */
 			set_exit(vcpu, EXIT_WRMSR, 0, op->val);
 			return;
+		}
+		if (op->kind == GOP_CR8_WRITE || op->kind == GOP_CR8_READ) {
+			if (hw_interrupt_boundary(vcpu))
+				return;
+			if (op->kind == GOP_CR8_READ)
+				hw_cr8_read(vcpu, op);
+			else if (!hw_cr8_write(vcpu, op))
+				return;
+			vcpu->arch.rip++;
+			continue;
 		}
 		gpa = op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE ?
 		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
@@ -699,6 +825,22 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa)
 	return 1;
 }
 
+/*
+ * cr8_write_interception() (svm.c v7.0, 87d0f901a9bd) with the in-kernel
+ * LAPIC: cr_interception() -> kvm_set_cr8(), then the skip.  Its
+ * WARN_ON_ONCE(kvm_vcpu_apicv_active(vcpu)) is the 'cr8-intercepted' check
+ * that hw_cr8_write() makes when the write exits.
+ */
+static int cr8_write_interception(struct kvm_vcpu *vcpu, u32 cr8)
+{
+	const struct guest_op *op = &vcpu->program->ops[vcpu->arch.rip];
+
+	kvm_set_cr8(vcpu, cr8);
+	ghost_cr8_access(vcpu, op, cr8, APIC_PATH_EMULATED);
+	vcpu->arch.rip++;	/* kvm_complete_insn_gp() */
+	return 1;
+}
+
 /* svm_handle_exit() / vmx_handle_exit(), v5.17, for the exits the model raises. */
 int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 {
@@ -718,6 +860,11 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 		return 1;
 	case EXIT_WRMSR:
 		return kvm_emulate_wrmsr_apic_base(vcpu, e->error_code);	/* the mode's bits */
+	case EXIT_CR8_WRITE:
+		return cr8_write_interception(vcpu, e->error_code);	/* the value */
+	case EXIT_TPR_BELOW_THRESHOLD:	/* handle_tpr_below_threshold(), vmx.c v6.1 */
+		kvm_apic_update_ppr(vcpu);
+		return 1;
 	case EXIT_HLT:		/* kvm_emulate_halt(): skip the instruction, then block */
 		/* wait-irq's loop jumps back to its test: the op stays current. */
 		if (vcpu->program->ops[vcpu->arch.rip].kind == GOP_HLT)

@@ -73,6 +73,8 @@ enum kvm_bug {
 	KVM_BUG_AVIC_ACTIVATE_NO_FLUSH,	/* reverts 0ccf3e7cb95a */
 	KVM_BUG_APIC_ID_NO_INHIBIT,	/* reverts 3743c2f02517 */
 	KVM_BUG_X2AVIC_NO_FLUSH,	/* reverts a9e18aa3263f */
+	KVM_BUG_CR8_INTERCEPT_STUCK,	/* reverts 87d0f901a9bd */
+	KVM_BUG_TPR_NO_SYNC,		/* reverts d02e48830e3f */
 	KVM_NR_BUGS
 };
 
@@ -201,6 +203,8 @@ enum kvm_exit_reason {
 	EXIT_HLT,
 	EXIT_AVIC_INCOMPLETE_IPI,	/* AVIC hardware IPI: info = ICR, failure cause */
 	EXIT_WRMSR,		/* an intercepted WRMSR (IA32_APIC_BASE): info = the EN bit it sets */
+	EXIT_CR8_WRITE,		/* SVM: an intercepted MOV to CR8: info = the value */
+	EXIT_TPR_BELOW_THRESHOLD,	/* VMX: trap-like, VTPR[7:4] fell below TPR_THRESHOLD */
 	EXIT_DONE,		/* the guest program has no more instructions */
 };
 
@@ -212,6 +216,14 @@ struct kvm_hw_ctrl {
 	bool apic_register_virt;	/* VMX: APIC-register virtualization */
 	bool virtual_intr_delivery;	/* VMX: virtual-interrupt delivery */
 	u8 svi;				/* VMX: GUEST_INTR_STATUS.SVI (servicing vector) */
+	/*
+	 * SVM: V_TPR in vmcb->control.int_ctl, what the guest's CR8 reads and
+	 * writes (KVM always sets V_INTR_MASKING) and, with AVIC on, the
+	 * priority the hardware's interrupt evaluation uses (d02e48830e3f).
+	 */
+	u8 v_tpr;
+	bool cr8_write_intercept;	/* SVM: INTERCEPT_CR8_WRITE */
+	u8 tpr_threshold;		/* VMX: TPR_THRESHOLD (bits 3:0) */
 };
 
 /*
@@ -470,6 +482,10 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason);
 int vcpu_enter_guest(struct kvm_vcpu *vcpu);
 int vcpu_run(struct kvm_vcpu *vcpu);
+/* kvm_set_cr8() / kvm_get_cr8() (x86.c v6.1), with the in-kernel LAPIC. */
+#define V_TPR_MASK 0x0f
+int kvm_set_cr8(struct kvm_vcpu *vcpu, unsigned long cr8);
+unsigned long kvm_get_cr8(struct kvm_vcpu *vcpu);
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa);
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
@@ -483,6 +499,8 @@ void avic_vcpu_blocking(struct kvm_vcpu *vcpu);
 void avic_vcpu_unblocking(struct kvm_vcpu *vcpu);
 void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
 void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu);
+/* init_vmcb()'s CR8 write intercept and avic_init_vmcb(), at vCPU creation. */
+void svm_init_vmcb_avic(struct kvm_vcpu *vcpu);
 int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu);
 u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
 /* posted_intr.c: VMX posted interrupts. */

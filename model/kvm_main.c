@@ -164,10 +164,7 @@ static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 		 * KVM_REQ_APICV_UPDATE is serviced, kvm_vcpu_update_apicv()
 		 * sees no change and the VMCB keeps AVIC off.
 		 */
-		if (kvm_bug(vcpu->kvm, KVM_BUG_AVIC_INIT_VM_STATE))
-			c->avic_enabled = kvm_apicv_activated(vcpu->kvm);
-		else
-			c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
+		svm_init_vmcb_avic(vcpu);
 	} else {
 		/* vmx_set_virtual_apic_mode: xAPIC mode with flexpriority. */
 		c->virtualize_apic_accesses = true;

@@ -422,6 +422,26 @@ static void apic_set_tpr(struct kvm_lapic *apic, u32 tpr)
 	apic_update_ppr(apic);
 }
 
+/* lapic.c kvm_apic_update_ppr() (v6.1). */
+void kvm_apic_update_ppr(struct kvm_vcpu *vcpu)
+{
+	apic_update_ppr(vcpu->arch.apic);
+}
+
+/* lapic.c kvm_lapic_set_tpr() (v6.1): TPR[3:0] is cleared. */
+void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, unsigned long cr8)
+{
+	apic_set_tpr(vcpu->arch.apic, (u32)(cr8 & 0x0f) << 4);
+}
+
+/* lapic.c kvm_lapic_get_cr8() (v6.1). */
+u64 kvm_lapic_get_cr8(struct kvm_vcpu *vcpu)
+{
+	u64 tpr = kvm_lapic_get_reg(vcpu->arch.apic, APIC_TASKPRI);
+
+	return (tpr & 0xf0) >> 4;
+}
+
 /* ---- register setters with side effects ------------------------------------ */
 
 /*
@@ -1460,7 +1480,7 @@ int kvm_apic_deliverable_vector(struct kvm_lapic *apic, const u32 *pir)
  * isr_count, highest_isr_cache) are untouched: they are fixed while APICv is
  * active and recomputed when it is deactivated.
  */
-int kvm_apic_hw_deliver(struct kvm_lapic *apic)
+int kvm_apic_hw_deliver(struct kvm_lapic *apic, u32 tpr)
 {
 	int vec = -1;
 	u32 ppr;
@@ -1475,7 +1495,7 @@ int kvm_apic_hw_deliver(struct kvm_lapic *apic)
 	}
 	if (vec < 0)
 		return -1;
-	ppr = apic_ppr_of(kvm_lapic_get_reg(apic, APIC_TASKPRI), find_highest_vector(apic, APIC_ISR));
+	ppr = apic_ppr_of(tpr, find_highest_vector(apic, APIC_ISR));
 	if (((u32)vec & 0xf0) <= (ppr & 0xf0))
 		return -1;
 	kvm_lapic_clear_vector(apic, vec, APIC_IRR);

@@ -147,10 +147,16 @@ int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu);
 bool kvm_lapic_enabled(struct kvm_vcpu *vcpu);
 /*
  * Simulated hardware: AVIC / APICv virtual-interrupt delivery over the
- * backing page: the highest IRR vector above PPR moves to ISR and PPR is
- * raised.  Returns the vector or -1.
+ * backing page: the highest IRR vector above the priority that 'tpr' (the
+ * TPR the CPU uses: SVM's V_TPR, VMX's VTPR) and ISR make moves to ISR and
+ * PPR is raised.  Returns the vector or -1.
  */
-int kvm_apic_hw_deliver(struct kvm_lapic *apic);
+int kvm_apic_hw_deliver(struct kvm_lapic *apic, u32 tpr);
+/* lapic.c kvm_lapic_set_tpr() / kvm_lapic_get_cr8() (v6.1): CR8 is TPR[7:4]. */
+void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, unsigned long cr8);
+u64 kvm_lapic_get_cr8(struct kvm_vcpu *vcpu);
+/* lapic.c kvm_apic_update_ppr() (v6.1). */
+void kvm_apic_update_ppr(struct kvm_vcpu *vcpu);
 /* Simulated hardware: VMX EOI virtualization with servicing vector 'svi'; returns the new SVI. */
 int kvm_apic_hw_virtual_eoi(struct kvm_lapic *apic, int svi);
 int kvm_apic_highest_isr(struct kvm_lapic *apic);

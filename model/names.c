@@ -113,6 +113,16 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "switching a vCPU to x2AVIC does not flush the current TLB: a translation of the APIC base cached with xAVIC still reaches the virtual APIC page in x2APIC mode",
 		.scenario = "x2apic", .expect = "stale-tlb",
 	},
+	[KVM_BUG_CR8_INTERCEPT_STUCK] = {
+		.slug = "cr8-intercept-stuck", .commit = "87d0f901a9bd",
+		.title = "activating AVIC does not clear the CR8 write intercept that KVM set while AVIC was off: the guest's CR8 writes keep exiting with AVIC on",
+		.scenario = "cr8-intercept", .expect = "cr8-intercepted",
+	},
+	[KVM_BUG_TPR_NO_SYNC] = {
+		.slug = "tpr-no-sync", .commit = "d02e48830e3f",
+		.title = "sync_lapic_to_cr8() skips V_TPR while AVIC is active: a TPR that KVM changed (an emulated access) never reaches V_TPR, which AVIC and the guest's CR8 use",
+		.scenario = "tpr-sync", .expect = "wrong-apic-read",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
@@ -186,6 +196,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_ASSERT] = "assertion",
 	[F_DATA_RACE] = "data-race",
 	[F_STALE_TLB] = "stale-tlb",
+	[F_CR8_INTERCEPTED] = "cr8-intercepted",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 	[F_EXPECT_FAILED] = "expect-failed",

@@ -29,6 +29,8 @@ enum guest_op_kind {
 	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
 	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: val = the mode's EN|EXTD bits (0, 0x800, 0xc00) */
 	GOP_WAIT_MEM,		/* "while (*gpa != val) pause;": spin on 4 bytes of RAM until they read 'val' */
+	GOP_CR8_WRITE,		/* mov 'val' (0..15) to CR8: TPR[7:4] */
+	GOP_CR8_READ,		/* mov from CR8: checked against the reference APIC's TPR[7:4] */
 };
 
 struct guest_op {

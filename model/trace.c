@@ -15,6 +15,7 @@ static const char *const exit_names[] = {
 	[EXIT_APIC_WRITE] = "APIC_WRITE", [EXIT_EXTINT] = "EXTERNAL_INTERRUPT",
 	[EXIT_HLT] = "HLT",		  [EXIT_DONE] = "DONE",
 	[EXIT_AVIC_INCOMPLETE_IPI] = "AVIC_INCOMPLETE_IPI", [EXIT_WRMSR] = "MSR_WRITE",
+	[EXIT_CR8_WRITE] = "CR8_WRITE",	  [EXIT_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
 };
 
 const char *kvm_exit_reason_name(u32 reason)
@@ -277,6 +278,7 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->c == INTR_INJECTED ? "injected by KVM" :
 			 ev->c == INTR_VMRUN ? "virtual interrupt at VM entry" :
 			 ev->c == INTR_EOI ? "virtual interrupt after a virtual EOI" :
+			 ev->c == INTR_TPR ? "virtual interrupt after a TPR write" :
 			 "virtual interrupt on doorbell");
 		break;
 	case EV_AVIC_IPI:
@@ -298,6 +300,11 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->b == TLB_FLUSH_INVEPT ? "INVEPT" :
 			 ev->b == TLB_FLUSH_VMRUN ? "VMRUN (TLB_CONTROL_FLUSH_ASID)" : "VMRUN (new ASID)",
 			 (unsigned long long)ev->c, ev->c == 1 ? "" : "s");
+		break;
+	case EV_CR8:
+		snprintf(buf, len, "guest: vcpu %llu %s 0x%llx (%s)",
+			 (unsigned long long)ev->a, ev->c ? "mov cr8 <-" : "mov cr8 ->",
+			 (unsigned long long)ev->b, ev->d < ARRAY_SIZE(path_names) ? path_names[ev->d] : "?");
 		break;
 	case EV_APIC_BASE: {
 		static const char *const modes[] = { "disabled", "invalid", "xAPIC", "x2APIC" };
@@ -359,6 +366,7 @@ const char *kvm_event_name(u16 type)
 		[EV_PREEMPT] = "kvm_sched",
 		[EV_TLB_FLUSH] = "tlb_flush",
 		[EV_APIC_BASE] = "kvm_lapic_set_base",
+		[EV_CR8] = "guest_cr8",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

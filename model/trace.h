@@ -51,6 +51,7 @@ enum kvm_event_type {
 	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
 	EV_TLB_FLUSH,		/* the vCPU's CPU dropped its cached translations: a = vcpu, b = enum tlb_flush_why, c = entries dropped */
 	EV_APIC_BASE,		/* kvm_lapic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
+	EV_CR8,			/* guest MOV to/from CR8 retired: a = vcpu, b = value, c = write, d = enum apic_path */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for
@@ -81,6 +82,7 @@ enum intr_path {
 	INTR_VMRUN,		/* AVIC / APICv evaluated the IRR at VM entry */
 	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
 	INTR_EOI,		/* VMX evaluated the IRR after a virtualized EOI */
+	INTR_TPR,		/* AVIC / APICv evaluated the IRR after the guest lowered its TPR */
 };
 
 /* Why a TLB was flushed (EV_TLB_FLUSH b). */

@@ -342,6 +342,58 @@ static __attribute__((noinline)) void inject_pending_event(struct kvm_vcpu *vcpu
 		kvm_hw_guest_takes(vcpu, kvm_apic_accept_interrupt(vcpu->arch.apic), INTR_INJECTED);
 }
 
+/* kvm_set_cr8() (x86.c v6.1), with the in-kernel LAPIC. */
+int kvm_set_cr8(struct kvm_vcpu *vcpu, unsigned long cr8)
+{
+	if (cr8 & ~0xfUL)	/* CR8_RESERVED_BITS */
+		return 1;
+	kvm_lapic_set_tpr(vcpu, cr8);
+	return 0;
+}
+
+/* kvm_get_cr8() (x86.c v6.1), with the in-kernel LAPIC. */
+unsigned long kvm_get_cr8(struct kvm_vcpu *vcpu)
+{
+	return (unsigned long)kvm_lapic_get_cr8(vcpu);
+}
+
+/*
+ * svm_update_cr8_intercept() (svm.c v6.1; no SEV-ES, no nested): intercept
+ * CR8 writes only while an interrupt waits behind the TPR, so that lowering
+ * it exits and KVM injects.
+ */
+static void svm_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
+{
+	vcpu->arch.ctrl.cr8_write_intercept = irr != -1 && tpr >= irr;
+}
+
+/* vmx_update_cr8_intercept() (vmx.c v6.1; no nested): the TPR threshold. */
+static void vmx_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
+{
+	vcpu->arch.ctrl.tpr_threshold = (u8)((irr == -1 || tpr < irr) ? 0 : irr);
+}
+
+/*
+ * update_cr8_intercept() (x86.c v6.1; no vAPIC address, which only
+ * userspace's KVM_SET_VAPIC_ADDR sets): nothing while APICv is active, the
+ * CPU then delivers by itself.
+ */
+static void update_cr8_intercept(struct kvm_vcpu *vcpu)
+{
+	int max_irr, tpr;
+
+	if (kvm_vcpu_apicv_active(vcpu))	/* vcpu->arch.apic->apicv_active before v6.1 */
+		return;
+	max_irr = kvm_lapic_find_highest_irr(vcpu);
+	if (max_irr != -1)
+		max_irr >>= 4;
+	tpr = (int)kvm_lapic_get_cr8(vcpu);
+	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
+		svm_update_cr8_intercept(vcpu, tpr, max_irr);
+	else
+		vmx_update_cr8_intercept(vcpu, tpr, max_irr);
+}
+
 /* kvm_vcpu_exit_request(), x86.c v5.17 (no task work). */
 static bool kvm_vcpu_exit_request(struct kvm_vcpu *vcpu)
 {
@@ -371,8 +423,12 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		kvm_check_request(KVM_REQ_UNBLOCK, vcpu);
 	}
 
-	if (kvm_check_request(KVM_REQ_EVENT, vcpu))
+	if (kvm_check_request(KVM_REQ_EVENT, vcpu)) {
 		inject_pending_event(vcpu);
+		/* kvm_lapic_sync_to_vapic() is left out: no vAPIC address (KVM_SET_VAPIC_ADDR). */
+		if (kvm_lapic_enabled(vcpu))
+			update_cr8_intercept(vcpu);
+	}
 
 	/* preempt_disable(); prepare_guest_switch() */
 	local_irq_disable();

@@ -25,20 +25,20 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=97
+PLAN=105
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "12520 16668" --vcpus 1 --policy vm --vendor svm
+expect "mainline svm verified" 0 "verified" "12603 16736" --vcpus 1 --policy vm --vendor svm
 expect "mainline vmx verified" 0 "verified" "10559 13985" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "11123 14776" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "16443 30181" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "11116 14766" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "16497 30277" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
-expect "mainline svm, --fine: same verdict" 0 "verified" "16732 21082" --vcpus 1 --policy vm --fine
+expect "mainline svm, --fine: same verdict" 0 "verified" "16829 21172" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
 expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "93761 134783" --policy vm --toggles 1 --accesses 1
 expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "93761 134783" --policy vm --toggles 1 --accesses 1 --no-races
@@ -87,47 +87,57 @@ expect "fault-checks-request" 1 "violation" "" --bug fault-checks-request --firs
 expect "zap-yield-range-units" 1 "violation \(stale-spte\)" "" --bug zap-yield-range-units --first
 expect "zap-yield scenario, mainline" 0 "verified" "" --scenario zap-yield
 expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-request --first
-expect "create-toggle, mainline svm" 0 "verified" "371992 498510" --scenario create-toggle --vendor svm
+expect "create-toggle, mainline svm" 0 "verified" "392225 526016" --scenario create-toggle --vendor svm
 expect "create-toggle, mainline vmx" 0 "verified" "372118 498899" --scenario create-toggle --vendor vmx
-expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "43193 84815" --bug avic-init-vm-state
+expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "43354 85031" --bug avic-init-vm-state
 # The TLB (docs/design.md, "The TLB"): a zap without its flush, AVIC activation without one.
 expect "zap-tlb, mainline svm" 0 "verified" "1082 1568" --scenario zap-tlb --vendor svm
 expect "zap-tlb, mainline vmx" 0 "verified" "1081 1567" --scenario zap-tlb --vendor vmx
 expect "zap-no-flush (a mutant), svm" 1 "violation \(stale-tlb\)" "97 112" --bug zap-no-flush
 expect "zap-no-flush (a mutant), vmx" 1 "violation \(stale-tlb\)" "96 111" --bug zap-no-flush --vendor vmx
 expect "zap-no-flush with --no-tlb: nothing is cached, nothing goes stale" 0 "verified" "123 128" --bug zap-no-flush --no-tlb
-expect "apic-disable, mainline svm" 0 "verified" "5821 7612" --scenario apic-disable --vendor svm
+expect "apic-disable, mainline svm" 0 "verified" "6009 7868" --scenario apic-disable --vendor svm
 expect "apic-disable, mainline vmx" 0 "verified" "5904 7702" --scenario apic-disable --vendor vmx
 expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1424 2477" --bug avic-activate-no-flush
-expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5335 6998" --bug avic-activate-no-flush --no-tlb
+expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5523 7254" --bug avic-activate-no-flush --no-tlb
 expect "x2apic, mainline svm" 0 "verified" "5438 7096" --scenario x2apic --vendor svm
 expect "x2apic, mainline vmx" 0 "verified" "5410 7063" --scenario x2apic --vendor vmx
 expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1007 1722" --bug x2avic-no-flush
 expect "x2avic-no-flush with --no-tlb" 0 "verified" "4947 6477" --bug x2avic-no-flush --no-tlb
-expect "mainline svm, --no-tlb" 0 "verified" "11097 14797" --vcpus 1 --policy vm --vendor svm --no-tlb
+# CR8 and V_TPR: the CR8 write intercept (87d0f901a9bd) and the V_TPR sync (d02e48830e3f).
+expect "cr8-intercept, mainline svm" 0 "verified" "8462 10877" --scenario cr8-intercept
+expect "cr8-intercept, mainline vmx" 0 "verified" "8303 10455" --scenario cr8-intercept --vendor vmx
+expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "7112 18320" --bug cr8-intercept-stuck
+expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
+expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
+expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2439 8565" --bug tpr-no-sync
+# Mainline SVM: sync_cr8_to_lapic() writes V_TPR back with TPR[3:0] cleared; VMX keeps them.
+expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-apic-write\)" "573 1019" --vcpus 1 --toggles 1 --accesses 4
+expect "TPR 0x11 on vmx: kept" 0 "verified" "1147 1482" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx
+expect "mainline svm, --no-tlb" 0 "verified" "11249 14950" --vcpus 1 --policy vm --vendor svm --no-tlb
 # An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
-expect "apic-id, mainline svm" 0 "verified" "19486 21072" --scenario apic-id --vendor svm
-expect "apic-id, mainline vmx" 0 "verified" "32504 34715" --scenario apic-id --vendor vmx
+expect "apic-id, mainline svm" 0 "verified" "25218 26953" --scenario apic-id --vendor svm
+expect "apic-id, mainline vmx" 0 "verified" "39684 42044" --scenario apic-id --vendor vmx
 expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "6735 13542" --bug apic-id-no-inhibit
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
-expect "ipi-hlt, mainline svm" 0 "verified" "409394 542140" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "544870 690829" --scenario ipi-hlt --vendor vmx
-expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "282277 589292" --bug avic-deliver-race
-expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "75404 142748" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "400016 750413" --bug irr-pending-search
-expect "pi-hlt, mainline vmx" 0 "verified" "544870 690829" --scenario pi-hlt
+expect "ipi-hlt, mainline svm" 0 "verified" "419000 551947" --scenario ipi-hlt --vendor svm
+expect "ipi-hlt, mainline vmx" 0 "verified" "552345 698466" --scenario ipi-hlt --vendor vmx
+expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "284881 591842" --bug avic-deliver-race
+expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "75405 142748" --bug deactivate-no-event
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "402991 753600" --bug irr-pending-search
+expect "pi-hlt, mainline vmx" 0 "verified" "552345 698466" --scenario pi-hlt
 expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "123944 238258" --bug pir-sync-inhibited
-expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "450491 700648" --bug pir-no-event
-expect "svi, mainline vmx" 0 "verified" "1040810 1683488" --scenario svi
-expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "416587 776675" --bug svi-stale
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "452911 703068" --bug pir-no-event
+expect "svi, mainline vmx" 0 "verified" "1083693 1742923" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "415705 749062" --bug svi-stale
 expect "avic-broadcast, mainline svm" 0 "verified" "548005 656798" --scenario avic-broadcast --vendor svm
 expect "avic-broadcast, mainline vmx" 0 "verified" "284647 295209" --scenario avic-broadcast --vendor vmx
 expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "118479 144708" --bug avic-kick-fast-index
-expect "isr-cache, mainline svm" 0 "verified" "699717 1182218" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "1040810 1683488" --scenario isr-cache --vendor vmx
-expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "716997 5468788" --bug isr-cache-stale
+expect "isr-cache, mainline svm" 0 "verified" "759531 1267352" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "1083693 1742923" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "773965 5891371" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
 expect "preempt-toggle, mainline svm" 0 "verified" "5197 6914" --scenario preempt-toggle --vendor svm
 expect "preempt-toggle, mainline vmx" 0 "verified" "4861 6462" --scenario preempt-toggle --vendor vmx
@@ -176,8 +186,8 @@ if grep -q '^   step | vcpu0 *| actor0 *$' "$T/out" && grep -q 'OUTSIDE_GUEST_MO
 	ok "--lanes: one column per acting actor, arguments and names kept"
 else nok "--lanes: $(grep -c '|' "$T/out") lane rows"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
-expect "ipi-late, mainline svm" 0 "verified" "160812 209850" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
-expect "ipi-late, mainline vmx" 0 "verified" "281281 353289" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
+expect "ipi-late, mainline svm" 0 "verified" "164589 213776" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
+expect "ipi-late, mainline vmx" 0 "verified" "285690 357827" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
 "$KVMLAB" check --scenario ipi --bug avic-deliver-race --first >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^VIOLATION lost-interrupt (vcpu1, final state): at the end of the run vcpu 1 has vector 0x40 pending in IRR with AVIC off and no KVM_REQ_EVENT' "$T/out"; then

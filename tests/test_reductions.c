@@ -106,7 +106,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(13 * (NR_MODES - 1));
+	tap_plan(15 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -117,6 +117,8 @@ int main(void)
 	compare_builtin("zap-tlb", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-disable", s, KVM_VENDOR_VMX);
 	compare_builtin("x2apic", s, KVM_VENDOR_SVM);
+	compare_builtin("cr8-intercept", s, KVM_VENDOR_SVM);
+	compare_builtin("tpr-sync", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
 	compare_builtin("create-race", s, KVM_VENDOR_SVM);
 	compare_file("tests/scenarios/two-senders.scn", s);

@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "x2apic", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "x2apic", "cr8-intercept", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -419,6 +419,11 @@ static void test_parse_lexical(void)
 	       s.vcpu[0].ops[1].kind == GOP_APIC_BASE && s.vcpu[0].ops[1].val == LAPIC_MODE_XAPIC,
 	       "parse: apic-base disable/enable %s", err);
 
+	ret = parse("vcpus 1\nvcpu 0\n\tcr8-write 0xf\n\tcr8-read\n", &s, err, sizeof(err));
+	tap_ok(!ret && s.vcpu[0].nr_ops == 2 && s.vcpu[0].ops[0].kind == GOP_CR8_WRITE &&
+	       s.vcpu[0].ops[0].val == 15 && s.vcpu[0].ops[1].kind == GOP_CR8_READ,
+	       "parse: cr8-write 0xf, cr8-read %s", err);
+
 	ret = parse("vcpus 0x0000000000000000000000000000000001\nvcpu 00\n", &s, err, sizeof(err));
 	tap_ok(!ret && s.nr_vcpus == 1, "parse: leading zeros are fine %s", err);
 
@@ -527,13 +532,16 @@ static const struct bad_case bad_cases[] = {
 	  "zap-yield-range-units, create-no-request, apic-mmio-spte, avic-deliver-race, "
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
-	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit, x2avic-no-flush)" },
+	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit, x2avic-no-flush, "
+	  "cr8-intercept-stuck, tpr-no-sync)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable, disable or x2apic, got 'on'" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic" },
 	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
+	{ "vcpus 1\nvcpu 0\n\tcr8-write 16\n", "3:12: CR8 value '16' out of range (0..15)" },
+	{ "vcpus 1\nvcpu 0\n\tcr8-read 1\n", "3:11: unexpected '1' at end of 'cr8-read'" },
 	{ "vcpus 1\napic-enabled maybe\n", "2:14: apic-enabled: expected yes or no, got 'maybe'" },
 	{ "vcpus 1\nactor 0\n\tmsi 255 0x30\n", "3:6: destination APIC ID '255' out of range (0..254)" },
 	{ "vcpus 1\nactor 0\n\tmsi 0 15\n", "3:8: vector '15' out of range (16..255)" },
@@ -983,7 +991,7 @@ static void test_fuzz(void)
 int main(void)
 {
 	tap_plan(3 + 6 + NR_BUILTINS + 2 * NR_BUILTINS + 3 +	/* built-ins */
-		 9 + 4 + 5 +					/* valid text */
+		 9 + 4 + 6 +					/* valid text */
 		 (int)ARRAY_SIZE(bad_cases) + 5 + 8 +		/* errors */
 		 (int)ARRAY_SIZE(bad_files) + 1 +		/* bad files */
 		 (int)ARRAY_SIZE(example_files) + 1 + 4 +	/* files */
