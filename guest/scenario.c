@@ -826,27 +826,8 @@ static int scn_op_wait_mem(struct scn_parser *p)
 	return scn_op_mem_gpa_value(p, GOP_WAIT_MEM, "wait-mem GPA VALUE");
 }
 
-/* 'cr8-write VALUE' (0..15) and 'cr8-read'. */
-static int scn_op_cr8_write(struct scn_parser *p)
-{
-	struct guest_op *op;
-	int ret;
-	u64 v = 0;
-
-	ret = scn_want_args(p, 2, "cr8-write VALUE");
-	if (!ret)
-		ret = scn_room(p, 1);
-	if (!ret)
-		ret = scn_num(p, 1, 0, 15, "CR8 value", &v);
-	if (ret)
-		return ret;
-	op = scn_gop(p, GOP_CR8_WRITE);
-	op->len = 0;
-	op->val = (u32)v;
-	return 0;
-}
-
-static int scn_op_cr8_read(struct scn_parser *p)
+/* An op with no operand: 'hlt', 'cr8-read'. */
+static int scn_op_bare(struct scn_parser *p, u8 kind)
 {
 	int ret;
 
@@ -855,40 +836,49 @@ static int scn_op_cr8_read(struct scn_parser *p)
 		ret = scn_room(p, 1);
 	if (ret)
 		return ret;
-	scn_gop(p, GOP_CR8_READ)->len = 0;
+	scn_gop(p, kind)->len = 0;
 	return 0;
 }
 
-static int scn_op_hlt(struct scn_parser *p)
-{
-	int ret;
-
-	ret = scn_want_end(p, 1);
-	if (!ret)
-		ret = scn_room(p, 1);
-	if (ret)
-		return ret;
-	scn_gop(p, GOP_HLT)->len = 0;
-	return 0;
-}
-
-static int scn_op_wait_irq(struct scn_parser *p)
+/* An op with one number in [min, max]: 'wait-irq N', 'cr8-write VALUE'. */
+static int scn_op_number(struct scn_parser *p, u8 kind, const char *usage, u64 min, u64 max,
+			 const char *what)
 {
 	struct guest_op *op;
 	int ret;
 	u64 n = 0;
 
-	ret = scn_want_args(p, 2, "wait-irq N");
+	ret = scn_want_args(p, 2, usage);
 	if (!ret)
 		ret = scn_room(p, 1);
 	if (!ret)
-		ret = scn_num(p, 1, 1, 255, "interrupt count", &n);
+		ret = scn_num(p, 1, min, max, what, &n);
 	if (ret)
 		return ret;
-	op = scn_gop(p, GOP_WAIT_IRQ);
+	op = scn_gop(p, kind);
 	op->len = 0;
 	op->val = (u32)n;
 	return 0;
+}
+
+static int scn_op_cr8_write(struct scn_parser *p)
+{
+	return scn_op_number(p, GOP_CR8_WRITE, "cr8-write VALUE", 0, 15, "CR8 value");
+}
+
+static int scn_op_cr8_read(struct scn_parser *p)
+{
+	return scn_op_bare(p, GOP_CR8_READ);
+}
+
+static int scn_op_hlt(struct scn_parser *p)
+{
+	return scn_op_bare(p, GOP_HLT);
+}
+
+static int scn_op_wait_irq(struct scn_parser *p)
+{
+	return scn_op_number(p, GOP_WAIT_IRQ, "wait-irq N", 1, 255, "interrupt count");
 }
 
 /* The words of 'apic-base MODE', indexed like their IA32_APIC_BASE bits (enum lapic_mode). */
