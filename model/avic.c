@@ -127,6 +127,14 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
  * the flush for xAVIC only (KVM_BUG_X2AVIC_NO_FLUSH); before it there was none
  * (KVM_BUG_AVIC_ACTIVATE_NO_FLUSH).  The MSR intercepts are not modelled.
  */
+/* svm_set/clr_intercept(INTERCEPT_CR8_WRITE), traced when it changes ('by': EV_CR8_INTERCEPT c). */
+static void avic_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, int by)
+{
+	if (vcpu->arch.ctrl.cr8_write_intercept != on)
+		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, (u64)by, 0);
+	vcpu->arch.ctrl.cr8_write_intercept = on;
+}
+
 static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 {
 	bool x2 = kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
@@ -134,7 +142,7 @@ static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 	vcpu->arch.ctrl.avic_enabled = true;
 	/* 87d0f901a9bd (v7.0): AVIC virtualizes the TPR; CR8 writes need no exit. */
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		vcpu->arch.ctrl.cr8_write_intercept = false;	/* svm_clr_intercept(INTERCEPT_CR8_WRITE) */
+		avic_set_cr8_intercept(vcpu, false, 1);	/* svm_clr_intercept(INTERCEPT_CR8_WRITE) */
 	vcpu->arch.ctrl.x2avic = x2;
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH) &&
 	    !(x2 && kvm_bug(vcpu->kvm, KVM_BUG_X2AVIC_NO_FLUSH)))
@@ -151,7 +159,7 @@ static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
 	vcpu->arch.ctrl.avic_enabled = false;
 	vcpu->arch.ctrl.x2avic = false;
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		vcpu->arch.ctrl.cr8_write_intercept = true;	/* svm_set_intercept(INTERCEPT_CR8_WRITE) */
+		avic_set_cr8_intercept(vcpu, true, 2);	/* svm_set_intercept(INTERCEPT_CR8_WRITE) */
 }
 
 /*

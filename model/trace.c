@@ -47,6 +47,7 @@ static const char *req_name(u64 nr)
 	case KVM_REQ_UNBLOCK: return "KVM_REQ_UNBLOCK";
 	case KVM_REQ_EVENT: return "KVM_REQ_EVENT";
 	case KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK: return "KVM_REQ_APICV_UPDATE";
+	case KVM_REQ_TLB_FLUSH_CURRENT & KVM_REQUEST_MASK: return "KVM_REQ_TLB_FLUSH_CURRENT";
 	}
 	return "KVM_REQ_?";
 }
@@ -301,6 +302,20 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->b == TLB_FLUSH_VMRUN ? "VMRUN (TLB_CONTROL_FLUSH_ASID)" : "VMRUN (new ASID)",
 			 (unsigned long long)ev->c, ev->c == 1 ? "" : "s");
 		break;
+	case EV_CR8_INTERCEPT: {
+		static const char *const who[] = { "svm_update_cr8_intercept", "avic_activate_vmcb",
+						   "avic_deactivate_vmcb" };
+
+		if (ev->c == 0)
+			snprintf(buf, len, "%s: vcpu %llu CR8 write intercept %s (TPR class 0x%llx, highest IRR class %lld)",
+				 who[0], (unsigned long long)ev->a, ev->b ? "on" : "off",
+				 (unsigned long long)(ev->d & 0xff), (long long)(ev->d >> 8) - 1);
+		else
+			snprintf(buf, len, "%s: vcpu %llu CR8 write intercept %s",
+				 ev->c < ARRAY_SIZE(who) ? who[ev->c] : "?", (unsigned long long)ev->a,
+				 ev->b ? "on" : "off");
+		break;
+	}
 	case EV_CR8:
 		snprintf(buf, len, "guest: vcpu %llu %s 0x%llx (%s)",
 			 (unsigned long long)ev->a, ev->c ? "mov cr8 <-" : "mov cr8 ->",
@@ -367,6 +382,7 @@ const char *kvm_event_name(u16 type)
 		[EV_TLB_FLUSH] = "tlb_flush",
 		[EV_APIC_BASE] = "kvm_lapic_set_base",
 		[EV_CR8] = "guest_cr8",
+		[EV_CR8_INTERCEPT] = "cr8_intercept",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

@@ -364,7 +364,11 @@ unsigned long kvm_get_cr8(struct kvm_vcpu *vcpu)
  */
 static void svm_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 {
-	vcpu->arch.ctrl.cr8_write_intercept = irr != -1 && tpr >= irr;
+	bool on = irr != -1 && tpr >= irr;
+
+	if (vcpu->arch.ctrl.cr8_write_intercept != on)
+		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, 0, (u64)tpr | (u64)(irr + 1) << 8);
+	vcpu->arch.ctrl.cr8_write_intercept = on;
 }
 
 /* vmx_update_cr8_intercept() (vmx.c v6.1; no nested): the TPR threshold. */
@@ -376,9 +380,9 @@ static void vmx_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 /*
  * update_cr8_intercept() (x86.c v6.1; no vAPIC address, which only
  * userspace's KVM_SET_VAPIC_ADDR sets): nothing while APICv is active, the
- * CPU then delivers by itself.
+ * CPU then delivers by itself.  Not inlined, like inject_pending_event().
  */
-static void update_cr8_intercept(struct kvm_vcpu *vcpu)
+static __attribute__((noinline)) void update_cr8_intercept(struct kvm_vcpu *vcpu)
 {
 	int max_irr, tpr;
 

@@ -105,9 +105,9 @@ expect "x2apic, mainline vmx" 0 "verified" "5410 7063" --scenario x2apic --vendo
 expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1007 1722" --bug x2avic-no-flush
 expect "x2avic-no-flush with --no-tlb" 0 "verified" "4947 6477" --bug x2avic-no-flush --no-tlb
 # CR8 and V_TPR: the CR8 write intercept (87d0f901a9bd) and the V_TPR sync (d02e48830e3f).
-expect "cr8-intercept, mainline svm" 0 "verified" "8462 10877" --scenario cr8-intercept
-expect "cr8-intercept, mainline vmx" 0 "verified" "8303 10455" --scenario cr8-intercept --vendor vmx
-expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "7112 18320" --bug cr8-intercept-stuck
+expect "cr8-intercept, mainline svm" 0 "verified" "8414 10828" --scenario cr8-intercept
+expect "cr8-intercept, mainline vmx" 0 "verified" "8261 10412" --scenario cr8-intercept --vendor vmx
+expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "7064 18261" --bug cr8-intercept-stuck
 expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
 expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
 expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2439 8565" --bug tpr-no-sync
@@ -116,28 +116,28 @@ expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-api
 expect "TPR 0x11 on vmx: kept" 0 "verified" "1147 1482" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx
 expect "mainline svm, --no-tlb" 0 "verified" "11249 14950" --vcpus 1 --policy vm --vendor svm --no-tlb
 # An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
-expect "apic-id, mainline svm" 0 "verified" "25218 26953" --scenario apic-id --vendor svm
-expect "apic-id, mainline vmx" 0 "verified" "39684 42044" --scenario apic-id --vendor vmx
+expect "apic-id, mainline svm" 0 "verified" "24977 26698" --scenario apic-id --vendor svm
+expect "apic-id, mainline vmx" 0 "verified" "39382 41728" --scenario apic-id --vendor vmx
 expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "6735 13542" --bug apic-id-no-inhibit
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
-expect "ipi-hlt, mainline svm" 0 "verified" "419000 551947" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "552345 698466" --scenario ipi-hlt --vendor vmx
-expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "284881 591842" --bug avic-deliver-race
+expect "ipi-hlt, mainline svm" 0 "verified" "418442 551376" --scenario ipi-hlt --vendor svm
+expect "ipi-hlt, mainline vmx" 0 "verified" "551937 698045" --scenario ipi-hlt --vendor vmx
+expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "284761 591723" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "75405 142748" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "402991 753600" --bug irr-pending-search
-expect "pi-hlt, mainline vmx" 0 "verified" "552345 698466" --scenario pi-hlt
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "402623 753172" --bug irr-pending-search
+expect "pi-hlt, mainline vmx" 0 "verified" "551937 698045" --scenario pi-hlt
 expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "123944 238258" --bug pir-sync-inhibited
-expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "452911 703068" --bug pir-no-event
-expect "svi, mainline vmx" 0 "verified" "1083693 1742923" --scenario svi
-expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "415705 749062" --bug svi-stale
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "452770 702927" --bug pir-no-event
+expect "svi, mainline vmx" 0 "verified" "1083765 1742710" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "414499 748115" --bug svi-stale
 expect "avic-broadcast, mainline svm" 0 "verified" "548005 656798" --scenario avic-broadcast --vendor svm
 expect "avic-broadcast, mainline vmx" 0 "verified" "284647 295209" --scenario avic-broadcast --vendor vmx
 expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "118479 144708" --bug avic-kick-fast-index
-expect "isr-cache, mainline svm" 0 "verified" "759531 1267352" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "1083693 1742923" --scenario isr-cache --vendor vmx
-expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "773965 5891371" --bug isr-cache-stale
+expect "isr-cache, mainline svm" 0 "verified" "757005 1264025" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "1083765 1742710" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "771511 5885609" --bug isr-cache-stale
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
 expect "preempt-toggle, mainline svm" 0 "verified" "5197 6914" --scenario preempt-toggle --vendor svm
 expect "preempt-toggle, mainline vmx" 0 "verified" "4861 6462" --scenario preempt-toggle --vendor vmx
@@ -186,8 +186,8 @@ if grep -q '^   step | vcpu0 *| actor0 *$' "$T/out" && grep -q 'OUTSIDE_GUEST_MO
 	ok "--lanes: one column per acting actor, arguments and names kept"
 else nok "--lanes: $(grep -c '|' "$T/out") lane rows"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
-expect "ipi-late, mainline svm" 0 "verified" "164589 213776" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
-expect "ipi-late, mainline vmx" 0 "verified" "285690 357827" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
+expect "ipi-late, mainline svm" 0 "verified" "164281 213456" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
+expect "ipi-late, mainline vmx" 0 "verified" "285428 357552" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
 "$KVMLAB" check --scenario ipi --bug avic-deliver-race --first >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^VIOLATION lost-interrupt (vcpu1, final state): at the end of the run vcpu 1 has vector 0x40 pending in IRR with AVIC off and no KVM_REQ_EVENT' "$T/out"; then
