@@ -118,6 +118,14 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
 	__avic_vcpu_put(vcpu, kvm_vcpu_is_blocking(vcpu) ? AVIC_START_BLOCKING : AVIC_STOP_RUNNING);
 }
 
+/* svm_set/clr_intercept(INTERCEPT_CR8_WRITE), traced when it changes ('by': EV_CR8_INTERCEPT c). */
+static void avic_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, int by)
+{
+	if (vcpu->arch.ctrl.cr8_write_intercept != on)
+		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, (u64)by, 0);
+	vcpu->arch.ctrl.cr8_write_intercept = on;
+}
+
 /*
  * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f), on a CPU with x2AVIC
  * (avic_mode == AVIC_MODE_X2): the AVIC enable bit, x2AVIC mode for an APIC
@@ -127,14 +135,6 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
  * the flush for xAVIC only (KVM_BUG_X2AVIC_NO_FLUSH); before it there was none
  * (KVM_BUG_AVIC_ACTIVATE_NO_FLUSH).  The MSR intercepts are not modelled.
  */
-/* svm_set/clr_intercept(INTERCEPT_CR8_WRITE), traced when it changes ('by': EV_CR8_INTERCEPT c). */
-static void avic_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, int by)
-{
-	if (vcpu->arch.ctrl.cr8_write_intercept != on)
-		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, (u64)by, 0);
-	vcpu->arch.ctrl.cr8_write_intercept = on;
-}
-
 static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 {
 	bool x2 = kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
