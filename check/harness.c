@@ -259,7 +259,7 @@ static void class_cache_init(void)
 }
 
 /* The classes of footprint entry e in vCPU v's shared fields: requests bits split off (LC_VREQ_SELF). */
-static u64 vreq_class(const struct vmm *vmm, int v, const __typeof__(((struct footprint *)0)->e[0]) *e)
+static u64 vreq_class(const struct vmm *vmm, int v, const struct fp_entry *e)
 {
 	const struct kvm_vcpu *vcpu = vmm->vcpus[v];
 	u64 req = (u64)(uintptr_t)&vcpu->requests, bits;

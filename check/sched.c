@@ -126,28 +126,14 @@ static void fp_add_pending(const struct pending *p)
 	}
 }
 
-static bool fp_conflict(u8 ka, u8 kb)
-{
-	if (ka == FP_READ && kb == FP_READ)
-		return false;
-	if (ka == FP_LOCK_SHARED && kb == FP_LOCK_SHARED)
-		return false;	/* two read acquisitions commute */
-	return true;
-}
-
 bool footprint_independent(const struct footprint *a, const struct footprint *b)
 {
 	if (a->overflow || b->overflow)
 		return false;
 	for (int i = 0; i < a->n; i++)
-		for (int j = 0; j < b->n; j++) {
-			u64 ae = a->e[i].addr + a->e[i].size, be = b->e[j].addr + b->e[j].size;
-
-			if (a->e[i].addr < be && b->e[j].addr < ae &&
-			    fp_conflict(a->e[i].kind, b->e[j].kind) &&
-			    (a->e[i].bits & b->e[j].bits))
+		for (int j = 0; j < b->n; j++)
+			if (fp_entry_conflict(&a->e[i], &b->e[j]))
 				return false;
-		}
 	return true;
 }
 

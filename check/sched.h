@@ -77,21 +77,37 @@ struct snapshot {
 #define FP_MAX 24
 enum fp_kind { FP_READ, FP_WRITE, FP_LOCK_SHARED, FP_LOCK_EXCL };
 
+/* One location a transition touched. */
+struct fp_entry {
+	u64 addr;
+	u8 size;
+	u8 kind;	/* enum fp_kind */
+	/*
+	 * A one-byte access: the bits it reads or changes (test_bit,
+	 * set_bit, clear_bit); two such accesses to one byte with
+	 * disjoint bits are independent.  0xff otherwise.
+	 */
+	u8 bits;
+};
+
 struct footprint {
 	u8 n;
 	bool overflow;		/* too many entries: dependent with everything */
-	struct {
-		u64 addr;
-		u8 size;
-		u8 kind;	/* enum fp_kind */
-		/*
-		 * A one-byte access: the bits it reads or changes (test_bit,
-		 * set_bit, clear_bit); two such accesses to one byte with
-		 * disjoint bits are independent.  0xff otherwise.
-		 */
-		u8 bits;
-	} e[FP_MAX];
+	struct fp_entry e[FP_MAX];
 };
+
+/*
+ * Whether two entries conflict: they overlap, share a bit, and are not two
+ * reads or two shared lock acquisitions (which commute).
+ */
+static inline bool fp_entry_conflict(const struct fp_entry *a, const struct fp_entry *b)
+{
+	if (!(a->addr < b->addr + b->size && b->addr < a->addr + a->size) || !(a->bits & b->bits))
+		return false;
+	if (a->kind == FP_READ && b->kind == FP_READ)
+		return false;
+	return !(a->kind == FP_LOCK_SHARED && b->kind == FP_LOCK_SHARED);
+}
 
 bool footprint_independent(const struct footprint *a, const struct footprint *b);
 

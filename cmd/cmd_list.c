@@ -13,7 +13,6 @@
 #include "guest/scenario.h"
 #include "model/kvm.h"
 
-
 /* The model's functions (tools/gen-functions.awk, generated at build time). */
 static const struct model_function {
 	const char *file;
@@ -24,7 +23,7 @@ static const struct model_function {
 #include "functions.inc"
 };
 
-/* "v6.17" -> 6017, "v5.17-rc3" -> 5016.7 (ordered before v5.17), "" -> 0. */
+/* "v6.17" -> 6017, "v5.17-rc3" -> 5016.03 (ordered before v5.17), "" -> 0. */
 static double release_key(const char *r)
 {
 	int major = 0, minor = 0, rc = 0;

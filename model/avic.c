@@ -118,11 +118,15 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
 	__avic_vcpu_put(vcpu, kvm_vcpu_is_blocking(vcpu) ? AVIC_START_BLOCKING : AVIC_STOP_RUNNING);
 }
 
-/* svm_set/clr_intercept(INTERCEPT_CR8_WRITE), traced when it changes ('by': EV_CR8_INTERCEPT c). */
-static void avic_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, int by)
+/*
+ * svm_set/clr_intercept(svm, INTERCEPT_CR8_WRITE) (svm.h v6.1), traced when
+ * it changes.  svm_update_cr8_intercept() does the same inline: a call there
+ * changes update_cr8_intercept()'s frame, and with it the checker's states.
+ */
+static void svm_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, enum cr8_intercept_by by)
 {
 	if (vcpu->arch.ctrl.cr8_write_intercept != on)
-		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, (u64)by, 0);
+		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, by, 0);
 	vcpu->arch.ctrl.cr8_write_intercept = on;
 }
 
@@ -142,7 +146,7 @@ static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 	vcpu->arch.ctrl.avic_enabled = true;
 	/* 87d0f901a9bd (v7.0): AVIC virtualizes the TPR; CR8 writes need no exit. */
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		avic_set_cr8_intercept(vcpu, false, 1);	/* svm_clr_intercept(INTERCEPT_CR8_WRITE) */
+		svm_set_cr8_intercept(vcpu, false, CR8_BY_ACTIVATE);	/* svm_clr_intercept(INTERCEPT_CR8_WRITE) */
 	vcpu->arch.ctrl.x2avic = x2;
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_AVIC_ACTIVATE_NO_FLUSH) &&
 	    !(x2 && kvm_bug(vcpu->kvm, KVM_BUG_X2AVIC_NO_FLUSH)))
@@ -159,7 +163,7 @@ static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
 	vcpu->arch.ctrl.avic_enabled = false;
 	vcpu->arch.ctrl.x2avic = false;
 	if (!kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		avic_set_cr8_intercept(vcpu, true, 2);	/* svm_set_intercept(INTERCEPT_CR8_WRITE) */
+		svm_set_cr8_intercept(vcpu, true, CR8_BY_DEACTIVATE);	/* svm_set_intercept(INTERCEPT_CR8_WRITE) */
 }
 
 /*
@@ -174,16 +178,14 @@ void svm_init_vmcb_avic(struct kvm_vcpu *vcpu)
 {
 	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
 
-	if (kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		c->cr8_write_intercept = !kvm_vcpu_apicv_active(vcpu);
-	else
-		c->cr8_write_intercept = true;
 	if (kvm_bug(vcpu->kvm, KVM_BUG_AVIC_INIT_VM_STATE))
 		c->avic_enabled = kvm_apicv_activated(vcpu->kvm);
 	else
 		c->avic_enabled = kvm_vcpu_apicv_active(vcpu);
-	if (c->avic_enabled && !kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
-		c->cr8_write_intercept = false;
+	if (kvm_bug(vcpu->kvm, KVM_BUG_CR8_INTERCEPT_STUCK))
+		c->cr8_write_intercept = !kvm_vcpu_apicv_active(vcpu);
+	else	/* set by init_vmcb(), cleared by avic_activate_vmcb() */
+		c->cr8_write_intercept = !c->avic_enabled;
 }
 
 /* avic_refresh_virtual_apic_mode() (avic.c v6.17), without the logical ID table. */

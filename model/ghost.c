@@ -197,19 +197,27 @@ void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end)
 	}
 }
 
-void ghost_tlb_filled(struct kvm_vcpu *vcpu, gfn_t gfn)
+/* The vCPU's ghost TLB mark for gfn (0 none, 1 zapped, 2 zap completed), or NULL outside RAM. */
+static u8 *ghost_tlb_mark(struct kvm_vcpu *vcpu, gfn_t gfn)
 {
 	struct kvm_memory_slot *s = ghost_slot(vcpu->kvm, gfn);
 
-	if (s && GHOST_READ(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx]))
-		GHOST_WRITE(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx], 0);
+	return s ? &s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx] : NULL;
+}
+
+void ghost_tlb_filled(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	u8 *t = ghost_tlb_mark(vcpu, gfn);
+
+	if (t && GHOST_READ(*t))
+		GHOST_WRITE(*t, 0);
 }
 
 void ghost_check_tlb(struct kvm_vcpu *vcpu, gfn_t gfn)
 {
-	struct kvm_memory_slot *s = ghost_slot(vcpu->kvm, gfn);
+	u8 *t = ghost_tlb_mark(vcpu, gfn);
 
-	if (s && GHOST_READ(s->ghost_tlb[gfn - s->base_gfn][vcpu->vcpu_idx]) == 2)
+	if (t && GHOST_READ(*t) == 2)
 		KVM_REPORT(F_STALE_TLB,
 			   "vcpu %d: guest access to gfn 0x%llx used a TLB entry whose SPTE a completed kvm_zap_gfn_range() removed (no TLB flush reached this vCPU)",
 			   vcpu->vcpu_idx, (unsigned long long)gfn);

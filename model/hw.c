@@ -261,11 +261,6 @@ static bool avic_hw_icr_write(struct kvm_vcpu *vcpu, const struct guest_op *op, 
 }
 
 /*
- * An APIC access through a present SPTE; false if it exits.  'redirect':
- * SVM's xAVIC redirection applies (AVIC on at the walk, or in the TLB
- * entry's tag).
- */
-/*
  * The TPR the CPU's virtual-interrupt evaluation uses: SVM's V_TPR ("it is
  * the V_TPR that is actually used by the AVIC to decide whether to issue
  * pending interrupts (not TPR in TASKPRI)", d02e48830e3f), VMX's VTPR in the
@@ -348,6 +343,30 @@ static void hw_cr8_read(struct kvm_vcpu *vcpu, const struct guest_op *op)
 	ghost_cr8_access(vcpu, op, hw_tpr(vcpu) >> 4, APIC_PATH_ACCEL);
 }
 
+/*
+ * An instruction without a memory operand, after its boundary: WRMSR to
+ * IA32_APIC_BASE (intercepted on both vendors) or a CR8 access.  False if
+ * it exits.
+ */
+static bool hw_register_insn(struct kvm_vcpu *vcpu, const struct guest_op *op)
+{
+	switch (op->kind) {
+	case GOP_CR8_READ:
+		hw_cr8_read(vcpu, op);
+		return true;
+	case GOP_CR8_WRITE:
+		return hw_cr8_write(vcpu, op);
+	default:	/* GOP_APIC_BASE */
+		set_exit(vcpu, EXIT_WRMSR, 0, op->val);
+		return false;
+	}
+}
+
+/*
+ * An APIC access through a present SPTE; false if it exits.  'redirect':
+ * SVM's xAVIC redirection applies (AVIC on at the walk, or in the TLB
+ * entry's tag).
+ */
 static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64 spte, gpa_t gpa,
 			   bool redirect)
 {
@@ -380,20 +399,16 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 			KVM_REPORT(F_BAD_SPTE,
 				   "vcpu %d: APIC %s at 0x%x goes through a present APIC-access SPTE with AVIC off (dummy page)",
 				   vcpu->vcpu_idx, write ? "write" : "read", op->off);
-		if (hw_disabled && !hw_apic_virtualized(vcpu)) {
-			/* Not an APIC access: the reference APIC (disabled too) does not see it. */
-			if (write)
-				page_write(dummy, op->off, val);
-			kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
-				  op->off | (u64)op->len << 16 | (u64)write << 31,
-				  write ? val : page_read(dummy, op->off), APIC_PATH_DISABLED);
-			return true;
-		}
 		if (write)
 			page_write(dummy, op->off, val);
 		else
 			val = page_read(dummy, op->off);
-		ghost_apic_access(vcpu, op, val, APIC_PATH_DUMMY);
+		if (hw_disabled && !hw_apic_virtualized(vcpu))
+			/* Not an APIC access: the reference APIC (disabled too) does not see it. */
+			kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
+				  op->off | (u64)op->len << 16 | (u64)write << 31, val, APIC_PATH_DISABLED);
+		else
+			ghost_apic_access(vcpu, op, val, APIC_PATH_DUMMY);
 		return true;
 	}
 	if (!hw_apic_virtualized(vcpu))
@@ -736,19 +751,8 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 			set_exit(vcpu, EXIT_HLT, 0, 0);
 			return;
 		}
-		if (op->kind == GOP_APIC_BASE) {
-			if (hw_interrupt_boundary(vcpu))
-				return;
-			/* WRMSR(IA32_APIC_BASE) is intercepted on both vendors. */
-			set_exit(vcpu, EXIT_WRMSR, 0, op->val);
-			return;
-		}
-		if (op->kind == GOP_CR8_WRITE || op->kind == GOP_CR8_READ) {
-			if (hw_interrupt_boundary(vcpu))
-				return;
-			if (op->kind == GOP_CR8_READ)
-				hw_cr8_read(vcpu, op);
-			else if (!hw_cr8_write(vcpu, op))
+		if (op->kind == GOP_APIC_BASE || op->kind == GOP_CR8_WRITE || op->kind == GOP_CR8_READ) {
+			if (hw_interrupt_boundary(vcpu) || !hw_register_insn(vcpu, op))
 				return;
 			vcpu->arch.rip++;
 			continue;

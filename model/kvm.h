@@ -501,6 +501,9 @@ void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu);
 void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu);
 /* init_vmcb()'s CR8 write intercept and avic_init_vmcb(), at vCPU creation. */
 void svm_init_vmcb_avic(struct kvm_vcpu *vcpu);
+/* Who changed the SVM CR8 write intercept (EV_CR8_INTERCEPT c). */
+enum cr8_intercept_by { CR8_BY_UPDATE, CR8_BY_ACTIVATE, CR8_BY_DEACTIVATE };
+
 int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu);
 u64 *avic_get_physical_id_entry(struct kvm *kvm, u32 index);
 /* posted_intr.c: VMX posted interrupts. */

@@ -490,8 +490,9 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
  * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
  * and apic->base_address; the model keeps the MSR in one field and only the
  * default base), and on a hardware enable reset the xAPIC ID to 'id'.  No
- * x2APIC (the model's guests use xAPIC only), no apic_hw_disabled static
- * key, no apic_map_dirty (no APIC map).  Returns the old value.
+ * x2APIC ID or LDR (x2APIC mode only closes the xAPIC window here), no
+ * apic_hw_disabled static key, no apic_map_dirty (no APIC map).  Returns the
+ * old value.
  */
 u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)
 {

@@ -303,17 +303,18 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->c, ev->c == 1 ? "" : "s");
 		break;
 	case EV_CR8_INTERCEPT: {
-		static const char *const who[] = { "svm_update_cr8_intercept", "avic_activate_vmcb",
-						   "avic_deactivate_vmcb" };
-
-		if (ev->c == 0)
-			snprintf(buf, len, "%s: vcpu %llu CR8 write intercept %s (TPR class 0x%llx, highest IRR class %lld)",
-				 who[0], (unsigned long long)ev->a, ev->b ? "on" : "off",
-				 (unsigned long long)(ev->d & 0xff), (long long)(ev->d >> 8) - 1);
-		else
-			snprintf(buf, len, "%s: vcpu %llu CR8 write intercept %s",
+		static const char *const who[] = {
+			[CR8_BY_UPDATE] = "svm_update_cr8_intercept",
+			[CR8_BY_ACTIVATE] = "avic_activate_vmcb",
+			[CR8_BY_DEACTIVATE] = "avic_deactivate_vmcb",
+		};
+		int n = snprintf(buf, len, "%s: vcpu %llu CR8 write intercept %s",
 				 ev->c < ARRAY_SIZE(who) ? who[ev->c] : "?", (unsigned long long)ev->a,
 				 ev->b ? "on" : "off");
+
+		if (ev->c == CR8_BY_UPDATE && n >= 0 && (size_t)n < len)
+			snprintf(buf + n, len - (size_t)n, " (TPR class 0x%llx, highest IRR class %lld)",
+				 (unsigned long long)(ev->d & 0xff), (long long)(ev->d >> 8) - 1);
 		break;
 	}
 	case EV_CR8:

@@ -52,7 +52,7 @@ enum kvm_event_type {
 	EV_TLB_FLUSH,		/* the vCPU's CPU dropped its cached translations: a = vcpu, b = enum tlb_flush_why, c = entries dropped */
 	EV_APIC_BASE,		/* kvm_lapic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
 	EV_CR8,			/* guest MOV to/from CR8 retired: a = vcpu, b = value, c = write, d = enum apic_path */
-	EV_CR8_INTERCEPT,	/* SVM CR8 write intercept changed: a = vcpu, b = on, c = by (0 update_cr8_intercept, 1 activate, 2 deactivate), d = TPR | (IRR + 1) << 8 */
+	EV_CR8_INTERCEPT,	/* SVM CR8 write intercept changed: a = vcpu, b = on, c = enum cr8_intercept_by, d = TPR | (IRR + 1) << 8 */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for

@@ -41,18 +41,14 @@ bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu)
  */
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 {
-	unsigned long supported;
+	unsigned long supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
+				  BIT(APICV_INHIBIT_REASON_BLOCKIRQ) |
+				  BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
+				  BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
 
 	if (kvm->cfg.vendor == KVM_VENDOR_SVM)
-		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
-			    BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
-			    BIT(APICV_INHIBIT_REASON_PIT_REINJ) | BIT(APICV_INHIBIT_REASON_X2APIC) |
-			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ) | BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
-			    BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
-	else
-		supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
-			    BIT(APICV_INHIBIT_REASON_BLOCKIRQ) | BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
-			    BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
+		supported |= BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
+			     BIT(APICV_INHIBIT_REASON_PIT_REINJ) | BIT(APICV_INHIBIT_REASON_X2APIC);
 	return supported & BIT(reason);
 }
 
@@ -149,12 +145,6 @@ void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reas
 }
 
 /*
- * kvm_x86_ops.refresh_apicv_exec_ctrl: avic_refresh_apicv_exec_ctrl() (SVM,
- * model/avic.c, v6.17) / vmx_refresh_apicv_exec_ctrl() (v5.15): APIC-register
- * virtualization and virtual-interrupt delivery on VMX ("virtualize APIC
- * accesses" is never touched; the posted-interrupt pin control is not modelled).
- */
-/*
  * kvm_x86_ops.set_virtual_apic_mode: avic_refresh_virtual_apic_mode() (SVM,
  * avic.c) or vmx_set_virtual_apic_mode() (vmx.c v6.1, with flexpriority, for
  * the modes the model has: "virtualize APIC accesses" only in xAPIC mode, and
@@ -222,6 +212,12 @@ int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode)
 	return 1;
 }
 
+/*
+ * kvm_x86_ops.refresh_apicv_exec_ctrl: avic_refresh_apicv_exec_ctrl() (SVM,
+ * model/avic.c, v6.17) / vmx_refresh_apicv_exec_ctrl() (v5.15): APIC-register
+ * virtualization and virtual-interrupt delivery on VMX ("virtualize APIC
+ * accesses" is never touched; the posted-interrupt pin control is not modelled).
+ */
 void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 {
 	struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
@@ -367,7 +363,7 @@ static void svm_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 	bool on = irr != -1 && tpr >= irr;
 
 	if (vcpu->arch.ctrl.cr8_write_intercept != on)
-		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, 0, (u64)tpr | (u64)(irr + 1) << 8);
+		kvm_trace(EV_CR8_INTERCEPT, vcpu->vcpu_idx, on, CR8_BY_UPDATE, (u64)tpr | (u64)(irr + 1) << 8);
 	vcpu->arch.ctrl.cr8_write_intercept = on;
 }
 

@@ -184,20 +184,13 @@ static void idtab_insert(struct idtab *t, u32 *slot, u32 id)
 /* Entry 0: every edge has it; entry 1: the footprint overflowed (see above). */
 enum { ENT_ANY, ENT_OVF, ENT_FIRST };
 
-struct fent {
-	u64 addr;
-	u8 size;
-	u8 kind;		/* enum fp_kind */
-	u8 bits;		/* a one-byte bit operation's bits (struct footprint) */
-};
-
 static struct {
-	struct fent *e;
+	struct fp_entry *e;
 	u64 n, cap;
 	struct idtab t;
 } D;
 
-static u64 fent_hash(const struct fent *e)
+static u64 fent_hash(const struct fp_entry *e)
 {
 	return mix64(e->addr ^ ((u64)e->size << 56) ^ ((u64)e->kind << 48) ^ ((u64)e->bits << 40));
 }
@@ -206,7 +199,7 @@ static u64 fent_hash_id(u32 id) { return fent_hash(&D.e[id]); }
 
 static bool fent_eq(u32 id, const void *key)
 {
-	const struct fent *k = key;
+	const struct fp_entry *k = key;
 
 	return D.e[id].addr == k->addr && D.e[id].size == k->size && D.e[id].kind == k->kind &&
 	       D.e[id].bits == k->bits;
@@ -214,7 +207,7 @@ static bool fent_eq(u32 id, const void *key)
 
 static u32 fent_intern(u64 addr, u8 size, u8 kind, u8 bits)
 {
-	struct fent k = { .addr = addr, .size = size, .kind = kind, .bits = bits };
+	struct fp_entry k = { .addr = addr, .size = size, .kind = kind, .bits = bits };
 	u32 *slot = idtab_find(&D.t, fent_hash(&k), fent_eq, &k);
 
 	if (*slot)
@@ -228,21 +221,13 @@ static u32 fent_intern(u64 addr, u8 size, u8 kind, u8 bits)
 /* Whether entries a and b conflict, as footprint_independent() decides. */
 static bool fent_conflict(u32 a, u32 b)
 {
-	const struct fent *x = &D.e[a], *y = &D.e[b];
+	const struct fp_entry *x = &D.e[a], *y = &D.e[b];
 
 	if (a == ENT_OVF || b == ENT_OVF)
 		return true;
 	if (a == ENT_ANY || b == ENT_ANY)
 		return false;
-	if (!(x->addr < y->addr + y->size && y->addr < x->addr + x->size))
-		return false;
-	if (x->kind == FP_READ && y->kind == FP_READ)
-		return false;
-	if (x->kind == FP_LOCK_SHARED && y->kind == FP_LOCK_SHARED)
-		return false;
-	if (!(x->bits & y->bits))
-		return false;
-	return true;
+	return fp_entry_conflict(x, y);
 }
 
 /* ---- footprints: sorted lists of entry ids (ANY left out), interned ---------------- */
