@@ -40,9 +40,9 @@ static void checker_entry(int fiber, void *arg)
 
 static struct vmm *checker_vmm;
 /* vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises itself); fixed per run. */
-static bool checker_ipis[SCN_MAX_VCPUS];
+static bool checker_reaches_others[SCN_MAX_VCPUS];
 
-static bool program_sends_ipis(const struct guest_program *p)
+static bool program_reaches_others(const struct guest_program *p)
 {
 	for (int i = 0; i < p->nr_ops; i++)
 		if (p->ops[i].kind == GOP_APIC_WRITE &&
@@ -348,7 +348,7 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 		return;
 	}
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
-	if (!v || checker_ipis[g])
+	if (!v || checker_reaches_others[g])
 		return;
 	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g) |
 		 LC(LC_VREQ_SELF + g);
@@ -449,7 +449,7 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	checker_vmm = vmm_create(s, cfg);
 	class_cache_init();
 	for (int i = 0; i < s->nr_vcpus; i++)
-		checker_ipis[i] = program_sends_ipis(&s->vcpu[i]);
+		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i]);
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }
 

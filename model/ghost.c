@@ -71,7 +71,8 @@ void ghost_cr8_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 valu
 
 	kvm_trace(EV_CR8, vcpu->vcpu_idx, value, write, path);
 	if (write) {
-		apic_mmio_write(ref, APIC_TASKPRI, 4, (value & 0xf) << 4);
+		/* The register, not the MMIO window: CR8 works in x2APIC mode too. */
+		kvm_lapic_reg_write(ref, APIC_TASKPRI, (value & 0xf) << 4);
 		return;
 	}
 	want = kvm_lapic_get_reg(ref, APIC_TASKPRI) >> 4;

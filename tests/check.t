@@ -25,7 +25,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=105
+PLAN=107
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -111,6 +111,9 @@ expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "7
 expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
 expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
 expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2439 8565" --bug tpr-no-sync
+# CR8 in x2APIC mode: the reference APIC takes it through its register, not the closed xAPIC window.
+expect "cr8-x2apic, mainline svm" 0 "verified" "1524 1907" --scenario tests/scenarios/cr8-x2apic.scn
+expect "cr8-x2apic, mainline vmx" 0 "verified" "1270 1586" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
 # Mainline SVM: sync_cr8_to_lapic() writes V_TPR back with TPR[3:0] cleared; VMX keeps them.
 expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-apic-write\)" "573 1019" --vcpus 1 --toggles 1 --accesses 4
 expect "TPR 0x11 on vmx: kept" 0 "verified" "1147 1482" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx

@@ -759,7 +759,7 @@ static const struct bad_file bad_files[] = {
 
 /* Valid files that are not built-ins. */
 static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn", "ipi-small.scn",
-						"ipi-self.scn", "expect-wrong.scn", "ipi-late.scn" };
+						"ipi-self.scn", "expect-wrong.scn", "ipi-late.scn", "cr8-x2apic.scn" };
 
 static bool listed(const char *name, bool bad)
 {
