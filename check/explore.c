@@ -233,7 +233,7 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 	f->cycle = false;
 	if (!o->fut_summary)
 		return;
-	for (int g = 0; g < sched_nr_fibers(); g++) {
+	for (int g = 0; g < sched_nr_actors(); g++) {
 		const struct pending *p = sched_pending(g);
 
 		if (p->kind == PK_DONE)
@@ -349,7 +349,7 @@ static void stuck_finding(const struct explore_opts *o, struct sched_finding *ou
 
 static bool all_done(void)
 {
-	for (int i = 0; i < sched_nr_fibers(); i++)
+	for (int i = 0; i < sched_nr_actors(); i++)
 		if (sched_pending(i)->kind != PK_DONE)
 			return false;
 	return true;
@@ -467,14 +467,14 @@ static double now(void)
 #define DIST_ROT_DEPTH 8
 static int fiber_at(const struct frame *f, int pos)
 {
-	int n = sched_nr_fibers();
+	int n = sched_nr_actors();
 
 	return (pos + f->rot) % n;
 }
 
 static int pos_of(const struct frame *f, int fiber)
 {
-	int n = sched_nr_fibers();
+	int n = sched_nr_actors();
 
 	return (fiber - f->rot % n + n) % n;
 }
@@ -490,7 +490,7 @@ static bool preempts(const struct frame *f, int g)
 /* The next enabled transition of the (live) state of f, or false. */
 static bool next_transition(const struct explore_opts *o, struct frame *f, struct step *t)
 {
-	int n = sched_nr_fibers();
+	int n = sched_nr_actors();
 
 	for (; f->next_pos < n; f->next_pos++, f->next_choice = 0) {
 		int g = fiber_at(f, f->next_pos);
@@ -682,7 +682,7 @@ static u32 replay_finds(const struct explore_opts *o, const struct snapshot *roo
 			path[i] = path[n - 1];
 			path[i].choice = 0;
 		}
-		if (path[i].fiber >= sched_nr_fibers() || !sched_enabled(path[i].fiber))
+		if (path[i].fiber >= sched_nr_actors() || !sched_enabled(path[i].fiber))
 			return 0;
 		p = sched_pending(path[i].fiber);
 		if (p->kind == PK_CHOOSE ? path[i].choice >= p->n : path[i].choice != 0)
@@ -780,7 +780,7 @@ static u64 memory_now(const struct explore_dist *D, const struct explore_result 
  */
 static void offer_work(const struct explore_dist *D, struct frame *stack, u32 base, u32 depth)
 {
-	int n = sched_nr_fibers();
+	int n = sched_nr_actors();
 
 	for (u32 i = base; i < depth; i++) {
 		struct frame *f = &stack[i];
@@ -843,7 +843,7 @@ static struct frame *start_work(const struct explore_opts *o, struct frame *stac
 		const struct step *t = &w->path[i];
 		const struct pending *p;
 
-		if (t->fiber >= sched_nr_fibers() || !sched_enabled(t->fiber))
+		if (t->fiber >= sched_nr_actors() || !sched_enabled(t->fiber))
 			internal_error("a step is not enabled", i);
 		p = sched_pending(t->fiber);
 		if (p->kind == PK_CHOOSE ? t->choice >= p->n : t->choice != 0)
@@ -872,7 +872,7 @@ static struct frame *start_work(const struct explore_opts *o, struct frame *stac
 	f->any = f->tried = true;	/* a transition was taken from here */
 	f->ample = false;
 	f->vset = false;
-	for (int g = 0; g < sched_nr_fibers(); g++)
+	for (int g = 0; g < sched_nr_actors(); g++)
 		footprint_copy(&f->fp[g], &w->fp[g]);
 	summarize(o, f);
 	/*
@@ -1079,7 +1079,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		    (f->done >> t.fiber & 1) && !conflicts_others(f, t.fiber, f->fpm)) {
 			r->ample++;
 			f->ample = true;
-			f->next_pos = sched_nr_fibers();	/* nothing else from here */
+			f->next_pos = sched_nr_actors();	/* nothing else from here */
 		}
 
 		ws = f->wstate;
@@ -1234,7 +1234,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			u64 frontier = 0;
 
 			for (u32 i = 0; i <= depth; i++)
-				frontier += stack[i].next_pos < sched_nr_fibers();
+				frontier += stack[i].next_pos < sched_nr_actors();
 			snprintf(r->incomplete + strlen(r->incomplete),
 				 sizeof(r->incomplete) - strlen(r->incomplete),
 				 ": %u open DFS frames (%llu with unexplored transitions) not covered",
@@ -1297,7 +1297,7 @@ int explore_replay(const struct explore_opts *o, const struct step *path, u32 n,
 	for (u32 i = 0; i < n; i++) {
 		const struct pending *p;
 
-		if (path[i].fiber >= sched_nr_fibers() || !sched_enabled(path[i].fiber))
+		if (path[i].fiber >= sched_nr_actors() || !sched_enabled(path[i].fiber))
 			goto bad;
 		p = sched_pending(path[i].fiber);
 		if (p->kind == PK_CHOOSE ? path[i].choice >= p->n : path[i].choice != 0)
@@ -1317,7 +1317,7 @@ int explore_replay(const struct explore_opts *o, const struct step *path, u32 n,
 	if (r->verdict != VERDICT_VIOLATION) {
 		bool end = true;
 
-		for (int g = 0; g < sched_nr_fibers() && end; g++)
+		for (int g = 0; g < sched_nr_actors() && end; g++)
 			if (sched_enabled(g))
 				end = false;
 		if (end && end_finding(o, &r->finding))

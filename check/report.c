@@ -10,6 +10,8 @@
  *   granularity merged|movers|fine   (check --no-merge, --fine; version 1 files are "fine")
  *   zap-yield yes|no
  *   tlb yes|no          (the simulated CPUs' TLB; files without the line ran without one)
+ *   memory-model sc|tso (check --memory-model; without the line, sc)
+ *   store-buffer N      (tso: entries per store buffer; without the line, the default)
  *   finding NAME        (what the schedule ends in, "none" for a witness)
  *   steps N
  *   FIBER CHOICE        (N lines: the actor that moves, and its choice)
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "check/report.h"
+#include "check/sched.h"
 #include "model/trace.h"
 
 void report_actor_name(int actor, int nr_vcpus, char *buf, size_t len)
@@ -42,10 +45,12 @@ void (*report_addr_name)(u64 addr, char *buf, size_t len);
 static void prim_line(const struct kvm_event *ev, char *buf, size_t len)
 {
 	char op[128], what[96] = "", where[160];
-	unsigned kind = (unsigned)(ev->a >> 16);
+	unsigned kind = (unsigned)(ev->a >> 16), o = (unsigned)(ev->a >> 8) & 0xff;
+	bool lock = kind == PRIM_LOCK || kind == PRIM_UNLOCK ||
+		    ((kind == PRIM_SB_STORE || kind == PRIM_SB_FLUSH) && (o & PRIM_SB_UNLOCK));
 
 	kvm_event_format(ev, op, sizeof(op));
-	if (report_addr_name && ev->b && kind != PRIM_LOCK && kind != PRIM_UNLOCK && kind != PRIM_FENCE) {
+	if (report_addr_name && ev->b && !lock && kind != PRIM_FENCE) {
 		what[0] = ' ';
 		what[1] = '(';
 		report_addr_name(ev->b, what + 2, sizeof(what) - 3);
@@ -178,9 +183,10 @@ void schedule_write(FILE *f, const struct scenario *s, const struct kvm_config *
 		if (cfg->bugs & BIT_ULL(i))
 			fprintf(f, "bug %s\n", kvm_bug_info(i)->slug);
 	fprintf(f, "granularity %s\n", granularity_name(g));
-	fprintf(f, "zap-yield %s\ntlb %s\nfinding %s\nsteps %u\n", cfg->zap_can_yield ? "yes" : "no",
-		cfg->tlb ? "yes" : "no",
-		kvm_finding_name(finding), n);
+	fprintf(f, "zap-yield %s\ntlb %s\n", cfg->zap_can_yield ? "yes" : "no", cfg->tlb ? "yes" : "no");
+	if (cfg->store_buffer)
+		fprintf(f, "memory-model tso\nstore-buffer %u\n", cfg->store_buffer);
+	fprintf(f, "finding %s\nsteps %u\n", kvm_finding_name(finding), n);
 	for (u32 i = 0; i < n; i++)
 		fprintf(f, "%u %u\n", steps[i].fiber, steps[i].choice);
 	fprintf(f, "scenario\n");
@@ -237,9 +243,13 @@ static int split_words(char *line, char **w, int max)
 }
 
 /* Schedule header keywords; each may appear once (bug once per slug). */
-enum sched_kw { KW_POLICY, KW_VENDOR, KW_GRANULARITY, KW_ZAP_YIELD, KW_TLB, KW_FINDING, KW_STEPS, KW_BUG, KW_NR };
+enum sched_kw {
+	KW_POLICY, KW_VENDOR, KW_GRANULARITY, KW_ZAP_YIELD, KW_TLB, KW_FINDING, KW_STEPS, KW_BUG, KW_MEMORY_MODEL,
+	KW_STORE_BUFFER, KW_NR
+};
 static const char *const sched_kw_names[KW_NR] = {
-	"policy", "vendor", "granularity", "zap-yield", "tlb", "finding", "steps", "bug",
+	"policy", "vendor", "granularity", "zap-yield", "tlb", "finding", "steps", "bug", "memory-model",
+	"store-buffer",
 };
 
 /*
@@ -297,6 +307,16 @@ static int read_keyword(FILE *f, const char *path, long *lineno, char **w, struc
 		if (strcmp(w[1], "yes") && strcmp(w[1], "no"))
 			return fail(err, errlen, path, *lineno, "tlb must be yes or no");
 		out->cfg.tlb = !strcmp(w[1], "yes");
+		break;
+	case KW_MEMORY_MODEL:
+		if (strcmp(w[1], "sc") && strcmp(w[1], "tso"))
+			return fail(err, errlen, path, *lineno, "memory-model must be sc or tso");
+		out->tso = !strcmp(w[1], "tso");
+		break;
+	case KW_STORE_BUFFER:
+		if (scenario_strtou64(w[1], false, &n) || n < 1 || n > SCHED_SB_MAX)
+			return fail(err, errlen, path, *lineno, "store-buffer must be a number in [1, %d]", SCHED_SB_MAX);
+		out->cfg.store_buffer = (u8)n;
 		break;
 	case KW_FINDING:
 		out->finding = kvm_finding_parse(w[1]);
@@ -410,6 +430,12 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 	if (!header) {
 		r = fail(err, errlen, path, lineno, html ? "an HTML page without a kvmlab schedule (check --html writes one)"
 							 : "not a kvmlab-schedule file (empty)");
+		goto out;
+	}
+	if (out->tso && !out->cfg.store_buffer)
+		out->cfg.store_buffer = SCHED_SB_DEFAULT;
+	if (!out->tso && out->cfg.store_buffer) {
+		r = fail(err, errlen, path, lineno, "store-buffer without 'memory-model tso'");
 		goto out;
 	}
 	if (!(seen & (1u << KW_STEPS)) || !scenario) {

@@ -36,6 +36,7 @@ struct schedule {
 	struct kvm_config cfg;
 	enum kvm_finding finding;
 	enum granularity granularity;	/* the steps were taken with */
+	bool tso;			/* 'memory-model tso' (cfg.store_buffer holds the size) */
 	u32 nr_steps;
 	struct step *steps;		/* malloc'd */
 };

@@ -67,6 +67,11 @@ static struct {
 	sched_invisible_fn invisible;	/* sched_set_invisible() */
 	u32 merged;			/* accesses the running transition merged */
 	bool hygiene;			/* kvm_stack_hygiene() clears (default) */
+	bool verbose;			/* sched_set_verbose() */
+	/* x86-TSO (sched_set_tso()); sb_cap 0 = sequential consistency. */
+	u32 sb_cap;
+	struct sbuf *sb;		/* one per fiber, in the heap: state */
+	struct pending flush_pend[CHK_MAX_FIBERS];	/* sched_pending() of the flushers */
 } S;
 
 static void fp_add_bits(u64 addr, unsigned size, enum fp_kind kind, u8 bits)
@@ -630,6 +635,381 @@ static void c_report(enum kvm_finding f, const char *file, int line, const char 
 	snprintf(S.finding.msg, sizeof(S.finding.msg), "%s", msg);
 }
 
+/* ---- x86-TSO store buffers (sched_set_tso()) ------------------------------- */
+
+enum sb_kind { SB_STORE = 1, SB_UNLOCK };
+
+struct sb_entry {
+	u64 addr;
+	u64 val;	/* SB_UNLOCK: the enum rt_lock_mode */
+	u64 pc;		/* where the model stored it, for the timeline */
+	u8 size;
+	u8 kind;	/* enum sb_kind */
+	u8 pad[6];
+};
+
+/*
+ * A fiber's store buffer, in the model heap, so that the state store hashes
+ * and restores it with everything else: entries [0, n), oldest first; the
+ * rest zero, so equal buffers are equal bytes.
+ */
+struct sbuf {
+	u32 n;
+	u32 pad;
+	struct sb_entry e[SCHED_SB_MAX];
+};
+
+static struct sbuf *sb_of(int g)
+{
+	return &S.sb[g];
+}
+
+static void store_sized(volatile void *p, unsigned size, u64 v)
+{
+	track_mark((const void *)p, size);
+	switch (size) {
+	case 1: *(volatile u8 *)p = (u8)v; break;
+	case 2: *(volatile u16 *)p = (u16)v; break;
+	case 4: *(volatile u32 *)p = (u32)v; break;
+	case 8: *(volatile u64 *)p = v; break;
+	}
+}
+
+/* A PRIM_SB_STORE or PRIM_SB_FLUSH line of fiber g's timeline. */
+static void sb_log(unsigned kind, int g, const struct sb_entry *e)
+{
+	unsigned op = e->kind == SB_UNLOCK ? PRIM_SB_UNLOCK | (unsigned)e->val : RT_STORE;
+	struct kvm_event ev = { .type = EV_PRIM, .actor = (s16)g, .seq = S.step,
+				.a = (u64)kind << 16 | (u64)op << 8 | e->size, .b = e->addr,
+				.c = e->kind == SB_UNLOCK ? 0 : e->val, .d = e->pc };
+
+	if (S.log_len == S.log_cap)
+		log_grow();
+	S.log[S.log_len++] = ev;
+}
+
+static void sb_push(int g, const struct sb_entry *e)
+{
+	struct sbuf *b = sb_of(g);
+
+	b->e[b->n++] = *e;
+	track_mark(b, sizeof(*b));
+	fp_add((u64)(uintptr_t)b, 8, FP_WRITE);
+	sb_log(PRIM_SB_STORE, g, e);
+}
+
+static bool overlaps(u64 a, unsigned an, u64 b, unsigned bn)
+{
+	return a < b + bn && b < a + an;
+}
+
+/*
+ * Move fiber g's oldest entry to memory, in the running transition (its
+ * footprint: the location and the buffer).  A buffered unlock releases
+ * the lock now, which is when other CPUs can see it free.
+ */
+static void sb_flush_one(int g)
+{
+	struct sbuf *b = sb_of(g);
+	struct sb_entry e = b->e[0];
+
+	if (e.kind == SB_UNLOCK) {
+		struct rt_lock *l = (struct rt_lock *)(uintptr_t)e.addr;
+
+		if (e.val == LM_EXCL)
+			l->holder = 0;
+		else
+			l->readers &= ~(1ull << g);
+		track_mark(l, sizeof(*l));
+		fp_add(e.addr, 8, e.val == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED);
+	} else {
+		store_sized((volatile void *)(uintptr_t)e.addr, e.size, e.val);
+		fp_add(e.addr, e.size, FP_WRITE);
+	}
+	b->n--;
+	memmove(&b->e[0], &b->e[1], b->n * sizeof(b->e[0]));
+	memset(&b->e[b->n], 0, sizeof(b->e[0]));
+	track_mark(b, sizeof(*b));
+	fp_add((u64)(uintptr_t)b, 8, FP_WRITE);
+	sb_log(PRIM_SB_FLUSH, g, &e);
+}
+
+static void sb_drain(int g)
+{
+	while (sb_of(g)->n)
+		sb_flush_one(g);
+}
+
+/* The youngest of fiber g's buffered stores that overlaps [addr, addr + size), or -1. */
+static int sb_youngest(int g, u64 addr, unsigned size)
+{
+	const struct sbuf *b = sb_of(g);
+
+	for (int i = (int)b->n - 1; i >= 0; i--)
+		if (b->e[i].kind == SB_STORE && overlaps(b->e[i].addr, b->e[i].size, addr, size))
+			return i;
+	return -1;
+}
+
+/* Flush fiber g's buffer up to and including its youngest store that overlaps the range. */
+static void sb_flush_through(int g, u64 addr, unsigned size)
+{
+	for (int i = sb_youngest(g, addr, size); i >= 0; i--)
+		sb_flush_one(g);
+}
+
+/*
+ * What fiber g reads at [addr, addr + size) (x86-TSO): memory, overlaid
+ * byte by byte with its buffered stores from oldest to newest, so a load
+ * sees its own CPU's newest store first (store-to-load forwarding).
+ */
+static u64 sb_read(int g, u64 addr, unsigned size, bool *forwarded)
+{
+	const struct sbuf *b = sb_of(g);
+	u64 v = load_sized((const volatile void *)(uintptr_t)addr, size);
+
+	*forwarded = false;
+	for (u32 i = 0; i < b->n; i++) {
+		const struct sb_entry *e = &b->e[i];
+
+		if (e->kind != SB_STORE || !overlaps(e->addr, e->size, addr, size))
+			continue;
+		*forwarded = true;
+		for (u64 x = addr; x < addr + size; x++)
+			if (x >= e->addr && x < e->addr + e->size) {
+				u64 byte = (e->val >> (8 * (x - e->addr))) & 0xff;
+
+				v &= ~(0xffull << (8 * (x - addr)));
+				v |= byte << (8 * (x - addr));
+			}
+	}
+	return v;
+}
+
+static bool wait_holds_value(const struct pending *p, u64 v)
+{
+	return p->op == RT_EQ ? v == p->a : p->op == RT_NE ? v != p->a : !(v & p->a);
+}
+
+/* Whether fiber g's wait holds, as g reads the location (forwarding included). */
+static bool sb_wait_holds(int g, const struct pending *p)
+{
+	bool fwd;
+
+	return wait_holds_value(p, sb_read(g, p->addr, p->size, &fwd));
+}
+
+/*
+ * The footprint of fiber g's pending operation under TSO, before it runs:
+ * a store only touches g's buffer; a load or wait reads its location, and
+ * the buffer when a buffered store forwards to it; a read-modify-write,
+ * lock or drain also empties the buffer, whose entries sb_flush_one() adds
+ * as it goes.
+ */
+static void fp_add_pending_tso(int g, const struct pending *p)
+{
+	const struct sbuf *b = sb_of(g);
+
+	switch (p->kind) {
+	case PK_ACCESS:
+		if (p->op == RT_STORE) {
+			fp_add((u64)(uintptr_t)b, 8, FP_WRITE);
+			return;
+		}
+		if (p->op == RT_LOAD) {
+			fp_add_bits(p->addr, p->size, FP_READ, pending_bits(p));
+			if (sb_youngest(g, p->addr, p->size) >= 0)
+				fp_add((u64)(uintptr_t)b, 8, FP_READ);
+			return;
+		}
+		fp_add_bits(p->addr, p->size, b->n || access_writes(p) ? FP_WRITE : FP_READ, pending_bits(p));
+		return;
+	case PK_WAIT:
+		fp_add(p->addr, p->size, FP_READ);
+		if (sb_youngest(g, p->addr, p->size) >= 0)
+			fp_add((u64)(uintptr_t)b, 8, FP_READ);
+		return;
+	default:
+		fp_add_pending(p);
+	}
+}
+
+/* The running fiber stops until the scheduler runs it again, then empties its buffer. */
+static void drain_point(void)
+{
+	struct chk_fiber *f = &S.f[S.cur];
+
+	f->pend = (struct pending){ .kind = PK_DRAIN };
+	schedule_pending(f);
+	sb_drain(S.cur);
+}
+
+static u64 t_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
+{
+	struct chk_fiber *f;
+	bool fwd;
+
+	if (S.cur < 0)
+		return do_access(op, p, size, a, b);
+	f = &S.f[S.cur];
+	f->pend = (struct pending){ .kind = PK_ACCESS, .op = op, .size = size,
+				    .addr = (u64)(uintptr_t)p, .a = a, .b = b };
+	schedule_pending(f);
+	race_marked(S.cur, (const void *)p, size, op != RT_STORE, op != RT_LOAD,
+		    __builtin_return_address(0));
+	switch (op) {
+	case RT_STORE: {
+		struct sb_entry e = { .addr = (u64)(uintptr_t)p, .val = a & size_mask(size),
+				      .pc = (u64)(uintptr_t)__builtin_return_address(0),
+				      .size = (u8)size, .kind = SB_STORE };
+
+		sb_push(S.cur, &e);
+		return 0;
+	}
+	case RT_LOAD: {
+		u64 v = sb_read(S.cur, (u64)(uintptr_t)p, size, &fwd);
+		u32 n = sb_of(S.cur)->n;
+
+		if (n) {
+			struct kvm_event ev = { .type = EV_PRIM, .actor = (s16)S.cur, .seq = S.step,
+						.a = (u64)PRIM_SB_LOAD << 16 |
+						     (u64)(n | (fwd ? PRIM_SB_UNLOCK : 0)) << 8 | size,
+						.b = (u64)(uintptr_t)p, .c = v,
+						.d = (u64)(uintptr_t)__builtin_return_address(0) };
+
+			if (S.log_len == S.log_cap)
+				log_grow();
+			S.log[S.log_len++] = ev;
+		}
+		return v;
+	}
+	default:	/* a locked instruction: the buffer drains first */
+		sb_drain(S.cur);
+		return do_access(op, p, size, a, b);
+	}
+}
+
+static void t_fence(enum rt_fence fe)
+{
+	/* smp_rmb() and smp_wmb() are compiler barriers on x86 (barrier()). */
+	if (fe == RT_MB && S.cur >= 0 && sb_of(S.cur)->n)
+		drain_point();
+}
+
+/* Whether fiber g's buffer holds the release of l (then l is not g's to release again). */
+static bool sb_releases(int g, const struct rt_lock *l)
+{
+	const struct sbuf *b = sb_of(g);
+
+	for (u32 i = 0; i < b->n; i++)
+		if (b->e[i].kind == SB_UNLOCK && b->e[i].addr == (u64)(uintptr_t)l)
+			return true;
+	return false;
+}
+
+/*
+ * Every lock acquisition is a locked instruction on x86: once scheduled,
+ * the buffer drains first.  A release of the same lock still in the
+ * buffer is not a recursion: the acquisition waits until it is flushed.
+ */
+static void t_lock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	int self = c_self();
+	struct chk_fiber *f;
+
+	if (S.cur < 0 || !sb_of(S.cur)->n) {
+		c_lock(l, m);
+		return;
+	}
+	if (!sb_releases(S.cur, l) && (l->holder == self + 1 || (m == LM_EXCL && (l->readers >> self) & 1))) {
+		misuse(l, "recursive acquisition");
+		return;
+	}
+	f = &S.f[S.cur];
+	f->pend = (struct pending){ .kind = PK_LOCK, .op = m, .addr = (u64)(uintptr_t)l };
+	schedule_pending(f);
+	S.merge = S.movers;
+	sb_drain(S.cur);
+	if (m == LM_EXCL)
+		l->holder = self + 1;
+	else
+		l->readers |= 1ull << self;
+	track_mark(l, sizeof(*l));
+	race_lock(S.cur, l, m == LM_EXCL, true);
+}
+
+/*
+ * spin_unlock() and write_unlock() are a release store on x86 (a MOV,
+ * queued_spin_unlock() and queued_write_unlock()): buffered like a store;
+ * read_unlock(), up_read(), up_write() and mutex_unlock() are locked
+ * instructions and drain the buffer first.  A full buffer drains too (a
+ * legal TSO execution, one of fewer).
+ */
+static void t_unlock(struct rt_lock *l, enum rt_lock_mode m)
+{
+	struct sbuf *b;
+
+	if (S.cur < 0) {
+		c_unlock(l, m);
+		return;
+	}
+	b = sb_of(S.cur);
+	if (sb_releases(S.cur, l)) {
+		misuse(l, "unlock of a lock not held");
+		return;
+	}
+	if ((l->kind == LK_SPINLOCK || (l->kind == LK_RWLOCK && m == LM_EXCL)) && b->n < S.sb_cap &&
+	    (m == LM_EXCL ? l->holder == S.cur + 1 : (l->readers >> S.cur) & 1)) {
+		struct sb_entry e = { .addr = (u64)(uintptr_t)l, .val = m,
+				      .pc = (u64)(uintptr_t)__builtin_return_address(0), .kind = SB_UNLOCK };
+
+		race_lock(S.cur, l, m == LM_EXCL, false);
+		sb_push(S.cur, &e);
+		return;
+	}
+	if (b->n)
+		drain_point();
+	c_unlock(l, m);
+}
+
+static void t_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
+{
+	c_wait(p, size, c, v);
+}
+
+/*
+ * The simulated hardware's own loads and stores (hw_load, guest memory)
+ * and the ghost checks go straight to memory.  A load of bytes this CPU
+ * still holds in its buffer flushes the buffer through that store first,
+ * and a store flushes all of it (so stores reach memory in order): both are
+ * legal TSO executions, one of fewer.
+ */
+static void t_observe(const volatile void *p, unsigned size, bool write)
+{
+	if (S.cur >= 0 && sb_of(S.cur)->n) {
+		if (write)
+			sb_drain(S.cur);
+		else
+			sb_flush_through(S.cur, (u64)(uintptr_t)p, size);
+	}
+	c_observe(p, size, write);
+}
+
+/*
+ * A plain access of the running fiber (write tracking, check/track.c).
+ * The model's plain accesses are data-race free (the race detector checks
+ * it), so a plain store may go straight to memory: no other CPU can read it
+ * without synchronizing with a later release of this one, which leaves the
+ * buffer after every older store.  Only this CPU's own view has to stay
+ * right: a plain access to bytes it holds in its buffer flushes the buffer
+ * through that store first.
+ */
+static void t_plain(const void *p, size_t n)
+{
+	if (S.cur >= 0 && sb_of(S.cur)->n)
+		sb_flush_through(S.cur, (u64)(uintptr_t)p, (unsigned)n);
+}
+
 static const struct rt_ops checker_ops = {
 	.name = "checker",
 	.self = c_self,
@@ -650,6 +1030,31 @@ static const struct rt_ops checker_ops = {
 	.scrub = c_scrub,
 };
 
+static const struct rt_ops tso_ops = {
+	.name = "checker (x86-TSO)",
+	.self = c_self,
+	.zalloc = c_zalloc,
+	.percpu = c_percpu,
+	.access = t_access,
+	.fence = t_fence,
+	.lock_init = c_lock_init,
+	.lock = t_lock,
+	.unlock = t_unlock,
+	.lock_needbreak = c_lock_needbreak,
+	.wait = t_wait,
+	.choose = c_choose,
+	.relax = c_relax,
+	.observe = t_observe,
+	.trace = c_trace,
+	.report = c_report,
+	.scrub = c_scrub,
+};
+
+static const struct rt_ops *base_ops(void)
+{
+	return S.sb_cap ? &tso_ops : &checker_ops;
+}
+
 /*
  * check --verbose: the same operations, each also logged as an EV_PRIM event
  * with the model's pc (the caller of the rt_ops entry), for the replay that
@@ -667,7 +1072,7 @@ static void prim_trace(unsigned kind, unsigned op, unsigned size, const volatile
 
 static u64 v_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
 {
-	u64 r = c_access(op, p, size, a, b);
+	u64 r = base_ops()->access(op, p, size, a, b);
 
 	prim_trace(PRIM_ACCESS, op, size, p, op == RT_LOAD ? r : op == RT_CMPXCHG ? b : a,
 		   __builtin_return_address(0));
@@ -676,40 +1081,60 @@ static u64 v_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 
 static void v_fence(enum rt_fence fe)
 {
-	c_fence(fe);
+	base_ops()->fence(fe);
 	prim_trace(PRIM_FENCE, fe, 0, NULL, 0, __builtin_return_address(0));
 }
 
 static void v_lock(struct rt_lock *l, enum rt_lock_mode m)
 {
-	c_lock(l, m);
+	base_ops()->lock(l, m);
 	prim_trace(PRIM_LOCK, m, 0, l, 0, __builtin_return_address(0));
 }
 
 static void v_unlock(struct rt_lock *l, enum rt_lock_mode m)
 {
 	prim_trace(PRIM_UNLOCK, m, 0, l, 0, __builtin_return_address(0));
-	c_unlock(l, m);
+	base_ops()->unlock(l, m);
 }
 
 static void v_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
 {
-	c_wait(p, size, c, v);
+	base_ops()->wait(p, size, c, v);
 	prim_trace(PRIM_WAIT, c, size, p, v, __builtin_return_address(0));
 }
 
 static struct rt_ops verbose_ops;
 
-void sched_set_verbose(bool on)
+static void install_ops(void)
 {
-	verbose_ops = checker_ops;
+	verbose_ops = *base_ops();
 	verbose_ops.access = v_access;
 	verbose_ops.fence = v_fence;
 	verbose_ops.lock = v_lock;
 	verbose_ops.unlock = v_unlock;
 	verbose_ops.wait = v_wait;
-	rt_set(on ? &verbose_ops : &checker_ops);
+	rt_set(S.verbose ? &verbose_ops : base_ops());
 }
+
+void sched_set_verbose(bool on)
+{
+	S.verbose = on;
+	install_ops();
+}
+
+int sched_set_tso(unsigned store_buffer)
+{
+	if (store_buffer > SCHED_SB_MAX)
+		return -EINVAL;
+	S.sb_cap = store_buffer;
+	track_plain_hook = store_buffer ? t_plain : NULL;
+	install_ops();
+	return 0;
+}
+
+unsigned sched_store_buffer(void) { return S.sb_cap; }
+
+int sched_nr_actors(void) { return S.sb_cap ? 2 * S.nr_fibers : S.nr_fibers; }
 
 /* ---- scheduler ----------------------------------------------------------- */
 
@@ -738,6 +1163,7 @@ int sched_init(size_t heap_size)
 	if (p == MAP_FAILED)
 		return -errno;
 	memset(&S, 0, sizeof(S));
+	track_plain_hook = NULL;
 	S.heap = p;
 	S.heap_cap = heap_size;
 	S.cur = -1;
@@ -899,6 +1325,7 @@ void sched_fini(void)
 	track_nlist = 0;
 	track_base = NULL;
 	track_len = 0;
+	track_plain_hook = NULL;
 	memset(&S, 0, sizeof(S));
 	S.cur = -1;
 }
@@ -916,8 +1343,10 @@ static void fiber_body(void *arg)
 
 int sched_start(int n, sched_entry_fn entry, void *arg)
 {
-	if (n > CHK_MAX_FIBERS)
+	if (n > CHK_MAX_FIBERS || (S.sb_cap && 2 * n > CHK_MAX_FIBERS))
 		return -E2BIG;
+	if (S.sb_cap)
+		S.sb = c_zalloc(sizeof(*S.sb) * (size_t)n);
 	S.entry = entry;
 	S.entry_arg = arg;
 	S.nr_fibers = n;
@@ -956,11 +1385,23 @@ void sched_report_race(const char *msg)
 	c_report(F_DATA_RACE, __FILE__, __LINE__, msg);
 }
 bool sched_movers(void) { return S.movers; }
-const struct pending *sched_pending(int fiber) { return &S.f[fiber].pend; }
+/* A flusher's pending operation: a store of its fiber's oldest entry, or done while the buffer is empty. */
+const struct pending *sched_pending(int fiber)
+{
+	const struct sbuf *b;
+
+	if (fiber < S.nr_fibers)
+		return &S.f[fiber].pend;
+	b = sb_of(fiber - S.nr_fibers);
+	S.flush_pend[fiber - S.nr_fibers] = b->n ?
+		(struct pending){ .kind = PK_ACCESS, .op = RT_STORE, .size = b->e[0].size, .addr = b->e[0].addr } :
+		(struct pending){ .kind = PK_DONE };
+	return &S.flush_pend[fiber - S.nr_fibers];
+}
 
 u32 sched_lock_blockers(int fiber)
 {
-	const struct pending *p = &S.f[fiber].pend;
+	const struct pending *p = sched_pending(fiber);
 	const struct rt_lock *l = (const struct rt_lock *)(uintptr_t)p->addr;
 	u32 m = 0;
 
@@ -975,8 +1416,19 @@ u32 sched_lock_blockers(int fiber)
 
 bool sched_enabled(int fiber)
 {
-	const struct pending *p = &S.f[fiber].pend;
+	const struct pending *p;
 
+	if (fiber >= S.nr_fibers)
+		return sb_of(fiber - S.nr_fibers)->n > 0;
+	p = &S.f[fiber].pend;
+	if (S.sb_cap) {
+		if (p->kind == PK_ACCESS && p->op == RT_STORE)
+			return sb_of(fiber)->n < S.sb_cap;	/* a full buffer holds the store */
+		if (p->kind == PK_WAIT)
+			return sb_wait_holds(fiber, p);
+		if (p->kind == PK_DRAIN)
+			return true;
+	}
 	switch (p->kind) {
 	case PK_ACCESS:
 	case PK_CHOOSE:
@@ -1032,12 +1484,21 @@ static void scrub_restored(struct chk_fiber *f, u8 *prev)
 
 void sched_step(int fiber, u32 choice)
 {
-	const struct pending *p = &S.f[fiber].pend;
+	const struct pending *p;
 
 	S.fp.n = 0;
 	S.fp.overflow = false;
 	S.merged = 0;
-	fp_add_pending(p);
+	if (fiber >= S.nr_fibers) {	/* TSO: a store leaves the buffer */
+		log_reserve();
+		sb_flush_one(fiber - S.nr_fibers);
+		return;
+	}
+	p = &S.f[fiber].pend;
+	if (S.sb_cap)
+		fp_add_pending_tso(fiber, p);
+	else
+		fp_add_pending(p);
 	S.f[fiber].result = choice;
 	S.sh[fiber].ran = true;
 	S.cur = fiber;

@@ -32,7 +32,12 @@
 #define CHK_MAX_FIBERS (KVMLAB_MAX_ACTORS - 1)
 #define CHK_HARNESS_ACTOR (KVMLAB_MAX_ACTORS - 1)
 
-enum pend_kind { PK_NONE, PK_ACCESS, PK_LOCK, PK_WAIT, PK_CHOOSE, PK_DONE };
+/*
+ * PK_DRAIN (x86-TSO only, appended so the other values stay what the
+ * golden state counts hashed): an smp_mb() or a locked unlock with stores
+ * in the fiber's store buffer; it drains the buffer when it runs.
+ */
+enum pend_kind { PK_NONE, PK_ACCESS, PK_LOCK, PK_WAIT, PK_CHOOSE, PK_DONE, PK_DRAIN };
 
 struct pending {
 	u8 kind;		/* enum pend_kind */
@@ -164,6 +169,26 @@ void sched_fini(void);
 int sched_start(int n, sched_entry_fn entry, void *arg);
 int sched_nr_fibers(void);
 /*
+ * x86-TSO (kvmlab check --memory-model tso; docs/memory-model.md).  Call
+ * between sched_init() and sched_start(): 'store_buffer' > 0 gives every
+ * fiber a FIFO store buffer of that many entries (at most SCHED_SB_MAX),
+ * 0 keeps sequential consistency (the default).  Under TSO a marked store
+ * (WRITE_ONCE, smp_store_release) and the release of a spinlock or of a
+ * write-held rwlock (a plain MOV on x86) enter the buffer; a marked load
+ * reads the newest buffered store to its bytes, else memory; an atomic
+ * read-modify-write, a lock acquisition, smp_mb() and the other unlocks
+ * (locked instructions on x86) drain it first; smp_rmb()/smp_wmb() do
+ * nothing.  Moving the oldest entry to memory is a transition of its own,
+ * of actor nr_fibers + g (sched_nr_actors()), which the search schedules
+ * like any other.  A full buffer blocks the next store.
+ */
+#define SCHED_SB_MAX 8
+#define SCHED_SB_DEFAULT 2	/* the litmus tests' need (tests/test_litmus.c) */
+int sched_set_tso(unsigned store_buffer);
+unsigned sched_store_buffer(void);	/* 0: sequential consistency */
+/* What the search schedules: the fibers, then (TSO) one store-buffer flusher per fiber. */
+int sched_nr_actors(void);
+/*
  * Scheduling granularity: with movers on (the default, set before
  * sched_start), the operation following a lock acquisition joins the
  * acquisition's transition (see schedule_pending() in sched.c).
@@ -205,7 +230,11 @@ const struct pending *sched_pending(int fiber);
 bool sched_enabled(int fiber);
 /* For a fiber waiting to acquire a lock: the fibers whose hold on it keeps it waiting. */
 u32 sched_lock_blockers(int fiber);
-/* Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE). */
+/*
+ * Execute one transition of 'fiber' (with 'choice' for a PK_CHOOSE); an
+ * actor from sched_nr_fibers() on moves that fiber's oldest buffered store
+ * to memory.
+ */
 void sched_step(int fiber, u32 choice);
 
 /* Findings raised since the last sched_clear_finding(). */

@@ -29,6 +29,7 @@ u8 *track_base;
 size_t track_len;
 u16 *track_dirty;
 u32 *track_list;
+void (*track_plain_hook)(const void *p, size_t n);
 u32 track_nlist;
 
 /*
@@ -76,13 +77,34 @@ void track_mark(const void *p, size_t n)
  * Most instrumented accesses are to the fibers' stacks (locals whose
  * address escapes) and to the scenario: one compare sends them back.
  */
+static inline void plain_common(void *p, size_t n, bool write, void *pc)
+{
+	if (write)
+		mark(p, n);
+	race_plain(p, n, write, pc);	/* recorded even with detection off: see check/race.c */
+}
+
+/*
+ * Under x86-TSO: the hook first.  Out of line and reached by a tail call,
+ * so the common path keeps its shape: these hooks run on the fiber stacks,
+ * and what a push leaves below the stack pointer is model state (the golden
+ * counts, issue #10 item 3).
+ */
+static __attribute__((noinline)) void plain_tso(void *p, size_t n, bool write, void *pc)
+{
+	track_plain_hook(p, n);
+	plain_common(p, n, write, pc);
+}
+
 static inline void plain(void *p, size_t n, bool write, void *pc)
 {
 	if ((uintptr_t)p - (uintptr_t)track_base >= track_len)
 		return;
-	if (write)
-		mark(p, n);
-	race_plain(p, n, write, pc);	/* recorded even with detection off: see check/race.c */
+	if (unlikely(track_plain_hook)) {
+		plain_tso(p, n, write, pc);
+		return;
+	}
+	plain_common(p, n, write, pc);
 }
 
 /* Prototypes for -Wmissing-prototypes; the compiler emits the calls. */

@@ -24,6 +24,13 @@ extern u16 *track_dirty;	/* per chunk: bit k = its line k was written */
 extern u32 *track_list;		/* the chunks whose track_dirty is not 0 */
 extern u32 track_nlist;
 
+/*
+ * Set by the checker under x86-TSO (check/sched.c): called before each
+ * plain access to the heap, so that the running fiber sees its own
+ * buffered stores.  NULL otherwise.
+ */
+extern void (*track_plain_hook)(const void *p, size_t n);
+
 /* Mark the lines [p, p + n) overlaps dirty, if it is in the heap. */
 void track_mark(const void *p, size_t n);
 

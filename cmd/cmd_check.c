@@ -82,6 +82,11 @@ static void check_usage(FILE *f)
 		"  --bug SLUG             re-introduce a historical bug (repeatable; kvmlab list)\n"
 		"  --no-tlb               simulated CPUs cache no translations: every guest\n"
 		"                         access walks the SPTEs (the hardware before the TLB)\n"
+		"  --memory-model sc|tso  sc (default): interleavings only; tso: x86-TSO, each\n"
+		"                         CPU's stores wait in a FIFO store buffer that smp_mb(),\n"
+		"                         locked instructions and lock acquisitions drain\n"
+		"                         (docs/memory-model.md); no persistent sets or merging\n"
+		"  --store-buffer N       tso: entries per store buffer (default %d, at most %d)\n"
 		"  --find WITNESS         search for an execution with an event instead of a\n"
 		"                         violation: case-1, case-2a, case-2b, stale-snapshot\n"
 		"  --first                stop at the first violation (no shortening)\n"
@@ -129,7 +134,8 @@ static void check_usage(FILE *f)
 		"                         function and file:line\n"
 		"  --quiet                print only the verdict line\n"
 		"  --progress auto|always|never   on stderr: a live line on a terminal, else a line\n"
-		"                         every 10 s; auto (the default) shows none with --quiet\n");
+		"                         every 10 s; auto (the default) shows none with --quiet\n",
+		SCHED_SB_DEFAULT, SCHED_SB_MAX);
 }
 
 /*
@@ -175,6 +181,8 @@ static void print_config(FILE *f, const struct scenario *s, const struct kvm_con
 			fprintf(f, " %s", kvm_bug_info(i)->slug);
 	if (!cfg->tlb)
 		fprintf(f, ", no TLB");
+	if (cfg->store_buffer)
+		fprintf(f, ", x86-TSO (store buffers of %u)", cfg->store_buffer);
 	fputc('\n', f);
 }
 
@@ -599,6 +607,8 @@ int cmd_check(int argc, char **argv)
 		{ "shorten-seconds", required_argument, NULL, 's' },
 		{ "shorten", required_argument, NULL, 'O' },
 		{ "jobs", required_argument, NULL, 'J' },
+		{ "memory-model", required_argument, NULL, 'X' },
+		{ "store-buffer", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 }
 	};
 	struct explore_opts eo = { .witness = WITNESS_NONE, .por = true,
@@ -616,6 +626,8 @@ int cmd_check(int argc, char **argv)
 	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
 	const char *memory_why = "--memory-limit";
 	int c, idx, r = 0, rank = 0, nproc = 1, jobs = 1;
+	bool tso = false, tso_set = false;
+	u64 store_buffer = 0;	/* --store-buffer; 0 = the default */
 	struct jobs_report jr;
 	char missed[400];
 	u64 v;
@@ -743,6 +755,15 @@ int cmd_check(int argc, char **argv)
 			}
 			jobs = (int)v;
 			break;
+		case 'X':
+			if (strcmp(optarg, "sc") && strcmp(optarg, "tso"))
+				r = cmd_usage_error("check", "--memory-model: '%s' is not sc or tso", optarg);
+			tso = !strcmp(optarg, "tso");
+			tso_set = true;
+			break;
+		case 'B':
+			r = parse_u64_flag("check", "store-buffer", optarg, 1, SCHED_SB_MAX, &store_buffer);
+			break;
 		case 'H':
 			no_hygiene = true;
 			break;
@@ -773,11 +794,28 @@ int cmd_check(int argc, char **argv)
 				    "processes instead");
 		goto out;
 	}
+	/* A barrier bug shows only under x86-TSO: --bug picks it unless told otherwise. */
+	for (int b = 0; b < KVM_NR_BUGS && !tso_set; b++)
+		if ((k.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
+			tso = true;
+	if (store_buffer && !tso) {
+		r = cmd_usage_error("check", "--store-buffer is for --memory-model tso");
+		goto out;
+	}
+	if (tso && (jobs > 1 || dist_backend)) {
+		r = cmd_usage_error("check", "--memory-model tso searches in one process (not with --jobs or kvmlab-mpi yet)");
+		goto out;
+	}
 	r = knob_load_scenario("check", &k, s);
 	if (r)
 		goto out;
 	if (s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS) {
 		r = cmd_usage_error("check", "%d vCPUs + %d actors exceed the checker's %d actors",
+				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
+		goto out;
+	}
+	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS) {
+		r = cmd_usage_error("check", "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
 				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
 		goto out;
 	}
@@ -795,6 +833,7 @@ int cmd_check(int argc, char **argv)
 	if (r)
 		goto out;
 	knob_config(&k, s, &cfg);
+	cfg.store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
 	if (progress_mode == PROGRESS_AUTO && quiet)
 		eo.progress = PROGRESS_NONE;
 	else if (progress_mode != PROGRESS_NEVER)
@@ -987,6 +1026,13 @@ static void config_diff(const struct kvm_config *a, const struct kvm_config *b, 
 	}
 	if (a->tlb != b->tlb && n < len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", b->tlb ? "TLB" : "no TLB");
+	if (a->store_buffer != b->store_buffer && n < len) {
+		if (b->store_buffer)
+			n += (size_t)snprintf(buf + n, len - n, "%sx86-TSO (store buffers of %u)", n ? ", " : "",
+					      b->store_buffer);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%ssequential consistency", n ? ", " : "");
+	}
 	if (!buf[0])
 		snprintf(buf, len, "the same configuration");
 }

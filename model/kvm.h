@@ -84,6 +84,11 @@ struct kvm_bug_info {
 	const char *title;
 	const char *scenario;		/* built-in scenario that exposes it */
 	const char *expect;		/* expected finding */
+	/*
+	 * Caught only under x86-TSO (a barrier that orders a store before a
+	 * later load): check --bug picks --memory-model tso unless told.
+	 */
+	bool tso;
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b);
@@ -365,6 +370,13 @@ struct kvm_config {
 	u8 preempt;			/* enum kvm_preempt */
 	bool enable_apicv;
 	bool tlb;			/* the simulated CPUs cache translations (--no-tlb: they walk every time) */
+	/*
+	 * The checker's memory model: 0 = sequentially consistent, N = x86-TSO
+	 * with a store buffer of N entries per CPU (check --memory-model tso,
+	 * --store-buffer N; check/sched.h).  The thread runtime runs on the
+	 * real CPU's model whatever this says.
+	 */
+	u8 store_buffer;
 };
 
 struct kvm {

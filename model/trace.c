@@ -99,6 +99,23 @@ static void kvm_prim_format(const struct kvm_event *ev, char *buf, size_t len)
 	case PRIM_FENCE:
 		snprintf(buf, len, "%s", op < ARRAY_SIZE(fences) ? fences[op] : "fence");
 		break;
+	case PRIM_SB_LOAD:
+		snprintf(buf, len, "load %u [%#llx] -> %#llx %s %u buffered store%s", size,
+			 (unsigned long long)ev->b, (unsigned long long)ev->c,
+			 (op & PRIM_SB_UNLOCK) ? "forwarded from its" : "ahead of its", op & 0x7f,
+			 (op & 0x7f) == 1 ? "" : "s");
+		break;
+	case PRIM_SB_STORE:
+	case PRIM_SB_FLUSH:
+		if (op & PRIM_SB_UNLOCK)
+			snprintf(buf, len, "%s unlock %s (%s)",
+				 kind == PRIM_SB_STORE ? "store buffer <-" : "store buffer -> memory:",
+				 l && l->name ? l->name : "a lock", (op & 1) == LM_EXCL ? "exclusive" : "shared");
+		else
+			snprintf(buf, len, "%s store %u [%#llx] = %#llx",
+				 kind == PRIM_SB_STORE ? "store buffer <-" : "store buffer -> memory:", size,
+				 (unsigned long long)ev->b, (unsigned long long)ev->c);
+		break;
 	default:
 		snprintf(buf, len, "primitive %u", kind);
 	}

@@ -94,7 +94,18 @@ enum tlb_flush_why {
 };
 
 /* EV_PRIM's kinds. */
-enum prim_kind { PRIM_ACCESS = 1, PRIM_LOCK, PRIM_UNLOCK, PRIM_WAIT, PRIM_FENCE };
+/*
+ * PRIM_SB_STORE / PRIM_SB_FLUSH (--memory-model tso, logged in every
+ * timeline): a store (op RT_STORE) or a lock release (op 0x80 | mode)
+ * entering the store buffer, and leaving it for memory; b = address,
+ * c = value, d = the pc of the store.  PRIM_SB_LOAD: a marked load made
+ * while the CPU's buffer holds stores (op: how many; 0x80 set when one of
+ * them forwards to it), the reordering x86-TSO allows.
+ */
+enum prim_kind {
+	PRIM_ACCESS = 1, PRIM_LOCK, PRIM_UNLOCK, PRIM_WAIT, PRIM_FENCE, PRIM_SB_STORE, PRIM_SB_FLUSH, PRIM_SB_LOAD
+};
+#define PRIM_SB_UNLOCK 0x80
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);
 /*
