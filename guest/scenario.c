@@ -1612,6 +1612,14 @@ static const struct scenario scn_builtins[] = {
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
 	},
 	{
+		.name = "halt-ipi",
+		.description = "vCPU 1 halts until vCPU 0's IPI arrives; exposes halt-no-mb under "
+			       "--memory-model tso",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = IPI_WAIT_PROGS,
+		EXPECTS(EXP_WAITED_0X40(1)),
+	},
+	{
 		.name = "preempt-hlt",
 		.description = "vCPU 1 halts until vCPU 0's IPI arrives and both vCPU threads may "
 			       "be preempted; exposes blocking-preempt (18869f26df1a)",

@@ -75,6 +75,8 @@ enum kvm_bug {
 	KVM_BUG_X2AVIC_NO_FLUSH,	/* reverts a9e18aa3263f */
 	KVM_BUG_CR8_INTERCEPT_STUCK,	/* reverts 87d0f901a9bd */
 	KVM_BUG_TPR_NO_SYNC,		/* reverts d02e48830e3f */
+	KVM_BUG_ENTER_GUEST_NO_MB,	/* a mutant: no smp_mb() after vcpu->mode = IN_GUEST_MODE (x86-TSO) */
+	KVM_BUG_HALT_NO_MB,		/* a mutant: no full barrier in set_current_state() before the wake-up check (x86-TSO) */
 	KVM_NR_BUGS
 };
 

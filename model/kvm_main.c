@@ -495,7 +495,13 @@ void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
 	for (;;) {
 		u64 seq;
 
-		smp_mb();	/* set_current_state(): pairs with the RMW in kvm_vcpu_wake_up() */
+		/*
+		 * set_current_state() is smp_store_mb(): on x86 an xchg, a full
+		 * barrier between the task state store and the wake-up checks
+		 * (KVM_BUG_HALT_NO_MB, x86-TSO).
+		 */
+		if (!kvm_bug(vcpu->kvm, KVM_BUG_HALT_NO_MB))
+			smp_mb();	/* set_current_state(): pairs with the RMW in kvm_vcpu_wake_up() */
 		seq = READ_ONCE(vcpu->wakeup_seq);
 		if (kvm_vcpu_check_block(vcpu) < 0)
 			break;

@@ -123,6 +123,16 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "sync_lapic_to_cr8() skips V_TPR while AVIC is active: a TPR that KVM changed (an emulated access) never reaches V_TPR, which AVIC and the guest's CR8 use",
 		.scenario = "tpr-sync", .expect = "wrong-apic-read",
 	},
+	[KVM_BUG_ENTER_GUEST_NO_MB] = {
+		.slug = "enter-guest-no-mb", .commit = "-",
+		.title = "vcpu_enter_guest() has no full barrier between vcpu->mode = IN_GUEST_MODE and its check of vcpu->requests: on x86 the mode store can wait in the store buffer while the check reads no request, and a kicker's cmpxchg still sees OUTSIDE_GUEST_MODE and sends no IPI",
+		.scenario = "seed", .expect = "lost-request", .tso = true,
+	},
+	[KVM_BUG_HALT_NO_MB] = {
+		.slug = "halt-no-mb", .commit = "-",
+		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU halted and checking for a wake-up: on x86 the store can wait in the store buffer while the check finds nothing, and the waker sees a vCPU that is not halted and does not wake it",
+		.scenario = "halt-ipi", .expect = "lost-interrupt", .tso = true,
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",

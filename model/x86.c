@@ -442,8 +442,14 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	 * the comment in kvm_vcpu_exiting_guest_mode().
 	 *
 	 * 2) For APICv, we should set ->mode before checking PID.ON.
+	 *
+	 * The kernel's full barrier is the smp_mb() inside the
+	 * kvm_vcpu_srcu_read_unlock() just before (__srcu_read_unlock()), which
+	 * is why smp_mb__after_srcu_read_unlock() is empty.  A store followed
+	 * by a load: x86 needs it too (KVM_BUG_ENTER_GUEST_NO_MB, x86-TSO).
 	 */
-	smp_mb();	/* smp_mb__after_srcu_read_unlock() */
+	if (!kvm_bug(vcpu->kvm, KVM_BUG_ENTER_GUEST_NO_MB))
+		smp_mb();	/* smp_mb__after_srcu_read_unlock() */
 
 	/*
 	 * Process pending posted interrupts to handle the case where the
