@@ -486,5 +486,6 @@ int checker_setup_schedule(const struct schedule *sch, struct explore_opts *o)
 
 void checker_teardown(void)
 {
+	report_addr_name = NULL;	/* it reads the model, which goes now */
 	sched_fini();
 }

@@ -233,6 +233,8 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 	fprintf(j->f, "],\n  \"witness\": %s%s%s,\n", witness >= 0 ? "\"" : "",
 		witness >= 0 ? witness_info(witness)->name : "null", witness >= 0 ? "\"" : "");
 	fprintf(j->f, "  \"granularity\": \"%s\",\n", granularity_name(gran));
+	fprintf(j->f, "  \"memory_model\": \"%s\",\n  \"store_buffer\": %u,\n", cfg->store_buffer ? "tso" : "sc",
+		cfg->store_buffer);
 	fprintf(j->f, "  \"races_checked\": %s,\n", checker_races() ? "true" : "false");
 	fprintf(j->f, "  \"processes\": %d,\n", nproc);
 	if (bounded)
@@ -794,9 +796,18 @@ int cmd_check(int argc, char **argv)
 				    "processes instead");
 		goto out;
 	}
-	/* A barrier bug shows only under x86-TSO: --bug picks it unless told otherwise. */
+	r = knob_load_scenario("check", &k, s);
+	if (r)
+		goto out;
+	if (s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS) {
+		r = cmd_usage_error("check", "%d vCPUs + %d actors exceed the checker's %d actors",
+				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
+		goto out;
+	}
+	knob_config(&k, s, &cfg);
+	/* A barrier bug (--bug or the scenario's) shows only under x86-TSO: it picks tso unless told. */
 	for (int b = 0; b < KVM_NR_BUGS && !tso_set; b++)
-		if ((k.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
+		if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
 			tso = true;
 	if (store_buffer && !tso) {
 		r = cmd_usage_error("check", "--store-buffer is for --memory-model tso");
@@ -804,14 +815,6 @@ int cmd_check(int argc, char **argv)
 	}
 	if (tso && (jobs > 1 || dist_backend)) {
 		r = cmd_usage_error("check", "--memory-model tso searches in one process (not with --jobs or kvmlab-mpi yet)");
-		goto out;
-	}
-	r = knob_load_scenario("check", &k, s);
-	if (r)
-		goto out;
-	if (s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS) {
-		r = cmd_usage_error("check", "%d vCPUs + %d actors exceed the checker's %d actors",
-				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
 		goto out;
 	}
 	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS) {
@@ -832,7 +835,6 @@ int cmd_check(int argc, char **argv)
 		r = EXIT_USAGE;	/* rank 0 said why */
 	if (r)
 		goto out;
-	knob_config(&k, s, &cfg);
 	cfg.store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
 	if (progress_mode == PROGRESS_AUTO && quiet)
 		eo.progress = PROGRESS_NONE;
@@ -1206,6 +1208,9 @@ int cmd_replay(int argc, char **argv)
 		return cmd_usage_error("replay", "cannot set up the checker: %s", strerror(-r));
 	}
 	r = explore_replay(&ro, sch.steps, sch.nr_steps, &res);
+	/* Before the teardown: the timeline names model addresses (check --verbose, x86-TSO buffers). */
+	if (r >= 0 && !compare && !quiet)
+		report_timeline(stdout, res.events, res.nr_events, sch.scn.nr_vcpus, false);
 	checker_teardown();
 	if (r < 0) {
 		fprintf(stderr, "%s: step %d (actor %u) is not possible in this scenario: the schedule does not match it\n",
@@ -1237,8 +1242,6 @@ int cmd_replay(int argc, char **argv)
 		}
 		explore_result_free(&res2);
 	} else {
-		if (!quiet)
-			report_timeline(stdout, res.events, res.nr_events, sch.scn.nr_vcpus, false);
 		if (res.verdict == VERDICT_VIOLATION)
 			printf("VIOLATION %s (%s): %s\n", kvm_finding_name(res.finding.kind), res.finding.where,
 			       res.finding.msg);
