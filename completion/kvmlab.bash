@@ -25,6 +25,7 @@ _kvmlab()
 	--policy) COMPREPLY=($(compgen -W "vm vcpu" -- "$cur")); return ;;
 	--vendor) COMPREPLY=($(compgen -W "svm vmx" -- "$cur")); return ;;
 	--progress) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+	--memory-model) COMPREPLY=($(compgen -W "sc tso" -- "$cur")); return ;;
 	--find) COMPREPLY=($(compgen -W "case-1 case-2a case-2b stale-snapshot" -- "$cur")); return ;;
 	--tsc-deadline) COMPREPLY=($(compgen -W "auto on off" -- "$cur")); return ;;
 	--jobs) COMPREPLY=($(compgen -W "auto 1 2" -- "$cur")); return ;;

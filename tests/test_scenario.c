@@ -119,7 +119,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 
 static const char *const builtin_names[] = {
 	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "x2apic", "cr8-intercept", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
-	"preempt-toggle", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
+	"preempt-toggle", "halt-ipi", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
 
@@ -533,7 +533,7 @@ static const struct bad_case bad_cases[] = {
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
 	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit, x2avic-no-flush, "
-	  "cr8-intercept-stuck, tpr-no-sync)" },
+	  "cr8-intercept-stuck, tpr-no-sync, enter-guest-no-mb, halt-no-mb)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
