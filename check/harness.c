@@ -281,8 +281,13 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 		return (struct locmask){ LC_ALL, LC_ALL };
 	key = class_key_holds(vmm);
 	for (int i = 0; i < fp->n; i++) {
-		int wc = word_class(vmm, fp->e[i].addr, key);
-		u64 c = LC(wc);
+		int wc;
+		u64 c;
+
+		if (sched_sb_addr(fp->e[i].addr))
+			continue;	/* x86-TSO: a store buffer, shared by a fiber and its flusher only */
+		wc = word_class(vmm, fp->e[i].addr, key);
+		c = LC(wc);
 
 		if (wc >= LC_VSHARED && wc < LC_VSHARED + KVM_MAX_VCPUS)
 			c = vreq_class(vmm, wc - LC_VSHARED, &fp->e[i]);
@@ -318,7 +323,7 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  * transition against its fiber's summary and stops with an internal error
  * if one breaks it.
  */
-static void fut_summary(int g, struct locmask *out, void *arg)
+static void fiber_summary(int g, struct locmask *out, void *arg)
 {
 	const struct vmm *vmm = arg;
 	const struct scenario *s = vmm->scn;
@@ -362,6 +367,39 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 		}
 }
 
+/* x86-TSO: the classes fiber g's buffered entries write when they leave its store buffer. */
+static u64 sb_classes(int g, void *arg)
+{
+	struct footprint fp;
+	struct locmask m;
+
+	sched_sb_footprint(g, &fp);
+	m = fp_mask(&fp, arg);
+	return m.r | m.w;
+}
+
+/*
+ * Under x86-TSO a fiber's future also drains what its buffer holds (an
+ * RMW, a lock, smp_mb()), and the flusher of fiber k writes what k's buffer
+ * holds and whatever k stores from here on.
+ */
+static void fut_summary(int g, struct locmask *out, void *arg)
+{
+	int nf = sched_nr_fibers();
+
+	if (g < nf) {
+		fiber_summary(g, out, arg);
+		if (sched_store_buffer())
+			out->w |= sb_classes(g, arg);
+		return;
+	}
+	*out = (struct locmask){ 0, 0 };
+	if (sched_pending(g - nf)->kind != PK_DONE)
+		fiber_summary(g - nf, out, arg);
+	out->r = 0;
+	out->w |= sb_classes(g - nf, arg);
+}
+
 /* report_addr_name: the location class of a model address (check --verbose). */
 static void addr_name(u64 a, char *buf, size_t len)
 {
@@ -392,12 +430,6 @@ void checker_reduction(struct explore_opts *o)
 	o->check_final = check_final;
 	o->actor_name = harness_actor_name;
 	o->fut_arg = checker_vmm;
-	/*
-	 * Under x86-TSO the summaries would have to cover the store-buffer
-	 * flushers too (issue #13 item 2): only sleep sets for now.
-	 */
-	if (sched_store_buffer())
-		return;
 	o->fut_summary = fut_summary;
 	o->fp_mask = fp_mask;
 	o->before_step = class_cache_prepare;

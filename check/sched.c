@@ -1136,6 +1136,29 @@ unsigned sched_store_buffer(void) { return S.sb_cap; }
 
 int sched_nr_actors(void) { return S.sb_cap ? 2 * S.nr_fibers : S.nr_fibers; }
 
+void sched_sb_footprint(int g, struct footprint *out)
+{
+	const struct sbuf *b = sb_of(g);
+
+	out->n = 0;
+	out->overflow = false;
+	for (u32 i = 0; i < b->n && out->n < FP_MAX; i++) {
+		struct fp_entry *e = &out->e[out->n++];
+
+		e->addr = b->e[i].addr;
+		e->size = b->e[i].kind == SB_UNLOCK ? 8 : b->e[i].size;
+		e->kind = b->e[i].kind == SB_STORE ? FP_WRITE : b->e[i].val == LM_EXCL ? FP_LOCK_EXCL : FP_LOCK_SHARED;
+		e->bits = 0xff;
+	}
+}
+
+bool sched_sb_addr(u64 addr)
+{
+	u64 lo = (u64)(uintptr_t)S.sb;
+
+	return S.sb_cap && addr >= lo && addr < lo + (u64)S.nr_fibers * sizeof(*S.sb);
+}
+
 /* ---- scheduler ----------------------------------------------------------- */
 
 /*
@@ -1405,6 +1428,8 @@ u32 sched_lock_blockers(int fiber)
 	const struct rt_lock *l = (const struct rt_lock *)(uintptr_t)p->addr;
 	u32 m = 0;
 
+	if (fiber >= S.nr_fibers)	/* an empty store buffer: only its fiber can fill it */
+		return 1u << (fiber - S.nr_fibers);
 	if (p->kind != PK_LOCK)
 		return 0;
 	if (l->holder)

@@ -189,6 +189,14 @@ unsigned sched_store_buffer(void);	/* 0: sequential consistency */
 /* What the search schedules: the fibers, then (TSO) one store-buffer flusher per fiber. */
 int sched_nr_actors(void);
 /*
+ * For the reduction's summaries under TSO: what fiber g's buffered entries
+ * write when they leave (FP_WRITE, or FP_LOCK_* for a release), and
+ * whether an address is in the buffers themselves (private to a fiber and
+ * its flusher, which are dependent through them by construction).
+ */
+void sched_sb_footprint(int g, struct footprint *out);
+bool sched_sb_addr(u64 addr);
+/*
  * Scheduling granularity: with movers on (the default, set before
  * sched_start), the operation following a lock acquisition joins the
  * acquisition's transition (see schedule_pending() in sched.c).

@@ -85,7 +85,7 @@ static void check_usage(FILE *f)
 		"  --memory-model sc|tso  sc (default): interleavings only; tso: x86-TSO, each\n"
 		"                         CPU's stores wait in a FIFO store buffer that smp_mb(),\n"
 		"                         locked instructions and lock acquisitions drain\n"
-		"                         (docs/memory-model.md); no persistent sets or merging\n"
+		"                         (docs/memory-model.md)\n"
 		"  --store-buffer N       tso: entries per store buffer (default %d, at most %d)\n"
 		"  --find WITNESS         search for an execution with an event instead of a\n"
 		"                         violation: case-1, case-2a, case-2b, stale-snapshot\n"

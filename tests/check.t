@@ -112,14 +112,14 @@ expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
 expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
 expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2439 8565" --bug tpr-no-sync
 # x86-TSO (docs/memory-model.md): barrier bugs caught under tso, verified under sc; mainline verifies under tso.
-expect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "536204 1441935" --bug enter-guest-no-mb
-expect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "188914 440288" --bug enter-guest-no-mb --toggles 1 --accesses 1
+expect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "191672 460964" --bug enter-guest-no-mb
+expect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "57089 120564" --bug enter-guest-no-mb --toggles 1 --accesses 1
 expect "enter-guest-no-mb, sc: verified (smp_mb() orders nothing there)" 0 "verified" "93761 134783" --bug enter-guest-no-mb --toggles 1 --accesses 1 --memory-model sc
-expect "mainline, tso, 1 toggle, 1 access" 0 "verified" "1004386 2519447" --toggles 1 --accesses 1 --memory-model tso
-expect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "22408 56431" --bug halt-no-mb
+expect "mainline, tso, 1 toggle, 1 access" 0 "verified" "436374 913906" --toggles 1 --accesses 1 --memory-model tso
+expect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "9827 19063" --bug halt-no-mb
 expect "halt-no-mb, sc: verified" 0 "verified" "1039 1125" --bug halt-no-mb --memory-model sc
-expect "halt-ipi, mainline, tso" 0 "verified" "19687 48793" --scenario halt-ipi --memory-model tso
-expect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "19753 49257" --scenario halt-ipi --memory-model tso --store-buffer 3
+expect "halt-ipi, mainline, tso" 0 "verified" "8739 18226" --scenario halt-ipi --memory-model tso
+expect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "8759 18304" --scenario halt-ipi --memory-model tso --store-buffer 3
 # CR8 in x2APIC mode: the reference APIC takes it through its register, not the closed xAPIC window.
 expect "cr8-x2apic, mainline svm" 0 "verified" "1524 1907" --scenario tests/scenarios/cr8-x2apic.scn
 expect "cr8-x2apic, mainline vmx" 0 "verified" "1270 1586" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
