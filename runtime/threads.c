@@ -31,6 +31,7 @@ struct ring_slot {
 struct actor_state {
 	u64 rng;
 	u64 head;		/* next slot index (owner only) */
+	u64 last_seq;		/* the owner's last event number (owner only) */
 	u64 ev_count[RT_EVENT_TYPES];	/* single writer, relaxed atomics */
 	struct ring_slot ring[RT_RING_SIZE];
 };
@@ -41,7 +42,7 @@ static struct {
 	size_t arena_size;
 	size_t arena_used;		/* atomic bump pointer */
 	struct pcpu *percpu;
-	u64 event_seq;			/* atomic */
+	u64 event_seq;			/* relaxed loads and stores only: see t_trace() */
 	int stopping;			/* atomic */
 	pthread_mutex_t findings_lock;
 	struct rt_threads_stats stats;	/* under findings_lock */
@@ -277,7 +278,21 @@ static void t_trace(const struct kvm_event *ev)
 		__atomic_store_n(&a->ev_count[ev->type],
 				 __atomic_load_n(&a->ev_count[ev->type], __ATOMIC_RELAXED) + 1,
 				 __ATOMIC_RELAXED);
-	seq = __atomic_add_fetch(&thr.event_seq, 1, __ATOMIC_RELAXED);
+	/*
+	 * The merged timeline's order, without a locked instruction: an atomic
+	 * increment (lock xadd) would be a full barrier between the caller's
+	 * model accesses (a tracepoint sits between vcpu->mode = IN_GUEST_MODE
+	 * and the request check), and would hide the store->load reordering
+	 * that a missing smp_mb() allows on x86 (check --memory-model tso).
+	 * A relaxed load and store are plain MOVs: each actor's numbers still
+	 * increase; across actors, two events may share a number or come out
+	 * in an order a few events off the real one.
+	 */
+	seq = __atomic_load_n(&thr.event_seq, __ATOMIC_RELAXED) + 1;
+	if (seq <= a->last_seq)
+		seq = a->last_seq + 1;
+	a->last_seq = seq;
+	__atomic_store_n(&thr.event_seq, seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->seq, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ev.type, ev->type, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->ev.actor, (s16)thr_self, __ATOMIC_RELAXED);
@@ -415,7 +430,9 @@ static int cmp_event(const void *x, const void *y)
 {
 	const struct kvm_event *a = x, *b = y;
 
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return (a->actor > b->actor) - (a->actor < b->actor);	/* two actors took one number */
 }
 
 int rt_threads_collect_events(struct kvm_event *out, int max, int per_actor)
