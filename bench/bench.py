@@ -15,7 +15,9 @@ never copied.  Sections:
      kvmlab-mpi with 1 and 2 processes (when built and mpiexec exists);
   5. the targets of issue #10 against this run, as ratios (below 1 = met);
   6. what the simulated CPUs' TLB costs (issue #12): the same questions with the
-     TLB and with --no-tlb, states and CPU time as ratios.
+     TLB and with --no-tlb, states and CPU time as ratios;
+  7. what x86-TSO costs (issue #13): --memory-model tso against sc with every
+     reduction and against sc with sleep sets only (what tso has today).
 
 Environment: KVMLAB (the binary), BENCH_TIME_LIMIT (seconds per capped row,
 default 300), BENCH_QUICK=1 (skip the 3-vCPU default row and callgrind).
@@ -134,6 +136,30 @@ def tlb():
         sys.stdout.flush()
 
 
+TSO_ROWS = [
+    ("the default question (%d s cap)" % LIMIT, []),
+    ("2 vCPUs, 1 toggle, 1 access", ["--toggles", "1", "--accesses", "1"]),
+    ("halt-ipi", ["--scenario", "halt-ipi"]),
+    ("cr8-intercept", ["--scenario", "cr8-intercept"]),
+    ("apic-id", ["--scenario", "apic-id"]),
+]
+
+
+def tso():
+    print("\n7. x86-TSO's cost (issue #13): tso / sc, in this run (tso has sleep sets only)")
+    print("%-34s %-9s %10s %10s %10s %8s %8s %8s %7s %7s" %
+          ("configuration", "verdict", "tso", "sc-sleep", "sc", "tso_s", "sleep_s", "sc_s",
+           "t/slp", "t/sc"))
+    for label, args in TSO_ROWS:
+        r, _, cpu = run(args + ["--memory-model", "tso"])
+        rs, _, cpus = run(args + ["--no-persistent", "--no-merge"])
+        r0, _, cpu0 = run(args)
+        print("%-34s %-9s %10d %10d %10d %8.2f %8.2f %8.2f %7.2f %7.2f" %
+              (label, r["verdict"], r["states"], rs["states"], r0["states"], cpu, cpus, cpu0,
+               r["states"] / max(rs["states"], 1), r["states"] / max(r0["states"], 1)))
+        sys.stdout.flush()
+
+
 def main():
     print("kvmlab bench: %s, %d CPUs, load %s" % (K, os.cpu_count(), open("/proc/loadavg").read().split()[0]))
     res = {}
@@ -201,6 +227,7 @@ def main():
         print("(no kvmlab-mpi or mpiexec)")
 
     tlb()
+    tso()
 
     print("\n5. targets (issue #10) against this run: ratio = measured / target, below 1 is met")
     d = res["every reduction (the default)"]
