@@ -659,6 +659,17 @@ struct sbuf {
 	struct sb_entry e[SCHED_SB_MAX];
 };
 
+/*
+ * check --verbose: the model's pc for the store buffer's lines, which
+ * v_access() and v_unlock() set around the call (NULL in the search).
+ */
+static void *verbose_pc;
+
+static u64 model_pc(void *ret)
+{
+	return (u64)(uintptr_t)(verbose_pc ? verbose_pc : ret);
+}
+
 static struct sbuf *sb_of(int g)
 {
 	return &S.sb[g];
@@ -844,6 +855,13 @@ static void drain_point(void)
 	sb_drain(S.cur);
 }
 
+/*
+ * c_access() under x86-TSO.  Its first lines repeat c_access()'s on purpose:
+ * both run on the fiber stacks, whose dead bytes are model state, and a
+ * shared helper would reshape c_access()'s frame and move every golden
+ * count of sequential consistency (issue #10 item 3).  t_lock() repeats
+ * c_lock() for the same reason.
+ */
 static u64 t_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
 {
 	struct chk_fiber *f;
@@ -860,7 +878,7 @@ static u64 t_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 	switch (op) {
 	case RT_STORE: {
 		struct sb_entry e = { .addr = (u64)(uintptr_t)p, .val = a & size_mask(size),
-				      .pc = (u64)(uintptr_t)__builtin_return_address(0),
+				      .pc = model_pc(__builtin_return_address(0)),
 				      .size = (u8)size, .kind = SB_STORE };
 
 		sb_push(S.cur, &e);
@@ -875,7 +893,7 @@ static u64 t_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b
 						.a = (u64)PRIM_SB_LOAD << 16 |
 						     (u64)(n | (fwd ? PRIM_SB_UNLOCK : 0)) << 8 | size,
 						.b = (u64)(uintptr_t)p, .c = v,
-						.d = (u64)(uintptr_t)__builtin_return_address(0) };
+						.d = model_pc(__builtin_return_address(0)) };
 
 			if (S.log_len == S.log_cap)
 				log_grow();
@@ -961,7 +979,7 @@ static void t_unlock(struct rt_lock *l, enum rt_lock_mode m)
 	if ((l->kind == LK_SPINLOCK || (l->kind == LK_RWLOCK && m == LM_EXCL)) && b->n < S.sb_cap &&
 	    (m == LM_EXCL ? l->holder == S.cur + 1 : (l->readers >> S.cur) & 1)) {
 		struct sb_entry e = { .addr = (u64)(uintptr_t)l, .val = m,
-				      .pc = (u64)(uintptr_t)__builtin_return_address(0), .kind = SB_UNLOCK };
+				      .pc = model_pc(__builtin_return_address(0)), .kind = SB_UNLOCK };
 
 		race_lock(S.cur, l, m == LM_EXCL, false);
 		sb_push(S.cur, &e);
@@ -1072,7 +1090,11 @@ static void prim_trace(unsigned kind, unsigned op, unsigned size, const volatile
 
 static u64 v_access(enum rt_op op, volatile void *p, unsigned size, u64 a, u64 b)
 {
-	u64 r = base_ops()->access(op, p, size, a, b);
+	u64 r;
+
+	verbose_pc = __builtin_return_address(0);
+	r = base_ops()->access(op, p, size, a, b);
+	verbose_pc = NULL;
 
 	prim_trace(PRIM_ACCESS, op, size, p, op == RT_LOAD ? r : op == RT_CMPXCHG ? b : a,
 		   __builtin_return_address(0));
@@ -1094,7 +1116,9 @@ static void v_lock(struct rt_lock *l, enum rt_lock_mode m)
 static void v_unlock(struct rt_lock *l, enum rt_lock_mode m)
 {
 	prim_trace(PRIM_UNLOCK, m, 0, l, 0, __builtin_return_address(0));
+	verbose_pc = __builtin_return_address(0);
 	base_ops()->unlock(l, m);
+	verbose_pc = NULL;
 }
 
 static void v_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
