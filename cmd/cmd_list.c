@@ -107,8 +107,9 @@ int cmd_list(int argc, char **argv)
 	for (int i = 0; i < KVM_NR_BUGS; i++) {
 		const struct kvm_bug_info *b = kvm_bug_info(i);
 
-		printf("  %-22s reverts %-12s scenario %-11s expect %-15s\n      %s\n", b->slug,
-		       b->commit, b->scenario, b->expect, b->title);
+		printf("  %-22s reverts %-12s scenario %-11s expect %-15s%s\n      %s\n", b->slug,
+		       b->commit, b->scenario, b->expect, b->tso ? " under x86-TSO (--memory-model tso)" : "",
+		       b->title);
 	}
 	printf("\nwitnesses (kvmlab check --find NAME):\n");
 	for (int w = 0; w < NR_WITNESSES; w++)

@@ -130,7 +130,7 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 	},
 	[KVM_BUG_HALT_NO_MB] = {
 		.slug = "halt-no-mb", .commit = "-",
-		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU halted and checking for a wake-up: on x86 the store can wait in the store buffer while the check finds nothing, and the waker sees a vCPU that is not halted and does not wake it",
+		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU blocked and checking for a wake-up: on x86 its IsRunning=0 and halted stores can wait in the store buffer while the check finds nothing, the sender's AVIC still sees it running and rings a doorbell the host drops, and nothing wakes it",
 		.scenario = "halt-ipi", .expect = "lost-interrupt", .tso = true,
 	},
 	[KVM_BUG_PIR_NO_EVENT] = {
