@@ -813,10 +813,6 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "--store-buffer is for --memory-model tso");
 		goto out;
 	}
-	if (tso && (jobs > 1 || dist_backend)) {
-		r = cmd_usage_error("check", "--memory-model tso searches in one process (not with --jobs or kvmlab-mpi yet)");
-		goto out;
-	}
 	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS) {
 		r = cmd_usage_error("check", "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
 				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);

@@ -9,7 +9,7 @@
 T=$(mktemp -d /tmp/kvmlab-jobs.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
-N=36
+N=39
 echo "1..$N"
 [ "${KVMLAB_BUILD:-}" = tsan ] &&
 	skip_all "the checker is not available under ThreadSanitizer (tests/test_jobs.c checks the shared table there, with threads)"
@@ -76,6 +76,10 @@ for w in case-1 case-2a case-2b stale-snapshot; do
 	same "witness $w" --policy vcpu --find $w
 done
 same "witness case-1 absent on mainline" --vcpus 1 --policy vm --find case-1
+# x86-TSO: the store buffers' flushers are actors like the others.
+same "x86-TSO, create-race" --scenario create-race --memory-model tso
+same "x86-TSO, cr8-intercept" --scenario cr8-intercept --memory-model tso
+same "x86-TSO, bug halt-no-mb, shortened" --bug halt-no-mb
 
 # Frames handed between workers are replayed: the state store's shortcuts and
 # the replay's fingerprint checked on every snapshot.

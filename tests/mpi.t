@@ -6,7 +6,7 @@
 MPI=$(dirname "$KVMLAB")/kvmlab-mpi
 T=$(mktemp -d /tmp/kvmlab-mpi.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-N=11
+N=12
 echo "1..$N"
 . "$(dirname "$0")/tap.sh"
 [ "${KVMLAB_BUILD:-}" = tsan ] && skip_all "the checker is not available under ThreadSanitizer"
@@ -37,6 +37,7 @@ same() {	# name, processes, args...
 same "2 processes, 2 vCPUs, 1 toggle, 1 access" 2 --policy vm --toggles 1 --accesses 1
 same "3 processes (more than cores), zap-yield" 3 --scenario zap-yield
 same "2 processes, create-race" 2 --scenario create-race
+same "2 processes, x86-TSO, halt-ipi" 2 --scenario halt-ipi --memory-model tso
 
 # The seed patch: a counterexample from whichever process found it, printed by rank 0.
 mpiexec -n 2 "$MPI" check --policy vcpu --trace "$T/s.sched" >"$T/out" 2>&1
