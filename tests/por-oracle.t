@@ -11,7 +11,7 @@ T=$(mktemp -d /tmp/kvmlab-por-oracle.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
 POR=$(dirname "${KVMLAB:-build/release/kvmlab}")/por-oracle
-N=11
+N=15
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	skip_all "the checker is not available under ThreadSanitizer"
@@ -42,6 +42,8 @@ oracle "1 vCPU, 3 toggles, 2 accesses" --vcpus 1
 oracle "2 vCPUs, 1 toggle, 1 access" --vcpus 2 --toggles 1 --accesses 1
 oracle "zap-yield (cyclic graph)" --scenario zap-yield
 oracle "create-race" --scenario create-race
+oracle "x86-TSO, halt-ipi (store buffers as actors)" --scenario halt-ipi --memory-model tso
+oracle "x86-TSO, 1 vCPU, 3 toggles, 2 accesses" --vcpus 1 --memory-model tso
 
 # A finding: the reduced graphs reach it too (the checker stops shortening
 # there, so only the checks apply).

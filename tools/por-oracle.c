@@ -383,7 +383,7 @@ static u8 classify(void)
 {
 	bool done = true;
 
-	for (int i = 0; i < sched_nr_fibers(); i++) {
+	for (int i = 0; i < sched_nr_actors(); i++) {
 		if (sched_enabled(i))
 			return 0;
 		if (sched_pending(i)->kind != PK_DONE)
@@ -405,7 +405,7 @@ struct eframe {
 /* The next transition (fiber, choice) from f's state, which must be live. */
 static bool next_step(struct eframe *f, int *g, u32 *c)
 {
-	for (; f->next_fiber < sched_nr_fibers(); f->next_fiber++, f->next_choice = 0) {
+	for (; f->next_fiber < sched_nr_actors(); f->next_fiber++, f->next_choice = 0) {
 		const struct pending *p = sched_pending(f->next_fiber);
 
 		if (!sched_enabled(f->next_fiber))
@@ -432,7 +432,7 @@ static bool enumerate(u64 max_states, const char **why)
 	bool complete = true;
 	u32 *slot;
 
-	G.nf = sched_nr_fibers();
+	G.nf = sched_nr_actors();
 	idtab_init(&G.t, state_hash_id);
 	st[0].snap = sched_snapshot(0);
 	st[0].log_len = sched_log_len();
@@ -1071,7 +1071,14 @@ static bool next_order(int *o, int n)
 
 static void actor_name(const struct scenario *s, int g, char *buf, size_t len)
 {
-	if (g < s->nr_vcpus)
+	int nf = s->nr_vcpus + s->nr_actors;
+
+	if (g >= nf) {	/* x86-TSO: fiber g - nf's store buffer */
+		char who[12];
+
+		actor_name(s, g - nf, who, sizeof(who));
+		snprintf(buf, len, "sb:%s", who);
+	} else if (g < s->nr_vcpus)
 		snprintf(buf, len, "vcpu%d", g);
 	else
 		snprintf(buf, len, "actor%d", g - s->nr_vcpus);
@@ -1634,6 +1641,8 @@ static void usage(FILE *f)
 		"  --policy vm|vcpu --vendor svm|vmx --bug SLUG   as for kvmlab check\n"
 		"  --vcpus N --toggles N --accesses N   shape of the seed scenario (2, 3, 2)\n"
 		"  --fine                 one transition per scheduling point (default: movers, as check)\n"
+		"  --memory-model sc|tso --store-buffer N   as for kvmlab check (the store buffers'\n"
+		"                         flushers are actors of their own under tso)\n"
 		"  --no-races             no race detection (check's default is on; it changes the\n"
 		"                         state space: see docs/design.md)\n"
 		"  --max-states N         stop the enumeration after N states (exit 3)\n"
@@ -1651,6 +1660,8 @@ int main(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },	    { "max-states", required_argument, NULL, 'm' },
 		{ "no-checker", no_argument, NULL, 'C' },   { "validate", required_argument, NULL, 'V' },
 		{ "top", required_argument, NULL, 't' },    { "what-if", required_argument, NULL, 'w' },
+		{ "memory-model", required_argument, NULL, 'X' },
+		{ "store-buffer", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1659,7 +1670,8 @@ int main(int argc, char **argv)
 	struct knob_opts k;
 	struct kvm_config cfg;
 	bool movers = true, races = true, ok;
-	u64 max_states = 0;
+	u64 max_states = 0, store_buffer = 0;
+	bool tso = false;
 	const char *why = "";
 	double t0, t_enum, t_oracle, t_reduce;
 	int c, idx, r = 0;
@@ -1684,6 +1696,14 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			rep.checker = false;
+			break;
+		case 'X':
+			if (strcmp(optarg, "sc") && strcmp(optarg, "tso"))
+				r = cmd_usage_error(TOOL, "--memory-model: '%s' is not sc or tso", optarg);
+			tso = !strcmp(optarg, "tso");
+			break;
+		case 'B':
+			r = parse_u64_flag(TOOL, "store-buffer", optarg, 1, SCHED_SB_MAX, &store_buffer);
 			break;
 		case 'm':
 			r = parse_u64_flag(TOOL, "max-states", optarg, 1, NONE - 2, &max_states);
@@ -1713,9 +1733,15 @@ int main(int argc, char **argv)
 	if (!r && s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS)
 		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors exceed the checker's %d actors", s->nr_vcpus,
 				    s->nr_actors, CHK_MAX_FIBERS);
+	if (!r && tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS)
+		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
+				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
+	if (!r && store_buffer && !tso)
+		r = cmd_usage_error(TOOL, "--store-buffer is for --memory-model tso");
 	if (r)
 		goto out;
 	knob_config(&k, s, &cfg);
+	cfg.store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
 	printf("por-oracle: scenario %s (%d vCPU%s, %d actor%s), policy %s, vendor %s, bugs", s->name,
 	       s->nr_vcpus, s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
 	       kvm_policy_name(cfg.policy), kvm_vendor_name(cfg.vendor));
@@ -1724,7 +1750,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < KVM_NR_BUGS; i++)
 		if (cfg.bugs & BIT_ULL(i))
 			printf(" %s", kvm_bug_info(i)->slug);
-	printf(", %s, races %s\n", movers ? "movers" : "fine", races ? "checked" : "off");
+	printf(", %s, races %s", movers ? "movers" : "fine", races ? "checked" : "off");
+	if (cfg.store_buffer)
+		printf(", x86-TSO (store buffers of %u)", cfg.store_buffer);
+	printf("\n");
 	fflush(stdout);
 	checker_set_races(races);
 
