@@ -476,10 +476,21 @@ bool checker_races(void)
  */
 static struct scenario checker_scn;
 
+const char *checker_tso_unavailable(void)
+{
+	return rt_write_tracking ? NULL :
+	       "--memory-model tso needs the model's access instrumentation, which this build "
+	       "(ASan, TSan or clang) does not have: the model's plain loads of what it stored with "
+	       "WRITE_ONCE must see the CPU's own buffered stores";
+}
+
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers)
 {
-	int r = sched_init(CHECK_HEAP_SIZE);
+	int r;
 
+	if (cfg->store_buffer && checker_tso_unavailable())
+		return -EOPNOTSUPP;
+	r = sched_init(CHECK_HEAP_SIZE);
 	if (r)
 		return r;
 	r = sched_set_tso(cfg->store_buffer);

@@ -17,8 +17,18 @@ struct vmm;
 /*
  * movers: lock acquisitions are right movers (the default granularity);
  * false = one transition per scheduling point ("fine", schedule files v1).
+ * -EOPNOTSUPP: cfg asks for x86-TSO and this build has no write tracking
+ * (checker_tso_unavailable()).
  */
 int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool movers);
+/*
+ * Why --memory-model tso cannot run in this build, or NULL when it can.
+ * The model reads some locations it stores with WRITE_ONCE through plain
+ * loads, which must see the fiber's own buffered stores; only the
+ * write-tracking instrumentation (not in ASan, TSan or clang builds) shows
+ * the checker those loads.
+ */
+const char *checker_tso_unavailable(void);
 /*
  * Call before checker_setup(): detect data races (default on where the model
  * is built with tracking, see check/race.h).

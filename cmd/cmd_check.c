@@ -813,6 +813,10 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "--store-buffer is for --memory-model tso");
 		goto out;
 	}
+	if (tso && checker_tso_unavailable()) {
+		r = cmd_usage_error("check", "%s", checker_tso_unavailable());
+		goto out;
+	}
 	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS) {
 		r = cmd_usage_error("check", "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
 				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
@@ -1197,6 +1201,10 @@ int cmd_replay(int argc, char **argv)
 			printf("      against: ");
 			print_config(stdout, &sch.scn, &other);
 		}
+	}
+	if (sch.cfg.store_buffer && checker_tso_unavailable()) {
+		schedule_free(&sch);
+		return cmd_usage_error("replay", "%s: %s", path, checker_tso_unavailable());
 	}
 	r = checker_setup_schedule(&sch, &ro);
 	if (r) {

@@ -1738,6 +1738,8 @@ int main(int argc, char **argv)
 				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
 	if (!r && store_buffer && !tso)
 		r = cmd_usage_error(TOOL, "--store-buffer is for --memory-model tso");
+	if (!r && tso && checker_tso_unavailable())
+		r = cmd_usage_error(TOOL, "%s", checker_tso_unavailable());
 	if (r)
 		goto out;
 	knob_config(&k, s, &cfg);
