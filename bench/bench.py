@@ -123,17 +123,24 @@ TLB_ROWS = [
 ]
 
 
-def tlb():
-    print("\n6. the TLB's cost (issue #12): with it / --no-tlb, in this run")
-    print("%-30s %-9s %10s %10s %8s %8s %7s %7s" %
-          ("configuration", "verdict", "states", "no-tlb", "cpu_s", "no-tlb", "states", "cpu"))
-    for label, args in TLB_ROWS:
-        r, _, cpu = run(args)
-        r0, _, cpu0 = run(args + ["--no-tlb"])
-        print("%-30s %-9s %10d %10d %8.2f %8.2f %7.2f %7.2f" %
+def cost(title, rows, with_args, without_args, with_name, without_name):
+    """Each row run two ways: states, CPU seconds, and the ratios with / without."""
+    print(title)
+    print("%-34s %-9s %10s %10s %8s %8s %7s %7s" %
+          ("configuration", "verdict", with_name, without_name, with_name + "_s", without_name + "_s",
+           "states", "cpu"))
+    for label, args in rows:
+        r, _, cpu = run(args + with_args)
+        r0, _, cpu0 = run(args + without_args)
+        print("%-34s %-9s %10d %10d %8.2f %8.2f %7.2f %7.2f" %
               (label, r["verdict"], r["states"], r0["states"], cpu, cpu0,
                r["states"] / max(r0["states"], 1), cpu / max(cpu0, 1e-9)))
         sys.stdout.flush()
+
+
+def tlb():
+    cost("\n6. the TLB's cost (issue #12): with it / --no-tlb, in this run", TLB_ROWS,
+         [], ["--no-tlb"], "tlb", "no-tlb")
 
 
 TSO_ROWS = [
@@ -146,16 +153,8 @@ TSO_ROWS = [
 
 
 def tso():
-    print("\n7. x86-TSO's cost (issue #13): --memory-model tso / sc, every reduction on, in this run")
-    print("%-34s %-9s %10s %10s %8s %8s %7s %7s" %
-          ("configuration", "verdict", "tso", "sc", "tso_s", "sc_s", "states", "cpu"))
-    for label, args in TSO_ROWS:
-        r, _, cpu = run(args + ["--memory-model", "tso"])
-        r0, _, cpu0 = run(args)
-        print("%-34s %-9s %10d %10d %8.2f %8.2f %7.2f %7.2f" %
-              (label, r["verdict"], r["states"], r0["states"], cpu, cpu0,
-               r["states"] / max(r0["states"], 1), cpu / max(cpu0, 1e-9)))
-        sys.stdout.flush()
+    cost("\n7. x86-TSO's cost (issue #13): --memory-model tso / sc, every reduction on, in this run",
+         TSO_ROWS, ["--memory-model", "tso"], [], "tso", "sc")
 
 
 def main():
