@@ -24,6 +24,7 @@
 
 #include "check/explore.h"
 #include "check/sched.h"
+#include "kernel/compiler.h"
 #include "kernel/prim.h"
 #include "tests/tap.h"
 
