@@ -275,7 +275,7 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 {
 	const struct vmm *vmm = arg;
 	struct locmask m = { 0, 0 };
-	bool key;
+	bool key, tso = sched_store_buffer();
 
 	if (fp->overflow)
 		return (struct locmask){ LC_ALL, LC_ALL };
@@ -284,7 +284,7 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 		int wc;
 		u64 c;
 
-		if (sched_sb_addr(fp->e[i].addr))
+		if (tso && sched_sb_addr(fp->e[i].addr))
 			continue;	/* x86-TSO: a store buffer, shared by a fiber and its flusher only */
 		wc = word_class(vmm, fp->e[i].addr, key);
 		c = LC(wc);

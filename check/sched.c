@@ -528,11 +528,15 @@ static bool c_lock_needbreak(struct rt_lock *l)
 	return false;	/* need_resched() is already a nondeterministic choice */
 }
 
+/* Whether a wait's condition holds for the value v its location holds. */
+static bool wait_holds_value(const struct pending *p, u64 v)
+{
+	return p->op == RT_EQ ? v == p->a : p->op == RT_NE ? v != p->a : !(v & p->a);
+}
+
 static bool wait_holds(const struct pending *p)
 {
-	u64 v = do_access(RT_LOAD, (volatile void *)(uintptr_t)p->addr, p->size, 0, 0);
-
-	return p->op == RT_EQ ? v == p->a : p->op == RT_NE ? v != p->a : !(v & p->a);
+	return wait_holds_value(p, do_access(RT_LOAD, (volatile void *)(uintptr_t)p->addr, p->size, 0, 0));
 }
 
 static void c_wait(volatile void *p, unsigned size, enum rt_cmp c, u64 v)
@@ -795,11 +799,6 @@ static u64 sb_read(int g, u64 addr, unsigned size, bool *forwarded)
 			}
 	}
 	return v;
-}
-
-static bool wait_holds_value(const struct pending *p, u64 v)
-{
-	return p->op == RT_EQ ? v == p->a : p->op == RT_NE ? v != p->a : !(v & p->a);
 }
 
 /* Whether fiber g's wait holds, as g reads the location (forwarding included). */

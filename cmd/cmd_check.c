@@ -758,9 +758,7 @@ int cmd_check(int argc, char **argv)
 			jobs = (int)v;
 			break;
 		case 'X':
-			if (strcmp(optarg, "sc") && strcmp(optarg, "tso"))
-				r = cmd_usage_error("check", "--memory-model: '%s' is not sc or tso", optarg);
-			tso = !strcmp(optarg, "tso");
+			r = memory_model_parse("check", optarg, &tso);
 			tso_set = true;
 			break;
 		case 'B':
@@ -809,19 +807,9 @@ int cmd_check(int argc, char **argv)
 	for (int b = 0; b < KVM_NR_BUGS && !tso_set; b++)
 		if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
 			tso = true;
-	if (store_buffer && !tso) {
-		r = cmd_usage_error("check", "--store-buffer is for --memory-model tso");
+	r = memory_model_config("check", tso, store_buffer, s, &cfg);
+	if (r)
 		goto out;
-	}
-	if (tso && checker_tso_unavailable()) {
-		r = cmd_usage_error("check", "%s", checker_tso_unavailable());
-		goto out;
-	}
-	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS) {
-		r = cmd_usage_error("check", "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
-				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
-		goto out;
-	}
 	/* Output paths are input: a bad one ends the run before anything is explored. */
 	if (rank == 0 && json)
 		r = cmd_output_open("check", "json", json, &jout);
@@ -835,7 +823,6 @@ int cmd_check(int argc, char **argv)
 		r = EXIT_USAGE;	/* rank 0 said why */
 	if (r)
 		goto out;
-	cfg.store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
 	if (progress_mode == PROGRESS_AUTO && quiet)
 		eo.progress = PROGRESS_NONE;
 	else if (progress_mode != PROGRESS_NEVER)

@@ -10,7 +10,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "check/harness.h"
 #include "check/report.h"
+#include "check/sched.h"
 #include "model/kvm.h"
 #include "model/trace.h"
 #include "model/vmm.h"
@@ -30,6 +32,28 @@ int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, 
 		return cmd_usage_error(cmd, "--%s: '%s' is not a decimal number in [%llu, %llu]", flag, arg,
 				       (unsigned long long)min, (unsigned long long)max);
 	*out = v;
+	return 0;
+}
+
+int memory_model_parse(const char *cmd, const char *arg, bool *tso)
+{
+	if (strcmp(arg, "sc") && strcmp(arg, "tso"))
+		return cmd_usage_error(cmd, "--memory-model: '%s' is not sc or tso", arg);
+	*tso = !strcmp(arg, "tso");
+	return 0;
+}
+
+int memory_model_config(const char *cmd, bool tso, u64 store_buffer, const struct scenario *s,
+			struct kvm_config *cfg)
+{
+	if (store_buffer && !tso)
+		return cmd_usage_error(cmd, "--store-buffer is for --memory-model tso");
+	if (tso && checker_tso_unavailable())
+		return cmd_usage_error(cmd, "%s", checker_tso_unavailable());
+	if (tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS)
+		return cmd_usage_error(cmd, "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
+				       s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
+	cfg->store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
 	return 0;
 }
 

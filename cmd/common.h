@@ -36,6 +36,15 @@ int knob_opt_parse(const char *cmd, struct knob_opts *k, const char *name, const
 void knob_config(const struct knob_opts *k, const struct scenario *s, struct kvm_config *cfg);
 /* Load the scenario the knobs select into s; returns 0 or EXIT_USAGE after printing. */
 int knob_load_scenario(const char *cmd, const struct knob_opts *k, struct scenario *s);
+/* --memory-model's argument into *tso ("sc" or "tso"); 0 or EXIT_USAGE after printing. */
+int memory_model_parse(const char *cmd, const char *arg, bool *tso);
+/*
+ * The memory model into cfg (store_buffer: 0 for sc, --store-buffer's N or
+ * the default for tso), after checking it against --store-buffer, this
+ * build and scenario s's actors; 0 or EXIT_USAGE after printing.
+ */
+int memory_model_config(const char *cmd, bool tso, u64 store_buffer, const struct scenario *s,
+			struct kvm_config *cfg);
 /* Parse an unsigned number for flag 'flag'; returns 0 or EXIT_USAGE after printing. */
 int parse_u64_flag(const char *cmd, const char *flag, const char *arg, u64 min, u64 max, u64 *out);
 

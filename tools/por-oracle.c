@@ -1698,9 +1698,7 @@ int main(int argc, char **argv)
 			rep.checker = false;
 			break;
 		case 'X':
-			if (strcmp(optarg, "sc") && strcmp(optarg, "tso"))
-				r = cmd_usage_error(TOOL, "--memory-model: '%s' is not sc or tso", optarg);
-			tso = !strcmp(optarg, "tso");
+			r = memory_model_parse(TOOL, optarg, &tso);
 			break;
 		case 'B':
 			r = parse_u64_flag(TOOL, "store-buffer", optarg, 1, SCHED_SB_MAX, &store_buffer);
@@ -1733,17 +1731,12 @@ int main(int argc, char **argv)
 	if (!r && s->nr_vcpus + s->nr_actors > CHK_MAX_FIBERS)
 		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors exceed the checker's %d actors", s->nr_vcpus,
 				    s->nr_actors, CHK_MAX_FIBERS);
-	if (!r && tso && 2 * (s->nr_vcpus + s->nr_actors) > CHK_MAX_FIBERS)
-		r = cmd_usage_error(TOOL, "%d vCPUs + %d actors and their store buffers exceed the checker's %d actors",
-				    s->nr_vcpus, s->nr_actors, CHK_MAX_FIBERS);
-	if (!r && store_buffer && !tso)
-		r = cmd_usage_error(TOOL, "--store-buffer is for --memory-model tso");
-	if (!r && tso && checker_tso_unavailable())
-		r = cmd_usage_error(TOOL, "%s", checker_tso_unavailable());
 	if (r)
 		goto out;
 	knob_config(&k, s, &cfg);
-	cfg.store_buffer = tso ? (u8)(store_buffer ? store_buffer : SCHED_SB_DEFAULT) : 0;
+	r = memory_model_config(TOOL, tso, store_buffer, s, &cfg);
+	if (r)
+		goto out;
 	printf("por-oracle: scenario %s (%d vCPU%s, %d actor%s), policy %s, vendor %s, bugs", s->name,
 	       s->nr_vcpus, s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
 	       kvm_policy_name(cfg.policy), kvm_vendor_name(cfg.vendor));
