@@ -39,8 +39,13 @@ static void checker_entry(int fiber, void *arg)
 }
 
 static struct vmm *checker_vmm;
-/* vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises itself); fixed per run. */
+/*
+ * vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises
+ * itself), or the vCPU may open an IRQ window that reaches the VM (see
+ * scenario_irq_windows()); fixed per run.
+ */
 static bool checker_reaches_others[SCN_MAX_VCPUS];
+static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
 
 static bool program_reaches_others(const struct guest_program *p)
 {
@@ -50,6 +55,43 @@ static bool program_reaches_others(const struct guest_program *p)
 		     (p->ops[i].off & ~0xfu) == APIC_ID))
 			return true;
 	return false;
+}
+
+/*
+ * Whether vCPU i may do more than its own state when it opens an IRQ window
+ * (model/irq.c) or takes an ExtINT: the PIC's state and lock, and on SVM the
+ * IRQWIN inhibit (apicv_update_lock for write, the count, every vCPU's
+ * requests).  KVM opens a window when an interrupt is injectable and the
+ * guest cannot take it (RFLAGS.IF clear: the program has cli), when an
+ * ExtINT may be pending (the scenario raises PIC lines: any vCPU may accept
+ * them), and, with RFLAGS.IF set, when a vector of a higher priority class
+ * arrives between the injection of one and the check after it (SVM only, and
+ * only with two classes among the vectors the scenario sends).
+ */
+static bool scenario_irq_windows(const struct scenario *s, int i, enum kvm_vendor vendor)
+{
+	u32 classes = 0;
+
+	for (int a = 0; a < s->nr_actors; a++)
+		for (int k = 0; k < s->actor[a].nr_ops; k++) {
+			const struct actor_op *op = &s->actor[a].ops[k];
+
+			if (op->kind == AOP_PIC_IRQ)
+				return true;
+			if (op->kind == AOP_MSI)
+				classes |= BIT(op->vector >> 4);
+		}
+	for (int v = 0; v < s->nr_vcpus; v++)
+		for (int k = 0; k < s->vcpu[v].nr_ops; k++) {
+			const struct guest_op *op = &s->vcpu[v].ops[k];
+
+			if (v == i && op->kind == GOP_CLI)
+				return true;
+			if (op->kind == GOP_APIC_WRITE &&
+			    ((op->off & ~0xfu) == APIC_ICR || (op->off & ~0xfu) == APIC_SELF_IPI))
+				classes |= BIT((op->val & 0xff) >> 4);
+		}
+	return vendor == KVM_VENDOR_SVM && (classes & (classes - 1));
 }
 
 static bool in(u64 a, const void *base, size_t size)
@@ -87,7 +129,8 @@ enum {
 	LC_HEAP,		/* everything else */
 	LC_AVIC,		/* + vCPU index: its AVIC physical ID table entry */
 	LC_VREQ_SELF = LC_AVIC + 8,	/* + vCPU index: request bits only the vCPU itself raises */
-	LC_NR = LC_VREQ_SELF + 8
+	LC_PIC = LC_VREQ_SELF + 8,	/* kvm->arch.vpic and apicv_nr_irq_window_req (model/irq.c) */
+	LC_NR
 };
 
 /*
@@ -113,6 +156,8 @@ static int kvm_class(u64 off)
 		{ offsetof(struct kvm, arch), LC_VCPUS },
 		{ offsetof(struct kvm, arch.apicv_update_lock), LC_INHIBIT },
 		{ offsetof(struct kvm, arch.apic_access_memslot_enabled), LC_APICV_LOCK },
+		{ offsetof(struct kvm, arch.apicv_nr_irq_window_req), LC_KVM_ARCH },
+		{ offsetof(struct kvm, arch.tdp_root), LC_PIC },
 		{ offsetof(struct kvm, ghost_requesters), LC_KVM_ARCH },
 		{ offsetof(struct kvm, ghost_requesters) + sizeof(u32), LC_GHOST_REQ },
 	};
@@ -172,8 +217,10 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 		snprintf(buf, len, "%s", global[c - LC_MMU_LOCK]);
 	else if (c < LC_VREQ_SELF)
 		snprintf(buf, len, "vCPU %d's AVIC physical ID table entry", c - LC_AVIC);
-	else if (c < LC_NR)
+	else if (c < LC_PIC)
 		snprintf(buf, len, "vCPU %d's own requests (KVM_REQ_TLB_FLUSH_CURRENT)", c - LC_VREQ_SELF);
+	else if (c == LC_PIC)
+		snprintf(buf, len, "the PIC and apicv_nr_irq_window_req");
 	else
 		snprintf(buf, len, "class %d", c);
 	return buf;
@@ -346,6 +393,9 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 			case AOP_ZAP:
 				out->w |= zap;
 				break;
+			case AOP_MSI:
+				out->w |= ~LC(LC_PIC);	/* anything but the PIC and the window count */
+				break;
 			default:
 				out->w = LC_ALL;
 				return;
@@ -353,8 +403,14 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 		return;
 	}
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
-	if (!v || checker_reaches_others[g])
+	if (!v)
 		return;
+	if (checker_reaches_others[g]) {
+		/* Only a vCPU that may open an IRQ window or take an ExtINT writes the PIC's class. */
+		if (!checker_irq_windows[g])
+			out->w &= ~LC(LC_PIC);
+		return;
+	}
 	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g) |
 		 LC(LC_VREQ_SELF + g);
 	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU) |
@@ -510,8 +566,10 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);
 	class_cache_init();
-	for (int i = 0; i < s->nr_vcpus; i++)
-		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i]);
+	for (int i = 0; i < s->nr_vcpus; i++) {
+		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
+		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i]) || checker_irq_windows[i];
+	}
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }
 

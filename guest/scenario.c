@@ -871,6 +871,16 @@ static int scn_op_cr8_read(struct scn_parser *p)
 	return scn_op_bare(p, GOP_CR8_READ);
 }
 
+static int scn_op_cli(struct scn_parser *p)
+{
+	return scn_op_bare(p, GOP_CLI);
+}
+
+static int scn_op_sti(struct scn_parser *p)
+{
+	return scn_op_bare(p, GOP_STI);
+}
+
 static int scn_op_hlt(struct scn_parser *p)
 {
 	return scn_op_bare(p, GOP_HLT);
@@ -1067,6 +1077,23 @@ static int scn_op_msi(struct scn_parser *p)
 	return 0;
 }
 
+/* 'pic-irq IRQ': an edge on the in-kernel PIC's line IRQ (the master's 0..7). */
+static int scn_op_pic_irq(struct scn_parser *p)
+{
+	int ret;
+	u64 irq = 0;
+
+	ret = scn_want_args(p, 2, "pic-irq IRQ");
+	if (!ret)
+		ret = scn_room(p, 1);
+	if (!ret)
+		ret = scn_num(p, 1, 0, 7, "PIC line (the master's 0..7)", &irq);
+	if (ret)
+		return ret;
+	scn_aop(p, AOP_PIC_IRQ)->vector = (u8)irq;
+	return 0;
+}
+
 /* ---- directives ------------------------------------------------------------------- */
 
 struct scn_directive {
@@ -1178,6 +1205,44 @@ static int scn_exp_apicv(struct scn_parser *p)
 	return 0;
 }
 
+/*
+ * 'inhibits none' or 'inhibits REASON...' (up to SCN_LINE_TOKS - 2 reasons): the VM's
+ * APICv inhibit reasons at the end, exactly.
+ */
+static int scn_exp_inhibits(struct scn_parser *p)
+{
+	struct scn_expect *e;
+	u32 mask = 0;
+	int ret;
+
+	if (p->ntok < 2)
+		return scn_want_args(p, 2, "inhibits none|REASON...");
+	ret = scn_want_end(p, SCN_LINE_TOKS - 1);
+	if (ret)
+		return ret;
+	if (p->s->nr_expect >= SCN_MAX_EXPECT)
+		return scn_err_tok(p, 0, "too many expectations (at most %d)", SCN_MAX_EXPECT);
+	if (!strcmp(p->tok[1], "none")) {
+		ret = scn_want_end(p, 2);
+	} else {
+		for (int i = 1; !ret && i < p->ntok; i++) {
+			u8 r = 0;
+
+			ret = scn_reason(p, i, &r);
+			if (!ret && (mask & BIT(r)))
+				ret = scn_err_tok(p, i, "inhibit reason '%s' given twice", p->tok[i]);
+			mask |= BIT(r);
+		}
+	}
+	if (ret)
+		return ret;
+	e = &p->s->expect[p->s->nr_expect++];
+	memset(e, 0, sizeof(*e));
+	e->kind = EXP_INHIBITS;
+	e->val = mask;
+	return 0;
+}
+
 static const struct scn_directive scn_directives[] = {
 	{ "name",		SEC_HEADER,	scn_hdr_name },
 	{ "vcpus",		SEC_HEADER,	scn_hdr_vcpus },
@@ -1202,6 +1267,8 @@ static const struct scn_directive scn_directives[] = {
 	{ "wait-mem",		SEC_VCPU,	scn_op_wait_mem },
 	{ "cr8-write",		SEC_VCPU,	scn_op_cr8_write },
 	{ "cr8-read",		SEC_VCPU,	scn_op_cr8_read },
+	{ "cli",		SEC_VCPU,	scn_op_cli },
+	{ "sti",		SEC_VCPU,	scn_op_sti },
 	{ "inhibit-set",	SEC_ACTOR,	scn_op_inhibit },
 	{ "inhibit-clear",	SEC_ACTOR,	scn_op_inhibit },
 	{ "toggle",		SEC_ACTOR,	scn_op_toggle },
@@ -1209,9 +1276,11 @@ static const struct scn_directive scn_directives[] = {
 	{ "zap-apic",		SEC_ACTOR,	scn_op_zap_apic },
 	{ "create-vcpu",	SEC_ACTOR,	scn_op_create_vcpu },
 	{ "msi",		SEC_ACTOR,	scn_op_msi },
+	{ "pic-irq",		SEC_ACTOR,	scn_op_pic_irq },
 	{ "irqs",		SEC_EXPECT,	scn_exp_irqs },
 	{ "reg",		SEC_EXPECT,	scn_exp_reg },
 	{ "apicv",		SEC_EXPECT,	scn_exp_apicv },
+	{ "inhibits",		SEC_EXPECT,	scn_exp_inhibits },
 };
 
 static const char *scn_section_name(enum scn_section sec)
@@ -1415,6 +1484,8 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define GOP_WAIT_MEM_EQ(g, v)	{ .kind = GOP_WAIT_MEM, .len = 4, .gpa = (g), .val = (v) }
 #define GOP_CR8_W(v)		{ .kind = GOP_CR8_WRITE, .val = (v) }
 #define GOP_CR8_R		{ .kind = GOP_CR8_READ }
+#define GOP_CLI_OP		{ .kind = GOP_CLI }
+#define GOP_STI_OP		{ .kind = GOP_STI }
 #define GOP_IPI(dest, vec)	GOP_APIC_W(APIC_ICR2, (u32)(dest) << SCN_ICR_DEST_SHIFT), \
 				GOP_APIC_W(APIC_ICR, (vec) | APIC_DM_FIXED | APIC_DEST_PHYSICAL)
 #define AOP_SET(r)		{ .kind = AOP_INHIBIT_SET, .reason = APICV_INHIBIT_REASON_##r }
@@ -1422,6 +1493,7 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 #define AOP_ZAP_RANGE(s, e)	{ .kind = AOP_ZAP, .gfn_start = (s), .gfn_end = (e) }
 #define AOP_CREATE(v)		{ .kind = AOP_CREATE_VCPU, .vcpu = (v) }
 #define AOP_SEND_MSI(d, v)	{ .kind = AOP_MSI, .vcpu = (d), .vector = (v) }
+#define AOP_PIC(irq)		{ .kind = AOP_PIC_IRQ, .vector = (irq) }
 #define PROG(...)		{ .nr_ops = ARRAY_SIZE(((struct guest_op[]){ __VA_ARGS__ })), \
 				  .ops = { __VA_ARGS__ } }
 #define SCRIPT(...)		{ .nr_ops = ARRAY_SIZE(((struct actor_op[]){ __VA_ARGS__ })), \
@@ -1680,6 +1752,21 @@ static const struct scenario scn_builtins[] = {
 		EXPECTS(EXP_IRQS_OF(1, 1), EXP_IRQS_OF(2, 1), EXP_REG_OF(1, APIC_ISR + 0x20, 0), EXP_REG_OF(2, APIC_ISR + 0x20, 0)),
 	},
 	{
+		.name = "irq-window",
+		.description = "vCPU 1 has interrupts off (cli) when an MSI (vector 0x40) arrives, "
+			       "vCPU 0 when the PIC raises IRQ 0, an ExtINT for it, which it then waits "
+			       "for: each needs an IRQ window, which on SVM inhibits AVIC; exposes "
+			       "irqwin-no-refcount (6563ddadd169)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS, .apic_enabled = true,
+		.vcpu = {
+			PROG(GOP_CLI_OP, GOP_STI_OP, GOP_WAIT(1)),
+			PROG(GOP_CLI_OP, GOP_STI_OP),
+		},
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SEND_MSI(1, 0x40), AOP_PIC(0)) },
+		EXPECTS(EXP_IRQS_OF(0, 1)),
+	},
+	{
 		.name = "mixed",
 		.description = "3 vCPUs mix APIC and RAM accesses while actor 0 sets and clears "
 			       "hyperv and actor 1 zaps RAM gfns 0-1",
@@ -1834,6 +1921,12 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 	case GOP_CR8_READ:
 		fprintf(f, "\tcr8-read\n");
 		return 1;
+	case GOP_CLI:
+		fprintf(f, "\tcli\n");
+		return 1;
+	case GOP_STI:
+		fprintf(f, "\tsti\n");
+		return 1;
 	default:
 		/* Not representable: print something the parser rejects. */
 		fprintf(f, "\tinvalid-guest-op %u\n", op->kind);
@@ -1882,6 +1975,9 @@ static int scn_print_aop(FILE *f, const struct actor_script *a, int nr, int i)
 		return 1;
 	case AOP_MSI:
 		fprintf(f, "\tmsi %u 0x%x\n", op->vcpu, op->vector);
+		return 1;
+	case AOP_PIC_IRQ:
+		fprintf(f, "\tpic-irq %u\n", op->vector);
 		return 1;
 	default:
 		fprintf(f, "\tinvalid-actor-op %u\n", op->kind);

@@ -238,6 +238,8 @@ static inline int atomic_fetch_add(int i, atomic_t *v)
 {
 	return (int)__rt_access(RT_ADD, &v->counter, 4, (u64)(u32)i, 0);
 }
+static inline int atomic_add_return(int i, atomic_t *v) { return atomic_fetch_add(i, v) + i; }
+static inline void atomic_add(int i, atomic_t *v) { atomic_fetch_add(i, v); }
 static inline void atomic_inc(atomic_t *v) { atomic_fetch_add(1, v); }
 static inline void atomic_dec(atomic_t *v) { atomic_fetch_add(-1, v); }
 static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_fetch_add(-1, v) == 1; }

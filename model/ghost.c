@@ -243,10 +243,70 @@ void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fau
 		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
 }
 
+/*
+ * The CPU will exit for the IRQ window KVM asked for as soon as the guest
+ * can take an interrupt (hw.c hw_irq_window_open(), RFLAGS.IF aside).
+ */
+static bool ghost_irq_window_honoured(const struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	return c->irq_window && (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX || !c->avic_enabled);
+}
+
+/* kvm_apic_accept_pic_intr() with ghost reads. */
+static bool ghost_accept_pic_intr(struct kvm_vcpu *v)
+{
+	struct kvm_lapic *apic = v->arch.apic;
+	u32 lvt0 = GHOST_READ(*(u32 *)(apic->regs + APIC_LVT0));
+
+	if (!(GHOST_READ(apic->base_address) & MSR_IA32_APICBASE_ENABLE))
+		return true;
+	return !(lvt0 & APIC_LVT_MASKED) && ((lvt0 >> 8) & 7) == 7;	/* APIC_MODE_EXTINT */
+}
+
+/* The vCPU pic_unlock() notifies: the first that accepts PIC interrupts. */
+static struct kvm_vcpu *ghost_pic_target(struct kvm *kvm)
+{
+	int n = GHOST_READ(kvm->online_vcpus.counter);
+
+	for (int i = 0; i < n; i++) {
+		struct kvm_vcpu *v = GHOST_READ(kvm->vcpus[i]);
+
+		if (v && ghost_accept_pic_intr(v))
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * The PIC's INTR is up for this vCPU and nothing will inject the ExtINT: no
+ * raiser is between INTR and its kick, no KVM_REQ_EVENT is pending and no
+ * IRQ window the CPU honours is open.
+ */
+static bool ghost_extint_stuck(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	if (!GHOST_READ(kvm->arch.vpic.output) || ghost_pic_target(kvm) != vcpu)
+		return false;
+	smp_mb();
+	if (GHOST_READ(kvm->ghost_pic_raisers))
+		return false;
+	smp_mb();
+	return !(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !ghost_irq_window_honoured(vcpu);
+}
+
 void ghost_check_delivery(struct kvm_vcpu *vcpu)
 {
 	int vec;
 
+	if (ghost_extint_stuck(vcpu))
+		KVM_REPORT(F_LOST_INTERRUPT,
+			   "vcpu %d enters the guest with the PIC's INTR up for it, no KVM_REQ_EVENT and %s: nothing will inject the ExtINT",
+			   vcpu->vcpu_idx,
+			   vcpu->arch.ctrl.irq_window ? "an IRQ window (V_IRQ) that the CPU ignores with AVIC on" :
+							"no IRQ window open");
 	if (kvm_hw_virtual_intr(vcpu)) {
 		u64 entry = GHOST_READ(vcpu->avic_physical_id_table_entry);
 
@@ -276,7 +336,7 @@ void ghost_check_delivery(struct kvm_vcpu *vcpu)
 	if (vec < 0 || GHOST_READ(vcpu->ghost.deliveries))
 		return;
 	smp_mb();
-	if (!(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)))
+	if (!(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !ghost_irq_window_honoured(vcpu))
 		KVM_REPORT(F_LOST_INTERRUPT,
 			   "vcpu %d enters the guest with vector 0x%x pending in IRR, %s off and no KVM_REQ_EVENT: nothing will deliver it (irr_pending %d, PPR 0x%x)",
 			   vcpu->vcpu_idx, vec, vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",
@@ -303,6 +363,12 @@ enum kvm_finding ghost_explain_stuck(struct kvm *kvm, char *msg, size_t len, int
 
 		if (!v || !v->halted)
 			continue;
+		if (v->arch.rflags_if && ghost_extint_stuck(v)) {
+			snprintf(msg, len, "vcpu %d is halted with the PIC's INTR up for it (an ExtINT, no KVM_REQ_EVENT) and nothing will wake it",
+				 i);
+			*vcpu_idx = i;
+			return F_LOST_INTERRUPT;
+		}
 		vec = kvm_apic_deliverable_vector(v->arch.apic, v->pi_desc.pir);
 		if (vec >= 0) {
 			snprintf(msg, len,

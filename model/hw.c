@@ -344,13 +344,31 @@ static void hw_cr8_read(struct kvm_vcpu *vcpu, const struct guest_op *op)
 }
 
 /*
+ * The guest's sti (or the one in wait-irq's loop): RFLAGS.IF = 1, and a
+ * pending virtual interrupt is delivered now (no interrupt shadow here).
+ */
+static void hw_sti(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.rflags_if = true;
+	kvm_trace(EV_RFLAGS_IF, vcpu->vcpu_idx, 1, 0, 0);
+	hw_eval_pending(vcpu, INTR_STI);
+}
+
+/*
  * An instruction without a memory operand, after its boundary: WRMSR to
- * IA32_APIC_BASE (intercepted on both vendors) or a CR8 access.  False if
- * it exits.
+ * IA32_APIC_BASE (intercepted on both vendors), a CR8 access, cli or sti.
+ * False if it exits.
  */
 static bool hw_register_insn(struct kvm_vcpu *vcpu, const struct guest_op *op)
 {
 	switch (op->kind) {
+	case GOP_CLI:
+		vcpu->arch.rflags_if = false;
+		kvm_trace(EV_RFLAGS_IF, vcpu->vcpu_idx, 0, 0, 0);
+		return true;
+	case GOP_STI:
+		hw_sti(vcpu);
+		return true;
 	case GOP_CR8_READ:
 		hw_cr8_read(vcpu, op);
 		return true;
@@ -615,7 +633,8 @@ static __attribute__((noinline)) void hw_eval_pending(struct kvm_vcpu *vcpu, enu
 {
 	int vec;
 
-	if (!kvm_hw_virtual_intr(vcpu))
+	/* V_INTR_MASKING / virtual-interrupt delivery: masked by the guest's RFLAGS.IF. */
+	if (!vcpu->arch.rflags_if || !kvm_hw_virtual_intr(vcpu))
 		return;
 	vec = kvm_apic_hw_deliver(vcpu->arch.apic, hw_tpr(vcpu));
 	if (vec >= 0 && vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
@@ -723,6 +742,22 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		sync_cr8_to_lapic(vcpu);
 }
 
+/*
+ * The IRQ window KVM asked for is open: RFLAGS.IF is set and the CPU honours
+ * the request.  SVM's V_IRQ is ignored while AVIC is enabled (APM vol. 2,
+ * 15.29: AVIC replaces V_IRQ-based virtual interrupt injection; KVM:
+ * "V_IRQ is ignored by hardware when AVIC is enabled", svm_enable_irq_window());
+ * VMX's interrupt-window exiting works whatever APICv does (SDM 26.7.5).
+ */
+static bool hw_irq_window_open(const struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	if (!c->irq_window || !vcpu->arch.rflags_if)
+		return false;
+	return vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX || !c->avic_enabled;
+}
+
 /* The simulated CPU in guest mode: one guest op per instruction until an exit. */
 static void hw_run_guest(struct kvm_vcpu *vcpu)
 {
@@ -734,6 +769,10 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 		u64 spte;
 		bool redirect;
 
+		if (hw_irq_window_open(vcpu)) {
+			set_exit(vcpu, EXIT_IRQ_WINDOW, 0, 0);	/* SVM_EXIT_VINTR / EXIT_REASON_INTERRUPT_WINDOW */
+			return;
+		}
 		if (vcpu->arch.rip >= (u64)prog->nr_ops) {
 			set_exit(vcpu, EXIT_DONE, 0, 0);
 			return;
@@ -742,6 +781,10 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 		if (op->kind == GOP_HLT || op->kind == GOP_WAIT_IRQ) {
 			if (hw_interrupt_boundary(vcpu))
 				return;
+			if (op->kind == GOP_WAIT_IRQ && !vcpu->arch.rflags_if) {
+				hw_sti(vcpu);	/* the loop's sti */
+				continue;
+			}
 			/* wait-irq N: "while (taken < N) { sti; hlt; }", HLT intercepted. */
 			if (op->kind == GOP_WAIT_IRQ &&
 			    (vcpu->arch.guest_irqs >= op->val || hw_load(vcpu->arch.guest_stop))) {
@@ -751,7 +794,15 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 			set_exit(vcpu, EXIT_HLT, 0, 0);
 			return;
 		}
-		if (op->kind == GOP_APIC_BASE || op->kind == GOP_CR8_WRITE || op->kind == GOP_CR8_READ) {
+		if (op->kind == GOP_APIC_BASE || op->kind == GOP_CR8_WRITE || op->kind == GOP_CR8_READ ||
+		    op->kind == GOP_CLI || op->kind == GOP_STI) {
+			/*
+			 * cli and sti get a scheduling point of their own, like a
+			 * memory access (hw_translate()): what other CPUs do
+			 * between them is what an interrupt window is about.
+			 */
+			if (op->kind == GOP_CLI || op->kind == GOP_STI)
+				(void)READ_ONCE(this_pcpu()->ipi_pending);
 			if (hw_interrupt_boundary(vcpu) || !hw_register_insn(vcpu, op))
 				return;
 			vcpu->arch.rip++;
@@ -866,6 +917,8 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 		return kvm_emulate_wrmsr_apic_base(vcpu, e->error_code);	/* the mode's bits */
 	case EXIT_CR8_WRITE:
 		return cr8_write_interception(vcpu, e->error_code);	/* the value */
+	case EXIT_IRQ_WINDOW:	/* interrupt_window_interception / handle_interrupt_window */
+		return kvm_x86_irq_window_exit(vcpu);
 	case EXIT_TPR_BELOW_THRESHOLD:	/* handle_tpr_below_threshold(), vmx.c v6.1 */
 		kvm_apic_update_ppr(vcpu);
 		return 1;

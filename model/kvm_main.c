@@ -128,6 +128,7 @@ struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages)
 	mutex_init(&kvm->slots_lock);
 	mutex_init(&kvm->lock);
 	kvm_apicv_init(kvm);
+	kvm_pic_init(kvm);
 	kvm->arch.tdp_root = kvm_zalloc(sizeof(struct kvm_mmu_page));
 	if (ram_pages > 0)
 		kvm_add_memslot(kvm, 0, 0, ram_pages);
@@ -220,6 +221,7 @@ struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct 
 	vcpu->vcpu_id = id;
 	vcpu->cpu = -1;
 	vcpu->program = prog;
+	vcpu->arch.rflags_if = true;	/* the model's guests start with interrupts on */
 	if (kvm_arch_vcpu_create(vcpu))
 		return NULL;
 	ghost_vcpu_init(vcpu);
@@ -385,10 +387,16 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 	kvm_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
 }
 
-/* kvm_vcpu_check_block(), kvm_main.c v5.17: -EINTR means "do not block". */
+/*
+ * kvm_vcpu_check_block(), kvm_main.c v5.17: -EINTR means "do not block".
+ * kvm_arch_vcpu_runnable() -> kvm_vcpu_has_events() (x86.c v7.1)
+ * is reduced to interrupts: one the guest can take (RFLAGS.IF) from the LAPIC or the PIC.
+ */
 static int kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
 {
-	if (kvm_apic_has_interrupt(vcpu->arch.apic) || kvm_check_request(KVM_REQ_UNBLOCK, vcpu))
+	if ((kvm_x86_interrupt_allowed(vcpu) &&
+	     (kvm_cpu_has_extint(vcpu) || kvm_apic_has_interrupt(vcpu->arch.apic))) ||
+	    kvm_check_request(KVM_REQ_UNBLOCK, vcpu))
 		return -1;
 	return 0;
 }

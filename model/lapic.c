@@ -592,6 +592,26 @@ static bool kvm_apic_present(struct kvm_lapic *apic)
 }
 
 /*
+ * lapic.c kvm_apic_accept_pic_intr() (v7.1): does the PIC's
+ * INTR reach this vCPU?  Yes if its APIC is hardware-disabled, or if LVT0 is
+ * unmasked in ExtINT mode (the BSP's reset value, KVM_X86_QUIRK_LINT0_REENABLED).
+ * Plain reads, as in the kernel, also when pic_unlock() asks on the PIC's
+ * thread: a scenario that changes a vCPU's APIC base or LVT0 while the PIC
+ * raises a line would show that race (none here does).
+ */
+int kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u32 lvt0 = kvm_lapic_get_reg(apic, APIC_LVT0);
+
+	if (!kvm_apic_hw_enabled(apic))
+		return 1;
+	if ((lvt0 & APIC_LVT_MASKED) == 0 && ((lvt0 >> 8) & 7) == APIC_MODE_EXTINT)
+		return 1;
+	return 0;
+}
+
+/*
  * lapic.c __apic_accept_irq() (v5.15; the deliver_interrupt hook as in v6.17),
  * fixed and lowest-priority modes only; NMI, SMI, INIT, SIPI, ExtINT and RemRd
  * are dropped; apic_arb_prio and dest_map are left out.

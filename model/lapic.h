@@ -91,6 +91,7 @@ struct kvm_lapic {
 };
 
 /* kvm_create_lapic + kvm_lapic_reset(init_event=false) for a vCPU (arena memory). */
+int kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu);
 int kvm_create_lapic(struct kvm_vcpu *vcpu);
 /* A standalone APIC with the given xAPIC ID, in its reset state. */
 void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp);

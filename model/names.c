@@ -133,6 +133,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU blocked and checking for a wake-up: on x86 its IsRunning=0 and halted stores can wait in the store buffer while the check finds nothing, the sender's AVIC still sees it running and rings a doorbell the host drops, and nothing wakes it",
 		.scenario = "halt-ipi", .expect = "lost-interrupt", .tso = true,
 	},
+	[KVM_BUG_IRQWIN_NO_REFCOUNT] = {
+		.slug = "irqwin-no-refcount", .commit = "6563ddadd169",
+		.title = "the IRQ window inhibit is one VM-wide bit, not a count: the first vCPU whose IRQ window opens clears it while another vCPU is opening its own for an ExtINT, which then sets V_IRQ with AVIC on (svm_set_vintr()'s WARN) and waits in a window the CPU ignores",
+		.scenario = "irq-window", .expect = "irq-window-ignored",
+	},
 	[KVM_BUG_PIR_NO_EVENT] = {
 		.slug = "pir-no-event", .commit = "7e1901f6c86c",
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
@@ -207,6 +212,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_DATA_RACE] = "data-race",
 	[F_STALE_TLB] = "stale-tlb",
 	[F_CR8_INTERCEPTED] = "cr8-intercepted",
+	[F_IRQ_WINDOW_IGNORED] = "irq-window-ignored",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 	[F_EXPECT_FAILED] = "expect-failed",
@@ -276,6 +282,14 @@ const char *scn_expect_text(const struct scn_expect *e, char *buf, size_t len)
 	case EXP_APICV:
 		snprintf(buf, len, "apicv %u %s", e->vcpu, e->val ? "on" : "off");
 		break;
+	case EXP_INHIBITS: {
+		size_t n = (size_t)snprintf(buf, len, "inhibits%s", e->val ? "" : " none");
+
+		for (int r = 0; r < 32 && n < len; r++)
+			if (e->val & BIT(r))
+				n += (size_t)snprintf(buf + n, len - n, " %s", kvm_inhibit_name(r));
+		break;
+	}
 	default:
 		snprintf(buf, len, "expectation kind %u", e->kind);
 	}

@@ -31,6 +31,8 @@ enum guest_op_kind {
 	GOP_WAIT_MEM,		/* "while (*gpa != val) pause;": spin on 4 bytes of RAM until they read 'val' */
 	GOP_CR8_WRITE,		/* mov 'val' (0..15) to CR8: TPR[7:4] */
 	GOP_CR8_READ,		/* mov from CR8: checked against the reference APIC's TPR[7:4] */
+	GOP_CLI,		/* cli: RFLAGS.IF = 0 */
+	GOP_STI,		/* sti: RFLAGS.IF = 1 (no interrupt shadow) */
 };
 
 struct guest_op {
@@ -52,6 +54,7 @@ enum actor_op_kind {
 	AOP_ZAP,		/* kvm_zap_gfn_range(kvm, gfn_start, gfn_end) */
 	AOP_CREATE_VCPU,	/* kvm_vm_ioctl_create_vcpu(kvm, vcpu) */
 	AOP_MSI,		/* KVM_SIGNAL_MSI: fixed vector to physical APIC ID 'vcpu' */
+	AOP_PIC_IRQ,		/* KVM_IRQ_LINE: an edge (1 then 0) on the PIC's line 'vector' (0..7) */
 };
 
 struct actor_op {
@@ -78,6 +81,7 @@ enum scn_expect_kind {
 	EXP_IRQS,		/* vCPU 'vcpu''s guest took exactly 'val' interrupts */
 	EXP_REG,		/* the 32-bit APIC register at 'off' reads 'val' (as KVM_GET_LAPIC) */
 	EXP_APICV,		/* vCPU 'vcpu''s APICv/AVIC is active ('val' 1) or not (0) */
+	EXP_INHIBITS,		/* the VM's APICv inhibit reasons are exactly 'val' (a mask of enum kvm_apicv_inhibit) */
 };
 
 struct scn_expect {

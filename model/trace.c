@@ -16,6 +16,7 @@ static const char *const exit_names[] = {
 	[EXIT_HLT] = "HLT",		  [EXIT_DONE] = "DONE",
 	[EXIT_AVIC_INCOMPLETE_IPI] = "AVIC_INCOMPLETE_IPI", [EXIT_WRMSR] = "MSR_WRITE",
 	[EXIT_CR8_WRITE] = "CR8_WRITE",	  [EXIT_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
+	[EXIT_IRQ_WINDOW] = "IRQ_WINDOW",
 };
 
 const char *kvm_exit_reason_name(u32 reason)
@@ -61,6 +62,7 @@ static const char *const path_names[] = {
 static const char *const actor_op_names[] = {
 	[AOP_INHIBIT_SET] = "set inhibit", [AOP_INHIBIT_CLEAR] = "clear inhibit",
 	[AOP_ZAP] = "zap", [AOP_CREATE_VCPU] = "create vcpu", [AOP_MSI] = "msi",
+	[AOP_PIC_IRQ] = "pic irq",
 };
 
 static void apic_reg_str(u32 off, char *buf, size_t len)
@@ -256,6 +258,9 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 		else if (ev->b == AOP_MSI)
 			snprintf(buf, len, "vmm: KVM_SIGNAL_MSI vector 0x%llx to APIC ID %llu",
 				 (unsigned long long)ev->d, (unsigned long long)ev->c);
+		else if (ev->b == AOP_PIC_IRQ)
+			snprintf(buf, len, "vmm: KVM_IRQ_LINE ISA IRQ %llu, an edge (1, then 0)",
+				 (unsigned long long)ev->c);
 		else if (ev->b == AOP_ZAP)
 			snprintf(buf, len, "vmm: zap gfns [0x%llx, 0x%llx)", (unsigned long long)ev->c,
 				 (unsigned long long)ev->d);
@@ -297,6 +302,7 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 ev->c == INTR_VMRUN ? "virtual interrupt at VM entry" :
 			 ev->c == INTR_EOI ? "virtual interrupt after a virtual EOI" :
 			 ev->c == INTR_TPR ? "virtual interrupt after a TPR write" :
+			 ev->c == INTR_STI ? "virtual interrupt after sti" :
 			 "virtual interrupt on doorbell");
 		break;
 	case EV_AVIC_IPI:
@@ -334,6 +340,31 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 				 (unsigned long long)(ev->d & 0xff), (long long)(ev->d >> 8) - 1);
 		break;
 	}
+	case EV_PIC:
+		if (ev->b == 2)
+			snprintf(buf, len, "kvm_pic_read_irq: INTA, IRQ %llu, vector 0x%llx%s, INTR %s",
+				 (unsigned long long)ev->a, (unsigned long long)ev->d,
+				 ev->d == KVM_PIC_IRQ_BASE + 7 ? " (spurious)" : "", ev->c ? "high" : "low");
+		else
+			snprintf(buf, len, "kvm_pic_set_irq: IRQ %llu level %llu, INTR %s",
+				 (unsigned long long)ev->a, (unsigned long long)ev->b, ev->c ? "high" : "low");
+		break;
+	case EV_IRQ_WINDOW:
+		if (ev->c == IRQWIN_COUNT || ev->c == IRQWIN_COUNT_LAZY)
+			snprintf(buf, len, "kvm_%s_apicv_irq_window_req: apicv_nr_irq_window_req %llu%s",
+				 ev->b ? "inc" : "dec", (unsigned long long)ev->d,
+				 ev->c == IRQWIN_COUNT_LAZY ? " (another reason inhibits: count only, read side)" : "");
+		else if (ev->c == IRQWIN_VINTR)
+			snprintf(buf, len, "%s: vcpu %llu IRQ window %s (V_IRQ, VINTR intercept)",
+				 ev->b ? "svm_set_vintr" : "svm_clear_vintr", (unsigned long long)ev->a,
+				 ev->b ? "open" : "closed");
+		else
+			snprintf(buf, len, "vmx: vcpu %llu interrupt-window exiting %s", (unsigned long long)ev->a,
+				 ev->b ? "on" : "off");
+		break;
+	case EV_RFLAGS_IF:
+		snprintf(buf, len, "guest: vcpu %llu %s", (unsigned long long)ev->a, ev->b ? "sti" : "cli");
+		break;
 	case EV_CR8:
 		snprintf(buf, len, "guest: vcpu %llu %s 0x%llx (%s)",
 			 (unsigned long long)ev->a, ev->c ? "mov cr8 <-" : "mov cr8 ->",
@@ -401,6 +432,9 @@ const char *kvm_event_name(u16 type)
 		[EV_APIC_BASE] = "kvm_lapic_set_base",
 		[EV_CR8] = "guest_cr8",
 		[EV_CR8_INTERCEPT] = "cr8_intercept",
+		[EV_PIC] = "kvm_pic",
+		[EV_IRQ_WINDOW] = "irq_window",
+		[EV_RFLAGS_IF] = "guest_rflags_if",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

@@ -53,6 +53,9 @@ enum kvm_event_type {
 	EV_APIC_BASE,		/* kvm_lapic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
 	EV_CR8,			/* guest MOV to/from CR8 retired: a = vcpu, b = value, c = write, d = enum apic_path */
 	EV_CR8_INTERCEPT,	/* SVM CR8 write intercept changed: a = vcpu, b = on, c = enum cr8_intercept_by, d = TPR | (IRR + 1) << 8 */
+	EV_PIC,			/* the PIC: a = IRQ line, b = level 1/0 (kvm_pic_set_irq) or 2 (INTA), c = INTR after, d = vector (INTA) */
+	EV_IRQ_WINDOW,		/* IRQ window: a = vcpu (-1: the VM's count), b = open/inc, c = enum irq_window_by, d = count after */
+	EV_RFLAGS_IF,		/* guest cli/sti retired: a = vcpu, b = RFLAGS.IF after */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for
@@ -84,6 +87,15 @@ enum intr_path {
 	INTR_DOORBELL,		/* AVIC evaluated the IRR on a doorbell while in the guest */
 	INTR_EOI,		/* VMX evaluated the IRR after a virtualized EOI */
 	INTR_TPR,		/* AVIC / APICv evaluated the IRR after the guest lowered its TPR */
+	INTR_STI,		/* AVIC / APICv evaluated the IRR when the guest set RFLAGS.IF */
+};
+
+/* What changed an IRQ window (EV_IRQ_WINDOW c). */
+enum irq_window_by {
+	IRQWIN_VINTR,		/* SVM: svm_set_vintr() / svm_clear_vintr() */
+	IRQWIN_VMX,		/* VMX: CPU_BASED_INTR_WINDOW_EXITING set / cleared */
+	IRQWIN_COUNT,		/* kvm_inc_or_dec_irq_window_inhibit(), under the write side */
+	IRQWIN_COUNT_LAZY,	/* ... under the read side: another reason inhibits (5617dddcfa30) */
 };
 
 /* Why a TLB was flushed (EV_TLB_FLUSH b). */

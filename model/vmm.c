@@ -88,6 +88,11 @@ void vmm_actor_op(struct vmm *vmm, int actor, const struct actor_op *op)
 		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, op->vector);
 		kvm_set_msi(kvm, op->vcpu, op->vector);
 		break;
+	case AOP_PIC_IRQ:	/* KVM_IRQ_LINE -> kvm_set_irq() -> kvm_set_pic_irq(): an edge */
+		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vector, 0);
+		kvm_pic_set_irq(kvm, op->vector, 1);
+		kvm_pic_set_irq(kvm, op->vector, 0);
+		break;
 	case AOP_CREATE_VCPU:
 		kvm_trace(EV_ACTOR_OP, actor, op->kind, op->vcpu, 0);
 		if (READ_ONCE(vmm->created[op->vcpu]))
@@ -123,6 +128,19 @@ enum kvm_finding vmm_check_expect(const struct vmm *vmm, char *msg, size_t len, 
 
 		scn_expect_text(e, want, sizeof(want));
 		*vcpu = e->vcpu;
+		if (e->kind == EXP_INHIBITS) {
+			unsigned long got_r = vmm->kvm->arch.apicv_inhibit_reasons;
+
+			if (got_r != e->val) {
+				struct scn_expect have = { .kind = EXP_INHIBITS, .val = (u32)got_r };
+				char h[128];
+
+				snprintf(msg, len, "expect '%s': the VM ends with '%s'", want,
+					 scn_expect_text(&have, h, sizeof(h)));
+				return F_EXPECT_FAILED;
+			}
+			continue;
+		}
 		if (!v) {
 			snprintf(msg, len, "expect '%s': vCPU %u was never created", want, e->vcpu);
 			return F_EXPECT_FAILED;

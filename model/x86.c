@@ -52,10 +52,20 @@ bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 	return supported & BIT(reason);
 }
 
+/* set_or_clear_apicv_inhibit(), x86.c v6.1, without the tracepoint. */
+static void set_or_clear_apicv_inhibit(unsigned long *inhibits, enum kvm_apicv_inhibit reason, bool set)
+{
+	if (set)
+		*inhibits |= BIT(reason);
+	else
+		*inhibits &= ~BIT(reason);
+}
+
 /*
  * __kvm_request_apicv_update(), x86.c v5.17 (later renamed
- * __kvm_set_or_clear_apicv_inhibit()).  Caller holds apicv_update_lock for
- * write.
+ * __kvm_set_or_clear_apicv_inhibit()), with IRQWIN folded from the count of
+ * open IRQ windows as 5617dddcfa30 does (not before 6563ddadd169:
+ * KVM_BUG_IRQWIN_NO_REFCOUNT).  Caller holds apicv_update_lock for write.
  */
 void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
 {
@@ -67,10 +77,14 @@ void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit re
 		return;
 
 	old = new = kvm->arch.apicv_inhibit_reasons;
-	if (set)
-		new |= BIT(reason);
-	else
-		new &= ~BIT(reason);
+	if (kvm_bug(kvm, KVM_BUG_IRQWIN_NO_REFCOUNT)) {
+		set_or_clear_apicv_inhibit(&new, reason, set);
+	} else {
+		if (reason != APICV_INHIBIT_REASON_IRQWIN)
+			set_or_clear_apicv_inhibit(&new, reason, set);
+		set_or_clear_apicv_inhibit(&new, APICV_INHIBIT_REASON_IRQWIN,
+					   atomic_read(&kvm->arch.apicv_nr_irq_window_req));
+	}
 
 	if (!!old != !!new) {
 		kvm_trace(EV_INHIBIT_CHANGED, reason, set, old, new);
@@ -315,27 +329,30 @@ void kvm_x86_flush_tlb_current(struct kvm_vcpu *vcpu)
 }
 
 /*
- * kvm_cpu_has_injectable_intr() (irq.c v6.17) for the in-kernel LAPIC: with
- * APICv active the CPU delivers LAPIC interrupts itself (virtual interrupt
- * delivery at VM entry), so KVM injects none.
- */
-static bool kvm_cpu_has_injectable_intr(struct kvm_vcpu *vcpu)
-{
-	return !kvm_vcpu_apicv_active(vcpu);
-}
-
-/*
- * kvm_check_and_inject_events() (inject_pending_event() before v6.1), x86.c,
- * reduced to the LAPIC: the guest is always interruptible, so the highest IRR
- * vector above PPR is accepted into ISR (kvm_cpu_get_interrupt ->
- * kvm_get_apic_interrupt) and the guest takes it.  Not inlined: its locals
- * must die with its frame, or the checker, which keeps the live frames of
- * the fibers' stacks in each state, would tell states apart by them.
+ * kvm_check_and_inject_events(), x86.c v7.1 (inject_pending_event() until
+ * v6.0), the interrupt part (no exceptions, NMIs, SMIs or nested guests): if
+ * the guest can take an interrupt now, the PIC's or the LAPIC's highest is
+ * acknowledged and injected (the guest takes it at once here: the model's
+ * guests have no handler to run); if one is still injectable, an IRQ window
+ * is opened.  Not inlined: its locals must die with its frame, or the
+ * checker, which keeps the live frames of the fibers' stacks in each state,
+ * would tell states apart by them.
  */
 static __attribute__((noinline)) void inject_pending_event(struct kvm_vcpu *vcpu)
 {
-	if (kvm_cpu_has_injectable_intr(vcpu))
-		kvm_hw_guest_takes(vcpu, kvm_apic_accept_interrupt(vcpu->arch.apic), INTR_INJECTED);
+	if (kvm_cpu_has_injectable_intr(vcpu)) {
+		if (kvm_x86_interrupt_allowed(vcpu)) {
+			int irq = kvm_cpu_get_interrupt(vcpu);
+
+			if (irq != -1) {
+				/* kvm_queue_interrupt(vcpu, irq, false) */
+				kvm_x86_inject_irq(vcpu);
+				kvm_hw_guest_takes(vcpu, irq, INTR_INJECTED);
+			}
+		}
+		if (kvm_cpu_has_injectable_intr(vcpu))
+			kvm_x86_enable_irq_window(vcpu);
+	}
 }
 
 /* kvm_set_cr8() (x86.c v6.1), with the in-kernel LAPIC. */

@@ -113,7 +113,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(21 * (NR_MODES - 1));
+	tap_plan(22 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -131,6 +131,7 @@ int main(void)
 	compare_file("tests/scenarios/two-senders.scn", s);
 	compare_file("tests/scenarios/ipi-small.scn", s);
 	compare_file("tests/scenarios/ipi-self.scn", s);
+	compare_file("tests/scenarios/irq-window-lazy.scn", s);
 	if (checker_tso_unavailable()) {
 		for (int i = 0; i < 6 * (NR_MODES - 1); i++)
 			tap_skip("x86-TSO: %s", checker_tso_unavailable());

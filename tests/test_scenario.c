@@ -119,7 +119,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 
 static const char *const builtin_names[] = {
 	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "x2apic", "cr8-intercept", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
-	"preempt-toggle", "halt-ipi", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "mixed",
+	"preempt-toggle", "halt-ipi", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "irq-window", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
 
@@ -533,10 +533,17 @@ static const struct bad_case bad_cases[] = {
 	  "deactivate-no-event, irr-pending-search, update-apicv-preempt, blocking-preempt, "
 	  "isr-cache-stale, pir-sync-inhibited, pir-no-event, svi-stale, avic-kick-fast-index, "
 	  "avic-init-vm-state, zap-no-flush, avic-activate-no-flush, apic-id-no-inhibit, x2avic-no-flush, "
-	  "cr8-intercept-stuck, tpr-no-sync, enter-guest-no-mb, halt-no-mb)" },
+	  "cr8-intercept-stuck, tpr-no-sync, enter-guest-no-mb, halt-no-mb, irqwin-no-refcount)" },
 	{ "vcpus 1\nbug apic-mmio-spte\nbug apic-mmio-spte\n", "3:5: bug 'apic-mmio-spte' given twice" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq 0\n", "3:11: interrupt count '0' out of range (1..255)" },
 	{ "vcpus 1\nvcpu 0\n\twait-irq\n", "3:10: missing argument: usage: wait-irq N" },
+	{ "vcpus 1\nvcpu 0\n\tcli 1\n", "3:6: unexpected '1' at end of 'cli'" },
+	{ "vcpus 1\nactor 0\n\tpic-irq 8\n", "3:10: PIC line (the master's 0..7) '8' out of range (0..7)" },
+	{ "vcpus 1\nactor 0\n\tpic-irq\n", "3:9: missing argument: usage: pic-irq IRQ" },
+	{ "vcpus 1\nexpect\n\tinhibits\n", "3:10: missing argument: usage: inhibits none|REASON..." },
+	{ "vcpus 1\nexpect\n\tinhibits none hyperv\n", "3:16: unexpected 'hyperv' at end of 'inhibits'" },
+	{ "vcpus 1\nexpect\n\tinhibits hyperv hyperv\n", "3:18: inhibit reason 'hyperv' given twice" },
+	{ "vcpus 1\nexpect\n\tinhibits bogus\n", "3:11: unknown inhibit reason 'bogus' (disable, hyperv, nested, irqwin, pit_reinj, x2apic, blockirq, absent, apic_id_modified, apic_base_modified)" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable, disable or x2apic, got 'on'" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic" },
 	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
@@ -759,7 +766,8 @@ static const struct bad_file bad_files[] = {
 
 /* Valid files that are not built-ins. */
 static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn", "ipi-small.scn",
-						"ipi-self.scn", "expect-wrong.scn", "ipi-late.scn", "cr8-x2apic.scn" };
+						"ipi-self.scn", "expect-wrong.scn", "ipi-late.scn", "cr8-x2apic.scn",
+						"irq-window-lazy.scn" };
 
 static bool listed(const char *name, bool bad)
 {
