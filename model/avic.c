@@ -344,6 +344,10 @@ static void svm_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int
 	svm_complete_interrupt_delivery(vcpu, delivery_mode, trig_mode, vector);
 }
 
+/*
+ * kvm_x86_call(deliver_interrupt) from __apic_accept_irq(), lapic.c v7.1:
+ * svm_deliver_interrupt() or vt_deliver_interrupt() -> vmx_deliver_interrupt().
+ */
 void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector)
 {
 	struct kvm_vcpu *vcpu = apic->vcpu;

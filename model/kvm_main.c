@@ -252,11 +252,13 @@ void kvm_make_request(int req, struct kvm_vcpu *vcpu)
 	set_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
 }
 
+/* kvm_request_pending(), include/linux/kvm_host.h v7.1. */
 bool kvm_request_pending(struct kvm_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->requests);
 }
 
+/* kvm_test_request(), include/linux/kvm_host.h v7.1. */
 bool kvm_test_request(int req, struct kvm_vcpu *vcpu)
 {
 	return test_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
@@ -335,7 +337,12 @@ static void kvm_make_vcpu_request(struct kvm_vcpu *vcpu, unsigned int req, u64 *
 	}
 }
 
-/* kvm_make_all_cpus_request_except(), kvm_main.c v5.16. */
+/*
+ * kvm_make_all_cpus_request_except(), kvm_main.c v5.16: gone by v7.1, whose
+ * kvm_make_all_cpus_request() is this loop with except == NULL (inside
+ * get_cpu()/put_cpu(): the model has no preemption point in it, and no
+ * KVM_REQUEST_NO_ACTION requests).
+ */
 bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct kvm_vcpu *except)
 {
 	struct kvm_vcpu *vcpu;
@@ -358,6 +365,7 @@ bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct 
 	return cpus != 0;
 }
 
+/* kvm_make_all_cpus_request(), kvm_main.c v7.1. */
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 {
 	return kvm_make_all_cpus_request_except(kvm, req, NULL);
@@ -423,13 +431,17 @@ bool kvm_vcpu_is_blocking(struct kvm_vcpu *vcpu)
 	return vcpu->halted;
 }
 
-/* kvm_arch_vcpu_blocking() / _unblocking() (x86.c v6.17) -> avic_vcpu_(un)blocking(). */
+/*
+ * kvm_arch_vcpu_blocking(), asm/kvm_host.h v7.1: kvm_x86_call(vcpu_blocking),
+ * avic_vcpu_blocking() on SVM (which returns at once without APICv), none on VMX.
+ */
 static void kvm_arch_vcpu_blocking(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)
 		avic_vcpu_blocking(vcpu);
 }
 
+/* kvm_arch_vcpu_unblocking(), asm/kvm_host.h v7.1: avic_vcpu_unblocking() on SVM. */
 static void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM)

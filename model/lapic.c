@@ -258,7 +258,7 @@ void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic)
 	apic_write_once(apic, apic->irr_pending, true);
 }
 
-/* lapic.c apic_clear_irr() (v5.15); leaves out the RVI update (hwapic_irr_update) with APICv. */
+/* lapic.c apic_clear_irr(), v7.1 (no RVI update there any more). */
 static void apic_clear_irr(int vec, struct kvm_lapic *apic)
 {
 	if (kvm_apicv_active(apic)) {
@@ -271,7 +271,7 @@ static void apic_clear_irr(int vec, struct kvm_lapic *apic)
 		apic_write_once(apic, apic->irr_pending, true);
 }
 
-/* lapic.c apic_set_isr() (v6.17): with APICv, SVI instead of the caches. */
+/* lapic.c apic_set_isr(), v7.1 (the same in v6.17): with APICv, SVI instead of the caches. */
 static void apic_set_isr(int vec, struct kvm_lapic *apic)
 {
 	if (__apic_test_and_set_isr(apic, vec))
@@ -296,7 +296,7 @@ static int apic_find_highest_isr(struct kvm_lapic *apic)
 	return find_highest_vector(apic, APIC_ISR);
 }
 
-/* lapic.c apic_clear_isr() (v6.17): with APICv, SVI instead of the caches. */
+/* lapic.c apic_clear_isr(), v7.1 (the same in v6.17): with APICv, SVI instead of the caches. */
 static void apic_clear_isr(int vec, struct kvm_lapic *apic)
 {
 	if (!__apic_test_and_clear_isr(apic, vec))
@@ -353,7 +353,7 @@ static bool __kvm_apic_update_irr(u32 *pir, struct kvm_lapic *apic, int *max_irr
 	return max_updated_irr != -1 && max_updated_irr == *max_irr;
 }
 
-/* lapic.c kvm_apic_update_irr() (v7.0 merge window, 000d75b0b186). */
+/* lapic.c kvm_apic_update_irr(), v7.1 (the same since v6.16). */
 bool kvm_apic_update_irr(struct kvm_vcpu *vcpu, u32 *pir, int *max_irr)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic;
@@ -486,7 +486,7 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
 }
 
 /*
- * The APIC half of lapic.c kvm_lapic_set_base() (v6.1), which a standalone
+ * The APIC half of lapic.c __kvm_apic_set_base() (v7.1), which a standalone
  * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
  * and apic->base_address; the model keeps the MSR in one field and only the
  * default base), and on a hardware enable reset the xAPIC ID to 'id'.  No
@@ -505,19 +505,24 @@ u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)
 }
 
 /*
- * kvm_lapic_set_base(), lapic.c v6.1: an enable-bit change updates the
- * vCPU's APICv state right here, on the vCPU's own thread
- * (kvm_vcpu_update_apicv(), which leaves APICv off while the APIC is
- * disabled), then the vendor's virtual APIC mode.
+ * __kvm_apic_set_base(), lapic.c v7.1 (kvm_lapic_set_base() before): a
+ * change of the enable or x2APIC bit asks for KVM_REQ_APICV_UPDATE, which
+ * the vCPU services on its own thread before its next entry
+ * (kvm_vcpu_update_apicv() leaves APICv off while the APIC is disabled),
+ * then sets the vendor's virtual APIC mode.  Until 1459f5c6b8b8 (v6.3,
+ * "Handle APICv updates for APIC 'mode' changes via request") it called
+ * kvm_vcpu_update_apicv() right here; the request is what lets the update
+ * also reach the APIC memslot (2008fab34530), and nothing needs the update
+ * before the next VM entry.
  */
-void kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 value)
+void __kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic;
 	u64 old_value = kvm_lapic_apply_base(apic, value, (u8)vcpu->vcpu_id);
 
 	kvm_trace(EV_APIC_BASE, vcpu->vcpu_idx, old_value, value, 0);
 	if ((old_value ^ value) & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) {
-		kvm_vcpu_update_apicv(vcpu);
+		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
 		kvm_x86_set_virtual_apic_mode(vcpu);
 	}
 }
@@ -1611,7 +1616,7 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 	msr_val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	if (bsp)
 		msr_val |= MSR_IA32_APICBASE_BSP;
-	apic_write_once(apic, apic->base_address, msr_val);	/* kvm_lapic_set_base(): the ID follows */
+	apic_write_once(apic, apic->base_address, msr_val);	/* __kvm_apic_set_base(): the ID follows */
 
 	/* The xAPIC ID is set at RESET even if the APIC was already enabled. */
 	if (vcpu)

@@ -23,28 +23,31 @@
 #include "model/lapic.h"
 #include "model/trace.h"
 
-/* pi_test_and_set_pir(), pi_test_and_set_on(), pi_test_on(), pi_clear_on() (asm/posted_intr.h). */
+/* pi_test_and_set_pir(), asm/posted_intr.h v7.1 (pir is unsigned long[4] there, u32[8] here: the same bits). */
 static bool pi_test_and_set_pir(int vector, struct pi_desc *pi_desc)
 {
 	return test_and_set_bit(vector, (unsigned long *)pi_desc->pir);
 }
 
+/* pi_test_and_set_on(), asm/posted_intr.h v7.1. */
 static bool pi_test_and_set_on(struct pi_desc *pi_desc)
 {
 	return test_and_set_bit(POSTED_INTR_ON, (unsigned long *)&pi_desc->control);
 }
 
+/* pi_test_on(), asm/posted_intr.h v7.1. */
 static bool pi_test_on(struct pi_desc *pi_desc)
 {
 	return test_bit(POSTED_INTR_ON, (unsigned long *)&pi_desc->control);
 }
 
+/* pi_clear_on(), asm/posted_intr.h v7.1. */
 static void pi_clear_on(struct pi_desc *pi_desc)
 {
 	clear_bit(POSTED_INTR_ON, (unsigned long *)&pi_desc->control);
 }
 
-/* kvm_vcpu_trigger_posted_interrupt() (vmx/common.h, kvm-x86 09c6f74ecb86). */
+/* kvm_vcpu_trigger_posted_interrupt(), vmx/common.h v7.1 (the same in kvm-x86 09c6f74ecb86): always POSTED_INTR_VECTOR (no nested guests). */
 static void kvm_vcpu_trigger_posted_interrupt(struct kvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->mode) == IN_GUEST_MODE) {
@@ -63,7 +66,7 @@ static void kvm_vcpu_trigger_posted_interrupt(struct kvm_vcpu *vcpu)
 	kvm_vcpu_wake_up(vcpu);
 }
 
-/* __vt_deliver_posted_interrupt() (vmx/common.h, kvm-x86 09c6f74ecb86). */
+/* __vt_deliver_posted_interrupt(), vmx/common.h v7.1, where it is named __vmx_deliver_posted_interrupt() (renamed, same body, by kvm-x86 09c6f74ecb86). */
 static void __vt_deliver_posted_interrupt(struct kvm_vcpu *vcpu, struct pi_desc *pi_desc, int vector)
 {
 	if (pi_test_and_set_pir(vector, pi_desc))
@@ -82,7 +85,7 @@ static void __vt_deliver_posted_interrupt(struct kvm_vcpu *vcpu, struct pi_desc 
 	kvm_vcpu_trigger_posted_interrupt(vcpu);
 }
 
-/* vmx_deliver_posted_interrupt() (vmx.c, kvm-x86 09c6f74ecb86), without the nested part. */
+/* vmx_deliver_posted_interrupt(), vmx.c v7.1 (the same in kvm-x86 09c6f74ecb86), without the nested part. */
 static int vmx_deliver_posted_interrupt(struct kvm_vcpu *vcpu, int vector)
 {
 	/* Note, this is called iff the local APIC is in-kernel. */
@@ -93,7 +96,7 @@ static int vmx_deliver_posted_interrupt(struct kvm_vcpu *vcpu, int vector)
 	return 0;
 }
 
-/* vmx_deliver_interrupt() (vmx.c, kvm-x86 09c6f74ecb86). */
+/* vmx_deliver_interrupt(), vmx.c v7.1 (the same in kvm-x86 09c6f74ecb86). */
 void vmx_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int trig_mode, int vector)
 {
 	struct kvm_vcpu *vcpu = apic->vcpu;
@@ -121,7 +124,7 @@ bool kvm_x86_has_sync_pir_to_irr(struct kvm_vcpu *vcpu)
 }
 
 /*
- * vmx_sync_pir_to_irr() (vmx.c, kvm-x86 09c6f74ecb86): harvest PIR into IRR;
+ * vmx_sync_pir_to_irr(), vmx.c v7.1 (the same in kvm-x86 09c6f74ecb86): harvest PIR into IRR;
  * with APICv active the VM entry delivers (RVI), otherwise an interrupt that
  * came from PIR needs KVM_REQ_EVENT (7e1901f6c86c; before it, RVI was set
  * whether or not virtual-interrupt delivery was on, and no request raised).
@@ -150,7 +153,7 @@ int vmx_sync_pir_to_irr(struct kvm_vcpu *vcpu)
 	return max_irr;
 }
 
-/* vmx_hwapic_isr_update() (vmx.c, kvm-x86 09c6f74ecb86), without the nested part. */
+/* vmx_hwapic_isr_update(), vmx.c v7.1 (the same in kvm-x86 09c6f74ecb86), without the nested part. */
 static void vmx_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr)
 {
 	if (max_isr == -1)
@@ -158,10 +161,11 @@ static void vmx_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr)
 	vcpu->arch.ctrl.svi = (u8)max_isr;
 }
 
+/* kvm_x86_call(hwapic_isr_update), lapic.c v7.1: VMX only (SVM has no such hook). */
 void kvm_x86_hwapic_isr_update(struct kvm_vcpu *vcpu, int max_isr)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX)
-		vmx_hwapic_isr_update(vcpu, max_isr);	/* svm_hwapic_isr_update() is empty */
+		vmx_hwapic_isr_update(vcpu, max_isr);
 }
 
 /*

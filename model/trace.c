@@ -373,7 +373,7 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 	case EV_APIC_BASE: {
 		static const char *const modes[] = { "disabled", "invalid", "xAPIC", "x2APIC" };
 
-		snprintf(buf, len, "kvm_lapic_set_base: vcpu %llu IA32_APIC_BASE 0x%llx -> 0x%llx (%s -> %s)",
+		snprintf(buf, len, "__kvm_apic_set_base: vcpu %llu IA32_APIC_BASE 0x%llx -> 0x%llx (%s -> %s)",
 			 (unsigned long long)ev->a, (unsigned long long)ev->b, (unsigned long long)ev->c,
 			 modes[(ev->b >> 10) & 3], modes[(ev->c >> 10) & 3]);
 		break;
@@ -429,7 +429,7 @@ const char *kvm_event_name(u16 type)
 		[EV_AVIC_IPI] = "avic_hw_ipi",
 		[EV_PREEMPT] = "kvm_sched",
 		[EV_TLB_FLUSH] = "tlb_flush",
-		[EV_APIC_BASE] = "kvm_lapic_set_base",
+		[EV_APIC_BASE] = "kvm_apic_set_base",
 		[EV_CR8] = "guest_cr8",
 		[EV_CR8_INTERCEPT] = "cr8_intercept",
 		[EV_PIC] = "kvm_pic",

@@ -50,7 +50,7 @@ enum kvm_event_type {
 	EV_AVIC_IPI,		/* AVIC hardware IPI: a = source vcpu, b = target vcpu, c = vector, d = IsRunning */
 	EV_PREEMPT,		/* kvm_sched_out (b = 1) / kvm_sched_in (b = 0): a = vcpu, c = blocking, d = cpu */
 	EV_TLB_FLUSH,		/* the vCPU's CPU dropped its cached translations: a = vcpu, b = enum tlb_flush_why, c = entries dropped */
-	EV_APIC_BASE,		/* kvm_lapic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
+	EV_APIC_BASE,		/* __kvm_apic_set_base: a = vcpu, b = old IA32_APIC_BASE, c = new */
 	EV_CR8,			/* guest MOV to/from CR8 retired: a = vcpu, b = value, c = write, d = enum apic_path */
 	EV_CR8_INTERCEPT,	/* SVM CR8 write intercept changed: a = vcpu, b = on, c = enum cr8_intercept_by, d = TPR | (IRR + 1) << 8 */
 	EV_PIC,			/* the PIC: a = IRQ line, b = level 1/0 (kvm_pic_set_irq) or 2 (INTA), c = INTR after, d = vector (INTA) */

@@ -183,30 +183,33 @@ void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
 }
 
 /*
- * kvm_set_apic_base(), x86.c v6.1, for the values the model's guests write
- * (the default base, so never reserved bits), without
- * kvm_recalculate_apic_map() (no APIC map): 1 for a transition the
- * architecture forbids (x2APIC -> xAPIC, disabled -> x2APIC), which makes the
- * WRMSR #GP.
+ * kvm_apic_set_base(), lapic.c v7.1 (x86.c's kvm_set_apic_base() in v6.1),
+ * for the values the model's guests write (the default base, so never
+ * reserved bits; never host-initiated), without kvm_recalculate_apic_map()
+ * (no APIC map): 1 for a transition the architecture forbids (x2APIC ->
+ * xAPIC, disabled -> x2APIC), which makes the WRMSR #GP.  An unchanged
+ * value returns at once (v7.1; v6.1 stored it again).
  */
-static int kvm_set_apic_base(struct kvm_vcpu *vcpu, u64 data)
+static int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 data)
 {
 	enum lapic_mode old_mode = kvm_get_apic_mode(vcpu);
 	enum lapic_mode new_mode = (enum lapic_mode)(data & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE));
 
+	if (kvm_lapic_get_base(vcpu) == data)
+		return 0;
 	if (new_mode == LAPIC_MODE_INVALID)
 		return 1;
 	if (old_mode == LAPIC_MODE_X2APIC && new_mode == LAPIC_MODE_XAPIC)
 		return 1;
 	if (old_mode == LAPIC_MODE_DISABLED && new_mode == LAPIC_MODE_X2APIC)
 		return 1;
-	kvm_lapic_set_base(vcpu, data);
+	__kvm_apic_set_base(vcpu, data);
 	return 0;
 }
 
 /*
  * WRMSR(IA32_APIC_BASE) exits (svm: msr_interception; vmx: handle_wrmsr) ->
- * kvm_emulate_wrmsr() -> kvm_set_msr_common() -> kvm_set_apic_base(), then
+ * kvm_emulate_wrmsr() -> kvm_set_msr_common() -> kvm_apic_set_base(), then
  * the instruction is skipped.  The guest's rdmsr/and/or/wrmsr is one op
  * here: 'mode' is LAPIC_MODE_DISABLED, _XAPIC or _X2APIC.  The model's guests
  * have no #GP handler: a forbidden transition is the scenario's error.
@@ -216,7 +219,7 @@ int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode)
 	u64 data = kvm_lapic_get_base(vcpu) & ~(u64)(MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
 
 	data |= mode & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
-	if (kvm_set_apic_base(vcpu, data))
+	if (kvm_apic_set_base(vcpu, data))
 		KVM_REPORT(F_ASSERT, "vcpu %d: the scenario's apic-base makes WRMSR(IA32_APIC_BASE, 0x%llx) #GP "
 			   "(x2APIC -> xAPIC and disabled -> x2APIC are not allowed)",
 			   vcpu->vcpu_idx, (unsigned long long)data);

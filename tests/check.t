@@ -101,14 +101,14 @@ expect "zap-tlb, mainline vmx" 0 "verified" "1081 1567" --scenario zap-tlb --ven
 expect "zap-no-flush (a mutant), svm" 1 "violation \(stale-tlb\)" "97 112" --bug zap-no-flush
 expect "zap-no-flush (a mutant), vmx" 1 "violation \(stale-tlb\)" "96 111" --bug zap-no-flush --vendor vmx
 expect "zap-no-flush with --no-tlb: nothing is cached, nothing goes stale" 0 "verified" "123 128" --bug zap-no-flush --no-tlb
-expect "apic-disable, mainline svm" 0 "verified" "6009 7868" --scenario apic-disable --vendor svm
-expect "apic-disable, mainline vmx" 0 "verified" "5904 7702" --scenario apic-disable --vendor vmx
-expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1424 2477" --bug avic-activate-no-flush
-expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5523 7254" --bug avic-activate-no-flush --no-tlb
-expect "x2apic, mainline svm" 0 "verified" "5438 7096" --scenario x2apic --vendor svm
-expect "x2apic, mainline vmx" 0 "verified" "5410 7063" --scenario x2apic --vendor vmx
-expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1007 1722" --bug x2avic-no-flush
-expect "x2avic-no-flush with --no-tlb" 0 "verified" "4947 6477" --bug x2avic-no-flush --no-tlb
+expect "apic-disable, mainline svm" 0 "verified" "6689 8844" --scenario apic-disable --vendor svm
+expect "apic-disable, mainline vmx" 0 "verified" "6180 8135" --scenario apic-disable --vendor vmx
+expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1872 3475" --bug avic-activate-no-flush
+expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5791 7645" --bug avic-activate-no-flush --no-tlb
+expect "x2apic, mainline svm" 0 "verified" "5530 7251" --scenario x2apic --vendor svm
+expect "x2apic, mainline vmx" 0 "verified" "5478 7175" --scenario x2apic --vendor vmx
+expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1318 2351" --bug x2avic-no-flush
+expect "x2avic-no-flush with --no-tlb" 0 "verified" "5013 6586" --bug x2avic-no-flush --no-tlb
 # CR8 and V_TPR: the CR8 write intercept (87d0f901a9bd) and the V_TPR sync (d02e48830e3f).
 expect "cr8-intercept, mainline svm" 0 "verified" "8951 11365" --scenario cr8-intercept
 expect "cr8-intercept, mainline vmx" 0 "verified" "8877 11028" --scenario cr8-intercept --vendor vmx
@@ -126,8 +126,8 @@ expect "halt-no-mb, sc: verified" 0 "verified" "1036 1121" --bug halt-no-mb --me
 texpect "halt-ipi, mainline, tso" 0 "verified" "8725 18200" --scenario halt-ipi --memory-model tso
 texpect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "8745 18278" --scenario halt-ipi --memory-model tso --store-buffer 3
 # CR8 in x2APIC mode: the reference APIC takes it through its register, not the closed xAPIC window.
-expect "cr8-x2apic, mainline svm" 0 "verified" "1524 1907" --scenario tests/scenarios/cr8-x2apic.scn
-expect "cr8-x2apic, mainline vmx" 0 "verified" "1270 1586" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
+expect "cr8-x2apic, mainline svm" 0 "verified" "1582 2013" --scenario tests/scenarios/cr8-x2apic.scn
+expect "cr8-x2apic, mainline vmx" 0 "verified" "1300 1645" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
 # Mainline SVM: sync_cr8_to_lapic() writes V_TPR back with TPR[3:0] cleared; VMX keeps them.
 expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-apic-write\)" "573 1019" --vcpus 1 --toggles 1 --accesses 4
 expect "TPR 0x11 on vmx: kept" 0 "verified" "1147 1482" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx
