@@ -323,37 +323,88 @@ int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu)
 	return apic_find_highest_irr(vcpu->arch.apic);
 }
 
+#define NR_PIR_WORDS 4	/* asm/posted_intr.h: 256 bits in 64-bit words */
+
 /*
- * lapic.c __kvm_apic_update_irr() (v6.x, before pi_harvest_pir()): each
- * non-empty PIR word is taken with xchg and ORed into IRR (the kernel's
- * try_cmpxchg loop, one atomic OR here); true if the highest IRR vector
- * came from the PIR.
+ * pi_harvest_pir(), asm/posted_intr.h v7.1: read every PIR word (64 bits),
+ * then take each non-empty one with an exchange ("read, read, read, read,
+ * xchg, xchg, xchg, xchg").  False if the PIR was empty.
+ */
+static bool pi_harvest_pir(u64 *pir, u64 *pir_vals)
+{
+	u64 pending = 0;
+	int i;
+
+	for (i = 0; i < NR_PIR_WORDS; i++) {
+		pir_vals[i] = READ_ONCE(pir[i]);
+		pending |= pir_vals[i];
+	}
+
+	if (!pending)
+		return false;
+
+	for (i = 0; i < NR_PIR_WORDS; i++) {
+		if (!pir_vals[i])
+			continue;
+
+		pir_vals[i] = xchg(&pir[i], 0);	/* arch_xchg() */
+	}
+
+	return true;
+}
+
+/*
+ * lapic.c __kvm_apic_update_irr(), v7.1: harvest the whole PIR first, then
+ * OR each 32-bit IRR word with its bits (try_cmpxchg, no write when nothing
+ * is new); true if the highest IRR vector came from the PIR.  Before
+ * "Process the PIR at the natural kernel width" and pi_harvest_pir() (v6.16)
+ * each 32-bit PIR word was taken and ORed into IRR in turn.
  */
 static bool __kvm_apic_update_irr(u32 *pir, struct kvm_lapic *apic, int *max_irr)
 {
-	int max_updated_irr = -1;
+	u64 pir_vals[NR_PIR_WORDS];
+	u32 *__pir = (u32 *)pir_vals;
+	u32 i, vec, irr_val, prev_irr_val;
+	int max_new_irr;
 
+	if (!pi_harvest_pir((u64 *)pir, pir_vals)) {
+		*max_irr = find_highest_vector(apic, APIC_IRR);	/* apic_find_highest_vector() */
+		return false;
+	}
+
+	max_new_irr = -1;
 	*max_irr = -1;
-	for (u32 i = 0, vec = 0; i <= 7; i++, vec += 32) {
+
+	for (i = vec = 0; i <= 7; i++, vec += 32) {
 		u32 *p_irr = apic_reg(apic, APIC_IRR + i * 0x10);
-		u32 irr_val = READ_ONCE(*p_irr), pir_val = READ_ONCE(pir[i]);
 
-		if (pir_val) {
-			u32 prev_irr_val;
+		irr_val = READ_ONCE(*p_irr);
 
-			pir_val = xchg(&pir[i], 0);
-			prev_irr_val = __rt_access(RT_OR, p_irr, sizeof(u32), pir_val, 0);
-			irr_val = prev_irr_val | pir_val;
+		if (__pir[i]) {
+			prev_irr_val = irr_val;
+			for (;;) {	/* do { } while (... && !try_cmpxchg()) */
+				u32 seen;
+
+				irr_val = prev_irr_val | __pir[i];
+				if (prev_irr_val == irr_val)
+					break;
+				seen = cmpxchg(p_irr, prev_irr_val, irr_val);
+				if (seen == prev_irr_val)
+					break;
+				prev_irr_val = seen;
+			}
+
 			if (prev_irr_val != irr_val)
-				max_updated_irr = 31 - __builtin_clz(irr_val ^ prev_irr_val) + (int)vec;
+				max_new_irr = 31 - __builtin_clz(irr_val ^ prev_irr_val) + (int)vec;
 		}
 		if (irr_val)
 			*max_irr = 31 - __builtin_clz(irr_val) + (int)vec;
 	}
-	return max_updated_irr != -1 && max_updated_irr == *max_irr;
+
+	return max_new_irr != -1 && max_new_irr == *max_irr;
 }
 
-/* lapic.c kvm_apic_update_irr(), v7.1 (the same since v6.16). */
+/* lapic.c kvm_apic_update_irr(), v7.1. */
 bool kvm_apic_update_irr(struct kvm_vcpu *vcpu, u32 *pir, int *max_irr)
 {
 	struct kvm_lapic *apic = vcpu->arch.apic;

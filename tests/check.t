@@ -111,7 +111,7 @@ expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1318 2351" 
 expect "x2avic-no-flush with --no-tlb" 0 "verified" "5013 6586" --bug x2avic-no-flush --no-tlb
 # CR8 and V_TPR: the CR8 write intercept (87d0f901a9bd) and the V_TPR sync (d02e48830e3f).
 expect "cr8-intercept, mainline svm" 0 "verified" "8951 11365" --scenario cr8-intercept
-expect "cr8-intercept, mainline vmx" 0 "verified" "8877 11028" --scenario cr8-intercept --vendor vmx
+expect "cr8-intercept, mainline vmx" 0 "verified" "8693 10844" --scenario cr8-intercept --vendor vmx
 expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "7549 19137" --bug cr8-intercept-stuck
 expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
 expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
@@ -140,24 +140,24 @@ expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --f
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
 expect "ipi-hlt, mainline svm" 0 "verified" "424075 556489" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "560863 706795" --scenario ipi-hlt --vendor vmx
+expect "ipi-hlt, mainline vmx" 0 "verified" "534439 673163" --scenario ipi-hlt --vendor vmx
 expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "287212 593150" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "72324 133242" --bug deactivate-no-event
 expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "407463 757431" --bug irr-pending-search
-expect "pi-hlt, mainline vmx" 0 "verified" "560863 706795" --scenario pi-hlt
-expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "123073 233027" --bug pir-sync-inhibited
-expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "459109 709144" --bug pir-no-event
-expect "svi, mainline vmx" 0 "verified" "1247070 1988148" --scenario svi
-expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "460959 808913" --bug svi-stale
+expect "pi-hlt, mainline vmx" 0 "verified" "534439 673163" --scenario pi-hlt
+expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "122997 232951" --bug pir-sync-inhibited
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "435721 681557" --bug pir-no-event
+expect "svi, mainline vmx" 0 "verified" "1204127 1931404" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "451259 799890" --bug svi-stale
 expect "avic-broadcast, mainline svm" 0 "verified" "543304 650627" --scenario avic-broadcast --vendor svm
-expect "avic-broadcast, mainline vmx" 0 "verified" "283198 293725" --scenario avic-broadcast --vendor vmx
+expect "avic-broadcast, mainline vmx" 0 "verified" "242990 252453" --scenario avic-broadcast --vendor vmx
 expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "118274 144437" --bug avic-kick-fast-index
 expect "isr-cache, mainline svm" 0 "verified" "864122 1424501" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "1247070 1988148" --scenario isr-cache --vendor vmx
+expect "isr-cache, mainline vmx" 0 "verified" "1204127 1931404" --scenario isr-cache --vendor vmx
 expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "867455 6331376" --bug isr-cache-stale
 # IRQ windows and ExtINTs: the refcounted IRQWIN inhibit (6563ddadd169) against the one bit before it.
 expect "irq-window, mainline svm" 0 "verified" "2116743 3606184" --scenario irq-window --vendor svm
-expect "irq-window, mainline vmx" 0 "verified" "595570 770980" --scenario irq-window --vendor vmx
+expect "irq-window, mainline vmx" 0 "verified" "559410 725652" --scenario irq-window --vendor vmx
 expect "irqwin-no-refcount (6563ddadd169)" 1 "violation \(irq-window-ignored\)" "729597 1953561" --bug irqwin-no-refcount
 # 5617dddcfa30: with hyperv set the window is only counted; clearing hyperv folds the count into IRQWIN.
 expect "irq-window-lazy, mainline svm" 0 "verified" "277945 441654" --scenario tests/scenarios/irq-window-lazy.scn
@@ -166,12 +166,12 @@ expect "irq-window-lazy, mainline vmx" 0 "verified" "216719 340346" --scenario t
 expect "preempt-toggle, mainline svm" 0 "verified" "5197 6914" --scenario preempt-toggle --vendor svm
 expect "preempt-toggle, mainline vmx" 0 "verified" "4861 6462" --scenario preempt-toggle --vendor vmx
 expect "preempt-hlt, mainline svm" 0 "verified" "4342 4851" --scenario preempt-hlt --vendor svm
-expect "preempt-hlt, mainline vmx" 0 "verified" "5230 5457" --scenario preempt-hlt --vendor vmx
+expect "preempt-hlt, mainline vmx" 0 "verified" "5006 5233" --scenario preempt-hlt --vendor vmx
 expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4634 14351" --bug update-apicv-preempt
 expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "2145 2471" --bug blocking-preempt
 # Preemption with migration: the task may come back on its other pCPU.
 expect "migrate-hlt, mainline svm" 0 "verified" "31501 35513" --scenario migrate-hlt --vendor svm
-expect "migrate-hlt, mainline vmx" 0 "verified" "26872 28602" --scenario migrate-hlt --vendor vmx
+expect "migrate-hlt, mainline vmx" 0 "verified" "25792 27522" --scenario migrate-hlt --vendor vmx
 expect "blocking-preempt (18869f26df1a) with migration" 1 "violation \(assertion\)" "6084 7100" --bug blocking-preempt --scenario migrate-hlt
 "$KVMLAB" check --bug blocking-preempt >"$T/out" 2>&1
 if grep -q '^VIOLATION assertion .*WARN_ON(!kvm_vcpu_is_blocking(vcpu))' "$T/out" &&
@@ -211,7 +211,7 @@ if grep -q '^   step | vcpu0 *| actor0 *$' "$T/out" && grep -q 'OUTSIDE_GUEST_MO
 else nok "--lanes: $(grep -c '|' "$T/out") lane rows"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
 expect "ipi-late, mainline svm" 0 "verified" "169051 218290" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
-expect "ipi-late, mainline vmx" 0 "verified" "292162 364374" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
+expect "ipi-late, mainline vmx" 0 "verified" "283962 354490" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
 "$KVMLAB" check --scenario ipi --bug avic-deliver-race --first >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^VIOLATION lost-interrupt (vcpu1, final state): at the end of the run vcpu 1 has vector 0x40 pending in IRR with AVIC off and no KVM_REQ_EVENT' "$T/out"; then
