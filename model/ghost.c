@@ -243,17 +243,6 @@ void ghost_note_snapshot(struct kvm_vcpu *vcpu, const struct kvm_page_fault *fau
 		kvm_trace(EV_NOTE, NOTE_SNAPSHOT_AFTER_ZAP, vcpu->vcpu_idx, fault->gfn, 0);
 }
 
-/*
- * The CPU will exit for the IRQ window KVM asked for as soon as the guest
- * can take an interrupt (hw.c hw_irq_window_open(), RFLAGS.IF aside).
- */
-static bool ghost_irq_window_honoured(const struct kvm_vcpu *vcpu)
-{
-	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
-
-	return c->irq_window && (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX || !c->avic_enabled);
-}
-
 /* kvm_apic_accept_pic_intr() with ghost reads. */
 static bool ghost_accept_pic_intr(struct kvm_vcpu *v)
 {
@@ -294,7 +283,7 @@ static bool ghost_extint_stuck(struct kvm_vcpu *vcpu)
 	if (GHOST_READ(kvm->ghost_pic_raisers))
 		return false;
 	smp_mb();
-	return !(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !ghost_irq_window_honoured(vcpu);
+	return !(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !kvm_hw_irq_window_honoured(vcpu);
 }
 
 void ghost_check_delivery(struct kvm_vcpu *vcpu)
@@ -336,7 +325,7 @@ void ghost_check_delivery(struct kvm_vcpu *vcpu)
 	if (vec < 0 || GHOST_READ(vcpu->ghost.deliveries))
 		return;
 	smp_mb();
-	if (!(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !ghost_irq_window_honoured(vcpu))
+	if (!(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_EVENT)) && !kvm_hw_irq_window_honoured(vcpu))
 		KVM_REPORT(F_LOST_INTERRUPT,
 			   "vcpu %d enters the guest with vector 0x%x pending in IRR, %s off and no KVM_REQ_EVENT: nothing will deliver it (irr_pending %d, PPR 0x%x)",
 			   vcpu->vcpu_idx, vec, vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? "AVIC" : "APICv",

@@ -742,20 +742,10 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		sync_cr8_to_lapic(vcpu);
 }
 
-/*
- * The IRQ window KVM asked for is open: RFLAGS.IF is set and the CPU honours
- * the request.  SVM's V_IRQ is ignored while AVIC is enabled (APM vol. 2,
- * 15.29: AVIC replaces V_IRQ-based virtual interrupt injection; KVM:
- * "V_IRQ is ignored by hardware when AVIC is enabled", svm_enable_irq_window());
- * VMX's interrupt-window exiting works whatever APICv does (SDM 26.7.5).
- */
+/* The IRQ window KVM asked for is open: the CPU honours it and RFLAGS.IF is set. */
 static bool hw_irq_window_open(const struct kvm_vcpu *vcpu)
 {
-	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
-
-	if (!c->irq_window || !vcpu->arch.rflags_if)
-		return false;
-	return vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX || !c->avic_enabled;
+	return kvm_hw_irq_window_honoured(vcpu) && vcpu->arch.rflags_if;
 }
 
 /* The simulated CPU in guest mode: one guest op per instruction until an exit. */

@@ -603,6 +603,18 @@ static inline bool kvm_hw_virtual_intr(const struct kvm_vcpu *vcpu)
 
 	return vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM ? c->avic_enabled : c->virtual_intr_delivery;
 }
+/*
+ * Does the CPU honour the IRQ window KVM asked for (once RFLAGS.IF allows)?
+ * SVM ignores V_IRQ while AVIC is enabled (APM vol. 2, 15.29; KVM: "V_IRQ is
+ * ignored by hardware when AVIC is enabled", svm_enable_irq_window()); VMX's
+ * interrupt-window exiting works whatever APICv does (SDM 26.7.5).
+ */
+static inline bool kvm_hw_irq_window_honoured(const struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+
+	return c->irq_window && (vcpu->kvm->cfg.vendor == KVM_VENDOR_VMX || !c->avic_enabled);
+}
 /* The guest takes 'vector' (>= 0; -1: nothing): it runs its handler, the count grows. */
 void kvm_hw_guest_takes(struct kvm_vcpu *vcpu, int vector, int path);
 int kvm_hw_handle_exit(struct kvm_vcpu *vcpu);
