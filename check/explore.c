@@ -259,15 +259,16 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 }
 
 /*
- * The fibers that can move in some run from f's state in which g does
- * not: the enabled ones, and, to a fixpoint, a disabled one whose lock
- * some fiber other than g holds, or whose waited-for location one of those
- * may write.  A fiber waiting for a lock g holds, or for a write only g
- * could make, stays where it is while g is held still.
+ * The fibers that can move in some run from a state in which g does not:
+ * the enabled ones, and, to a fixpoint, a disabled one whose lock some
+ * fiber other than g holds, or whose waited-for location one of those may
+ * write.  A fiber waiting for a lock g holds, or for a write only g could
+ * make, stays where it is while g is held still.
  */
-static u32 movable_without(const struct frame *f, int g)
+u32 explore_movable_without(u32 live, u32 enabled, const struct locmask *fut, const u64 *blk_wait,
+			    const u32 *blk_lock, int g)
 {
-	u32 act = f->enabled & ~(1u << g), blocked = f->live & ~f->enabled & ~(1u << g);
+	u32 act = enabled & ~(1u << g), blocked = live & ~enabled & ~(1u << g);
 	bool changed = true;
 
 	while (changed && blocked) {
@@ -276,11 +277,11 @@ static u32 movable_without(const struct frame *f, int g)
 		changed = false;
 		for (int k = 0; act >> k; k++)
 			if ((act >> k) & 1)
-				w |= f->fut[k].w;
+				w |= fut[k].w;
 		for (int h = 0; blocked >> h; h++) {
 			if (!((blocked >> h) & 1))
 				continue;
-			if (f->blk_wait[h] ? (f->blk_wait[h] & w) : !(f->blk_lock[h] & (1u << g))) {
+			if (blk_wait[h] ? (blk_wait[h] & w) : !(blk_lock[h] & (1u << g))) {
 				act |= 1u << h;
 				blocked &= ~(1u << h);
 				changed = true;
@@ -288,6 +289,11 @@ static u32 movable_without(const struct frame *f, int g)
 		}
 	}
 	return act;
+}
+
+static u32 movable_without(const struct frame *f, int g)
+{
+	return explore_movable_without(f->live, f->enabled, f->fut, f->blk_wait, f->blk_lock, g);
 }
 
 /* Whether m conflicts with the summary of a fiber that can move while g does not. */

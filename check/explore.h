@@ -121,6 +121,15 @@ struct explore_dist {
 /* The owner's answer to a claim of a state in its part of the visited set. */
 enum claim explore_claim_local(u64 hash, u32 *sleep);
 
+/*
+ * The persistent-set rule's fibers that can move while g is held still
+ * (check/explore.c), from a state's live and enabled fibers, their
+ * summaries and what each disabled one waits for (a class it reads, else
+ * the fibers holding the lock it wants).  Also used by tools/por-oracle.
+ */
+u32 explore_movable_without(u32 live, u32 enabled, const struct locmask *fut, const u64 *blk_wait,
+			    const u32 *blk_lock, int g);
+
 enum explore_progress {
 	PROGRESS_NONE,
 	PROGRESS_TERMINAL,	/* one line rewritten twice a second */

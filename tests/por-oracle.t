@@ -1,7 +1,9 @@
 #!/bin/sh
 # tools/por-oracle.c on small configurations: the full state graph, the exact
 # single-actor persistent-set oracle and the checker's own search, side by
-# side.  Each run must pass the tool's checks (the reduced graphs keep every
+# side.  Each run must pass the tool's checks (with --summaries: the checker's
+# own persistent-set rule, from its hand-written future-access summaries,
+# accepts no actor at any state that the exact oracle rejects) (the reduced graphs keep every
 # terminal state, deadlock and finding; the enumeration has kvmlab check
 # --no-por's states and terminal states; the oracle agrees with a brute-force
 # search at sampled states), and the counts must be ordered: oracle (with the
@@ -11,7 +13,7 @@ T=$(mktemp -d /tmp/kvmlab-por-oracle.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
 POR=$(dirname "${KVMLAB:-build/release/kvmlab}")/por-oracle
-N=15
+N=21
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	skip_all "the checker is not available under ThreadSanitizer"
@@ -22,7 +24,7 @@ fi
 oracle() {
 	name=$1
 	shift
-	"$POR" --top 0 --validate 200 "$@" >"$T/out" 2>&1
+	"$POR" --top 0 --validate 200 --summaries "$@" >"$T/out" 2>&1
 	rc=$?
 	set -- $(sed -n 's/^summary: full \([0-9]*\) checker \([0-9]*\) checker-no-merge \([0-9]*\) oracle \([0-9]*\) proviso \([0-9]*\) .* checks \([a-zA-Z]*\)$/\1 \3 \4 \5 \6 \2/p' "$T/out")
 	if [ "$rc" -ne 0 ] || [ "$5" != ok ]; then
@@ -35,6 +37,14 @@ oracle() {
 		ok "$name: oracle $3, with proviso $4 <= checker --no-merge $2 <= full $1 (checker: $6)"
 	else
 		nok "$name: counts full '$1' checker '$2' oracle '$3' proviso '$4' not ordered"
+	fi
+	proviso=$4
+	set -- $(sed -n "s/^kvmlab check's rule .*: \([0-9]*\) states, terminal states, deadlocks and findings \(.*\)$/\1 \2/p" "$T/out")
+	unsound=$(sed -n 's/.*; the rule accepts \([0-9]*\) the oracle rejects.*/\1/p' "$T/out")
+	if [ "$unsound" = 0 ] && [ "${2:-}" = kept ] && [ -n "$proviso" ] && [ "$1" -ge "$proviso" ]; then
+		ok "$name: the checker's summaries accept no actor the oracle rejects (its rule: $1 states)"
+	else
+		nok "$name: the checker's rule: '${1:-}' states, terminal states '${2:-}', accepted against the oracle '${unsound:-}'"
 	fi
 }
 

@@ -394,6 +394,65 @@ static u8 classify(void)
 
 static void note_vcpus(void);
 
+/*
+ * --summaries: what kvmlab check's own persistent-set rule decides at each
+ * state, from the same future-access summaries and location classes
+ * (check/harness.c) the checker uses.  Per state and actor: its summary,
+ * whether it is live and enabled, and what a disabled one waits for; per
+ * edge: the classes its footprint touches.
+ */
+static struct {
+	bool on;
+	struct explore_opts o;
+	struct sstate {
+		u32 live, enabled;
+		struct locmask fut[CHK_MAX_FIBERS];
+		u64 blk_wait[CHK_MAX_FIBERS];
+		u32 blk_lock[CHK_MAX_FIBERS];
+		struct pending pend[CHK_MAX_FIBERS];
+	} *st;
+	u64 cap, n;		/* st[0, n) are filled (zeros for sinks) */
+	struct locmask *em;	/* per edge, while enumerating (G.re order), then CSR order */
+	u64 emcap;
+} S;
+
+/* The live state's summaries, as check/explore.c's summarize() takes them, for state id. */
+static void summaries_record(u32 id)
+{
+	struct sstate *x;
+
+	if (!S.on)
+		return;
+	S.st = grow(S.st, &S.cap, (u64)id + 1, sizeof(*S.st));
+	if (S.n < (u64)id + 1) {
+		memset(S.st + S.n, 0, ((u64)id + 1 - S.n) * sizeof(*S.st));
+		S.n = (u64)id + 1;
+	}
+	x = &S.st[id];
+	for (int g = 0; g < sched_nr_actors(); g++) {
+		const struct pending *p = sched_pending(g);
+
+		x->pend[g] = *p;
+		if (p->kind == PK_DONE)
+			continue;
+		x->live |= 1u << g;
+		S.o.fut_summary(g, &x->fut[g], S.o.fut_arg);
+		if (sched_enabled(g)) {
+			x->enabled |= 1u << g;
+		} else if (p->kind == PK_WAIT) {
+			struct footprint one = { .n = 1 };
+
+			one.e[0].addr = p->addr;
+			one.e[0].size = p->size;
+			one.e[0].kind = FP_READ;
+			one.e[0].bits = 0xff;
+			x->blk_wait[g] = S.o.fp_mask(&one, S.o.fut_arg).r;
+		} else {
+			x->blk_lock[g] = sched_lock_blockers(g);
+		}
+	}
+}
+
 struct eframe {
 	struct snapshot *snap;
 	size_t log_len, rmark;
@@ -439,6 +498,7 @@ static bool enumerate(u64 max_states, const char **why)
 	st[0].rmark = race_mark();
 	st[0].id = node_add(st[0].snap->hash, classify());
 	note_vcpus();
+	summaries_record(st[0].id);
 	slot = idtab_find(&G.t, mix64(st[0].snap->hash), state_eq, &st[0].snap->hash);
 	idtab_insert(&G.t, slot, st[0].id);
 	G.states = 1;
@@ -468,9 +528,15 @@ static bool enumerate(u64 max_states, const char **why)
 			continue;
 		}
 		sched_clear_finding();
+		if (S.on && S.o.before_step)
+			S.o.before_step(S.o.fut_arg);
 		sched_step(g, c);
 		live = NULL;
 		fp = fp_intern(sched_last_footprint());
+		if (S.on) {
+			S.em = grow(S.em, &S.emcap, G.ne + 1, sizeof(*S.em));
+			S.em[G.ne] = S.o.fp_mask(sched_last_footprint(), S.o.fut_arg);
+		}
 		if (mem_exhausted()) {
 			*why = "out of memory in the checker's store";
 			complete = false;
@@ -491,6 +557,7 @@ static bool enumerate(u64 max_states, const char **why)
 		id = node_add(child->hash, classify());
 		idtab_insert(&G.t, slot, id);
 		note_vcpus();
+		summaries_record(id);
 		G.states++;
 		edge_add(f->id, id, fp, g);
 		if (max_states && G.states >= max_states) {
@@ -516,6 +583,7 @@ static bool enumerate(u64 max_states, const char **why)
 static void build_csr(void)
 {
 	u32 *pos;
+	struct locmask *pos_em = S.on ? xcalloc(G.ne, sizeof(*pos_em)) : NULL;
 
 	if (G.ne >= NONE) {
 		fprintf(stderr, TOOL ": more than 2^32 edges\n");
@@ -537,6 +605,15 @@ static void build_csr(void)
 		G.dst[p] = G.re[i].dst;
 		G.fp[p] = G.re[i].fp;
 		G.fiber[p] = G.re[i].fiber;
+		if (S.on)
+			pos_em[p] = S.em[i];
+	}
+	if (S.on) {
+		free(S.em);
+		S.em = pos_em;
+		S.st = grow(S.st, &S.cap, G.n, sizeof(*S.st));
+		if (G.n > S.n)
+			memset(S.st + S.n, 0, (G.n - S.n) * sizeof(*S.st));
 	}
 	free(pos);
 	free(G.re);
@@ -1570,6 +1647,231 @@ static bool print_variants(struct report *p)
 	return ok;
 }
 
+/*
+ * --summaries: at every state, which actors kvmlab check's rule (the
+ * actor's transitions there conflict with no summary of an actor that can
+ * move while it is held) accepts as a single-actor persistent set; the
+ * proviso search with that rule in place of the oracle's; and, where the
+ * oracle accepts an actor and the rule does not, which other actor's
+ * summary stood in the way, by location class.  The rule is sound, so it
+ * never accepts an actor the oracle rejects (checked).
+ */
+static struct where {
+	char key[120];
+	u64 n;
+} *wh;
+static u64 nwh, whcap;
+
+/* Counts a rejected pair by the seed, the actor in the way and where that one stands. */
+static void where_count(int g, int h, const struct pending *pd, bool enabled)
+{
+	char a[64], key[120];
+	static const char *const kinds[] = { "none", "access", "lock", "wait", "choose", "done", "drain" };
+
+	if (pd->kind == PK_ACCESS || pd->kind == PK_LOCK || pd->kind == PK_WAIT)
+		name_addr(pd->addr, a, sizeof(a));
+	else
+		a[0] = 0;
+	snprintf(key, sizeof(key), "%d %d %s%s %s", g, h, enabled ? "" : "blocked ",
+		 pd->kind < 7 ? kinds[pd->kind] : "?", a);
+	for (u64 i = 0; i < nwh; i++)
+		if (!strcmp(wh[i].key, key)) {
+			wh[i].n++;
+			return;
+		}
+	wh = grow(wh, &whcap, nwh + 1, sizeof(*wh));
+	snprintf(wh[nwh].key, sizeof(wh[nwh].key), "%s", key);
+	wh[nwh++].n = 1;
+}
+
+/*
+ * Entries the checker's location classes leave out on purpose: the
+ * overflow pseudo-entries (an overflowed footprint conflicts with
+ * everything here, and only its real accesses matter to the checker's
+ * rule) and, under x86-TSO, a fiber's store-buffer slots, which only the
+ * fiber (appending) and its flusher (taking the oldest) touch, and which
+ * commute.
+ */
+static u64 *ignored;
+
+static void ignored_build(void)
+{
+	ignored = xcalloc(W, sizeof(*ignored));
+	set_add(ignored, ENT_ANY);
+	set_add(ignored, ENT_OVF);
+	for (u32 x = ENT_FIRST; x < D.n; x++)
+		if (sched_sb_addr(D.e[x].addr))
+			set_add(ignored, x);
+}
+
+/*
+ * Whether an edge reachable from s0 without g's conflicts with one of g's
+ * edges at s0 through entries other than the ignored ones; with 'print',
+ * describes the first such edge.
+ */
+static bool real_conflict(u64 s0, int g, bool print)
+{
+	u64 *gconf = xcalloc(W, sizeof(*gconf)), *ents = xcalloc(W, sizeof(*ents));
+	u8 *seen = xcalloc(G.n, 1);
+	u32 *q = xcalloc(G.n, sizeof(*q));
+	u64 qh = 0, qt = 0;
+	bool found = false;
+	char buf[128];
+
+	for (u32 e = G.off[s0]; e < G.off[s0 + 1]; e++)
+		if ((int)G.fiber[e] == g) {
+			const u64 *ge = setw(fp_ents[G.fp[e]]);
+
+			for (u32 i = 0; i < W; i++)
+				for (u64 m = ge[i] & ~ignored[i]; m; m &= m - 1)
+					set_or(gconf, conf_row + ((u64)i * 64 + __builtin_ctzll(m)) * W);
+		}
+	q[qt++] = (u32)s0;
+	seen[s0] = 1;
+	while (qh < qt && !found) {
+		u32 u = q[qh++];
+
+		for (u32 e = G.off[u]; e < G.off[u + 1] && !found; e++) {
+			const u64 *fe = setw(fp_ents[G.fp[e]]);
+
+			if ((int)G.fiber[e] == g)
+				continue;
+			for (u32 i = 0; i < W; i++)
+				ents[i] = fe[i] & ~ignored[i];
+			if (set_meets(gconf, ents)) {
+				found = true;
+				if (!print)
+					break;
+				printf("  e.g. at state %llu the rule accepts actor %d; actor %d's edge from state %u conflicts with it:\n",
+				       (unsigned long long)s0, g, G.fiber[e], u);
+				for (u32 i = 0; i < W; i++)
+					for (u64 m = ents[i] & gconf[i]; m; m &= m - 1) {
+						entry_name((u32)(i * 64 + __builtin_ctzll(m)), buf, sizeof(buf));
+						printf("    %s\n", buf);
+					}
+				break;
+			}
+			if (!seen[G.dst[e]] && !(G.flags[G.dst[e]] & SF_SINK)) {
+				seen[G.dst[e]] = 1;
+				q[qt++] = G.dst[e];
+			}
+		}
+	}
+	free(gconf);
+	free(ents);
+	free(seen);
+	free(q);
+	return found;
+}
+
+static bool summary_gap(const struct report *p)
+{
+	u64 *hist = xcalloc((u64)G.nf * G.nf * 64, sizeof(*hist));
+	u64 both = 0, gap = 0, unsound = 0, excused = 0, rule_states;
+	u16 *squal = xcalloc(G.n, sizeof(*squal)), *oq = qual;
+	struct rresult rr;
+
+	ignored_build();
+	for (u64 s = 0; s < G.n; s++) {
+		const struct sstate *x = &S.st[s];
+
+		if (G.flags[s] & SF_SINK)
+			continue;
+		for (int g = 0; g < G.nf; g++) {
+			struct locmask m = { 0, 0 };
+			bool any = false, conflict = false;
+			u32 others;
+
+			for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
+				if (G.fiber[e] == g) {
+					any = true;
+					m.r |= S.em[e].r;
+					m.w |= S.em[e].w;
+				}
+			if (!any)
+				continue;
+			others = explore_movable_without(x->live, x->enabled, x->fut, x->blk_wait, x->blk_lock, g);
+			for (int h = 0; h < G.nf; h++) {
+				struct locmask fh = x->fut[h];
+				u64 cls;
+
+				if (!((others >> h) & 1) || !locmask_conflict(m, fh))
+					continue;
+				conflict = true;
+				if (!((qual[s] >> g) & 1))
+					continue;
+				cls = (m.w & (fh.r | fh.w)) | (m.r & fh.w);
+				where_count(g, h, &x->pend[h], (x->enabled >> h) & 1);
+				for (; cls; cls &= cls - 1)
+					hist[((u64)g * G.nf + h) * 64 + __builtin_ctzll(cls)]++;
+			}
+			if (!conflict)
+				squal[s] |= (u16)(1u << g);
+			if ((qual[s] >> g) & 1) {
+				if (conflict)
+					gap++;
+				else
+					both++;
+			} else if (!conflict) {
+				if (real_conflict(s, g, !unsound))
+					unsound++;
+				else
+					excused++;
+			}
+		}
+	}
+	qual = squal;
+	reduce(RM_PROVISO, p->order, &rr);
+	qual = oq;
+	rule_states = rr.states;
+	printf("\nkvmlab check's rule (its summaries, at every state, seeds in fiber order, with the proviso): "
+	       "%llu states, terminal states, deadlocks and findings %s\n", (unsigned long long)rule_states,
+	       kept_all(&rr) ? "kept" : "NOT ALL KEPT");
+	printf("(state, actor) pairs the oracle accepts: %llu the rule accepts too, %llu it rejects; "
+	       "the rule accepts %llu the oracle rejects%s\n", (unsigned long long)both,
+	       (unsigned long long)gap, (unsigned long long)unsound, unsound ? " (UNSOUND)" : "");
+	printf("(and %llu the oracle rejects only through an overflowed footprint or a store buffer's slots, "
+	       "which the checker's classes leave out)\n", (unsigned long long)excused);
+	printf("where the rule rejects what the oracle accepts: the summary in the way, by class\n"
+	       "  (state, actor) pairs  actor  summary of  class\n");
+	for (u64 n = 0; n < p->top; n++) {
+		u64 best = 0, bi = 0;
+		char ga[16], ha[16], cn[96];
+
+		for (u64 i = 0; i < (u64)G.nf * G.nf * 64; i++)
+			if (hist[i] > best) {
+				best = hist[i];
+				bi = i;
+			}
+		if (!best)
+			break;
+		actor_name(p->s, (int)(bi / 64 / G.nf), ga, sizeof(ga));
+		actor_name(p->s, (int)(bi / 64 % G.nf), ha, sizeof(ha));
+		printf("  %20llu  %-6s %-10s  %s\n", (unsigned long long)best, ga, ha,
+		       S.o.class_name((int)(bi % 64), cn, sizeof(cn), S.o.fut_arg));
+		hist[bi] = 0;
+	}
+	printf("  ... by where the actor in the way stands (seed, actor in the way, its next step)\n");
+	for (u64 n = 0; n < p->top; n++) {
+		u64 best = 0, bi = 0;
+
+		for (u64 i = 0; i < nwh; i++)
+			if (wh[i].n > best) {
+				best = wh[i].n;
+				bi = i;
+			}
+		if (!best)
+			break;
+		printf("  %20llu  %s\n", (unsigned long long)best, wh[bi].key);
+		wh[bi].n = 0;
+	}
+	free(wh);
+	free(hist);
+	free(squal);
+	free(ignored);
+	return kept_all(&rr) && !unsound;
+}
+
 /* A run of the checker found the full graph's terminal states. */
 static bool same_terminals(const struct report *p, const struct check_run *c)
 {
@@ -1650,7 +1952,10 @@ static void usage(FILE *f)
 		"  --validate N           recompute the oracle by brute force at N sampled states\n"
 		"  --top N                rows of the blocking histograms (default 12, 0: none)\n"
 		"  --what-if N            for the N entries that block the most, the states if that\n"
-		"                         entry conflicted with nothing (a bound, not a sound reduction)\n");
+		"                         entry conflicted with nothing (a bound, not a sound reduction)\n"
+		"  --summaries            kvmlab check's persistent-set rule (its future-access\n"
+		"                         summaries) at every state, next to the oracle, and which\n"
+		"                         summaries keep it from accepting what the oracle accepts\n");
 }
 
 int main(int argc, char **argv)
@@ -1660,6 +1965,7 @@ int main(int argc, char **argv)
 		{ "no-races", no_argument, NULL, 'R' },	    { "max-states", required_argument, NULL, 'm' },
 		{ "no-checker", no_argument, NULL, 'C' },   { "validate", required_argument, NULL, 'V' },
 		{ "top", required_argument, NULL, 't' },    { "what-if", required_argument, NULL, 'w' },
+		{ "summaries", no_argument, NULL, 'S' },
 		{ "memory-model", required_argument, NULL, 'X' },
 		{ "store-buffer", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1696,6 +2002,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			rep.checker = false;
+			break;
+		case 'S':
+			S.on = true;
 			break;
 		case 'X':
 			r = memory_model_parse(TOOL, optarg, &tso);
@@ -1760,6 +2069,7 @@ int main(int argc, char **argv)
 		r = cmd_usage_error(TOOL, "cannot set up the checker");
 		goto out;
 	}
+	checker_reduction(&S.o);
 	t0 = now_seconds();
 	idtab_init(&D.t, fent_hash_id);
 	D.e = grow(D.e, &D.cap, ENT_FIRST, sizeof(*D.e));
@@ -1803,6 +2113,8 @@ int main(int argc, char **argv)
 	ok = print_variants(&rep);
 	if (rep.what_if)
 		what_if(&rep, rep.what_if);
+	if (S.on)
+		ok &= summary_gap(&rep);
 	ok &= checks(&rep);
 	printf("\nsummary: full %llu checker %llu checker-no-merge %llu oracle %llu proviso %llu proviso-next %llu "
 	       "acyclic %s best-order %llu checks %s\n", (unsigned long long)G.states,
