@@ -41,19 +41,25 @@ static void checker_entry(int fiber, void *arg)
 static struct vmm *checker_vmm;
 /*
  * vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises
- * itself), or the vCPU may open an IRQ window that reaches the VM (see
- * scenario_irq_windows()); fixed per run.
+ * itself), switches its APIC to x2APIC mode on a host without x2AVIC (it
+ * deletes the APIC-access memslot: slots_lock, SRCU, a zap), or the vCPU
+ * may open an IRQ window that reaches the VM (see scenario_irq_windows());
+ * fixed per run.
  */
 static bool checker_reaches_others[SCN_MAX_VCPUS];
 static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
 
-static bool program_reaches_others(const struct guest_program *p)
+static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
 {
-	for (int i = 0; i < p->nr_ops; i++)
+	for (int i = 0; i < p->nr_ops; i++) {
 		if (p->ops[i].kind == GOP_APIC_WRITE &&
 		    ((p->ops[i].off & ~0xfu) == APIC_ICR || (p->ops[i].off & ~0xfu) == APIC_SELF_IPI ||
 		     (p->ops[i].off & ~0xfu) == APIC_ID))
 			return true;
+		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & X2APIC_ENABLE) &&
+		    cfg->vendor == KVM_VENDOR_SVM && !cfg->x2avic)
+			return true;
+	}
 	return false;
 }
 
@@ -568,7 +574,7 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	class_cache_init();
 	for (int i = 0; i < s->nr_vcpus; i++) {
 		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
-		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i]) || checker_irq_windows[i];
+		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i], cfg) || checker_irq_windows[i];
 	}
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }

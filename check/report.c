@@ -448,6 +448,7 @@ int schedule_read(const char *path, struct schedule *out, char *err, size_t errl
 		goto out;
 	out->cfg.zap_can_yield = out->cfg.zap_can_yield || out->scn.zap_yield;
 	out->cfg.preempt = out->scn.preempt;	/* vmm_config()'s: the scenario's key */
+	out->cfg.x2avic = !out->scn.no_x2avic;
 out:
 	free(line);
 	fclose(f);

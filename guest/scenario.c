@@ -78,7 +78,7 @@ struct scn_parser {
 
 	/* header keys seen (for duplicates and late checks) */
 	struct scn_pos pos_name, pos_vcpus, pos_initial, pos_vendor, pos_policy;
-	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled, pos_preempt;
+	struct scn_pos pos_ram, pos_zap_yield, pos_apic_enabled, pos_preempt, pos_x2avic;
 	struct scn_pos pos_vcpu_sec[SCN_MAX_VCPUS], pos_actor_sec[SCN_MAX_ACTORS];
 	struct scn_pos pos_create[SCN_MAX_VCPUS];
 	struct scn_pos pos_expect_sec;
@@ -475,6 +475,17 @@ static int scn_hdr_yes_no(struct scn_parser *p, const char *usage, struct scn_po
 static int scn_hdr_zap_yield(struct scn_parser *p)
 {
 	return scn_hdr_yes_no(p, "zap-yield yes|no", &p->pos_zap_yield, &p->s->zap_yield);
+}
+
+/* 'x2avic yes|no': whether an SVM host CPU has x2AVIC (no: hybrid AVIC). */
+static int scn_hdr_x2avic(struct scn_parser *p)
+{
+	bool yes;
+	int r = scn_hdr_yes_no(p, "x2avic yes|no", &p->pos_x2avic, &yes);
+
+	if (!r)
+		p->s->no_x2avic = !yes;
+	return r;
 }
 
 /* 'preempt yes|no|migrate' (enum kvm_preempt). */
@@ -1252,6 +1263,7 @@ static const struct scn_directive scn_directives[] = {
 	{ "bug",		SEC_HEADER,	scn_hdr_bug },
 	{ "ram-pages",		SEC_HEADER,	scn_hdr_ram_pages },
 	{ "zap-yield",		SEC_HEADER,	scn_hdr_zap_yield },
+	{ "x2avic",		SEC_HEADER,	scn_hdr_x2avic },
 	{ "apic-enabled",	SEC_HEADER,	scn_hdr_apic_enabled },
 	{ "preempt",		SEC_HEADER,	scn_hdr_preempt },
 	{ "apic-read",		SEC_VCPU,	scn_op_apic_read },
@@ -1580,6 +1592,21 @@ static const struct scenario scn_builtins[] = {
 			       GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_R(APIC_TASKPRI)) },
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+	},
+	{
+		.name = "x2apic-hybrid",
+		.description = "an AVIC host without x2AVIC (\"hybrid\" AVIC).  vCPU 0 reads TPR "
+			       "through the xAPIC page, switches its APIC to x2APIC mode and writes "
+			       "TPR through the closed xAPIC window, then reads CR8; vCPU 1 stays in "
+			       "xAPIC mode and uses its APIC page meanwhile; exposes x2apic-memslot "
+			       "(2008fab34530)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, .vendor = KVM_VENDOR_SVM, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES, .no_x2avic = true,
+		.vcpu = {
+			PROG(GOP_APIC_R(APIC_TASKPRI), GOP_APIC_BASE_SET(LAPIC_MODE_X2APIC),
+			     GOP_APIC_W(APIC_TASKPRI, 0x50), GOP_CR8_R),
+			PROG(GOP_APIC_R(APIC_TASKPRI), GOP_APIC_W(APIC_TASKPRI, 0x20)),
+		},
 	},
 	{
 		.name = "cr8-intercept",
@@ -2010,6 +2037,8 @@ void scenario_print(FILE *f, const struct scenario *s)
 		fprintf(f, "zap-yield yes\n");
 	if (s->apic_enabled)
 		fprintf(f, "apic-enabled yes\n");
+	if (s->no_x2avic)
+		fprintf(f, "x2avic no\n");
 	if (s->preempt == KVM_PREEMPT_YES)
 		fprintf(f, "preempt yes\n");
 	else if (s->preempt == KVM_PREEMPT_MIGRATE)

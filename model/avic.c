@@ -131,9 +131,11 @@ static void svm_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, enum cr8_inter
 }
 
 /*
- * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f), on a CPU with x2AVIC
- * (avic_mode == AVIC_MODE_X2): the AVIC enable bit, x2AVIC mode for an APIC
- * in x2APIC mode, and the flush of the current TLB, "when enabling (x2)AVIC
+ * avic_activate_vmcb() (avic.c v7.1, a9e18aa3263f): the AVIC enable bit,
+ * x2AVIC mode for an APIC in x2APIC mode if the CPU has x2AVIC (without it,
+ * "hybrid" AVIC: xAVIC mode, and "KVM disables the APIC access page (deletes
+ * the memslot) if any vCPU has x2APIC enabled, thus enabling AVIC in hybrid
+ * mode activates only the doorbell mechanism"), and the flush of the current TLB, "when enabling (x2)AVIC
  * and when transitioning between xAVIC and x2AVIC, as the CPU may have
  * inserted a TLB entry for the 'wrong' mapping".  0ccf3e7cb95a (v6.3) added
  * the flush for xAVIC only (KVM_BUG_X2AVIC_NO_FLUSH); before it there was none
@@ -141,7 +143,7 @@ static void svm_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, enum cr8_inter
  */
 static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 {
-	bool x2 = kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
+	bool x2 = vcpu->kvm->cfg.x2avic && kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC;
 
 	vcpu->arch.ctrl.avic_enabled = true;
 	/* 87d0f901a9bd (v7.0): AVIC virtualizes the TPR; CR8 writes need no exit. */

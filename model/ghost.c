@@ -121,9 +121,23 @@ void ghost_check_requests(struct kvm_vcpu *vcpu)
 			   vcpu->vcpu_idx, pending);
 }
 
+/*
+ * The memslot of gfn, for ghost bookkeeping.  Memslots are added at setup
+ * and vCPU creation; the one deletion (the APIC-access slot, 2008fab34530)
+ * only ever removes the last one.
+ */
+static struct kvm_memory_slot *ghost_slot(struct kvm *kvm, gfn_t gfn)
+{
+	return __gfn_to_memslot(kvm, GHOST_READ(kvm->nr_memslots), gfn);
+}
+
 void ghost_check_accel(struct kvm_vcpu *vcpu)
 {
+	const struct kvm_memory_slot *slot = ghost_slot(vcpu->kvm, APIC_ACCESS_GFN);
+
+	/* Emulation is the rule once the APIC-access memslot is being deleted (2008fab34530). */
 	if (GHOST_READ(vcpu->kvm->arch.apicv_inhibit_reasons) == 0 && vcpu->arch.apicv_active &&
+	    slot && !(GHOST_READ(slot->flags) & KVM_MEMSLOT_INVALID) &&
 	    !(GHOST_READ(vcpu->requests) & BIT(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK)))
 		KVM_REPORT(F_ACCEL_LOST,
 			   "vcpu %d: APIC access emulated through an MMIO SPTE although APICv is active",
@@ -176,11 +190,6 @@ void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 	kvm_lapic_apply_base(vcpu->ghost.ref, value, (u8)vcpu->vcpu_id);
 }
 
-/* The memslot of gfn, for ghost bookkeeping (memslots never change after setup). */
-static struct kvm_memory_slot *ghost_slot(struct kvm *kvm, gfn_t gfn)
-{
-	return __gfn_to_memslot(kvm, kvm->nr_memslots, gfn);
-}
 
 void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end)
 {

@@ -916,7 +916,9 @@ int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 		/* wait-irq's loop jumps back to its test: the op stays current. */
 		if (vcpu->program->ops[vcpu->arch.rip].kind == GOP_HLT)
 			vcpu->arch.rip++;
+		kvm_vcpu_srcu_read_unlock(vcpu);	/* vcpu_block(), x86.c v7.1 */
 		kvm_vcpu_halt(vcpu);
+		kvm_vcpu_srcu_read_lock(vcpu);
 		return 1;
 	case EXIT_AVIC_INCOMPLETE_IPI: {	/* avic_incomplete_ipi_interception */
 		int r = avic_incomplete_ipi_interception(vcpu);

@@ -78,6 +78,7 @@ enum kvm_bug {
 	KVM_BUG_ENTER_GUEST_NO_MB,	/* a mutant: no smp_mb() after vcpu->mode = IN_GUEST_MODE (x86-TSO) */
 	KVM_BUG_HALT_NO_MB,		/* a mutant: no full barrier in set_current_state() before the wake-up check (x86-TSO) */
 	KVM_BUG_IRQWIN_NO_REFCOUNT,	/* reverts 6563ddadd169 (and 5617dddcfa30, which builds on it) */
+	KVM_BUG_X2APIC_MEMSLOT,		/* reverts 2008fab34530 */
 	KVM_NR_BUGS
 };
 
@@ -344,6 +345,12 @@ struct kvm_vcpu {
 	} __attribute__((aligned(8))) pi_desc;	/* bitops work on 8-byte words (kernel: 64) */
 	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
 	bool halted;
+	/*
+	 * kvm->srcu, reduced to this vCPU's read side: 1 while its thread is
+	 * inside kvm_vcpu_srcu_read_lock() .. _unlock() (all of KVM_RUN but
+	 * guest mode and blocking).  synchronize_srcu() waits for it.
+	 */
+	u32 srcu_reader;
 	const struct guest_program *program;
 	struct kvm_vcpu_arch arch;
 	struct kvm_vcpu_ghost ghost;
@@ -385,6 +392,7 @@ struct kvm_arch {
 	unsigned long apicv_inhibit_reasons;
 	struct rw_semaphore apicv_update_lock;
 	bool apic_access_memslot_enabled;
+	bool apic_access_memslot_inhibited;	/* 2008fab34530: deleted for good (hybrid AVIC, x2APIC) */
 	/*
 	 * vCPUs with an IRQ window open (6563ddadd169); written under
 	 * apicv_update_lock, for write or (5617dddcfa30) for read.  (The
@@ -406,6 +414,14 @@ struct kvm_config {
 	u8 preempt;			/* enum kvm_preempt */
 	bool enable_apicv;
 	bool tlb;			/* the simulated CPUs cache translations (--no-tlb: they walk every time) */
+	/*
+	 * SVM: the host CPU has x2AVIC (X86_FEATURE_X2AVIC).  Without it KVM runs
+	 * "hybrid" AVIC: AVIC stays on for an APIC in x2APIC mode (the doorbell
+	 * delivers interrupts; KVM emulates the x2APIC MSRs), the CPU still
+	 * redirects the xAPIC page, and kvm_x86_ops.allow_apicv_in_x2apic_
+	 * without_x2apic_virtualization is set (avic_hardware_setup(), v7.1).
+	 */
+	bool x2avic;
 	/*
 	 * The checker's memory model: 0 = sequentially consistent, N = x86-TSO
 	 * with a store buffer of N entries per CPU (check --memory-model tso,
@@ -532,6 +548,19 @@ static inline void kvm_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhib
 }
 void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set);
 void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
+void __kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu);
+void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu);
+void kvm_inhibit_apic_access_page(struct kvm_vcpu *vcpu);
+void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot);
+/*
+ * A field the kernel reads from an RCU-published copy that is never written
+ * again (memslot flags, the memslots' generation), which the model updates
+ * in place: observed, so the reduction sees it, but no scheduling point of
+ * its own.  The writer changes it only at a scheduling point of its own and
+ * waits for SRCU readers where the kernel does.
+ */
+#define memslots_read(x) (rt->observe(&(x), sizeof(x), false), __atomic_load_n(&(x), __ATOMIC_RELAXED))
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason);
 int vcpu_enter_guest(struct kvm_vcpu *vcpu);
 int vcpu_run(struct kvm_vcpu *vcpu);

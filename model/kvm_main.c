@@ -82,7 +82,7 @@ struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
 /* kvm_is_visible_memslot(), include/linux/kvm_host.h v5.15. */
 bool kvm_is_visible_memslot(struct kvm_memory_slot *slot)
 {
-	return slot && slot->id < KVM_USER_MEM_SLOTS && !(slot->flags & KVM_MEMSLOT_INVALID);
+	return slot && slot->id < KVM_USER_MEM_SLOTS && !(memslots_read(slot->flags) & KVM_MEMSLOT_INVALID);
 }
 
 hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn)
@@ -99,11 +99,127 @@ hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn)
 static void kvm_alloc_apic_access_page(struct kvm *kvm)
 {
 	mutex_lock(&kvm->slots_lock);
-	if (!kvm->arch.apic_access_memslot_enabled) {
+	/* Not again once a vCPU in x2APIC mode deleted it (2008fab34530, v6.3). */
+	if (!kvm->arch.apic_access_memslot_enabled && !kvm->arch.apic_access_memslot_inhibited) {
 		kvm_add_memslot(kvm, APIC_ACCESS_PAGE_PRIVATE_MEMSLOT, APIC_ACCESS_GFN, 1);
+		/* Before any vCPU runs: the first vCPU's creation does it. */
 		kvm->arch.apic_access_memslot_enabled = true;
 	}
 	mutex_unlock(&kvm->slots_lock);
+}
+
+/*
+ * kvm_vcpu_srcu_read_lock()/_unlock() (include/linux/kvm_host.h v7.1) on
+ * kvm->srcu, reduced to a flag per vCPU thread: the model's only SRCU
+ * readers are vCPU threads, and the only grace period it needs is the
+ * memslot deletion's.  srcu_read_lock() and _unlock() are a per-CPU counter
+ * increment and a full barrier (smp_mb() "B" and "C" in srcutree.c): the
+ * store is observed (the transition's footprint has it; under x86-TSO it
+ * drains the store buffer, the barrier) but is no scheduling point of its
+ * own; synchronize_srcu()'s wait is.
+ */
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
+{
+	rt->observe(&vcpu->srcu_reader, sizeof(vcpu->srcu_reader), true);
+	__atomic_store_n(&vcpu->srcu_reader, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * kvm_vcpu_srcu_read_unlock(), include/linux/kvm_host.h v7.1: see above.
+ * KVM_BUG_ENTER_GUEST_NO_MB takes its barrier away: the store waits in the
+ * store buffer like any other (a scheduling point of its own then).
+ */
+void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
+{
+	if (kvm_bug(vcpu->kvm, KVM_BUG_ENTER_GUEST_NO_MB)) {
+		WRITE_ONCE(vcpu->srcu_reader, 0);
+		return;
+	}
+	rt->observe(&vcpu->srcu_reader, sizeof(vcpu->srcu_reader), true);
+	__atomic_store_n(&vcpu->srcu_reader, 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * synchronize_srcu(&kvm->srcu) (kernel/rcu/srcutree.c): returns once every
+ * read-side section that began before it has ended.  Waiting until each
+ * vCPU thread is seen outside one is the same (a section that begins
+ * after the caller's earlier stores sees them), except that it may wait
+ * longer: never for good, as KVM_RUN leaves the section in guest mode, to
+ * block, and at its end.
+ */
+static void synchronize_srcu_kvm(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	int i;
+
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		wait_until_clear(vcpu->srcu_reader, 1);
+}
+
+/* kvm_swap_active_memslots() (kvm_main.c v7.1): the new generation, then the grace period. */
+static void kvm_swap_active_memslots(struct kvm *kvm)
+{
+	WRITE_ONCE(kvm->memslots_generation, kvm->memslots_generation + 1);
+	synchronize_srcu_kvm(kvm);
+}
+
+/*
+ * __x86_set_memory_region(kvm, id, 0, 0) -> kvm_set_memslot(KVM_MR_DELETE)
+ * (kvm_main.c v7.1): kvm_invalidate_memslot() publishes the slot marked
+ * KVM_MEMSLOT_INVALID (a fault that finds it retries) and waits for SRCU
+ * readers, kvm_arch_flush_shadow_memslot() zaps its SPTEs, and
+ * kvm_delete_memslot() removes it and waits again.  The kernel swaps
+ * whole copies of the memslots; the model changes the slot's flags in
+ * place and drops it from the end of the array, at the same points.
+ */
+static void kvm_delete_memslot(struct kvm *kvm, u16 id)
+{
+	int n = kvm->nr_memslots;
+	struct kvm_memory_slot *slot = &kvm->memslots[n - 1];
+
+	/* The private APIC slot is allocated after the RAM slot: it is the last one. */
+	if (WARN_ON_ONCE(!n || slot->id != id))
+		return;
+	kvm_trace(EV_MEMSLOT_DELETE, id, slot->base_gfn, 0, 0);
+	WRITE_ONCE(slot->flags, slot->flags | KVM_MEMSLOT_INVALID);
+	kvm_swap_active_memslots(kvm);
+	kvm_arch_flush_shadow_memslot(kvm, slot);
+	WRITE_ONCE(kvm->nr_memslots, n - 1);
+	kvm_swap_active_memslots(kvm);
+}
+
+/*
+ * kvm_inhibit_apic_access_page(), lapic.c v7.1 (2008fab34530, v6.3): on a
+ * vCPU's own thread, from kvm_vcpu_update_apicv(); the flag is read
+ * without slots_lock ("false positives are ok as the flag is rechecked";
+ * plain in the kernel, marked here as it is written concurrently).
+ */
+void kvm_inhibit_apic_access_page(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	if (!READ_ONCE(kvm->arch.apic_access_memslot_enabled))
+		return;
+
+	kvm_vcpu_srcu_read_unlock(vcpu);
+
+	mutex_lock(&kvm->slots_lock);
+
+	if (kvm->arch.apic_access_memslot_enabled) {
+		kvm_delete_memslot(kvm, APIC_ACCESS_PAGE_PRIVATE_MEMSLOT);
+		/*
+		 * Clear "enabled" after the memslot is deleted so that a
+		 * different vCPU doesn't get a false negative when checking
+		 * the flag out of slots_lock.
+		 */
+		WRITE_ONCE(kvm->arch.apic_access_memslot_enabled, false);
+		/* Mark the memslot as inhibited to prevent reallocating it. */
+		kvm->arch.apic_access_memslot_inhibited = true;
+	}
+
+	mutex_unlock(&kvm->slots_lock);
+
+	kvm_vcpu_srcu_read_lock(vcpu);
 }
 
 /* kvm_apicv_init(), x86.c v5.17: ABSENT is cleared by KVM_CREATE_IRQCHIP, which we do. */

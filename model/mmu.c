@@ -53,7 +53,7 @@ static u64 make_spte(kvm_pfn_t pfn, bool writable)
 static u64 make_mmio_spte(struct kvm *kvm, gfn_t gfn)
 {
 	return SPTE_MMIO | (gfn << SPTE_PFN_SHIFT) |
-	       ((kvm->memslots_generation & 0x3ff) << SPTE_MMIO_GEN_SHIFT);
+	       ((memslots_read(kvm->memslots_generation) & 0x3ff) << SPTE_MMIO_GEN_SHIFT);
 }
 
 static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 40) - 1); }
@@ -61,7 +61,7 @@ static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 
 /* check_mmio_spte(), mmu.c v5.17: the generation must match the memslots'. */
 static bool check_mmio_spte(struct kvm *kvm, u64 spte)
 {
-	return ((spte >> SPTE_MMIO_GEN_SHIFT) & 0x3ff) == (kvm->memslots_generation & 0x3ff);
+	return ((spte >> SPTE_MMIO_GEN_SHIFT) & 0x3ff) == (memslots_read(kvm->memslots_generation) & 0x3ff);
 }
 
 static int pt_index(gfn_t gfn, int level)
@@ -330,7 +330,7 @@ bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r
 	 * Retry the page fault if the gfn hit a memslot that is being deleted
 	 * or moved.
 	 */
-	if (slot && (slot->flags & KVM_MEMSLOT_INVALID)) {
+	if (slot && (memslots_read(slot->flags) & KVM_MEMSLOT_INVALID)) {
 		*r = RET_PF_RETRY;
 		return true;
 	}
@@ -598,6 +598,26 @@ static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, g
 		zap_leaf(it, &sp->spt[i], gfn);
 		it->progress = true;
 	}
+}
+
+/*
+ * kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_memslot(), mmu.c v7.1, for
+ * a VM without KVM_X86_QUIRK_SLOT_ZAP_ALL (the quirk, on by default for
+ * default VMs, zaps every root with kvm_mmu_zap_all_fast(): the model has no
+ * root invalidation): the slot's leaf SPTEs under mmu_lock for write, and a
+ * remote TLB flush.  No mmu_invalidate_seq: memslot changes rely on SRCU.
+ */
+void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot)
+{
+	struct zap_iter it = { .kvm = kvm, .start = slot->base_gfn, .end = slot->base_gfn + slot->npages,
+			       .can_yield = kvm->cfg.zap_can_yield };
+
+	write_lock(&kvm->mmu_lock);
+	zap_table(&it, kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
+	if (it.flush)
+		kvm_flush_remote_tlbs(kvm);
+	write_unlock(&kvm->mmu_lock);
+	ghost_zap_complete(kvm, it.start, it.end);
 }
 
 /* kvm_zap_gfn_range(), mmu.c v6.8 (TDP MMU only; v6.1's flush-under-lock placement). */

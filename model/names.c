@@ -113,6 +113,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "switching a vCPU to x2AVIC does not flush the current TLB: a translation of the APIC base cached with xAVIC still reaches the virtual APIC page in x2APIC mode",
 		.scenario = "x2apic", .expect = "stale-tlb",
 	},
+	[KVM_BUG_X2APIC_MEMSLOT] = {
+		.slug = "x2apic-memslot", .commit = "2008fab34530",
+		.title = "hybrid AVIC (no x2AVIC) keeps the APIC-access memslot when a vCPU enters x2APIC mode: the CPU still redirects its xAPIC page to the virtual APIC, which the guest reaches by MMIO in x2APIC mode",
+		.scenario = "x2apic-hybrid", .expect = "wrong-apic-read",
+	},
 	[KVM_BUG_CR8_INTERCEPT_STUCK] = {
 		.slug = "cr8-intercept-stuck", .commit = "87d0f901a9bd",
 		.title = "activating AVIC does not clear the CR8 write intercept that KVM set while AVIC was off: the guest's CR8 writes keep exiting with AVIC on",

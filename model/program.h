@@ -103,6 +103,7 @@ struct scenario {
 	int ram_pages;			/* RAM memslot at gpa 0, in 4 KiB pages */
 	bool zap_yield;			/* kvm_zap_gfn_range may yield mmu_lock */
 	bool apic_enabled;		/* every local APIC starts software-enabled (SPIV 0x1ff) */
+	bool no_x2avic;			/* SVM: the CPU has AVIC but not x2AVIC (hybrid AVIC) */
 	u8 preempt;			/* enum kvm_preempt (model/kvm.h): no, yes, migrate */
 	struct guest_program vcpu[SCN_MAX_VCPUS];
 	int nr_actors;

@@ -365,6 +365,10 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 	case EV_RFLAGS_IF:
 		snprintf(buf, len, "guest: vcpu %llu %s", (unsigned long long)ev->a, ev->b ? "sti" : "cli");
 		break;
+	case EV_MEMSLOT_DELETE:
+		snprintf(buf, len, "kvm_set_memslot: delete memslot %llu (gfn 0x%llx): invalidate, wait for SRCU readers, zap, remove",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b);
+		break;
 	case EV_CR8:
 		snprintf(buf, len, "guest: vcpu %llu %s 0x%llx (%s)",
 			 (unsigned long long)ev->a, ev->c ? "mov cr8 <-" : "mov cr8 ->",
@@ -435,6 +439,7 @@ const char *kvm_event_name(u16 type)
 		[EV_PIC] = "kvm_pic",
 		[EV_IRQ_WINDOW] = "irq_window",
 		[EV_RFLAGS_IF] = "guest_rflags_if",
+		[EV_MEMSLOT_DELETE] = "kvm_set_memslot",
 		[EV_PRIM] = "primitive",
 	};
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

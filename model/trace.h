@@ -56,6 +56,7 @@ enum kvm_event_type {
 	EV_PIC,			/* the PIC: a = IRQ line, b = level 1/0 (kvm_pic_set_irq) or 2 (INTA), c = INTR after, d = vector (INTA) */
 	EV_IRQ_WINDOW,		/* IRQ window: a = vcpu (-1: the VM's count), b = open/inc, c = enum irq_window_by, d = count after */
 	EV_RFLAGS_IF,		/* guest cli/sti retired: a = vcpu, b = RFLAGS.IF after */
+	EV_MEMSLOT_DELETE,	/* kvm_set_memslot(KVM_MR_DELETE): a = slot id, b = base gfn */
 	/*
 	 * A primitive operation, logged only by check --verbose's replay:
 	 * a = enum prim_kind << 16 | op << 8 | size, b = address (the lock for

@@ -19,6 +19,7 @@ void vmm_config(const struct scenario *s, int policy, int vendor, u64 extra_bugs
 	cfg->bugs = s->bugs | extra_bugs;
 	cfg->zap_can_yield = s->zap_yield;
 	cfg->preempt = s->preempt;
+	cfg->x2avic = !s->no_x2avic;
 	cfg->enable_apicv = true;
 	cfg->tlb = true;
 }

@@ -249,12 +249,12 @@ void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 }
 
 /*
- * kvm_vcpu_update_apicv(), x86.c v5.17, with the preempt_disable() of
+ * __kvm_vcpu_update_apicv(), x86.c v5.17, with the preempt_disable() of
  * 66c768d30e64 (v5.19): a preemption between the apicv_active store and the
  * refresh would run svm_vcpu_put()/svm_vcpu_load() with the new flag and the
- * old AVIC state.
+ * old AVIC state.  (kvm_vcpu_update_apicv() until 2008fab34530, v6.3.)
  */
-void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
+void __kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 {
 	bool lock = !kvm_bug(vcpu->kvm, KVM_BUG_UPDATE_BEFORE_KICK);
 	bool nopreempt = !kvm_bug(vcpu->kvm, KVM_BUG_UPDATE_APICV_PREEMPT);
@@ -296,6 +296,33 @@ out:
 		preempt_enable();
 	if (lock)
 		up_read(&vcpu->kvm->arch.apicv_update_lock);
+}
+
+/*
+ * kvm_vcpu_update_apicv(), x86.c v7.1 (2008fab34530, v6.3): "Due to sharing
+ * page tables across vCPUs, the xAPIC memslot must be deleted if any vCPU
+ * has xAPIC virtualization and x2APIC enabled, but hardware doesn't support
+ * x2APIC virtualization.  E.g. some AMD CPUs support AVIC but not x2APIC.
+ * KVM still allows enabling AVIC in this case so that KVM can use the AVIC
+ * doorbell to inject interrupts to running vCPUs, but KVM must not create
+ * SPTEs for the APIC base as the vCPU would incorrectly be able to access
+ * the vAPIC page via MMIO despite being in x2APIC mode.  For simplicity,
+ * inhibiting the APIC access page is sticky."
+ * allow_apicv_in_x2apic_without_x2apic_virtualization: SVM without x2AVIC.
+ */
+void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	if (!vcpu->arch.apic)
+		return;
+
+	if (kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC &&
+	    kvm->cfg.vendor == KVM_VENDOR_SVM && !kvm->cfg.x2avic &&
+	    !kvm_bug(kvm, KVM_BUG_X2APIC_MEMSLOT))
+		kvm_inhibit_apic_access_page(vcpu);
+
+	__kvm_vcpu_update_apicv(vcpu);
 }
 
 /* kvm_vcpu_flush_tlb_all(), x86.c v6.1 (without the stat). */
@@ -457,6 +484,8 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	smp_store_release(&vcpu->mode, IN_GUEST_MODE);
 	kvm_trace(EV_MODE, vcpu->vcpu_idx, IN_GUEST_MODE, 0, 0);
 
+	kvm_vcpu_srcu_read_unlock(vcpu);
+
 	/*
 	 * 1) We should set ->mode before checking ->requests.  Please see
 	 * the comment in kvm_vcpu_exiting_guest_mode().
@@ -485,6 +514,7 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		kvm_trace(EV_MODE, vcpu->vcpu_idx, OUTSIDE_GUEST_MODE, 0, 0);
 		smp_wmb();
 		local_irq_enable();
+		kvm_vcpu_srcu_read_lock(vcpu);
 		return 1;	/* cancel_injection */
 	}
 
@@ -517,6 +547,8 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	 * VM-Exit: a kick IPI is acknowledged here.
 	 */
 	local_irq_enable();
+
+	kvm_vcpu_srcu_read_lock(vcpu);
 
 	r = kvm_hw_handle_exit(vcpu);	/* static_call(kvm_x86_handle_exit) */
 	/* Model: the exit information is dead once handled; keep equal states equal. */
@@ -563,6 +595,7 @@ int vcpu_run(struct kvm_vcpu *vcpu)
 	int r;
 
 	kvm_arch_vcpu_load(vcpu, rt_cpu());	/* vcpu_load(): cpu = get_cpu() */
+	kvm_vcpu_srcu_read_lock(vcpu);		/* kvm_arch_vcpu_ioctl_run() */
 	for (;;) {
 		kvm_stack_hygiene();
 		kvm_preempt_point(vcpu);	/* vcpu_run(): preemptible between entries */
@@ -570,6 +603,7 @@ int vcpu_run(struct kvm_vcpu *vcpu)
 		if (r <= 0)
 			break;
 	}
+	kvm_vcpu_srcu_read_unlock(vcpu);
 	kvm_arch_vcpu_put(vcpu);	/* vcpu_put() */
 	return r;
 }

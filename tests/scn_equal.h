@@ -31,6 +31,7 @@ static inline bool scn_equal(const struct scenario *a, const struct scenario *b,
 	     (unsigned long long)b->bugs);
 	DIFF(a->ram_pages != b->ram_pages, "ram_pages %d vs %d", a->ram_pages, b->ram_pages);
 	DIFF(a->zap_yield != b->zap_yield, "zap_yield %d vs %d", a->zap_yield, b->zap_yield);
+	DIFF(a->no_x2avic != b->no_x2avic, "no_x2avic %d vs %d", a->no_x2avic, b->no_x2avic);
 	DIFF(a->apic_enabled != b->apic_enabled, "apic_enabled %d vs %d", a->apic_enabled,
 	     b->apic_enabled);
 	DIFF(a->preempt != b->preempt, "preempt %d vs %d", a->preempt, b->preempt);

@@ -113,7 +113,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(22 * (NR_MODES - 1));
+	tap_plan(24 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -124,6 +124,7 @@ int main(void)
 	compare_builtin("zap-tlb", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-disable", s, KVM_VENDOR_VMX);
 	compare_builtin("x2apic", s, KVM_VENDOR_SVM);
+	compare_builtin("x2apic-hybrid", s, KVM_VENDOR_SVM);
 	compare_builtin("cr8-intercept", s, KVM_VENDOR_SVM);
 	compare_builtin("tpr-sync", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
@@ -146,6 +147,7 @@ int main(void)
 	compare_builtin("cr8-intercept", s, KVM_VENDOR_VMX);
 	compare_builtin("tpr-sync", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
+	compare_builtin("x2apic-hybrid", s, KVM_VENDOR_SVM);
 	free(s);
 	return tap_done();
 }
