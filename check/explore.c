@@ -226,22 +226,19 @@ struct frame {
 	u64 vhash;
 };
 
-/* The live state's summaries, into f (the state must be f's). */
-static void summarize(const struct explore_opts *o, struct frame *f)
+void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
+		       u64 *blk_wait, u32 *blk_lock)
 {
-	f->live = f->enabled = 0;
-	f->cycle = false;
-	if (!o->fut_summary)
-		return;
+	*live = *enabled = 0;
 	for (int g = 0; g < sched_nr_actors(); g++) {
 		const struct pending *p = sched_pending(g);
 
 		if (p->kind == PK_DONE)
 			continue;
-		f->live |= 1u << g;
-		o->fut_summary(g, &f->fut[g], o->fut_arg);
+		*live |= 1u << g;
+		o->fut_summary(g, &fut[g], o->fut_arg);
 		if (sched_enabled(g)) {
-			f->enabled |= 1u << g;
+			*enabled |= 1u << g;
 		} else if (p->kind == PK_WAIT) {
 			struct footprint one = { .n = 1 };
 
@@ -249,13 +246,22 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 			one.e[0].size = p->size;
 			one.e[0].kind = FP_READ;
 			one.e[0].bits = 0xff;
-			f->blk_wait[g] = o->fp_mask(&one, o->fut_arg).r;
-			f->blk_lock[g] = 0;
+			blk_wait[g] = o->fp_mask(&one, o->fut_arg).r;
+			blk_lock[g] = 0;
 		} else {
-			f->blk_wait[g] = 0;
-			f->blk_lock[g] = sched_lock_blockers(g);
+			blk_wait[g] = 0;
+			blk_lock[g] = sched_lock_blockers(g);
 		}
 	}
+}
+
+/* The live state's summaries, into f (the state must be f's). */
+static void summarize(const struct explore_opts *o, struct frame *f)
+{
+	f->live = f->enabled = 0;
+	f->cycle = false;
+	if (o->fut_summary)
+		explore_summaries(o, &f->live, &f->enabled, f->fut, f->blk_wait, f->blk_lock);
 }
 
 /*

@@ -195,6 +195,15 @@ struct explore_opts {
 	void *terminal_arg;
 };
 
+/*
+ * The live state's persistent-set inputs (o->fut_summary must be set): the
+ * live and enabled fibers, each live fiber's summary, and what a disabled
+ * one waits for (the classes of the location it waits on, or the fibers
+ * holding the lock it wants).  Also used by tools/por-oracle.
+ */
+void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
+		       u64 *blk_wait, u32 *blk_lock);
+
 enum explore_verdict {
 	VERDICT_VERIFIED,
 	VERDICT_VIOLATION,

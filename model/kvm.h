@@ -345,14 +345,16 @@ struct kvm_vcpu {
 	} __attribute__((aligned(8))) pi_desc;	/* bitops work on 8-byte words (kernel: 64) */
 	u64 wakeup_seq;			/* rcuwait stand-in: bumped by kvm_vcpu_wake_up() */
 	bool halted;
+	const struct guest_program *program;
+	struct kvm_vcpu_arch arch;
 	/*
 	 * kvm->srcu, reduced to this vCPU's read side: 1 while its thread is
 	 * inside kvm_vcpu_srcu_read_lock() .. _unlock() (all of KVM_RUN but
-	 * guest mode and blocking).  synchronize_srcu() waits for it.
+	 * guest mode and blocking).  synchronize_srcu() waits for it.  After
+	 * .arch: only the vCPU's own thread writes it and only a memslot
+	 * deletion reads it (check/harness.c's classes: the vCPU's own state).
 	 */
 	u32 srcu_reader;
-	const struct guest_program *program;
-	struct kvm_vcpu_arch arch;
 	struct kvm_vcpu_ghost ghost;
 };
 

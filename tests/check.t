@@ -120,9 +120,9 @@ expect "tpr-sync, mainline svm" 0 "verified" "2476 3258" --scenario tpr-sync
 expect "tpr-sync, mainline vmx" 0 "verified" "2436 3195" --scenario tpr-sync --vendor vmx
 expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2439 8565" --bug tpr-no-sync
 # x86-TSO (docs/memory-model.md): barrier bugs caught under tso, verified under sc; mainline verifies under tso.
-texpect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "131317 353164" --bug enter-guest-no-mb
-texpect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "14140 29301" --bug enter-guest-no-mb --toggles 1 --accesses 1
-expect "enter-guest-no-mb, sc: verified (smp_mb() orders nothing there)" 0 "verified" "102891 146645" --bug enter-guest-no-mb --toggles 1 --accesses 1 --memory-model sc
+texpect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "129901 350392" --bug enter-guest-no-mb
+texpect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "14117 29267" --bug enter-guest-no-mb --toggles 1 --accesses 1
+expect "enter-guest-no-mb, sc: verified (smp_mb() orders nothing there)" 0 "verified" "93761 134783" --bug enter-guest-no-mb --toggles 1 --accesses 1 --memory-model sc
 texpect "mainline, tso, 1 toggle, 1 access" 0 "verified" "273905 600098" --toggles 1 --accesses 1 --memory-model tso
 texpect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "5771 12134" --bug halt-no-mb
 expect "halt-no-mb, sc: verified" 0 "verified" "1036 1121" --bug halt-no-mb --memory-model sc
@@ -142,11 +142,11 @@ expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "6718
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
-expect "ipi-hlt, mainline svm" 0 "verified" "424078 556495" --scenario ipi-hlt --vendor svm
+expect "ipi-hlt, mainline svm" 0 "verified" "424075 556489" --scenario ipi-hlt --vendor svm
 expect "ipi-hlt, mainline vmx" 0 "verified" "534439 673163" --scenario ipi-hlt --vendor vmx
-expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "287215 593156" --bug avic-deliver-race
+expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "287212 593150" --bug avic-deliver-race
 expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "72324 133242" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "407466 757437" --bug irr-pending-search
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "407463 757431" --bug irr-pending-search
 expect "pi-hlt, mainline vmx" 0 "verified" "534439 673163" --scenario pi-hlt
 expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "122997 232951" --bug pir-sync-inhibited
 expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "435721 681557" --bug pir-no-event

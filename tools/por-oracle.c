@@ -447,28 +447,9 @@ static void summaries_record(u32 id)
 		S.n = (u64)id + 1;
 	}
 	x = &S.st[id];
-	for (int g = 0; g < sched_nr_actors(); g++) {
-		const struct pending *p = sched_pending(g);
-
-		x->pend[g] = *p;
-		if (p->kind == PK_DONE)
-			continue;
-		x->live |= 1u << g;
-		S.o.fut_summary(g, &x->fut[g], S.o.fut_arg);
-		if (sched_enabled(g)) {
-			x->enabled |= 1u << g;
-		} else if (p->kind == PK_WAIT) {
-			struct footprint one = { .n = 1 };
-
-			one.e[0].addr = p->addr;
-			one.e[0].size = p->size;
-			one.e[0].kind = FP_READ;
-			one.e[0].bits = 0xff;
-			x->blk_wait[g] = S.o.fp_mask(&one, S.o.fut_arg).r;
-		} else {
-			x->blk_lock[g] = sched_lock_blockers(g);
-		}
-	}
+	for (int g = 0; g < sched_nr_actors(); g++)
+		x->pend[g] = *sched_pending(g);
+	explore_summaries(&S.o, &x->live, &x->enabled, x->fut, x->blk_wait, x->blk_lock);
 }
 
 struct eframe {
@@ -1782,6 +1763,21 @@ static bool real_conflict(u64 s0, int g, bool print)
 	return found;
 }
 
+/* The classes of g's edges at s, into *m; false if g has none there. */
+static bool edges_mask(u64 s, int g, struct locmask *m)
+{
+	bool any = false;
+
+	*m = (struct locmask){ 0, 0 };
+	for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
+		if (G.fiber[e] == g) {
+			any = true;
+			m->r |= S.em[e].r;
+			m->w |= S.em[e].w;
+		}
+	return any;
+}
+
 /*
  * The best any summary over the checker's location classes could do: each
  * other actor's exact future (R_g(s), the oracle's) mapped to classes, in
@@ -1805,18 +1801,9 @@ static void class_bound(const struct report *p)
 		have = grow(have, &havecap, B.n, 1);
 		memset(have, 0, B.n);
 		for (u64 s = 0; s < G.n; s++) {
-			struct locmask m = { 0, 0 }, f = { 0, 0 };
-			bool any = false;
+			struct locmask m, f = { 0, 0 };
 
-			if (G.flags[s] & SF_SINK)
-				continue;
-			for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
-				if (G.fiber[e] == g) {
-					any = true;
-					m.r |= S.em[e].r;
-					m.w |= S.em[e].w;
-				}
-			if (!any)
+			if ((G.flags[s] & SF_SINK) || !edges_mask(s, g, &m))
 				continue;
 			if (!have[R[s]]) {
 				const u64 *r = setw(R[s]);
@@ -1863,17 +1850,11 @@ static bool summary_gap(const struct report *p)
 		if (G.flags[s] & SF_SINK)
 			continue;
 		for (int g = 0; g < G.nf; g++) {
-			struct locmask m = { 0, 0 };
-			bool any = false, conflict = false;
+			struct locmask m;
+			bool conflict = false;
 			u32 others;
 
-			for (u32 e = G.off[s]; e < G.off[s + 1]; e++)
-				if (G.fiber[e] == g) {
-					any = true;
-					m.r |= S.em[e].r;
-					m.w |= S.em[e].w;
-				}
-			if (!any)
+			if (!edges_mask(s, g, &m))
 				continue;
 			others = explore_movable_without(x->live, x->enabled, x->fut, x->blk_wait, x->blk_lock, g);
 			for (int h = 0; h < G.nf; h++) {
