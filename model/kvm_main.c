@@ -141,19 +141,22 @@ void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
 
 /*
  * synchronize_srcu(&kvm->srcu) (kernel/rcu/srcutree.c): returns once every
- * read-side section that began before it has ended.  Waiting until each
- * vCPU thread is seen outside one is the same (a section that begins
- * after the caller's earlier stores sees them), except that it may wait
- * longer: never for good, as KVM_RUN leaves the section in guest mode, to
- * block, and at its end.
+ * read-side section that began before it has ended, and a section that
+ * begins later sees the caller's earlier stores (the grace period's full
+ * barriers, which the smp_mb()s stand for).  Waiting until each vCPU thread
+ * is seen outside one is the same, except that it may wait longer: never
+ * for good, as KVM_RUN leaves the section in guest mode, to block, and at
+ * its end.
  */
 static void synchronize_srcu_kvm(struct kvm *kvm)
 {
 	struct kvm_vcpu *vcpu;
 	int i;
 
+	smp_mb();
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		wait_until_clear(vcpu->srcu_reader, 1);
+	smp_mb();
 }
 
 /* kvm_swap_active_memslots() (kvm_main.c v7.1): the new generation, then the grace period. */

@@ -30,7 +30,7 @@ expect() {	# name, want-exit, want-verdict-regex, [want "states transitions"], a
 		ok "$name ($(grep '^verdict' "$T/out"), $got)"
 	fi
 }
-PLAN=126
+PLAN=127
 echo "1..$PLAN"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	for i in $(seq 1 $PLAN); do echo "ok $i # skip the checker is not available under ThreadSanitizer"; done
@@ -127,6 +127,7 @@ texpect "mainline, tso, 1 toggle, 1 access" 0 "verified" "273905 600098" --toggl
 texpect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "5771 12134" --bug halt-no-mb
 expect "halt-no-mb, sc: verified" 0 "verified" "1036 1121" --bug halt-no-mb --memory-model sc
 texpect "halt-ipi, mainline, tso" 0 "verified" "5193 11477" --scenario halt-ipi --memory-model tso
+texpect "x2apic-hybrid, mainline, tso: synchronize_srcu() publishes the INVALID mark" 0 "verified" "15441 32803" --scenario x2apic-hybrid --memory-model tso
 texpect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "5193 11477" --scenario halt-ipi --memory-model tso --store-buffer 3
 # CR8 in x2APIC mode: the reference APIC takes it through its register, not the closed xAPIC window.
 expect "cr8-x2apic, mainline svm" 0 "verified" "1582 2013" --scenario tests/scenarios/cr8-x2apic.scn
