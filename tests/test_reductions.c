@@ -134,7 +134,7 @@ int main(void)
 	compare_file("tests/scenarios/ipi-self.scn", s);
 	compare_file("tests/scenarios/irq-window-lazy.scn", s);
 	if (checker_tso_unavailable()) {
-		for (int i = 0; i < 6 * (NR_MODES - 1); i++)
+		for (int i = 0; i < 7 * (NR_MODES - 1); i++)
 			tap_skip("x86-TSO: %s", checker_tso_unavailable());
 		free(s);
 		return tap_done();
