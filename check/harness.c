@@ -57,7 +57,7 @@ static bool program_reaches_others(const struct guest_program *p, const struct k
 		     (p->ops[i].off & ~0xfu) == APIC_ID))
 			return true;
 		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & X2APIC_ENABLE) &&
-		    cfg->vendor == KVM_VENDOR_SVM && !cfg->x2avic)
+		    kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(cfg))
 			return true;
 	}
 	return false;

@@ -190,7 +190,6 @@ void ghost_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 	kvm_lapic_apply_base(vcpu->ghost.ref, value, (u8)vcpu->vcpu_id);
 }
 
-
 void ghost_zap_complete(struct kvm *kvm, gfn_t start, gfn_t end)
 {
 	if (!kvm->cfg.tlb)

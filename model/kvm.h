@@ -559,10 +559,18 @@ void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot
  * A field the kernel reads from an RCU-published copy that is never written
  * again (memslot flags, the memslots' generation), which the model updates
  * in place: observed, so the reduction sees it, but no scheduling point of
- * its own.  The writer changes it only at a scheduling point of its own and
- * waits for SRCU readers where the kernel does.
+ * its own, the load hw_load() already is.  The writer changes it only at a
+ * scheduling point of its own and waits for SRCU readers where the kernel does.
  */
-#define memslots_read(x) (rt->observe(&(x), sizeof(x), false), __atomic_load_n(&(x), __ATOMIC_RELAXED))
+#define memslots_read(x) hw_load(x)
+/*
+ * kvm_x86_ops.allow_apicv_in_x2apic_without_x2apic_virtualization, which
+ * avic_hardware_setup() (v7.1) sets on an AVIC host without x2AVIC.
+ */
+static inline bool kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(const struct kvm_config *cfg)
+{
+	return cfg->vendor == KVM_VENDOR_SVM && !cfg->x2avic;
+}
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason);
 int vcpu_enter_guest(struct kvm_vcpu *vcpu);
 int vcpu_run(struct kvm_vcpu *vcpu);

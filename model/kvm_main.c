@@ -118,10 +118,15 @@ static void kvm_alloc_apic_access_page(struct kvm *kvm)
  * drains the store buffer, the barrier) but is no scheduling point of its
  * own; synchronize_srcu()'s wait is.
  */
-void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
+static void srcu_reader_set(struct kvm_vcpu *vcpu, u32 inside)
 {
 	rt->observe(&vcpu->srcu_reader, sizeof(vcpu->srcu_reader), true);
-	__atomic_store_n(&vcpu->srcu_reader, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vcpu->srcu_reader, inside, __ATOMIC_SEQ_CST);
+}
+
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
+{
+	srcu_reader_set(vcpu, 1);
 }
 
 /*
@@ -135,8 +140,7 @@ void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
 		WRITE_ONCE(vcpu->srcu_reader, 0);
 		return;
 	}
-	rt->observe(&vcpu->srcu_reader, sizeof(vcpu->srcu_reader), true);
-	__atomic_store_n(&vcpu->srcu_reader, 0, __ATOMIC_SEQ_CST);
+	srcu_reader_set(vcpu, 0);
 }
 
 /*

@@ -601,6 +601,18 @@ static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, g
 }
 
 /*
+ * The zap proper, mmu_lock held for write: the range's leaf SPTEs, then the
+ * remote TLB flush if one was zapped and 'flush' allows it (zap-no-flush
+ * drops it).  Inlined: its callers' frames stay as they were.
+ */
+static inline __attribute__((always_inline)) void zap_and_flush(struct zap_iter *it, bool flush)
+{
+	zap_table(it, it->kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
+	if (it->flush && flush)
+		kvm_flush_remote_tlbs(it->kvm);
+}
+
+/*
  * kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_memslot(), mmu.c v7.1, for
  * a VM without KVM_X86_QUIRK_SLOT_ZAP_ALL (the quirk, on by default for
  * default VMs, zaps every root with kvm_mmu_zap_all_fast(): the model has no
@@ -613,9 +625,7 @@ void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot
 			       .can_yield = kvm->cfg.zap_can_yield };
 
 	write_lock(&kvm->mmu_lock);
-	zap_table(&it, kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
-	if (it.flush)
-		kvm_flush_remote_tlbs(kvm);
+	zap_and_flush(&it, true);
 	write_unlock(&kvm->mmu_lock);
 	ghost_zap_complete(kvm, it.start, it.end);
 }
@@ -643,11 +653,8 @@ void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
 		kvm_mmu_invalidate_range_add(kvm, gfn_start, gfn_end);
 	}
 
-	zap_table(&it, kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
-
-	/* zap-no-flush: a mutant that drops this flush. */
-	if (it.flush && !kvm_bug(kvm, KVM_BUG_ZAP_NO_FLUSH))
-		kvm_flush_remote_tlbs(kvm);
+	/* zap-no-flush: a mutant that drops the flush. */
+	zap_and_flush(&it, !kvm_bug(kvm, KVM_BUG_ZAP_NO_FLUSH));
 
 	if (invalidate)
 		kvm_mmu_invalidate_end(kvm);

@@ -308,7 +308,6 @@ out:
  * SPTEs for the APIC base as the vCPU would incorrectly be able to access
  * the vAPIC page via MMIO despite being in x2APIC mode.  For simplicity,
  * inhibiting the APIC access page is sticky."
- * allow_apicv_in_x2apic_without_x2apic_virtualization: SVM without x2AVIC.
  */
 void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 {
@@ -318,7 +317,7 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 		return;
 
 	if (kvm_get_apic_mode(vcpu) == LAPIC_MODE_X2APIC &&
-	    kvm->cfg.vendor == KVM_VENDOR_SVM && !kvm->cfg.x2avic &&
+	    kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(&kvm->cfg) &&
 	    !kvm_bug(kvm, KVM_BUG_X2APIC_MEMSLOT))
 		kvm_inhibit_apic_access_page(vcpu);
 
