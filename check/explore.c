@@ -216,6 +216,7 @@ struct frame {
 	/* A disabled fiber waits for a lock held by these fibers, or for a write to this class. */
 	u32 blk_lock[CHK_MAX_FIBERS];
 	u64 blk_wait[CHK_MAX_FIBERS];
+	u64 held[CHK_MAX_FIBERS * CHK_MAX_FIBERS];	/* explore_summaries() */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 	u8 last;		/* its fiber (NO_FIBER at the root): o->bounded */
@@ -227,8 +228,10 @@ struct frame {
 };
 
 void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
-		       u64 *blk_wait, u32 *blk_lock)
+		       u64 *blk_wait, u32 *blk_lock, u64 *held)
 {
+	int nf = sched_nr_actors();
+
 	*live = *enabled = 0;
 	for (int g = 0; g < sched_nr_actors(); g++) {
 		const struct pending *p = sched_pending(g);
@@ -253,6 +256,10 @@ void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, st
 			blk_lock[g] = sched_lock_blockers(g);
 		}
 	}
+	for (int g = 0; g < nf; g++)
+		for (int h = 0; h < nf; h++)
+			held[g * nf + h] = o->fut_held && h != g && (*live >> g & 1) && (*live >> h & 1) ?
+						   o->fut_held(h, g, o->fut_arg) : 0;
 }
 
 /* The live state's summaries, into f (the state must be f's). */
@@ -261,7 +268,7 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 	f->live = f->enabled = 0;
 	f->cycle = false;
 	if (o->fut_summary)
-		explore_summaries(o, &f->live, &f->enabled, f->fut, f->blk_wait, f->blk_lock);
+		explore_summaries(o, &f->live, &f->enabled, f->fut, f->blk_wait, f->blk_lock, f->held);
 }
 
 /*
@@ -306,9 +313,10 @@ static u32 movable_without(const struct frame *f, int g)
 static bool conflicts_others(const struct frame *f, int g, struct locmask m)
 {
 	u32 others = movable_without(f, g);
+	int nf = sched_nr_actors();
 
 	for (int h = 0; others >> h; h++)
-		if ((others >> h) & 1 && locmask_conflict(m, f->fut[h]))
+		if ((others >> h) & 1 && locmask_conflict(m, locmask_held(f->fut[h], f->held[g * nf + h])))
 			return true;
 	return false;
 }
@@ -423,6 +431,39 @@ static void check_summary(const struct explore_opts *o, const struct frame *f, i
 			"rules out; rerun with --no-persistent --no-merge and report this\n", g,
 		(m.w & ~s.w) ? "wrote" : "read", o->class_name(__builtin_ctzll(bad), buf, sizeof(buf), o->fut_arg));
 	abort();
+}
+
+/*
+ * KVMLAB_VALIDATE: the narrowings of o->fut_held hold on the path.  For each
+ * state on the DFS stack from which fiber g has not moved since, fiber h's
+ * transition (classes m) must stay out of what fut_held(h, g) removed there.
+ */
+static void check_held(const struct explore_opts *o, const struct frame *stack, size_t depth, int h,
+		       const struct footprint *fp, struct locmask m)
+{
+	int nf = sched_nr_actors();
+	u32 moved = 1u << h;
+	char buf[96];
+
+	if (fp->overflow)
+		return;
+	for (size_t k = depth + 1; k-- > 0;) {
+		for (int g = 0; g < nf; g++) {
+			u64 bad = (m.r | m.w) & stack[k].held[g * nf + h];
+
+			if ((moved >> g) & 1 || !bad)
+				continue;
+			fprintf(stderr, "kvmlab check: internal error: actor %d touched %s, which its summary "
+					"leaves out while actor %d is held still (%zu steps back); rerun with "
+					"--no-persistent and report this\n", h,
+				o->class_name(__builtin_ctzll(bad), buf, sizeof(buf), o->fut_arg), g, depth - k);
+			abort();
+		}
+		if (k)
+			moved |= 1u << stack[k].in.fiber;
+		if (moved == (1u << nf) - 1)
+			return;
+	}
 }
 
 /*
@@ -836,8 +877,8 @@ static void internal_error(const char *what, u32 step)
  * Work sharing: make w the base frame of this process's search.  Its state
  * is reached again by replaying w's path from the initial state (stack[0]),
  * which must give the fingerprint the other process saw.  Frames between
- * hold only the path (for a counterexample); the search never returns
- * below the base.
+ * hold only the path (for a counterexample) and their states' summaries
+ * (for check_held()); the search never returns below the base.
  */
 static struct frame *start_work(const struct explore_opts *o, struct frame *stack, u32 *cap,
 				const struct explore_work *w)
@@ -862,8 +903,8 @@ static struct frame *start_work(const struct explore_opts *o, struct frame *stac
 			internal_error("a choice is out of range", i);
 		sched_clear_finding();
 		sched_set_step(i);
-		summarize(o, &stack[i + 1]);	/* scratch: the frame holds only the path */
-		step_from(&stack[i + 1], t->fiber, t->choice);
+		summarize(o, &stack[i]);	/* state i's summaries (KVMLAB_VALIDATE: check_held()) */
+		step_from(&stack[i], t->fiber, t->choice);
 		if (sched_has_finding())
 			internal_error("a finding on the way", i);
 		stack[i + 1].in = *t;
@@ -1072,6 +1113,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			struct locmask m = o->fp_mask(sched_last_footprint(), o->fut_arg);
 
 			check_summary(o, f, t.fiber, sched_last_footprint(), m);
+			if (o->fut_held && sched_validating())
+				check_held(o, stack, depth, t.fiber, sched_last_footprint(), m);
 			if (t.choice) {	/* a choice's transitions together */
 				f->fpm.r |= m.r;
 				f->fpm.w |= m.w;

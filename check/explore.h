@@ -166,6 +166,12 @@ struct explore_opts {
 	 * checked against its own fiber's summary (abort if it breaks it).
 	 */
 	void (*fut_summary)(int g, struct locmask *out, void *arg);
+	/*
+	 * Optional (NULL: none): classes in fut_summary(h) that fiber h touches
+	 * in no run from the live state in which fiber g never moves, for g as
+	 * the seed of a persistent set (g is held still while the others run).
+	 */
+	u64 (*fut_held)(int h, int g, void *arg);
 	struct locmask (*fp_mask)(const struct footprint *fp, void *arg);
 	/* Names a class (for the message when a summary is broken). */
 	const char *(*class_name)(int c, char *buf, size_t len, void *arg);
@@ -197,12 +203,20 @@ struct explore_opts {
 
 /*
  * The live state's persistent-set inputs (o->fut_summary must be set): the
- * live and enabled fibers, each live fiber's summary, and what a disabled
- * one waits for (the classes of the location it waits on, or the fibers
- * holding the lock it wants).  Also used by tools/por-oracle.
+ * live and enabled fibers, each live fiber's summary, what a disabled one
+ * waits for (the classes of the location it waits on, or the fibers
+ * holding the lock it wants), and in held[g * nf + h] (nf =
+ * sched_nr_actors()) what o->fut_held removes from h's summary while g is
+ * held (0 for pairs that are not both live).  Also used by tools/por-oracle.
  */
 void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
-		       u64 *blk_wait, u32 *blk_lock);
+		       u64 *blk_wait, u32 *blk_lock, u64 *held);
+
+/* h's summary with the classes fut_held() removes while the seed is held still. */
+static inline struct locmask locmask_held(struct locmask m, u64 drop)
+{
+	return (struct locmask){ m.r & ~drop, m.w & ~drop };
+}
 
 enum explore_verdict {
 	VERDICT_VERIFIED,

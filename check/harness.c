@@ -429,6 +429,38 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 		}
 }
 
+/*
+ * What script actor h cannot touch while vCPU g is held still (fut_held).
+ *
+ * An actor whose remaining operations are inhibit changes and zaps reaches
+ * a vCPU's pCPU only through the IPIs of kvm_make_all_cpus_request()
+ * (kvm_make_vcpu_request() -> smp_call_function_many()); its requests
+ * (KVM_REQ_APICV_UPDATE, KVM_REQ_TLB_FLUSH) carry KVM_REQUEST_WAIT, so the
+ * vCPU is in the IPI mask only if the actor's cmpxchg of vcpu->mode found
+ * it anything but OUTSIDE_GUEST_MODE.  A vCPU held still in
+ * OUTSIDE_GUEST_MODE stays there, so no request the actor makes from here
+ * targets its pCPU, unless a request loop is already in flight (the mask on
+ * its stack may hold that CPU from before the vCPU left the guest):
+ * kvm->ghost_requesters counts those.  Under x86-TSO the vCPU's buffered
+ * mode store can still land while it is held: no narrowing there.
+ */
+static u64 fut_held(int h, int g, void *arg)
+{
+	const struct vmm *vmm = arg;
+	const struct scenario *s = vmm->scn;
+	const struct actor_script *a;
+
+	if (g >= s->nr_vcpus || h < s->nr_vcpus || h >= sched_nr_fibers() || sched_store_buffer() ||
+	    !vmm->created[g] || vmm->vcpus[g]->mode != OUTSIDE_GUEST_MODE || vmm->kvm->ghost_requesters)
+		return 0;
+	a = &s->actor[h - s->nr_vcpus];
+	for (u32 k = vmm->actor_op[h - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
+		if (a->ops[k].kind != AOP_INHIBIT_SET && a->ops[k].kind != AOP_INHIBIT_CLEAR &&
+		    a->ops[k].kind != AOP_ZAP)
+			return 0;
+	return LC(LC_PCPU + g);
+}
+
 /* x86-TSO: the classes fiber g's buffered entries write when they leave its store buffer. */
 static u64 sb_classes(int g, void *arg)
 {
@@ -493,6 +525,7 @@ void checker_reduction(struct explore_opts *o)
 	o->actor_name = harness_actor_name;
 	o->fut_arg = checker_vmm;
 	o->fut_summary = fut_summary;
+	o->fut_held = fut_held;
 	o->fp_mask = fp_mask;
 	o->before_step = class_cache_prepare;
 	o->class_name = class_name;

@@ -413,6 +413,8 @@ static struct {
 		u64 blk_wait[CHK_MAX_FIBERS];
 		u32 blk_lock[CHK_MAX_FIBERS];
 		struct pending pend[CHK_MAX_FIBERS];
+		/* Script actors: where each stands, without and with the vCPUs' modes (point_key()). */
+		u64 point[2][CHK_MAX_FIBERS];
 	} *st;
 	u64 cap, n;		/* st[0, n) are filled (zeros for sinks) */
 	struct locmask *em;	/* per edge, while enumerating (G.re order), then CSR order */
@@ -435,6 +437,45 @@ static void entry_classes(u32 id, const struct fp_entry *e)
 }
 
 /* The live state's summaries, as check/explore.c's summarize() takes them, for state id. */
+/*
+ * The program point of script actor g (a fiber past the vCPUs) in the live
+ * state, as far as the state shows it: the script's op, whether g holds
+ * apicv_update_lock and mmu_lock, the requests in flight
+ * (ghost_requesters), the inhibit reasons, mmu_invalidate_in_progress and
+ * g's next step (its kind and address).  With 'modes', every vCPU's mode
+ * too.  The keyed bounds of --summaries give an actor, at each state, the
+ * union of its exact futures over every state with the same key: the best a
+ * summary written per program point (and per vCPU mode) could do.
+ */
+static u64 point_key(int g, const struct pending *pd, bool modes)
+{
+	const struct vmm *vmm = checker_model();
+	const struct kvm *kvm = vmm->kvm;
+	int nv = vmm->scn->nr_vcpus;
+	u64 k = vmm->actor_op[g - nv];
+
+	k = k * 31 + (kvm->arch.apicv_update_lock.l.holder == g + 1);
+	k = k * 31 + (kvm->mmu_lock.l.holder == g + 1);
+	k = k * 31 + kvm->ghost_requesters;
+	k = k * 31 + kvm->arch.apicv_inhibit_reasons;
+	k = k * 31 + (u64)kvm->mmu_invalidate_in_progress;
+	k = mix64(k * 131 + pd->kind) ^ pd->addr;
+	for (int v = 0; modes && v < nv; v++)
+		k = k * 31 + (vmm->created[v] ? (u64)vmm->vcpus[v]->mode + 1 : 0);
+	return mix64(k);
+}
+
+/* Per recorded state, explore_summaries()'s held[] (sched_nr_actors() squared entries). */
+static u64 *held_tab, held_cap;
+
+static u64 *held_of(u64 id)
+{
+	u64 nf = (u64)sched_nr_actors();
+
+	held_tab = grow(held_tab, &held_cap, (id + 1) * nf * nf, sizeof(*held_tab));
+	return held_tab + id * nf * nf;
+}
+
 static void summaries_record(u32 id)
 {
 	struct sstate *x;
@@ -449,7 +490,10 @@ static void summaries_record(u32 id)
 	x = &S.st[id];
 	for (int g = 0; g < sched_nr_actors(); g++)
 		x->pend[g] = *sched_pending(g);
-	explore_summaries(&S.o, &x->live, &x->enabled, x->fut, x->blk_wait, x->blk_lock);
+	explore_summaries(&S.o, &x->live, &x->enabled, x->fut, x->blk_wait, x->blk_lock, held_of(id));
+	for (int g = checker_model()->scn->nr_vcpus; g < sched_nr_fibers(); g++)
+		for (int m = 0; m < 2; m++)
+			x->point[m][g] = point_key(g, &x->pend[g], m);
 }
 
 struct eframe {
@@ -1803,17 +1847,41 @@ static struct locmask set_classes(u32 id, struct locmask *memo, u8 *have)
 	return memo[id];
 }
 
+/* point -> the union of an actor's exact futures at the states with that key (class_bound()). */
+static struct pkslot {
+	u64 key;
+	struct locmask m;
+	bool used;
+} *pk;
+static u64 pkcap;
+
+static struct pkslot *pk_find(u64 key)
+{
+	u64 i = key & (pkcap - 1);
+
+	while (pk[i].used && pk[i].key != key)
+		i = (i + 1) & (pkcap - 1);
+	pk[i].used = true;
+	pk[i].key = key;
+	return &pk[i];
+}
+
 /*
  * The checker's rule with the actors in 'exact' given their exact future
  * (the oracle's, per actor: what h may touch while g is held, mapped to the
  * location classes) in place of their summaries; the others keep theirs.
  * With every actor exact it is the best any summary over today's classes
  * could do.  Overflow and store-buffer entries count for nothing here, as
- * in the checker.  Returns the proviso search's states.
+ * in the checker.  With key 1 or 2 (only script actors in 'exact'), an
+ * actor gets the union of its exact futures over the states where it
+ * stands at the same point (point_key(), without or with the vCPUs'
+ * modes), and counts only where it can move while g is held (as its
+ * summary would).  Returns the proviso search's states.
  */
-static u64 class_bound(const struct report *p, u32 exact, bool *kept)
+static u64 class_bound(const struct report *p, u32 exact, int key, bool *kept)
 {
 	u32 *R = xcalloc((u64)G.n * G.nf, sizeof(*R));
+	struct locmask *keyed = key ? xcalloc((u64)G.n * G.nf, sizeof(*keyed)) : NULL;
 	u16 *cq = xcalloc(G.n, sizeof(*cq)), *oq = qual;
 	struct locmask *memo = NULL;
 	u8 *have = NULL;
@@ -1833,6 +1901,31 @@ static u64 class_bound(const struct report *p, u32 exact, bool *kept)
 		memo = grow(memo, &memocap, B.n, sizeof(*memo));
 		have = grow(have, &havecap, B.n, 1);
 		memset(have, 0, B.n);
+		for (int h = 0; key && h < G.nf; h++) {
+			if (h == g || !((exact >> h) & 1))
+				continue;
+			pkcap = 1;
+			while (pkcap < 2 * G.n)
+				pkcap *= 2;
+			pk = xcalloc(pkcap, sizeof(*pk));
+			for (int pass = 0; pass < 2; pass++)
+				for (u64 s = 0; s < G.n; s++) {
+					struct pkslot *q;
+
+					if (G.flags[s] & SF_SINK)
+						continue;
+					q = pk_find(S.st[s].point[key - 1][h]);
+					if (pass == 0) {
+						struct locmask e = set_classes(R[(u64)h * G.n + s], memo, have);
+
+						q->m.r |= e.r;
+						q->m.w |= e.w;
+					} else {
+						keyed[(u64)h * G.n + s] = q->m;
+					}
+				}
+			free(pk);
+		}
 		for (u64 s = 0; s < G.n; s++) {
 			const struct sstate *x = &S.st[s];
 			struct locmask m;
@@ -1845,10 +1938,14 @@ static u64 class_bound(const struct report *p, u32 exact, bool *kept)
 			for (int h = 0; h < G.nf && !conflict; h++) {
 				if (h == g)
 					continue;
-				if ((exact >> h) & 1)
+				if ((exact >> h) & 1 && key) {
+					conflict = ((others >> h) & 1) && locmask_conflict(m, keyed[(u64)h * G.n + s]);
+				}
+				else if ((exact >> h) & 1)
 					conflict = locmask_conflict(m, set_classes(R[(u64)h * G.n + s], memo, have));
 				else
-					conflict = ((others >> h) & 1) && locmask_conflict(m, x->fut[h]);
+					conflict = ((others >> h) & 1) &&
+						   locmask_conflict(m, locmask_held(x->fut[h], held_of(s)[g * G.nf + h]));
 			}
 			if (!conflict)
 				cq[s] |= (u16)(1u << g);
@@ -1859,27 +1956,35 @@ static u64 class_bound(const struct report *p, u32 exact, bool *kept)
 	qual = oq;
 	*kept = kept_all(&rr);
 	free(R);
+	free(keyed);
 	free(cq);
 	free(memo);
 	free(have);
 	return rr.states;
 }
 
-/* class_bound() with every actor, only the vCPUs, and only the other actors exact. */
+/*
+ * class_bound() with every actor, only the vCPUs, and only the other actors
+ * exact; then the script actors' best per-point summaries (point_key()).
+ */
 static void class_bounds(const struct report *p)
 {
 	u32 all = (1u << G.nf) - 1, vcpus = (1u << p->s->nr_vcpus) - 1;
+	u32 scripts = ((1u << sched_nr_fibers()) - 1) & ~vcpus;
 	static const char *const what[] = {
 		"every actor's exact future at class granularity in place of its summary",
 		"... only the vCPUs' (the other actors keep their summaries)",
 		"... only the other actors' (the vCPUs keep their summaries)",
+		"the script actors' best summary per program point (op, locks held, requests in flight, "
+		"inhibit reasons, invalidation in progress, next step)",
+		"... per program point and the vCPUs' modes",
 	};
-	u32 masks[] = { all, vcpus, all & ~vcpus };
+	u32 masks[] = { all, vcpus, all & ~vcpus, scripts, scripts };
 
 	printf("\n");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		bool kept;
-		u64 n = class_bound(p, masks[i], &kept);
+		u64 n = class_bound(p, masks[i], i < 3 ? 0 : i - 2, &kept);
 
 		printf("with %s: %llu states, terminal states, deadlocks and findings %s\n", what[i],
 		       (unsigned long long)n, kept ? "kept" : "NOT ALL KEPT");
@@ -1908,7 +2013,7 @@ static bool summary_gap(const struct report *p)
 				continue;
 			others = explore_movable_without(x->live, x->enabled, x->fut, x->blk_wait, x->blk_lock, g);
 			for (int h = 0; h < G.nf; h++) {
-				struct locmask fh = x->fut[h];
+				struct locmask fh = locmask_held(x->fut[h], held_of(s)[g * G.nf + h]);
 				u64 cls;
 
 				if (!((others >> h) & 1) || !locmask_conflict(m, fh))
