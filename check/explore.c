@@ -216,7 +216,7 @@ struct frame {
 	/* A disabled fiber waits for a lock held by these fibers, or for a write to this class. */
 	u32 blk_lock[CHK_MAX_FIBERS];
 	u64 blk_wait[CHK_MAX_FIBERS];
-	u64 held[CHK_MAX_FIBERS * CHK_MAX_FIBERS];	/* explore_summaries() */
+	struct locmask held[CHK_MAX_FIBERS * CHK_MAX_FIBERS];	/* explore_summaries() */
 	u8 wstate;
 	struct step in;		/* the transition that led here */
 	u8 last;		/* its fiber (NO_FIBER at the root): o->bounded */
@@ -228,7 +228,7 @@ struct frame {
 };
 
 void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
-		       u64 *blk_wait, u32 *blk_lock, u64 *held)
+		       u64 *blk_wait, u32 *blk_lock, struct locmask *held)
 {
 	int nf = sched_nr_actors();
 
@@ -259,7 +259,7 @@ void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, st
 	for (int g = 0; g < nf; g++)
 		for (int h = 0; h < nf; h++)
 			held[g * nf + h] = o->fut_held && h != g && (*live >> g & 1) && (*live >> h & 1) ?
-						   o->fut_held(h, g, o->fut_arg) : 0;
+						   o->fut_held(h, g, o->fut_arg) : (struct locmask){ 0, 0 };
 }
 
 /* The live state's summaries, into f (the state must be f's). */
@@ -449,13 +449,14 @@ static void check_held(const struct explore_opts *o, const struct frame *stack, 
 		return;
 	for (size_t k = depth + 1; k-- > 0;) {
 		for (int g = 0; g < nf; g++) {
-			u64 bad = (m.r | m.w) & stack[k].held[g * nf + h];
+			struct locmask d = stack[k].held[g * nf + h];
+			u64 bad = ((m.r | m.w) & d.r) | (m.w & d.w);
 
 			if ((moved >> g) & 1 || !bad)
 				continue;
-			fprintf(stderr, "kvmlab check: internal error: actor %d touched %s, which its summary "
+			fprintf(stderr, "kvmlab check: internal error: actor %d %s %s, which its summary "
 					"leaves out while actor %d is held still (%zu steps back); rerun with "
-					"--no-persistent and report this\n", h,
+					"--no-persistent and report this\n", h, (m.w & (d.r | d.w)) ? "wrote" : "read",
 				o->class_name(__builtin_ctzll(bad), buf, sizeof(buf), o->fut_arg), g, depth - k);
 			abort();
 		}

@@ -167,11 +167,13 @@ struct explore_opts {
 	 */
 	void (*fut_summary)(int g, struct locmask *out, void *arg);
 	/*
-	 * Optional (NULL: none): classes in fut_summary(h) that fiber h touches
-	 * in no run from the live state in which fiber g never moves, for g as
-	 * the seed of a persistent set (g is held still while the others run).
+	 * Optional (NULL: none): what fiber h does not do in any run from the
+	 * live state in which fiber g never moves, for g as the seed of a
+	 * persistent set (g is held still while the others run): .r, classes
+	 * of fut_summary(h) it touches no more; .w, classes it still reads but
+	 * writes no more.
 	 */
-	u64 (*fut_held)(int h, int g, void *arg);
+	struct locmask (*fut_held)(int h, int g, void *arg);
 	struct locmask (*fp_mask)(const struct footprint *fp, void *arg);
 	/* Names a class (for the message when a summary is broken). */
 	const char *(*class_name)(int c, char *buf, size_t len, void *arg);
@@ -210,12 +212,12 @@ struct explore_opts {
  * held (0 for pairs that are not both live).  Also used by tools/por-oracle.
  */
 void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
-		       u64 *blk_wait, u32 *blk_lock, u64 *held);
+		       u64 *blk_wait, u32 *blk_lock, struct locmask *held);
 
-/* h's summary with the classes fut_held() removes while the seed is held still. */
-static inline struct locmask locmask_held(struct locmask m, u64 drop)
+/* h's summary narrowed by what fut_held() says while the seed is held still. */
+static inline struct locmask locmask_held(struct locmask m, struct locmask drop)
 {
-	return (struct locmask){ m.r & ~drop, m.w & ~drop };
+	return (struct locmask){ (m.r | (m.w & drop.w)) & ~drop.r, m.w & ~(drop.r | drop.w) };
 }
 
 enum explore_verdict {

@@ -430,35 +430,51 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 }
 
 /*
- * What script actor h cannot touch while vCPU g is held still (fut_held).
+ * What script actor h does not do while vCPU g is held still (fut_held), for
+ * an actor whose remaining operations are inhibit changes and zaps: all it
+ * does to a vCPU is kvm_make_vcpu_request() with KVM_REQ_APICV_UPDATE or
+ * KVM_REQ_TLB_FLUSH (both KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP, so no
+ * wakeup), the IPIs that follow, and a zap's mark of a fault in flight.
  *
- * An actor whose remaining operations are inhibit changes and zaps reaches
- * a vCPU's pCPU only through the IPIs of kvm_make_all_cpus_request()
- * (kvm_make_vcpu_request() -> smp_call_function_many()); its requests
- * (KVM_REQ_APICV_UPDATE, KVM_REQ_TLB_FLUSH) carry KVM_REQUEST_WAIT, so the
- * vCPU is in the IPI mask only if the actor's cmpxchg of vcpu->mode found
- * it anything but OUTSIDE_GUEST_MODE.  A vCPU held still in
- * OUTSIDE_GUEST_MODE stays there, so no request the actor makes from here
- * targets its pCPU, unless a request loop is already in flight (the mask on
- * its stack may hold that CPU from before the vCPU left the guest):
- * kvm->ghost_requesters counts those.  Under x86-TSO the vCPU's buffered
- * mode store can still land while it is held: no narrowing there.
+ * - Its pCPU: kvm_request_needs_ipi() puts the vCPU's CPU in the IPI mask
+ *   only if the cmpxchg of vcpu->mode found anything but
+ *   OUTSIDE_GUEST_MODE.  Held still in OUTSIDE_GUEST_MODE, it stays there,
+ *   so no request from here targets its pCPU, unless a request loop is in
+ *   flight (its mask may hold the CPU from before the vCPU left the guest):
+ *   kvm->ghost_requesters counts those.
+ * - Writes of its shared fields: set_bit() of a request bit that is set
+ *   writes nothing, nor does the cmpxchg of a mode that is not
+ *   IN_GUEST_MODE, nor the zap's mark without a fault in flight; the held
+ *   vCPU clears no bit, leaves no mode and starts no fault.
+ *
+ * Under x86-TSO the vCPU's buffered stores can still land while it is
+ * held: no narrowing there.
  */
-static u64 fut_held(int h, int g, void *arg)
+static struct locmask fut_held(int h, int g, void *arg)
 {
 	const struct vmm *vmm = arg;
 	const struct scenario *s = vmm->scn;
+	const u64 reqs = BIT_ULL(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK) |
+			 BIT_ULL(KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK);
+	struct locmask d = { 0, 0 };
 	const struct actor_script *a;
+	const struct kvm_vcpu *v;
 
-	if (g >= s->nr_vcpus || h < s->nr_vcpus || h >= sched_nr_fibers() || sched_store_buffer() ||
-	    !vmm->created[g] || vmm->vcpus[g]->mode != OUTSIDE_GUEST_MODE || vmm->kvm->ghost_requesters)
-		return 0;
+	if (h >= sched_nr_fibers() || g >= sched_nr_fibers() || sched_store_buffer())
+		return d;
+	if (g >= s->nr_vcpus || h < s->nr_vcpus || !vmm->created[g])
+		return d;
 	a = &s->actor[h - s->nr_vcpus];
 	for (u32 k = vmm->actor_op[h - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
 		if (a->ops[k].kind != AOP_INHIBIT_SET && a->ops[k].kind != AOP_INHIBIT_CLEAR &&
 		    a->ops[k].kind != AOP_ZAP)
-			return 0;
-	return LC(LC_PCPU + g);
+			return d;
+	v = vmm->vcpus[g];
+	if (v->mode == OUTSIDE_GUEST_MODE && !vmm->kvm->ghost_requesters)
+		d.r |= LC(LC_PCPU + g);
+	if (v->mode != IN_GUEST_MODE && (v->requests & reqs) == reqs && !v->ghost.fault_active)
+		d.w |= LC(LC_VSHARED + g);
+	return d;
 }
 
 /* x86-TSO: the classes fiber g's buffered entries write when they leave its store buffer. */

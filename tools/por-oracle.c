@@ -466,9 +466,10 @@ static u64 point_key(int g, const struct pending *pd, bool modes)
 }
 
 /* Per recorded state, explore_summaries()'s held[] (sched_nr_actors() squared entries). */
-static u64 *held_tab, held_cap;
+static struct locmask *held_tab;
+static u64 held_cap;
 
-static u64 *held_of(u64 id)
+static struct locmask *held_of(u64 id)
 {
 	u64 nf = (u64)sched_nr_actors();
 
