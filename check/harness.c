@@ -114,14 +114,17 @@ static bool in(u64 a, const void *base, size_t size)
  * marks), the vCPU's own state (the rest of struct kvm_vcpu, its local
  * APIC and reference APIC), its AVIC physical ID table entry (only its own
  * thread writes it, only IPI senders' hardware reads it), the request bits
- * only it raises (VREQ_SELF_MASK), and per actor its pCPU.  Then the parts of struct kvm, struct vmm, and the rest of the heap
- * (SPTEs, page tables, guest RAM).
+ * only it raises (VREQ_SELF_MASK), its KVM_REQ_APICV_UPDATE bit, and per
+ * actor its pCPU (actors 8 and up share one class: only vCPUs' pCPUs are
+ * touched by other actors, and vCPUs are actors 0-7).  Then the parts of
+ * struct kvm, struct vmm, and the rest of the heap (SPTEs, page tables,
+ * guest RAM).
  */
 enum {
 	LC_VSHARED = 0,		/* + vCPU index */
 	LC_VPRIV = 8,		/* + vCPU index */
-	LC_PCPU = 16,		/* + actor id (16 of them) */
-	LC_MMU_LOCK = 32,
+	LC_PCPU = 16,		/* + actor id below 8; LC_PCPU + 8: the actors from 8 up */
+	LC_MMU_LOCK = LC_PCPU + 9,
 	LC_KVM_MUTEX,		/* slots_lock, lock */
 	LC_MMU_SEQ,		/* mmu_invalidate_* */
 	LC_MEMSLOTS,
@@ -135,7 +138,8 @@ enum {
 	LC_HEAP,		/* everything else */
 	LC_AVIC,		/* + vCPU index: its AVIC physical ID table entry */
 	LC_VREQ_SELF = LC_AVIC + 8,	/* + vCPU index: request bits only the vCPU itself raises */
-	LC_PIC = LC_VREQ_SELF + 8,	/* kvm->arch.vpic and apicv_nr_irq_window_req (model/irq.c) */
+	LC_VREQ_APICV = LC_VREQ_SELF + 8,	/* + vCPU index: its KVM_REQ_APICV_UPDATE bit */
+	LC_PIC = LC_VREQ_APICV + 8,	/* kvm->arch.vpic and apicv_nr_irq_window_req (model/irq.c) */
 	LC_NR
 };
 
@@ -146,6 +150,13 @@ enum {
  * LC_VREQ_SELF; a whole-word read of the requests is in both classes.
  */
 #define VREQ_SELF_MASK BIT_ULL(KVM_REQ_TLB_FLUSH_CURRENT & KVM_REQUEST_MASK)
+/*
+ * KVM_REQ_APICV_UPDATE on its own (LC_VREQ_APICV): a vCPU that tests or
+ * clears it touches nothing an inhibit change's set_bit() of a bit that is
+ * already set writes (fut_held()), nor the TLB flush request a zap makes.
+ */
+#define VREQ_APICV_MASK BIT_ULL(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK)
+#define LC_PCPUS (0x1ffull << LC_PCPU)
 _Static_assert(KVM_MAX_VCPUS <= 8 && KVMLAB_MAX_ACTORS <= 16 && LC_NR <= 64, "classes fit a u64");
 
 #define LC(c) (1ull << (c))
@@ -191,8 +202,11 @@ static int loc_class(const struct vmm *vmm, u64 a)
 			return LC_VPRIV + i;
 	}
 	/* Actor i's two CPUs, its own and its spare, are one class. */
-	if (in(a, rt->percpu(0), KVMLAB_MAX_PCPUS * sizeof(struct pcpu)))
-		return LC_PCPU + (int)((a - (u64)(uintptr_t)rt->percpu(0)) / sizeof(struct pcpu)) % KVMLAB_MAX_ACTORS;
+	if (in(a, rt->percpu(0), KVMLAB_MAX_PCPUS * sizeof(struct pcpu))) {
+		int actor = (int)((a - (u64)(uintptr_t)rt->percpu(0)) / sizeof(struct pcpu)) % KVMLAB_MAX_ACTORS;
+
+		return LC_PCPU + (actor < 8 ? actor : 8);
+	}
 	if (in(a, vmm->kvm, sizeof(*vmm->kvm)))
 		return kvm_class(a - (u64)(uintptr_t)vmm->kvm);
 	if (in(a, vmm, sizeof(*vmm)))
@@ -217,14 +231,18 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 		snprintf(buf, len, "vCPU %d's shared fields (cpu, mode, requests, ...)", c - LC_VSHARED);
 	else if (c < LC_PCPU)
 		snprintf(buf, len, "vCPU %d's own state and APIC", c - LC_VPRIV);
-	else if (c < LC_MMU_LOCK)
+	else if (c < LC_PCPU + 8)
 		snprintf(buf, len, "actor %d's pCPU", c - LC_PCPU);
+	else if (c < LC_MMU_LOCK)
+		snprintf(buf, len, "the pCPUs of actors 8 and up");
 	else if (c < LC_AVIC)
 		snprintf(buf, len, "%s", global[c - LC_MMU_LOCK]);
 	else if (c < LC_VREQ_SELF)
 		snprintf(buf, len, "vCPU %d's AVIC physical ID table entry", c - LC_AVIC);
-	else if (c < LC_PIC)
+	else if (c < LC_VREQ_APICV)
 		snprintf(buf, len, "vCPU %d's own requests (KVM_REQ_TLB_FLUSH_CURRENT)", c - LC_VREQ_SELF);
+	else if (c < LC_PIC)
+		snprintf(buf, len, "vCPU %d's KVM_REQ_APICV_UPDATE", c - LC_VREQ_APICV);
 	else if (c == LC_PIC)
 		snprintf(buf, len, "the PIC and apicv_nr_irq_window_req");
 	else
@@ -321,7 +339,8 @@ static u64 vreq_class(const struct vmm *vmm, int v, const struct fp_entry *e)
 		return LC(LC_VSHARED + v);
 	bits = e->size == 1 ? (u64)e->bits << 8 * (e->addr - req) : ~0ull;
 	return (bits & VREQ_SELF_MASK ? LC(LC_VREQ_SELF + v) : 0) |
-	       (bits & ~VREQ_SELF_MASK ? LC(LC_VSHARED + v) : 0);
+	       (bits & VREQ_APICV_MASK ? LC(LC_VREQ_APICV + v) : 0) |
+	       (bits & ~(VREQ_SELF_MASK | VREQ_APICV_MASK) ? LC(LC_VSHARED + v) : 0);
 }
 
 static struct locmask fp_mask(const struct footprint *fp, void *arg)
@@ -386,7 +405,7 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	if (g >= s->nr_vcpus) {
 		const struct actor_script *a = &s->actor[g - s->nr_vcpus];
 		const u64 zap = LC(LC_MMU_LOCK) | LC(LC_MMU_SEQ) | LC(LC_HEAP) | LC(LC_GHOST_REQ) |
-				(0xffull << LC_VSHARED) | (0xffffull << LC_PCPU);
+				(0xffull << LC_VSHARED) | LC_PCPUS;
 
 		out->w = 0;
 		out->r = ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF));
@@ -394,7 +413,7 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 			switch (a->ops[k].kind) {
 			case AOP_INHIBIT_SET:
 			case AOP_INHIBIT_CLEAR:
-				out->w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT);
+				out->w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT) | (0xffull << LC_VREQ_APICV);
 				break;
 			case AOP_ZAP:
 				out->w |= zap;
@@ -418,9 +437,9 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 		return;
 	}
 	out->w = LC(LC_VSHARED + g) | LC(LC_VPRIV + g) | LC(LC_PCPU + g) | LC(LC_AVIC + g) |
-		 LC(LC_VREQ_SELF + g);
-	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | (0xffffull << LC_PCPU) |
-		   (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF)) | out->w;
+		 LC(LC_VREQ_SELF + g) | LC(LC_VREQ_APICV + g);
+	out->r = ~((0xffull << LC_VSHARED) | (0xffull << LC_VPRIV) | LC_PCPUS | (0xffull << LC_AVIC) |
+		   (0xffull << LC_VREQ_SELF) | (0xffull << LC_VREQ_APICV)) | out->w;
 	for (u64 k = v->arch.rip; k < (u64)s->vcpu[g].nr_ops; k++)
 		if (s->vcpu[g].ops[k].kind != GOP_HLT) {
 			out->w |= LC(LC_HEAP);
@@ -454,8 +473,7 @@ static struct locmask fut_held(int h, int g, void *arg)
 {
 	const struct vmm *vmm = arg;
 	const struct scenario *s = vmm->scn;
-	const u64 reqs = BIT_ULL(KVM_REQ_APICV_UPDATE & KVM_REQUEST_MASK) |
-			 BIT_ULL(KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK);
+	const u64 flush = BIT_ULL(KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK);
 	struct locmask d = { 0, 0 };
 	const struct actor_script *a;
 	const struct kvm_vcpu *v;
@@ -472,8 +490,10 @@ static struct locmask fut_held(int h, int g, void *arg)
 	v = vmm->vcpus[g];
 	if (v->mode == OUTSIDE_GUEST_MODE && !vmm->kvm->ghost_requesters)
 		d.r |= LC(LC_PCPU + g);
-	if (v->mode != IN_GUEST_MODE && (v->requests & reqs) == reqs && !v->ghost.fault_active)
+	if (v->mode != IN_GUEST_MODE && (v->requests & flush) && !v->ghost.fault_active)
 		d.w |= LC(LC_VSHARED + g);
+	if (v->requests & VREQ_APICV_MASK)
+		d.w |= LC(LC_VREQ_APICV + g);
 	return d;
 }
 
