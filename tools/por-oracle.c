@@ -2177,8 +2177,10 @@ static void usage(FILE *f)
 		"  --what-if N            for the N entries that block the most, the states if that\n"
 		"                         entry conflicted with nothing (a bound, not a sound reduction)\n"
 		"  --summaries            kvmlab check's persistent-set rule (its future-access\n"
-		"                         summaries) at every state, next to the oracle, and which\n"
-		"                         summaries keep it from accepting what the oracle accepts\n");
+		"                         summaries, narrowed while the seed is held) at every state,\n"
+		"                         next to the oracle, and which summaries keep it from\n"
+		"                         accepting what the oracle accepts; with bounds from exact\n"
+		"                         futures per actor and per script actor's program point\n");
 }
 
 int main(int argc, char **argv)
