@@ -256,10 +256,9 @@ void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, st
 			blk_lock[g] = sched_lock_blockers(g);
 		}
 	}
-	for (int g = 0; g < nf; g++)
-		for (int h = 0; h < nf; h++)
-			held[g * nf + h] = o->fut_held && h != g && (*live >> g & 1) && (*live >> h & 1) ?
-						   o->fut_held(h, g, o->fut_arg) : (struct locmask){ 0, 0 };
+	memset(held, 0, (size_t)nf * nf * sizeof(*held));
+	if (o->fut_held)
+		o->fut_held(*live, held, o->fut_arg);
 }
 
 /* The live state's summaries, into f (the state must be f's). */

@@ -167,13 +167,14 @@ struct explore_opts {
 	 */
 	void (*fut_summary)(int g, struct locmask *out, void *arg);
 	/*
-	 * Optional (NULL: none): what fiber h does not do in any run from the
-	 * live state in which fiber g never moves, for g as the seed of a
-	 * persistent set (g is held still while the others run): .r, classes
-	 * of fut_summary(h) it touches no more; .w, classes it still reads but
-	 * writes no more.
+	 * Optional (NULL: none): for each pair of live fibers g != h, in
+	 * held[g * nf + h] (zeroed by the caller; nf = sched_nr_actors()), what
+	 * fiber h does not do in any run from the live state in which fiber g
+	 * never moves, for g as the seed of a persistent set (g is held still
+	 * while the others run): .r, classes of fut_summary(h) it touches no
+	 * more; .w, classes it still reads but writes no more.
 	 */
-	struct locmask (*fut_held)(int h, int g, void *arg);
+	void (*fut_held)(u32 live, struct locmask *held, void *arg);
 	struct locmask (*fp_mask)(const struct footprint *fp, void *arg);
 	/* Names a class (for the message when a summary is broken). */
 	const char *(*class_name)(int c, char *buf, size_t len, void *arg);

@@ -48,6 +48,8 @@ static struct vmm *checker_vmm;
  */
 static bool checker_reaches_others[SCN_MAX_VCPUS];
 static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
+/* Actor j's ops k..end are all inhibit changes and zaps (fut_held()); fixed per run. */
+static bool checker_kick_only[SCN_MAX_ACTORS][SCN_MAX_OPS + 1];
 
 static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
 {
@@ -449,7 +451,7 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 }
 
 /*
- * What script actor h does not do while vCPU g is held still (fut_held), for
+ * What script actor h does not do while vCPU g is held still (fut_held()), for
  * an actor whose remaining operations are inhibit changes and zaps: all it
  * does to a vCPU is kvm_make_vcpu_request() with KVM_REQ_APICV_UPDATE or
  * KVM_REQ_TLB_FLUSH (both KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP, so no
@@ -469,25 +471,14 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
  * Under x86-TSO the vCPU's buffered stores can still land while it is
  * held: no narrowing there.
  */
-static struct locmask fut_held(int h, int g, void *arg)
+static struct locmask held_by_vcpu(const struct vmm *vmm, int h, int g)
 {
-	const struct vmm *vmm = arg;
-	const struct scenario *s = vmm->scn;
 	const u64 flush = BIT_ULL(KVM_REQ_TLB_FLUSH & KVM_REQUEST_MASK);
+	const struct kvm_vcpu *v = vmm->vcpus[g];
 	struct locmask d = { 0, 0 };
-	const struct actor_script *a;
-	const struct kvm_vcpu *v;
 
-	if (h >= sched_nr_fibers() || g >= sched_nr_fibers() || sched_store_buffer())
+	if (!checker_kick_only[h - vmm->scn->nr_vcpus][vmm->actor_op[h - vmm->scn->nr_vcpus]])
 		return d;
-	if (g >= s->nr_vcpus || h < s->nr_vcpus || !vmm->created[g])
-		return d;
-	a = &s->actor[h - s->nr_vcpus];
-	for (u32 k = vmm->actor_op[h - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
-		if (a->ops[k].kind != AOP_INHIBIT_SET && a->ops[k].kind != AOP_INHIBIT_CLEAR &&
-		    a->ops[k].kind != AOP_ZAP)
-			return d;
-	v = vmm->vcpus[g];
 	if (v->mode == OUTSIDE_GUEST_MODE && !vmm->kvm->ghost_requesters)
 		d.r |= LC(LC_PCPU + g);
 	if (v->mode != IN_GUEST_MODE && (v->requests & flush) && !v->ghost.fault_active)
@@ -495,6 +486,21 @@ static struct locmask fut_held(int h, int g, void *arg)
 	if (v->requests & VREQ_APICV_MASK)
 		d.w |= LC(LC_VREQ_APICV + g);
 	return d;
+}
+
+/* Every live (vCPU g, script actor h) pair: held_by_vcpu(). */
+static void fut_held(u32 live, struct locmask *held, void *arg)
+{
+	const struct vmm *vmm = arg;
+	int nv = vmm->scn->nr_vcpus, nf = sched_nr_actors();
+
+	if (sched_store_buffer())
+		return;
+	for (int g = 0; g < nv; g++)
+		if ((live >> g & 1) && vmm->created[g])
+			for (int h = nv; h < sched_nr_fibers(); h++)
+				if (live >> h & 1)
+					held[g * nf + h] = held_by_vcpu(vmm, h, g);
 }
 
 /* x86-TSO: the classes fiber g's buffered entries write when they leave its store buffer. */
@@ -641,6 +647,15 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);
 	class_cache_init();
+	for (int j = 0; j < s->nr_actors; j++) {
+		const struct actor_script *a = &s->actor[j];
+
+		checker_kick_only[j][a->nr_ops] = true;
+		for (int k = a->nr_ops - 1; k >= 0; k--)
+			checker_kick_only[j][k] = checker_kick_only[j][k + 1] &&
+				(a->ops[k].kind == AOP_INHIBIT_SET || a->ops[k].kind == AOP_INHIBIT_CLEAR ||
+				 a->ops[k].kind == AOP_ZAP);
+	}
 	for (int i = 0; i < s->nr_vcpus; i++) {
 		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
 		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i], cfg) || checker_irq_windows[i];
