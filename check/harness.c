@@ -381,17 +381,19 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
  *   creation may touch anything.  An inhibit change takes
  *   apicv_update_lock and mmu_lock exclusively, writes the inhibit reasons
  *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
- *   vCPU and kicks it (its shared fields, its pCPU's IPI state) and counts
- *   itself in ghost_requesters; a zap does the same without the APICv
- *   part.  Neither touches a vCPU's own state, AVIC table entry or own
- *   requests nor
- *   writes the memslots or the vCPU array; both may read anything else.
+ *   vCPU and kicks it (its shared fields and KVM_REQ_APICV_UPDATE bit,
+ *   its pCPU's IPI state) and counts itself in ghost_requesters; a zap
+ *   does the same without the APICv part (its request is
+ *   KVM_REQ_TLB_FLUSH).  Neither touches a vCPU's own state, AVIC table
+ *   entry or own requests nor writes the memslots or the vCPU array; both
+ *   may read anything else.  fut_held() narrows this while a vCPU is held.
  * - A vCPU that is not created yet, or whose program sends IPIs or writes
  *   its APIC ID (which raises a VM-wide inhibit): anything.
  * - Otherwise a vCPU at guest op k (arch.rip) touches no other vCPU's
  *   objects, AVIC entry or pCPU and takes locks only shared; it writes its
- *   own objects, AVIC entry and pCPU, and SPTEs (the heap) only while an APIC or memory access is
- *   left in ops k..end (a fault installs them).
+ *   own objects, AVIC entry, requests and pCPU, and SPTEs (the heap) only
+ *   while an APIC or memory access is left in ops k..end (a fault installs
+ *   them).
  *
  * Hand-written from the model's code; explore_run() checks every executed
  * transition against its fiber's summary and stops with an internal error
