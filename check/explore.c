@@ -233,7 +233,7 @@ void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, st
 	int nf = sched_nr_actors();
 
 	*live = *enabled = 0;
-	for (int g = 0; g < sched_nr_actors(); g++) {
+	for (int g = 0; g < nf; g++) {
 		const struct pending *p = sched_pending(g);
 
 		if (p->kind == PK_DONE)
@@ -315,7 +315,7 @@ static bool conflicts_others(const struct frame *f, int g, struct locmask m)
 	int nf = sched_nr_actors();
 
 	for (int h = 0; others >> h; h++)
-		if ((others >> h) & 1 && locmask_conflict(m, locmask_held(f->fut[h], f->held[g * nf + h])))
+		if ((others >> h) & 1 && locmask_conflict(m, explore_held_summary(f->fut, f->held, nf, g, h)))
 			return true;
 	return false;
 }

@@ -215,10 +215,16 @@ struct explore_opts {
 void explore_summaries(const struct explore_opts *o, u32 *live, u32 *enabled, struct locmask *fut,
 		       u64 *blk_wait, u32 *blk_lock, struct locmask *held);
 
-/* h's summary narrowed by what fut_held() says while the seed is held still. */
-static inline struct locmask locmask_held(struct locmask m, struct locmask drop)
+/*
+ * Fiber h's summary (fut[h]) narrowed by what fut_held() says while the seed g
+ * is held still (held[g * nf + h], explore_summaries()).
+ */
+static inline struct locmask explore_held_summary(const struct locmask *fut, const struct locmask *held,
+						  int nf, int g, int h)
 {
-	return (struct locmask){ (m.r | (m.w & drop.w)) & ~drop.r, m.w & ~(drop.r | drop.w) };
+	struct locmask m = fut[h], d = held[g * nf + h];
+
+	return (struct locmask){ (m.r | (m.w & d.w)) & ~d.r, m.w & ~(d.r | d.w) };
 }
 
 enum explore_verdict {

@@ -48,7 +48,12 @@ static struct vmm *checker_vmm;
  */
 static bool checker_reaches_others[SCN_MAX_VCPUS];
 static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
-/* Actor j's ops k..end are all inhibit changes and zaps (fut_held()); fixed per run. */
+/*
+ * Script actor j from its op k on, fixed per run (actor_summaries()): its
+ * future-access summary, and whether ops k..end are all inhibit changes and
+ * zaps (fut_held()).
+ */
+static struct locmask checker_actor_fut[SCN_MAX_ACTORS][SCN_MAX_OPS + 1];
 static bool checker_kick_only[SCN_MAX_ACTORS][SCN_MAX_OPS + 1];
 
 static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
@@ -374,10 +379,48 @@ static struct locmask fp_mask(const struct footprint *fp, void *arg)
 	return m;
 }
 
+/* checker_actor_fut[][] and checker_kick_only[][] (fiber_summary()'s actor scripts, below). */
+static void actor_summaries(const struct scenario *s)
+{
+	const u64 zap = LC(LC_MMU_LOCK) | LC(LC_MMU_SEQ) | LC(LC_HEAP) | LC(LC_GHOST_REQ) |
+			(0xffull << LC_VSHARED) | LC_PCPUS;
+
+	for (int j = 0; j < s->nr_actors; j++) {
+		const struct actor_script *a = &s->actor[j];
+		struct locmask f = { ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF)), 0 };
+		bool kick = true;
+
+		checker_actor_fut[j][a->nr_ops] = f;
+		checker_kick_only[j][a->nr_ops] = kick;
+		for (int k = a->nr_ops - 1; k >= 0; k--) {
+			switch (a->ops[k].kind) {
+			case AOP_INHIBIT_SET:
+			case AOP_INHIBIT_CLEAR:
+				f.w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT) | (0xffull << LC_VREQ_APICV);
+				break;
+			case AOP_ZAP:
+				f.w |= zap;
+				break;
+			case AOP_MSI:
+				f.w |= ~LC(LC_PIC);	/* anything but the PIC and the window count */
+				kick = false;
+				break;
+			default:
+				f.w = LC_ALL;
+				kick = false;
+				break;
+			}
+			checker_actor_fut[j][k] = f;
+			checker_kick_only[j][k] = kick;
+		}
+	}
+}
+
 /*
  * What fiber g may still touch, from its program point in the live state.
  *
- * - An actor script running op k: the union over ops k..end.  A vCPU
+ * - An actor script running op k: the union over ops k..end (computed once
+ *   per run, actor_summaries()).  A vCPU
  *   creation may touch anything.  An inhibit change takes
  *   apicv_update_lock and mmu_lock exclusively, writes the inhibit reasons
  *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
@@ -405,32 +448,11 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	const struct scenario *s = vmm->scn;
 	const struct kvm_vcpu *v;
 
-	*out = (struct locmask){ LC_ALL, LC_ALL };
 	if (g >= s->nr_vcpus) {
-		const struct actor_script *a = &s->actor[g - s->nr_vcpus];
-		const u64 zap = LC(LC_MMU_LOCK) | LC(LC_MMU_SEQ) | LC(LC_HEAP) | LC(LC_GHOST_REQ) |
-				(0xffull << LC_VSHARED) | LC_PCPUS;
-
-		out->w = 0;
-		out->r = ~((0xffull << LC_VPRIV) | (0xffull << LC_AVIC) | (0xffull << LC_VREQ_SELF));
-		for (u32 k = vmm->actor_op[g - s->nr_vcpus]; k < (u32)a->nr_ops; k++)
-			switch (a->ops[k].kind) {
-			case AOP_INHIBIT_SET:
-			case AOP_INHIBIT_CLEAR:
-				out->w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT) | (0xffull << LC_VREQ_APICV);
-				break;
-			case AOP_ZAP:
-				out->w |= zap;
-				break;
-			case AOP_MSI:
-				out->w |= ~LC(LC_PIC);	/* anything but the PIC and the window count */
-				break;
-			default:
-				out->w = LC_ALL;
-				return;
-			}
+		*out = checker_actor_fut[g - s->nr_vcpus][vmm->actor_op[g - s->nr_vcpus]];
 		return;
 	}
+	*out = (struct locmask){ LC_ALL, LC_ALL };
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
 	if (!v)
 		return;
@@ -649,15 +671,7 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	s = &checker_scn;
 	checker_vmm = vmm_create(s, cfg);
 	class_cache_init();
-	for (int j = 0; j < s->nr_actors; j++) {
-		const struct actor_script *a = &s->actor[j];
-
-		checker_kick_only[j][a->nr_ops] = true;
-		for (int k = a->nr_ops - 1; k >= 0; k--)
-			checker_kick_only[j][k] = checker_kick_only[j][k + 1] &&
-				(a->ops[k].kind == AOP_INHIBIT_SET || a->ops[k].kind == AOP_INHIBIT_CLEAR ||
-				 a->ops[k].kind == AOP_ZAP);
-	}
+	actor_summaries(s);
 	for (int i = 0; i < s->nr_vcpus; i++) {
 		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
 		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i], cfg) || checker_irq_windows[i];

@@ -436,7 +436,6 @@ static void entry_classes(u32 id, const struct fp_entry *e)
 	ecls[id] = S.o.fp_mask(&one, S.o.fut_arg);
 }
 
-/* The live state's summaries, as check/explore.c's summarize() takes them, for state id. */
 /*
  * The program point of script actor g (a fiber past the vCPUs) in the live
  * state, as far as the state shows it: the script's op, whether g holds
@@ -477,6 +476,7 @@ static struct locmask *held_of(u64 id)
 	return held_tab + id * nf * nf;
 }
 
+/* The live state's summaries, as check/explore.c's summarize() takes them, for state id. */
 static void summaries_record(u32 id)
 {
 	struct sstate *x;
@@ -1848,23 +1848,28 @@ static struct locmask set_classes(u32 id, struct locmask *memo, u8 *have)
 	return memo[id];
 }
 
-/* point -> the union of an actor's exact futures at the states with that key (class_bound()). */
-static struct pkslot {
-	u64 key;
-	struct locmask m;
-	bool used;
-} *pk;
-static u64 pkcap;
+/* class_bound()'s keyed bounds: one actor's distinct point keys, and per key the union of its exact futures. */
+static struct {
+	u64 *key;
+	struct locmask *m;
+	u64 n, kcap, mcap;
+} PK;
 
-static struct pkslot *pk_find(u64 key)
+static u64 pk_hash(u32 id) { return PK.key[id]; }	/* point_key() is a hash already */
+static bool pk_eq(u32 id, const void *key) { return PK.key[id] == *(const u64 *)key; }
+
+static u32 pk_id(struct idtab *t, u64 key)
 {
-	u64 i = key & (pkcap - 1);
+	u32 *slot = idtab_find(t, key, pk_eq, &key);
 
-	while (pk[i].used && pk[i].key != key)
-		i = (i + 1) & (pkcap - 1);
-	pk[i].used = true;
-	pk[i].key = key;
-	return &pk[i];
+	if (*slot)
+		return *slot - 1;
+	PK.key = grow(PK.key, &PK.kcap, PK.n + 1, sizeof(*PK.key));
+	PK.m = grow(PK.m, &PK.mcap, PK.n + 1, sizeof(*PK.m));
+	PK.key[PK.n] = key;
+	PK.m[PK.n] = (struct locmask){ 0, 0 };
+	idtab_insert(t, slot, (u32)PK.n);
+	return (u32)PK.n++;
 }
 
 /*
@@ -1903,29 +1908,29 @@ static u64 class_bound(const struct report *p, u32 exact, int key, bool *kept)
 		have = grow(have, &havecap, B.n, 1);
 		memset(have, 0, B.n);
 		for (int h = 0; key && h < G.nf; h++) {
+			struct idtab t;
+
 			if (h == g || !((exact >> h) & 1))
 				continue;
-			pkcap = 1;
-			while (pkcap < 2 * G.n)
-				pkcap *= 2;
-			pk = xcalloc(pkcap, sizeof(*pk));
+			idtab_init(&t, pk_hash);
+			PK.n = 0;
 			for (int pass = 0; pass < 2; pass++)
 				for (u64 s = 0; s < G.n; s++) {
-					struct pkslot *q;
+					u32 id;
 
 					if (G.flags[s] & SF_SINK)
 						continue;
-					q = pk_find(S.st[s].point[key - 1][h]);
+					id = pk_id(&t, S.st[s].point[key - 1][h]);
 					if (pass == 0) {
 						struct locmask e = set_classes(R[(u64)h * G.n + s], memo, have);
 
-						q->m.r |= e.r;
-						q->m.w |= e.w;
+						PK.m[id].r |= e.r;
+						PK.m[id].w |= e.w;
 					} else {
-						keyed[(u64)h * G.n + s] = q->m;
+						keyed[(u64)h * G.n + s] = PK.m[id];
 					}
 				}
-			free(pk);
+			idtab_free(&t);
 		}
 		for (u64 s = 0; s < G.n; s++) {
 			const struct sstate *x = &S.st[s];
@@ -1946,7 +1951,7 @@ static u64 class_bound(const struct report *p, u32 exact, int key, bool *kept)
 					conflict = locmask_conflict(m, set_classes(R[(u64)h * G.n + s], memo, have));
 				else
 					conflict = ((others >> h) & 1) &&
-						   locmask_conflict(m, locmask_held(x->fut[h], held_of(s)[g * G.nf + h]));
+						   locmask_conflict(m, explore_held_summary(x->fut, held_of(s), G.nf, g, h));
 			}
 			if (!conflict)
 				cq[s] |= (u16)(1u << g);
@@ -2014,7 +2019,7 @@ static bool summary_gap(const struct report *p)
 				continue;
 			others = explore_movable_without(x->live, x->enabled, x->fut, x->blk_wait, x->blk_lock, g);
 			for (int h = 0; h < G.nf; h++) {
-				struct locmask fh = locmask_held(x->fut[h], held_of(s)[g * G.nf + h]);
+				struct locmask fh = explore_held_summary(x->fut, held_of(s), G.nf, g, h);
 				u64 cls;
 
 				if (!((others >> h) & 1) || !locmask_conflict(m, fh))
