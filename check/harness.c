@@ -147,16 +147,20 @@ enum {
 	LC_VREQ_SELF = LC_AVIC + 8,	/* + vCPU index: request bits only the vCPU itself raises */
 	LC_VREQ_APICV = LC_VREQ_SELF + 8,	/* + vCPU index: its KVM_REQ_APICV_UPDATE bit */
 	LC_PIC = LC_VREQ_APICV + 8,	/* kvm->arch.vpic and apicv_nr_irq_window_req (model/irq.c) */
+	LC_SRCU,		/* kvm->srcu_readers */
 	LC_NR
 };
 
 /*
  * The bits of vcpu->requests that only the vCPU's own thread sets, clears
  * or tests: KVM_REQ_TLB_FLUSH_CURRENT (raised by its own AVIC/APICv
- * activation).  A one-byte bit operation on those alone is in
- * LC_VREQ_SELF; a whole-word read of the requests is in both classes.
+ * activation) and KVM_REQ_UNBLOCK (which nothing in the model raises;
+ * vcpu_run() clears it after every entry, kvm_vcpu_check_block() tests it).
+ * A one-byte bit operation on those alone is in LC_VREQ_SELF; a whole-word
+ * read of the requests is in both classes.
  */
-#define VREQ_SELF_MASK BIT_ULL(KVM_REQ_TLB_FLUSH_CURRENT & KVM_REQUEST_MASK)
+#define VREQ_SELF_MASK (BIT_ULL(KVM_REQ_TLB_FLUSH_CURRENT & KVM_REQUEST_MASK) | \
+			BIT_ULL(KVM_REQ_UNBLOCK & KVM_REQUEST_MASK))
 /*
  * KVM_REQ_APICV_UPDATE on its own (LC_VREQ_APICV): a vCPU that tests or
  * clears it touches nothing an inhibit change's set_bit() of a bit that is
@@ -174,7 +178,8 @@ static int kvm_class(u64 off)
 	static const struct { size_t end; int c; } kvm_parts[] = {
 		{ offsetof(struct kvm, mmu_lock), LC_KVM },
 		{ offsetof(struct kvm, slots_lock), LC_MMU_LOCK },
-		{ offsetof(struct kvm, mmu_invalidate_seq), LC_KVM_MUTEX },
+		{ offsetof(struct kvm, srcu_readers), LC_KVM_MUTEX },
+		{ offsetof(struct kvm, mmu_invalidate_seq), LC_SRCU },
 		{ offsetof(struct kvm, nr_memslots), LC_MMU_SEQ },
 		{ offsetof(struct kvm, online_vcpus), LC_MEMSLOTS },
 		{ offsetof(struct kvm, arch), LC_VCPUS },
@@ -247,11 +252,13 @@ static const char *class_name(int c, char *buf, size_t len, void *arg)
 	else if (c < LC_VREQ_SELF)
 		snprintf(buf, len, "vCPU %d's AVIC physical ID table entry", c - LC_AVIC);
 	else if (c < LC_VREQ_APICV)
-		snprintf(buf, len, "vCPU %d's own requests (KVM_REQ_TLB_FLUSH_CURRENT)", c - LC_VREQ_SELF);
+		snprintf(buf, len, "vCPU %d's own requests (KVM_REQ_TLB_FLUSH_CURRENT, _UNBLOCK)", c - LC_VREQ_SELF);
 	else if (c < LC_PIC)
 		snprintf(buf, len, "vCPU %d's KVM_REQ_APICV_UPDATE", c - LC_VREQ_APICV);
 	else if (c == LC_PIC)
 		snprintf(buf, len, "the PIC and apicv_nr_irq_window_req");
+	else if (c == LC_SRCU)
+		snprintf(buf, len, "kvm->srcu's readers other than vCPUs");
 	else
 		snprintf(buf, len, "class %d", c);
 	return buf;
@@ -396,7 +403,8 @@ static void actor_summaries(const struct scenario *s)
 			switch (a->ops[k].kind) {
 			case AOP_INHIBIT_SET:
 			case AOP_INHIBIT_CLEAR:
-				f.w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT) | (0xffull << LC_VREQ_APICV);
+				f.w |= zap | LC(LC_APICV_LOCK) | LC(LC_INHIBIT) | (0xffull << LC_VREQ_APICV) |
+				       LC(LC_SRCU);
 				break;
 			case AOP_ZAP:
 				f.w |= zap;
@@ -423,7 +431,8 @@ static void actor_summaries(const struct scenario *s)
  *   per run, actor_summaries()).  A vCPU
  *   creation may touch anything.  An inhibit change takes
  *   apicv_update_lock and mmu_lock exclusively, writes the inhibit reasons
- *   and mmu_invalidate_*, zaps SPTEs (the heap), makes requests of every
+ *   and mmu_invalidate_*, zaps SPTEs (the heap) inside an SRCU read-side
+ *   section (kvm->srcu_readers), makes requests of every
  *   vCPU and kicks it (its shared fields and KVM_REQ_APICV_UPDATE bit,
  *   its pCPU's IPI state) and counts itself in ghost_requesters; a zap
  *   does the same without the APICv part (its request is

@@ -807,6 +807,12 @@ int cmd_check(int argc, char **argv)
 	for (int b = 0; b < KVM_NR_BUGS && !tso_set; b++)
 		if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
 			tso = true;
+	/* ... and, unless --store-buffer says, store buffers as deep as it needs. */
+	if (tso && !store_buffer) {
+		for (int b = 0; b < KVM_NR_BUGS; b++)
+			if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->store_buffer > store_buffer)
+				store_buffer = kvm_bug_info(b)->store_buffer;
+	}
 	r = memory_model_config("check", tso, store_buffer, s, &cfg);
 	if (r)
 		goto out;

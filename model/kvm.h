@@ -76,7 +76,7 @@ enum kvm_bug {
 	KVM_BUG_CR8_INTERCEPT_STUCK,	/* reverts 87d0f901a9bd */
 	KVM_BUG_TPR_NO_SYNC,		/* reverts d02e48830e3f */
 	KVM_BUG_ENTER_GUEST_NO_MB,	/* a mutant: no smp_mb() after vcpu->mode = IN_GUEST_MODE (x86-TSO) */
-	KVM_BUG_HALT_NO_MB,		/* a mutant: no full barrier in set_current_state() before the wake-up check (x86-TSO) */
+	KVM_BUG_HALT_NO_MB,		/* a mutant: no full barrier (set_current_state(), srcu_read_lock()) before the wake-up check (x86-TSO) */
 	KVM_BUG_IRQWIN_NO_REFCOUNT,	/* reverts 6563ddadd169 (and 5617dddcfa30, which builds on it) */
 	KVM_BUG_X2APIC_MEMSLOT,		/* reverts 2008fab34530 */
 	KVM_NR_BUGS
@@ -93,6 +93,8 @@ struct kvm_bug_info {
 	 * later load): check --bug picks --memory-model tso unless told.
 	 */
 	bool tso;
+	/* Under x86-TSO: the store buffers it needs, if more than the default's (--store-buffer). */
+	u8 store_buffer;
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b);
@@ -180,6 +182,7 @@ enum {
 	RET_PF_INVALID,
 	RET_PF_FIXED,
 	RET_PF_SPURIOUS,
+	RET_PF_CONTINUE,	/* first in the kernel's enum; last here, so the others keep their values */
 };
 
 /* v5.16+ struct kvm_page_fault, with the v6.8 mmu_seq member. */
@@ -438,6 +441,11 @@ struct kvm {
 	rwlock_t mmu_lock;
 	struct mutex slots_lock;
 	struct mutex lock;
+	/*
+	 * kvm->srcu's read-side sections other than a vCPU thread's KVM_RUN
+	 * one (vcpu->srcu_reader): the inhibit change's zap, on any thread.
+	 */
+	u32 srcu_readers;
 
 	unsigned long mmu_invalidate_seq;
 	long mmu_invalidate_in_progress;
@@ -483,7 +491,6 @@ void kvm_clear_request(int req, struct kvm_vcpu *vcpu);
 bool kvm_test_request(int req, struct kvm_vcpu *vcpu);
 bool kvm_request_pending(struct kvm_vcpu *vcpu);
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req);
-bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct kvm_vcpu *except);
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
 bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
 void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
@@ -507,11 +514,9 @@ void kvm_flush_remote_tlbs(struct kvm *kvm);
 /* ---- mmu.c ---------------------------------------------------------------------------- */
 
 int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code);
-int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
-bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r);
 bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end);
-void kvm_mmu_invalidate_begin(struct kvm *kvm);
+void kvm_mmu_invalidate_start(struct kvm *kvm);
 void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end);
 void kvm_mmu_invalidate_end(struct kvm *kvm);
 bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn);
@@ -552,6 +557,8 @@ void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit re
 void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
 void __kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu);
 void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu);
+void srcu_read_lock_kvm(struct kvm *kvm);
+void srcu_read_unlock_kvm(struct kvm *kvm);
 void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu);
 void kvm_inhibit_apic_access_page(struct kvm_vcpu *vcpu);
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot);

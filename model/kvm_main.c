@@ -110,9 +110,9 @@ static void kvm_alloc_apic_access_page(struct kvm *kvm)
 
 /*
  * kvm_vcpu_srcu_read_lock()/_unlock() (include/linux/kvm_host.h v7.1) on
- * kvm->srcu, reduced to a flag per vCPU thread: the model's only SRCU
- * readers are vCPU threads, and the only grace period it needs is the
- * memslot deletion's.  srcu_read_lock() and _unlock() are a per-CPU counter
+ * kvm->srcu, reduced to a flag per vCPU thread (the inhibit change's zap
+ * is the model's other reader, srcu_read_lock_kvm() below), and the only
+ * grace period it needs is the memslot deletion's.  srcu_read_lock() and _unlock() are a per-CPU counter
  * increment and a full barrier (smp_mb() "B" and "C" in srcutree.c): the
  * store is observed (the transition's footprint has it; under x86-TSO it
  * drains the store buffer, the barrier) but is no scheduling point of its
@@ -144,11 +144,29 @@ void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * srcu_read_lock(&kvm->srcu) / srcu_read_unlock() (include/linux/srcu.h)
+ * outside a vCPU thread's KVM_RUN section, or nested in it: counted in
+ * kvm->srcu_readers, with the same observed store and no scheduling point
+ * as a vCPU thread's flag.
+ */
+void srcu_read_lock_kvm(struct kvm *kvm)
+{
+	rt->observe(&kvm->srcu_readers, sizeof(kvm->srcu_readers), true);
+	__atomic_fetch_add(&kvm->srcu_readers, 1, __ATOMIC_SEQ_CST);
+}
+
+void srcu_read_unlock_kvm(struct kvm *kvm)
+{
+	rt->observe(&kvm->srcu_readers, sizeof(kvm->srcu_readers), true);
+	__atomic_fetch_add(&kvm->srcu_readers, (u32)-1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * synchronize_srcu(&kvm->srcu) (kernel/rcu/srcutree.c): returns once every
  * read-side section that began before it has ended, and a section that
  * begins later sees the caller's earlier stores (the grace period's full
  * barriers, which the smp_mb()s stand for).  Waiting until each vCPU thread
- * is seen outside one is the same, except that it may wait longer: never
+ * and every other reader is seen outside one is the same, except that it may wait longer: never
  * for good, as KVM_RUN leaves the section in guest mode, to block, and at
  * its end.
  */
@@ -160,6 +178,7 @@ static void synchronize_srcu_kvm(struct kvm *kvm)
 	smp_mb();
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		wait_until_clear(vcpu->srcu_reader, 1);
+	wait_until_eq(kvm->srcu_readers, 0);
 	smp_mb();
 }
 
@@ -445,7 +464,11 @@ bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
 	return READ_ONCE(vcpu->halted);
 }
 
-/* kvm_make_vcpu_request(), kvm_main.c v5.16. */
+/*
+ * kvm_make_vcpu_request(), kvm_main.c v6.19 cycle (linux-next 03b9d3141510;
+ * as in v5.16): kvm_make_request() is __kvm_make_request() and a WARN for
+ * KVM_REQUEST_NO_ACTION requests, which the model has none of.
+ */
 static void kvm_make_vcpu_request(struct kvm_vcpu *vcpu, unsigned int req, u64 *mask, int me)
 {
 	int cpu;
@@ -461,23 +484,22 @@ static void kvm_make_vcpu_request(struct kvm_vcpu *vcpu, unsigned int req, u64 *
 }
 
 /*
- * kvm_make_all_cpus_request_except(), kvm_main.c v5.16: gone by v7.1, whose
- * kvm_make_all_cpus_request() is this loop with except == NULL (inside
- * get_cpu()/put_cpu(): the model has no preemption point in it, and no
- * KVM_REQUEST_NO_ACTION requests).
+ * kvm_make_all_cpus_request(), kvm_main.c v6.19 cycle (linux-next
+ * 03b9d3141510; v7.1's is the same): every vCPU's request, then
+ * kvm_kick_many_cpus() with the CPUs that need the IPI, all inside
+ * get_cpu()/put_cpu() (the model has no preemption point in it, and no
+ * KVM_REQUEST_NO_ACTION requests).  v5.16's kvm_make_all_cpus_request_except(),
+ * which the model followed before, is this loop with except == NULL.
  */
-bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct kvm_vcpu *except)
+bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 {
 	struct kvm_vcpu *vcpu;
 	u64 cpus = 0;
 	int i, me = rt_cpu();
 
 	GHOST_ADD(kvm->ghost_requesters, 1);
-	kvm_for_each_vcpu(i, vcpu, kvm) {
-		if (vcpu == except)
-			continue;
+	kvm_for_each_vcpu(i, vcpu, kvm)
 		kvm_make_vcpu_request(vcpu, req, &cpus, me);
-	}
 	/* kvm_kick_many_cpus() */
 	if (cpus) {
 		smp_call_function_many(cpus, req & KVM_REQUEST_WAIT);
@@ -488,28 +510,47 @@ bool kvm_make_all_cpus_request_except(struct kvm *kvm, unsigned int req, struct 
 	return cpus != 0;
 }
 
-/* kvm_make_all_cpus_request(), kvm_main.c v7.1. */
-bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
-{
-	return kvm_make_all_cpus_request_except(kvm, req, NULL);
-}
-
-/* kvm_vcpu_kick(), kvm_main.c v5.15 (never called on the running vCPU itself here). */
+/*
+ * kvm_vcpu_kick() -> __kvm_vcpu_kick(vcpu, false), kvm_main.c v6.19 cycle
+ * (linux-next 03b9d3141510; the steps are 85b640450ddc's, v5.15): the
+ * cmpxchg of the mode first, then the CPU to send the reschedule IPI to.
+ * "vcpu == __this_cpu_read(kvm_running_vcpu)" is true only on the vCPU's
+ * own thread, which alone runs on the CPU in vcpu->cpu (each model task has
+ * CPUs of its own): an observed load of vcpu->cpu compared with this CPU,
+ * no scheduling point, as the kernel's per-CPU read is none.
+ */
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 {
-	int me = rt_cpu(), cpu;
+	int me, cpu;
 
 	if (kvm_vcpu_wake_up(vcpu))
 		return;
-	cpu = READ_ONCE(vcpu->cpu);
-	if (cpu == me) {
-		/* kvm_vcpu_kick() from the vCPU's own thread: only the mode needs changing. */
+
+	me = rt_cpu();	/* get_cpu() */
+	/*
+	 * The only state change done outside the vcpu mutex is IN_GUEST_MODE
+	 * to EXITING_GUEST_MODE.  Therefore the moderately expensive "should
+	 * kick" check does not need atomic operations if kvm_vcpu_kick is used
+	 * within the vCPU thread itself.
+	 */
+	if (hw_load(vcpu->cpu) == me) {
 		if (READ_ONCE(vcpu->mode) == IN_GUEST_MODE)
 			WRITE_ONCE(vcpu->mode, EXITING_GUEST_MODE);
 		return;
 	}
-	if (cpu != -1 && kvm_vcpu_exiting_guest_mode(vcpu) == IN_GUEST_MODE)
-		smp_call_function_many(BIT_ULL(cpu), false);	/* smp_send_reschedule() */
+
+	/*
+	 * Note, the vCPU could get migrated to a different pCPU at any point
+	 * after kvm_arch_vcpu_should_kick(), which could result in sending an
+	 * IPI to the previous pCPU.  But, that's ok because the purpose of the
+	 * IPI is to force the vCPU to leave IN_GUEST_MODE, and migrating the
+	 * vCPU also requires it to leave IN_GUEST_MODE.
+	 */
+	if (kvm_vcpu_exiting_guest_mode(vcpu) == IN_GUEST_MODE) {	/* kvm_arch_vcpu_should_kick() */
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu != me && cpu != -1)
+			smp_call_function_many(BIT_ULL(cpu), false);	/* smp_send_reschedule() */
+	}
 }
 
 /* kvm_flush_remote_tlbs(), kvm_main.c v5.15: each vCPU flushes its TLB before it enters again. */
@@ -519,17 +560,38 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 }
 
 /*
- * kvm_vcpu_check_block(), kvm_main.c v5.17: -EINTR means "do not block".
- * kvm_arch_vcpu_runnable() -> kvm_vcpu_has_events() (x86.c v7.1)
- * is reduced to interrupts: one the guest can take (RFLAGS.IF) from the LAPIC or the PIC.
+ * kvm_vcpu_check_block(), kvm_main.c v6.19 cycle (linux-next 03b9d3141510;
+ * the same steps since v5.17): -EINTR means "do not block".  Its SRCU
+ * read-side section is the vCPU thread's own flag: the thread left its
+ * KVM_RUN section before halting (vcpu_block()).  kvm_arch_vcpu_runnable()
+ * -> kvm_vcpu_has_events() (x86.c v7.1) is reduced to interrupts: one the
+ * guest can take (RFLAGS.IF) from the LAPIC or the PIC; no timers, no
+ * signals.
  */
 static int kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
 {
-	if ((kvm_x86_interrupt_allowed(vcpu) &&
-	     (kvm_cpu_has_extint(vcpu) || kvm_apic_has_interrupt(vcpu->arch.apic))) ||
-	    kvm_check_request(KVM_REQ_UNBLOCK, vcpu))
-		return -1;
-	return 0;
+	int ret = -4;	/* -EINTR */
+
+	/*
+	 * idx = srcu_read_lock(&vcpu->kvm->srcu): its smp_mb() ("B") is a
+	 * second full barrier before the wake-up checks, after
+	 * set_current_state()'s; KVM_BUG_HALT_NO_MB takes both away.
+	 */
+	if (kvm_bug(vcpu->kvm, KVM_BUG_HALT_NO_MB))
+		WRITE_ONCE(vcpu->srcu_reader, 1);
+	else
+		kvm_vcpu_srcu_read_lock(vcpu);
+
+	if (kvm_x86_interrupt_allowed(vcpu) &&
+	    (kvm_cpu_has_extint(vcpu) || kvm_apic_has_interrupt(vcpu->arch.apic)))
+		goto out;
+	if (kvm_check_request(KVM_REQ_UNBLOCK, vcpu))
+		goto out;
+
+	ret = 0;
+out:
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	return ret;
 }
 
 /* kvm_get_vcpu_by_id(), include/linux/kvm_host.h v6.17 (vcpu_id == index fast path omitted). */

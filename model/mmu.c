@@ -12,10 +12,9 @@
  * read under the lock.
  *
  * Simplifications (each one noted where it happens): one root, never
- * obsolete (no memslot updates), 4 KiB pages only, no TLB (the hardware
- * walks the SPTEs on every access, so a zap takes effect at once; the flush
- * request and its IPIs are still made), no async page faults, no page
- * tracking, no rmaps, no MMIO cache in the vCPU.
+ * obsolete (memslot deletion zaps the slot's SPTEs instead), 4 KiB pages
+ * only, no async page faults, no page tracking, no rmaps, no MMIO cache in
+ * the vCPU.  The CPUs' TLBs are the simulated hardware's (model/hw.c).
  */
 #include "model/ghost.h"
 #include "model/kvm.h"
@@ -90,7 +89,10 @@ u64 kvm_tdp_mmu_walk(struct kvm *kvm, gfn_t gfn, u64 **sptep)
 	return READ_ONCE(sp->spt[pt_index(gfn, 1)]);
 }
 
-/* mmu_topup_memory_caches(), mmu.c v5.17: page-table pages, before mmu_lock. */
+/*
+ * mmu_topup_memory_caches(), mmu.c v7.3-rc5 (maybe_indirect false): of its
+ * caches only the page tables' (mmu_shadow_page_cache), before mmu_lock.
+ */
 int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
 {
 	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_page_cache;
@@ -153,18 +155,31 @@ static void tdp_mmu_free_sp(struct kvm_vcpu *vcpu, struct kvm_mmu_page *sp, int 
 		mc->objects[mc->nobjs++] = sp;
 }
 
-/* tdp_mmu_set_spte_atomic(), tdp_mmu.c v5.16: cmpxchg, fails if someone raced us. */
+/*
+ * tdp_mmu_set_spte_atomic() -> __tdp_mmu_set_spte_atomic(), tdp_mmu.c
+ * v7.3-rc5 (no mirror SPTEs, so no freezing; the changed-SPTE bookkeeping has
+ * nothing to do for a leaf or a new table): a cmpxchg, which fails if a
+ * different task modified the SPTE.
+ */
 static bool tdp_mmu_set_spte_atomic(u64 *sptep, u64 old_spte, u64 new_spte)
 {
 	return cmpxchg(sptep, old_spte, new_spte) == old_spte;
 }
 
-/* tdp_mmu_map_handle_target_level(), tdp_mmu.c v5.16 (no write-protection, no A/D). */
+/*
+ * tdp_mmu_map_handle_target_level(), tdp_mmu.c v7.3-rc5 (4 KiB, no
+ * write-protection, no permission faults, no A/D bits): a present leaf is a
+ * spurious fault; otherwise the new SPTE is installed with a cmpxchg (the old
+ * one is never present here, so no flush follows).
+ */
 static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 					   u64 *sptep, u64 old_spte)
 {
 	int ret = RET_PF_FIXED;
 	u64 new_spte;
+
+	if (is_shadow_present_pte(old_spte))
+		return RET_PF_SPURIOUS;	/* WARN_ON_ONCE(fault->pfn != spte_to_pfn(old_spte)) */
 
 	if (unlikely(!fault->slot))
 		new_spte = make_mmio_spte(vcpu->kvm, fault->gfn);
@@ -189,7 +204,11 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu, struct kvm_pag
 	return ret;
 }
 
-/* kvm_tdp_mmu_map(), tdp_mmu.c v5.16 (4 KiB target level only). */
+/*
+ * kvm_tdp_mmu_map(), tdp_mmu.c v7.3-rc5 (4 KiB target level only, no huge
+ * pages to split, no frozen SPTEs): step down through present tables, link
+ * a new one with a cmpxchg where none is, and retry the fault if that fails.
+ */
 static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	struct kvm_mmu_page *sp = vcpu->kvm->arch.tdp_root;
@@ -215,10 +234,15 @@ static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 					       READ_ONCE(*sptep));
 }
 
-/* ---- invalidation (virt/kvm/kvm_main.c v6.8) --------------------------------- */
+/* ---- invalidation (virt/kvm/kvm_main.c v7.3-rc5) --------------------------------- */
 
-/* kvm_mmu_invalidate_begin(), v6.8. */
-void kvm_mmu_invalidate_begin(struct kvm *kvm)
+/*
+ * kvm_mmu_invalidate_start(), kvm_main.c v7.3-rc5 (kvm_mmu_invalidate_begin()
+ * in v6.8).  The count is a plain ++ in the kernel, read locklessly by the
+ * faults' pre-checks since v6.10 (READ_ONCE); marked here as KCSAN's default
+ * CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC treats an aligned plain store.
+ */
+void kvm_mmu_invalidate_start(struct kvm *kvm)
 {
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	/*
@@ -226,14 +250,14 @@ void kvm_mmu_invalidate_begin(struct kvm *kvm)
 	 * spte can be established without taking the mmu_lock and
 	 * count is also read inside the mmu_lock critical section.
 	 */
-	kvm->mmu_invalidate_in_progress++;
+	WRITE_ONCE(kvm->mmu_invalidate_in_progress, kvm->mmu_invalidate_in_progress + 1);
 	if (likely(kvm->mmu_invalidate_in_progress == 1)) {
 		kvm->mmu_invalidate_range_start = INVALID_GPA;
 		kvm->mmu_invalidate_range_end = INVALID_GPA;
 	}
 }
 
-/* kvm_mmu_invalidate_range_add(), v6.8: ranges only grow until in_progress drops to 0. */
+/* kvm_mmu_invalidate_range_add(), kvm_main.c v7.3-rc5 (as v6.8): ranges only grow until in_progress drops to 0. */
 void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
 {
 	lockdep_assert_held_write(&kvm->mmu_lock);
@@ -249,7 +273,7 @@ void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
 		  kvm->mmu_invalidate_range_start, kvm->mmu_invalidate_range_end, 0);
 }
 
-/* kvm_mmu_invalidate_end(), v6.8. */
+/* kvm_mmu_invalidate_end(), kvm_main.c v7.3-rc5 (as v6.8; the seq store marked, see above). */
 void kvm_mmu_invalidate_end(struct kvm *kvm)
 {
 	unsigned long seq = kvm->mmu_invalidate_seq;
@@ -267,13 +291,13 @@ void kvm_mmu_invalidate_end(struct kvm *kvm)
 	 * in conjunction with the smp_rmb in mmu_invalidate_retry().
 	 */
 	smp_wmb();
-	kvm->mmu_invalidate_in_progress--;
+	WRITE_ONCE(kvm->mmu_invalidate_in_progress, kvm->mmu_invalidate_in_progress - 1);
 	kvm_trace(EV_INVALIDATE_END, seq, seq + 1, kvm->mmu_invalidate_in_progress, 0);
 	WARN_ON_ONCE(kvm->mmu_invalidate_in_progress < 0);
 	WARN_ON_ONCE(kvm->mmu_invalidate_range_start == INVALID_GPA);
 }
 
-/* mmu_invalidate_retry_gfn(), include/linux/kvm_host.h v6.8. */
+/* mmu_invalidate_retry_gfn(), include/linux/kvm_host.h v7.3-rc5 (as v6.8). */
 bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn)
 {
 	lockdep_assert_held(&kvm->mmu_lock);
@@ -286,6 +310,26 @@ bool mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn)
 			return true;
 	}
 	return kvm->mmu_invalidate_seq != mmu_seq;
+}
+
+/*
+ * mmu_invalidate_retry_gfn_unsafe(), include/linux/kvm_host.h v7.3-rc5:
+ * "This lockless version of the range-based retry check *must* be paired
+ * with a call to the locked version after acquiring mmu_lock ... This
+ * version *will* get false negatives and false positives."  In-progress and
+ * the sequence count are READ_ONCE(); "Don't force loads for start+end":
+ * the kernel reads them with plain, deliberately racy loads, which the model
+ * makes unchecked observed loads (hw_load(), no scheduling point of their
+ * own: they are read in the same step as in-progress).
+ */
+static bool mmu_invalidate_retry_gfn_unsafe(struct kvm *kvm, unsigned long mmu_seq, gfn_t gfn)
+{
+	if (unlikely(READ_ONCE(kvm->mmu_invalidate_in_progress)) &&
+	    gfn >= hw_load(kvm->mmu_invalidate_range_start) &&
+	    gfn < hw_load(kvm->mmu_invalidate_range_end))
+		return true;
+
+	return READ_ONCE(kvm->mmu_invalidate_seq) != mmu_seq;
 }
 
 /*
@@ -305,9 +349,19 @@ bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned l
 /* ---- the fault path (arch/x86/kvm/mmu/mmu.c) ---------------------------------- */
 
 /*
- * fast_page_fault(), mmu.c v5.17: it only fixes write-protection and access
- * tracking on present SPTEs, neither of which the model has, so it always
- * sends the fault to the slow path.
+ * The fault path follows v7.3-rc5 (torvalds eff8d2791c08, read function by
+ * function): kvm_mmu_page_fault() -> kvm_mmu_do_page_fault() ->
+ * kvm_tdp_page_fault() -> kvm_tdp_mmu_page_fault() -> kvm_mmu_faultin_pfn()
+ * (the mmu_seq snapshot, the slot checks with the APIC-access slot's, the
+ * lockless pre-checks) -> is_page_fault_stale() and kvm_tdp_mmu_map() under
+ * the read side of mmu_lock.  v5.17 had the same order in direct_page_fault()
+ * and kvm_faultin_pfn(); what changed in between is said where it happens.
+ */
+
+/*
+ * fast_page_fault(), mmu.c v7.3-rc5: it only fixes write-protection and
+ * access tracking on present SPTEs, neither of which the model has, so it
+ * always sends the fault to the slow path.
  */
 static int fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
@@ -317,95 +371,138 @@ static int fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 }
 
 /*
- * kvm_faultin_pfn(), mmu.c v5.17 (bool: "done, return *r"); the APIC check is
- * the one the seed patch changes (policy knob) and the one 'fault-checks-
- * request' and 'apic-mmio-spte' alter.  No async page faults, no L2.
+ * kvm_handle_noslot_fault(), mmu.c v7.3-rc5, TDP, MMIO caching enabled, no
+ * private memory: the fault goes on to install an MMIO SPTE (the vCPU's
+ * MMIO-info cache is not modelled).
  */
-bool kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *r)
+static int kvm_handle_noslot_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	(void)vcpu;
+	fault->slot = NULL;
+	fault->pfn = KVM_PFN_NOSLOT;
+	fault->map_writable = false;
+	return RET_PF_CONTINUE;
+}
+
+/*
+ * __kvm_mmu_faultin_pfn(), mmu.c v7.3-rc5, for a slot of pinned anonymous
+ * memory (no guest_memfd, no async #PF: __kvm_faultin_pfn() never needs I/O):
+ * the slot's pages are the model's arena pages.
+ */
+static int __kvm_mmu_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	struct kvm_memory_slot *slot = fault->slot;
-	struct kvm *kvm = vcpu->kvm;
 
-	/*
-	 * Retry the page fault if the gfn hit a memslot that is being deleted
-	 * or moved.
-	 */
-	if (slot && (memslots_read(slot->flags) & KVM_MEMSLOT_INVALID)) {
-		*r = RET_PF_RETRY;
-		return true;
-	}
-
-	if (!kvm_is_visible_memslot(slot)) {
-		/*
-		 * If the APIC access page exists but is disabled, go directly
-		 * to emulation without caching the MMIO access or creating a
-		 * MMIO SPTE.  That way the cache doesn't need to be purged
-		 * when the AVIC is re-enabled.
-		 */
-		if (slot && slot->id == APIC_ACCESS_PAGE_PRIVATE_MEMSLOT) {
-			bool active;
-
-			if (kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) &&
-			    kvm_test_request(KVM_REQ_APICV_UPDATE, vcpu)) {
-				/* Sean's alternative: retry while an update is pending. */
-				kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx, KVM_POLICY_VCPU,
-					  (GHOST_READ(kvm->arch.apicv_inhibit_reasons) == 0) |
-					  (u64)kvm_vcpu_apicv_active(vcpu) << 1, RET_PF_RETRY);
-				*r = RET_PF_RETRY;
-				return true;
-			}
-			if (kvm->cfg.policy == KVM_POLICY_VCPU ||
-			    kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST))
-				active = kvm_vcpu_apicv_active(vcpu);	/* seed patch v2 1/4 */
-			else
-				active = kvm_apicv_activated(kvm);	/* mainline */
-			kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx,
-				  kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) ? KVM_POLICY_VCPU :
-				  kvm->cfg.policy,
-				  (GHOST_READ(kvm->arch.apicv_inhibit_reasons) == 0) |
-				  (u64)kvm_vcpu_apicv_active(vcpu) << 1, active ? 0 : RET_PF_EMULATE);
-			if (!active) {
-				if (kvm_bug(kvm, KVM_BUG_APIC_MMIO_SPTE)) {
-					/* Treat the page as MMIO: an MMIO SPTE gets cached. */
-					fault->slot = NULL;
-					fault->pfn = KVM_PFN_NOSLOT;
-					fault->map_writable = false;
-					return false;
-				}
-				*r = RET_PF_EMULATE;
-				return true;
-			}
-		}
-	}
-
-	if (!slot) {
-		fault->pfn = KVM_PFN_NOSLOT;
-		fault->map_writable = false;
-		return false;
-	}
-	/* __gfn_to_pfn_memslot(): the slot's pages are pinned arena pages. */
+	(void)vcpu;
 	fault->pfn = slot->first_pfn + (fault->gfn - slot->base_gfn);
 	fault->hva = kvm_slot_hva(slot, fault->gfn);
 	fault->map_writable = true;
-	return false;
+	return RET_PF_CONTINUE;
 }
 
 /*
- * handle_abnormal_pfn(), mmu.c v5.17: there are no error pfns in the model,
- * and with MMIO caching enabled a no-slot pfn goes on to get an MMIO SPTE
- * (the vCPU MMIO cache is not modelled), so it never ends the fault.
+ * Model: the APIC-access slot's check of kvm_mmu_faultin_pfn() (below; the
+ * same test was in kvm_faultin_pfn() before): "If the APIC access page exists
+ * but is disabled, go directly to emulation without caching the MMIO access
+ * or creating a MMIO SPTE."  The seed patch (v2 1/4) asks the vCPU instead
+ * (--policy vcpu); 'fault-checks-request' and 'apic-mmio-spte' change it.
+ * No L2 (is_guest_mode() is never true).
  */
-static bool handle_abnormal_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, int *ret_val)
+static int kvm_mmu_faultin_apic_slot(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
-	(void)vcpu;
-	(void)fault;
-	(void)ret_val;
-	return false;
+	struct kvm *kvm = vcpu->kvm;
+	int policy = kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) ? KVM_POLICY_VCPU : kvm->cfg.policy;
+	bool active;
+	int r;
+
+	if (kvm_bug(kvm, KVM_BUG_FAULT_CHECKS_REQUEST) && kvm_test_request(KVM_REQ_APICV_UPDATE, vcpu)) {
+		/* Sean's alternative: retry while an update is pending. */
+		r = RET_PF_RETRY;
+		goto out;
+	}
+	if (policy == KVM_POLICY_VCPU)
+		active = kvm_vcpu_apicv_active(vcpu);	/* seed patch v2 1/4 */
+	else
+		active = kvm_apicv_activated(kvm);	/* mainline */
+	r = RET_PF_CONTINUE;
+	if (!active) {
+		r = RET_PF_EMULATE;
+		/* Treat the page as MMIO: an MMIO SPTE gets cached. */
+		if (kvm_bug(kvm, KVM_BUG_APIC_MMIO_SPTE))
+			r = kvm_handle_noslot_fault(vcpu, fault);
+	}
+out:
+	kvm_trace(EV_FAULTIN_APIC, vcpu->vcpu_idx, policy,
+		  (GHOST_READ(kvm->arch.apicv_inhibit_reasons) == 0) | (u64)kvm_vcpu_apicv_active(vcpu) << 1,
+		  (u64)r | (u64)(fault->slot == NULL) << 8);
+	return r;
 }
 
 /*
- * is_page_fault_stale(), mmu.c v6.1 with the v6.8 gfn-based retry.  Roots are
- * never obsolete here, so only the invalidation check remains.
+ * kvm_mmu_faultin_pfn(), mmu.c v7.3-rc5 (no private memory, no gfn aliases,
+ * no prefetch, no L2).  The snapshot is a plain load in the kernel; marked
+ * here like the zap's store of mmu_invalidate_seq.  The two lockless
+ * pre-checks (mmu_invalidate_retry_gfn_unsafe(), before and after resolving
+ * the pfn) are v6.10's; before them the first look at an invalidation was
+ * is_page_fault_stale(), under mmu_lock.
+ */
+static int kvm_mmu_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kvm_memory_slot *slot = fault->slot;
+	struct kvm *kvm = vcpu->kvm;
+	int ret;
+
+	fault->mmu_seq = READ_ONCE(vcpu->kvm->mmu_invalidate_seq);
+	ghost_fault_begin(vcpu, fault->gfn);
+	kvm_trace(EV_MMU_SEQ_SNAPSHOT, vcpu->vcpu_idx, fault->mmu_seq, 0, 0);
+	ghost_note_snapshot(vcpu, fault);
+	/* Pairs with the smp_wmb() in kvm_mmu_invalidate_end(). */
+	smp_rmb();
+
+	if (unlikely(!slot))
+		return kvm_handle_noslot_fault(vcpu, fault);
+
+	/*
+	 * Retry the page fault if the gfn hit a memslot that is being deleted
+	 * or moved.  This ensures any existing SPTEs for the old memslot will
+	 * be zapped before KVM inserts a new MMIO SPTE for the gfn.
+	 */
+	if (memslots_read(slot->flags) & KVM_MEMSLOT_INVALID)
+		return RET_PF_RETRY;
+
+	if (slot->id == APIC_ACCESS_PAGE_PRIVATE_MEMSLOT) {
+		ret = kvm_mmu_faultin_apic_slot(vcpu, fault);
+		if (ret != RET_PF_CONTINUE || !fault->slot)
+			return ret;
+	}
+
+	/*
+	 * Check for a relevant mmu_notifier invalidation event before getting
+	 * the pfn from the primary MMU, and before acquiring mmu_lock.
+	 */
+	if (mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn))
+		return RET_PF_RETRY;
+
+	ret = __kvm_mmu_faultin_pfn(vcpu, fault);
+	if (ret != RET_PF_CONTINUE)
+		return ret;
+
+	/*
+	 * Check again for a relevant mmu_notifier invalidation event purely to
+	 * avoid contending mmu_lock.  (kvm_mmu_finish_page_fault() releases a
+	 * refcounted page; the model's pages are pinned.)
+	 */
+	if (mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn))
+		return RET_PF_RETRY;
+
+	return RET_PF_CONTINUE;
+}
+
+/*
+ * is_page_fault_stale(), mmu.c v7.3-rc5.  Roots are never obsolete here and
+ * there is no KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, so only the invalidation
+ * check remains: "one last time now that mmu_lock is held, as the 'unsafe'
+ * checks performed without holding mmu_lock can get false negatives."
  */
 bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
@@ -426,14 +523,14 @@ bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	return stale;
 }
 
-/* direct_page_fault(), mmu.c v5.17, TDP MMU (read side of mmu_lock). */
-int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+/*
+ * kvm_tdp_mmu_page_fault(), mmu.c v7.3-rc5 (no write tracking, so
+ * page_fault_handle_page_track() is always false; kvm_mmu_finish_page_fault()
+ * has no page to release).
+ */
+static int kvm_tdp_mmu_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
-	struct kvm *kvm = vcpu->kvm;
 	int r;
-
-	fault->gfn = fault->addr >> PAGE_SHIFT;
-	fault->slot = gfn_to_memslot(kvm, fault->gfn);
 
 	r = fast_page_fault(vcpu, fault);
 	if (r != RET_PF_INVALID)
@@ -443,21 +540,12 @@ int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (r)
 		return r;
 
-	fault->mmu_seq = READ_ONCE(kvm->mmu_invalidate_seq);
-	ghost_fault_begin(vcpu, fault->gfn);
-	kvm_trace(EV_MMU_SEQ_SNAPSHOT, vcpu->vcpu_idx, fault->mmu_seq, 0, 0);
-	ghost_note_snapshot(vcpu, fault);
-	/* Pairs with the smp_wmb() in kvm_mmu_invalidate_end(). */
-	smp_rmb();
-
-	if (kvm_faultin_pfn(vcpu, fault, &r))
-		return r;
-
-	if (handle_abnormal_pfn(vcpu, fault, &r))
+	r = kvm_mmu_faultin_pfn(vcpu, fault);
+	if (r != RET_PF_CONTINUE)
 		return r;
 
 	r = RET_PF_RETRY;
-	read_lock(&kvm->mmu_lock);
+	read_lock(&vcpu->kvm->mmu_lock);
 
 	if (is_page_fault_stale(vcpu, fault))
 		goto out_unlock;
@@ -465,11 +553,35 @@ int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	r = kvm_tdp_mmu_map(vcpu, fault);
 
 out_unlock:
-	read_unlock(&kvm->mmu_lock);
+	read_unlock(&vcpu->kvm->mmu_lock);
 	return r;
 }
 
-/* handle_mmio_page_fault(), mmu.c v5.17 (no vCPU MMIO cache). */
+/*
+ * kvm_mmu_do_page_fault() -> kvm_tdp_page_fault(), mmu.c v7.3-rc5: a direct
+ * (TDP) MMU, so the gfn and its memslot are looked up here (since v6.8, in
+ * kvm_tdp_page_fault()'s callers; v5.17's direct_page_fault() did it).
+ */
+static int kvm_mmu_do_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 err)
+{
+	struct kvm_page_fault fault = {
+		.addr = cr2_or_gpa,
+		.error_code = (u32)err,
+		.write = err & PFERR_WRITE_MASK,
+		.present = err & PFERR_PRESENT_MASK,
+		.rsvd = err & PFERR_RSVD_MASK,
+	};
+	int r;
+
+	fault.gfn = gpa_to_gfn(fault.addr);
+	fault.slot = gfn_to_memslot(vcpu->kvm, fault.gfn);	/* kvm_vcpu_gfn_to_memslot() */
+
+	r = kvm_tdp_mmu_page_fault(vcpu, &fault);	/* kvm_tdp_page_fault(), tdp_mmu_enabled */
+	ghost_fault_end(vcpu);
+	return r;
+}
+
+/* handle_mmio_page_fault(), mmu.c v7.3-rc5 (no vCPU MMIO cache). */
 static int handle_mmio_page_fault(struct kvm_vcpu *vcpu, u64 addr)
 {
 	gfn_t gfn = addr >> PAGE_SHIFT;
@@ -488,12 +600,13 @@ static int handle_mmio_page_fault(struct kvm_vcpu *vcpu, u64 addr)
 	return r;
 }
 
-/* kvm_mmu_page_fault(), mmu.c v5.17 (no nested, no unprotect-and-retry). */
+/* kvm_mmu_page_fault(), mmu.c v7.3-rc5 (no L2, no private memory, no write-protected gfns). */
 int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code)
 {
-	int r = RET_PF_INVALID;
+	int r;
 
 	kvm_trace(EV_PAGE_FAULT, vcpu->vcpu_idx, cr2_or_gpa, error_code, 0);
+	r = RET_PF_INVALID;
 	if (unlikely(error_code & PFERR_RSVD_MASK)) {
 		r = handle_mmio_page_fault(vcpu, cr2_or_gpa);
 		if (r == RET_PF_EMULATE)
@@ -501,22 +614,14 @@ int kvm_mmu_page_fault(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, u64 error_code)
 	}
 
 	if (r == RET_PF_INVALID) {
-		struct kvm_page_fault fault = {
-			.addr = cr2_or_gpa,
-			.error_code = (u32)error_code,
-			.write = error_code & PFERR_WRITE_MASK,
-			.present = error_code & PFERR_PRESENT_MASK,
-			.rsvd = error_code & PFERR_RSVD_MASK,
-		};
-
-		r = direct_page_fault(vcpu, &fault);
-		ghost_fault_end(vcpu);
+		r = kvm_mmu_do_page_fault(vcpu, cr2_or_gpa, error_code);
 		if (WARN_ON_ONCE(r == RET_PF_INVALID))
 			return -5;	/* -EIO: KVM_BUG_ON */
 	}
 	kvm_trace(EV_FAULT_RET, vcpu->vcpu_idx, r, 0, 0);
 	if (r < 0)
 		return r;
+	WARN_ON_ONCE(r == RET_PF_CONTINUE);
 	if (r != RET_PF_EMULATE)
 		return 1;
 emulate:
@@ -554,6 +659,16 @@ static void tdp_mmu_iter_cond_resched(struct zap_iter *it, gfn_t gfn)
 	}
 }
 
+/*
+ * One leaf of tdp_mmu_zap_leafs(), tdp_mmu.c v7.3-rc5: "if
+ * (!is_shadow_present_pte(iter.old_spte) || !is_last_spte(...)) continue;"
+ * so an MMIO SPTE stays (the memslot generation in it retires it), then
+ * tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE) ->
+ * kvm_tdp_mmu_write_spte(): an atomic exchange, as the model's leaves are
+ * writable without the Dirty bit, which the CPU may set concurrently
+ * (spte_needs_atomic_update()).  (The model used to zap MMIO SPTEs too,
+ * which no kernel since v5.15 does, with a plain store.)
+ */
 static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 {
 	struct kvm_memory_slot *slot = gfn_to_memslot(it->kvm, gfn);
@@ -561,10 +676,9 @@ static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 
 	if (slot)
 		ghost_zap_gfn(it->kvm, slot, gfn);
-	if (!is_shadow_present_pte(old) && !is_mmio_spte(old))
+	if (!is_shadow_present_pte(old))
 		return;
-	/* tdp_mmu_set_spte(): non-atomic, the hardware walker reads it concurrently. */
-	WRITE_ONCE(*sptep, 0);
+	old = xchg(sptep, 0);	/* kvm_tdp_mmu_write_spte_atomic() */
 	it->flush = true;
 	kvm_trace(EV_SPTE_ZAP, gfn, old, 0, 0);
 }
@@ -630,7 +744,11 @@ void kvm_arch_flush_shadow_memslot(struct kvm *kvm, struct kvm_memory_slot *slot
 	ghost_zap_complete(kvm, it.start, it.end);
 }
 
-/* kvm_zap_gfn_range(), mmu.c v6.8 (TDP MMU only; v6.1's flush-under-lock placement). */
+/*
+ * kvm_zap_gfn_range(), mmu.c v7.3-rc5 (the same since v6.8; TDP MMU only, so
+ * kvm_rmap_zap_gfn_range() finds no rmaps; the flush, under mmu_lock and
+ * before kvm_mmu_invalidate_end(), as since v6.1).
+ */
 void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
 {
 	struct zap_iter it = { .kvm = kvm, .start = gfn_start, .end = gfn_end,
@@ -644,7 +762,7 @@ void kvm_zap_gfn_range(struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end)
 	write_lock(&kvm->mmu_lock);
 
 	if (invalidate) {
-		kvm_mmu_invalidate_begin(kvm);
+		kvm_mmu_invalidate_start(kvm);
 		/*
 		 * 6d3085e4d89a blocked all faults (v6.1: range 0..~0 in hva
 		 * units); v6.8 records the gfn range and compares gfns.  The

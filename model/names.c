@@ -135,8 +135,10 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 	},
 	[KVM_BUG_HALT_NO_MB] = {
 		.slug = "halt-no-mb", .commit = "-",
-		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU blocked and checking for a wake-up: on x86 its IsRunning=0 and halted stores can wait in the store buffer while the check finds nothing, the sender's AVIC still sees it running and rings a doorbell the host drops, and nothing wakes it",
+		.title = "kvm_vcpu_halt() has no full barrier between marking the vCPU blocked and checking for a wake-up (neither set_current_state()'s nor the one in kvm_vcpu_check_block()'s srcu_read_lock()): on x86 its IsRunning=0 and halted stores can wait in the store buffer while the check finds nothing, the sender's AVIC still sees it running and rings a doorbell the host drops, and nothing wakes it",
 		.scenario = "halt-ipi", .expect = "lost-interrupt", .tso = true,
+		/* IsRunning=0, halted and the SRCU reader's count must all wait: three stores. */
+		.store_buffer = 3,
 	},
 	[KVM_BUG_IRQWIN_NO_REFCOUNT] = {
 		.slug = "irqwin-no-refcount", .commit = "6563ddadd169",

@@ -27,7 +27,7 @@ const char *kvm_exit_reason_name(u32 reason)
 const char *kvm_ret_pf_name(int r)
 {
 	static const char *const n[] = { "RET_PF_RETRY", "RET_PF_EMULATE", "RET_PF_INVALID",
-					 "RET_PF_FIXED", "RET_PF_SPURIOUS" };
+					 "RET_PF_FIXED", "RET_PF_SPURIOUS", "RET_PF_CONTINUE" };
 
 	return r >= 0 && r < (int)ARRAY_SIZE(n) ? n[r] : "error";
 }
@@ -143,17 +143,18 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->c);
 		break;
 	case EV_MMU_SEQ_SNAPSHOT:
-		snprintf(buf, len, "direct_page_fault: vcpu %llu mmu_seq = mmu_invalidate_seq (%llu)",
+		snprintf(buf, len, "kvm_mmu_faultin_pfn: vcpu %llu mmu_seq = mmu_invalidate_seq (%llu)",
 			 (unsigned long long)ev->a, (unsigned long long)ev->b);
 		break;
 	case EV_FAULTIN_APIC:
 		snprintf(buf, len,
-			 "kvm_faultin_pfn: vcpu %llu APIC slot, %s says %s (VM %s, vCPU %s) -> %s",
+			 "kvm_mmu_faultin_pfn: vcpu %llu APIC slot, %s says %s (VM %s, vCPU %s) -> %s",
 			 (unsigned long long)ev->a,
 			 ev->b == KVM_POLICY_VM ? "kvm_apicv_activated(kvm)" : "kvm_vcpu_apicv_active(vcpu)",
 			 ((ev->b == KVM_POLICY_VM ? ev->c : ev->c >> 1) & 1) ? "active" : "inactive",
 			 (ev->c & 1) ? "active" : "inhibited", (ev->c & 2) ? "active" : "inactive",
-			 ev->d ? kvm_ret_pf_name((int)ev->d) : "map the APIC-access page");
+			 (ev->d >> 8) ? "kvm_handle_noslot_fault(): an MMIO SPTE" :
+			 ev->d == RET_PF_CONTINUE ? "map the APIC-access page" : kvm_ret_pf_name((int)ev->d));
 		break;
 	case EV_FAULT_STALE:
 		snprintf(buf, len,
@@ -185,7 +186,7 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->a);
 		break;
 	case EV_INVALIDATE_BEGIN:
-		snprintf(buf, len, "kvm_mmu_invalidate_begin: in_progress %llu range [0x%llx, 0x%llx)",
+		snprintf(buf, len, "kvm_mmu_invalidate_start: in_progress %llu range [0x%llx, 0x%llx)",
 			 (unsigned long long)ev->a, (unsigned long long)ev->b,
 			 (unsigned long long)ev->c);
 		break;
@@ -400,15 +401,15 @@ const char *kvm_event_name(u16 type)
 		[EV_ENTRY] = "kvm_entry",
 		[EV_EXIT] = "kvm_exit",
 		[EV_PAGE_FAULT] = "kvm_page_fault",
-		[EV_MMU_SEQ_SNAPSHOT] = "direct_page_fault",
-		[EV_FAULTIN_APIC] = "kvm_faultin_pfn",
+		[EV_MMU_SEQ_SNAPSHOT] = "kvm_mmu_faultin_pfn",
+		[EV_FAULTIN_APIC] = "kvm_mmu_faultin_pfn",
 		[EV_FAULT_STALE] = "is_page_fault_stale",
 		[EV_FAULT_RET] = "kvm_mmu_page_fault",
 		[EV_SPTE_SET] = "kvm_mmu_set_spte",
 		[EV_SPTE_ZAP] = "kvm_tdp_mmu_zap_spte",
 		[EV_ZAP_GFN_RANGE] = "kvm_zap_gfn_range",
 		[EV_ZAP_YIELD] = "kvm_zap_yield",
-		[EV_INVALIDATE_BEGIN] = "kvm_mmu_invalidate_begin",
+		[EV_INVALIDATE_BEGIN] = "kvm_mmu_invalidate_start",
 		[EV_INVALIDATE_END] = "kvm_mmu_invalidate_end",
 		[EV_INHIBIT_CHANGED] = "kvm_apicv_inhibit_changed",
 		[EV_APICV_UPDATE] = "kvm_vcpu_update_apicv",

@@ -17,8 +17,8 @@ enum kvm_event_type {
 	EV_ENTRY,		/* kvm_entry: a = vcpu, b = rip */
 	EV_EXIT,		/* kvm_exit: a = vcpu, b = reason, c = gpa, d = info */
 	EV_PAGE_FAULT,		/* kvm_page_fault: a = vcpu, b = gpa, c = error code */
-	EV_MMU_SEQ_SNAPSHOT,	/* direct_page_fault read mmu_invalidate_seq: a = vcpu, b = seq */
-	EV_FAULTIN_APIC,	/* kvm_faultin_pfn APIC check: a = vcpu, b = policy, c = vm_active | vcpu_active << 1, d = ret */
+	EV_MMU_SEQ_SNAPSHOT,	/* kvm_mmu_faultin_pfn read mmu_invalidate_seq: a = vcpu, b = seq */
+	EV_FAULTIN_APIC,	/* kvm_mmu_faultin_pfn APIC check: a = vcpu, b = policy, c = vm_active | vcpu_active << 1, d = ret | no slot << 8 */
 	EV_FAULT_STALE,		/* is_page_fault_stale: a = vcpu, b = snapshot, c = seq, d = gfn << 16 | in_progress << 1 | stale */
 	EV_FAULT_RET,		/* page fault result: a = vcpu, b = RET_PF_* */
 	EV_SPTE_SET,		/* kvm_mmu_set_spte: a = vcpu, b = gfn, c = new spte, d = old */
@@ -123,7 +123,7 @@ enum prim_kind {
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len);
 /*
  * The event's name: the kernel tracepoint or function it stands for
- * ("kvm_exit", "kvm_faultin_pfn"), or the model's ("guest_intr", "finding").
+ * ("kvm_exit", "kvm_mmu_faultin_pfn"), or the model's ("guest_intr", "finding").
  */
 const char *kvm_event_name(u16 type);
 const char *kvm_exit_reason_name(u32 reason);

@@ -62,10 +62,13 @@ static void set_or_clear_apicv_inhibit(unsigned long *inhibits, enum kvm_apicv_i
 }
 
 /*
- * __kvm_request_apicv_update(), x86.c v5.17 (later renamed
- * __kvm_set_or_clear_apicv_inhibit()), with IRQWIN folded from the count of
- * open IRQ windows as 5617dddcfa30 does (not before 6563ddadd169:
- * KVM_BUG_IRQWIN_NO_REFCOUNT).  Caller holds apicv_update_lock for write.
+ * __kvm_set_or_clear_apicv_inhibit(), x86.c v7.1 (kvm-x86 042007c262e5 read,
+ * v6.18 cycle; __kvm_request_apicv_update() in v5.17), with IRQWIN folded
+ * from the count of open IRQ windows as 5617dddcfa30 does (not before
+ * 6563ddadd169: KVM_BUG_IRQWIN_NO_REFCOUNT), and the zap inside an SRCU
+ * read-side section.  Caller holds apicv_update_lock for write.  (The kernel
+ * reads and stores the reasons plainly under the lock; the stores are marked
+ * here as vCPUs read them locklessly.)
  */
 void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
 {
@@ -101,7 +104,9 @@ void __kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit re
 		if (new) {
 			unsigned long gfn = gpa_to_gfn(APIC_DEFAULT_PHYS_BASE);
 
+			srcu_read_lock_kvm(kvm);	/* idx = srcu_read_lock(&kvm->srcu) */
 			kvm_zap_gfn_range(kvm, gfn, gfn + 1);
+			srcu_read_unlock_kvm(kvm);
 		}
 	} else {
 		WRITE_ONCE(kvm->arch.apicv_inhibit_reasons, new);
@@ -146,9 +151,14 @@ static void kvm_request_apicv_update_v514(struct kvm *kvm, enum kvm_apicv_inhibi
 	kvm_make_all_cpus_request(kvm, KVM_REQ_APICV_UPDATE);
 }
 
-/* kvm_request_apicv_update(), x86.c v5.17: the wrapper taking the write side. */
+/*
+ * kvm_set_or_clear_apicv_inhibit(), x86.c v7.1 (as in kvm-x86 042007c262e5;
+ * kvm_request_apicv_update() in v5.17): the wrapper taking the write side.
+ */
 void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reason, bool set)
 {
+	if (!kvm->cfg.enable_apicv)
+		return;
 	if (kvm_bug(kvm, KVM_BUG_UPDATE_BEFORE_KICK)) {
 		kvm_request_apicv_update_v514(kvm, reason, set);
 		return;
@@ -324,10 +334,17 @@ void kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 	__kvm_vcpu_update_apicv(vcpu);
 }
 
-/* kvm_vcpu_flush_tlb_all(), x86.c v6.1 (without the stat). */
+/*
+ * kvm_vcpu_flush_tlb_all(), x86.c v6.18 (kvm-x86 042007c262e5; without the
+ * stat): the clear of KVM_REQ_TLB_FLUSH_CURRENT moved here from
+ * vcpu_enter_guest() in v6.3.
+ */
 static void kvm_vcpu_flush_tlb_all(struct kvm_vcpu *vcpu)
 {
 	kvm_x86_flush_tlb_all(vcpu);
+
+	/* Flushing all ASIDs flushes the current ASID... */
+	kvm_clear_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 }
 
 /* kvm_service_local_tlb_flush_requests(), x86.c v6.1, without KVM_REQ_TLB_FLUSH_GUEST (no guest TLB flushes). */
@@ -440,33 +457,37 @@ static __attribute__((noinline)) void update_cr8_intercept(struct kvm_vcpu *vcpu
 		vmx_update_cr8_intercept(vcpu, tpr, max_irr);
 }
 
-/* kvm_vcpu_exit_request(), x86.c v5.17 (no task work). */
+/* kvm_vcpu_exit_request(), x86.c v6.18 (kvm-x86 042007c262e5; no task work: xfer_to_guest_mode_work_pending()). */
 static bool kvm_vcpu_exit_request(struct kvm_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->mode) == EXITING_GUEST_MODE || kvm_request_pending(vcpu);
 }
 
-/* vcpu_enter_guest(), x86.c v5.17, in its order; requests the model does not raise are omitted. */
+/*
+ * vcpu_enter_guest(), x86.c v6.18 (kvm-x86 042007c262e5), in its order;
+ * requests the model does not raise are omitted, and so are INIT/SIPI
+ * (kvm_apic_accept_events()), the immediate-exit flag, debug registers and
+ * the FPU.  No exit takes the fastpath (EXIT_FASTPATH_REENTER_GUEST comes from
+ * x2APIC ICR and TSC-deadline MSR writes, which the guests do not make), so
+ * the kernel's inner re-entry loop runs once: the APICv consistency check,
+ * then the vendor's run.
+ */
 int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 {
 	int r;
 
 	if (kvm_request_pending(vcpu)) {
-		if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
+		/*
+		 * Note, the order matters here, as flushing "all" TLB entries
+		 * also flushes the "current" TLB entries, i.e. servicing the
+		 * flush "all" will clear any request to flush "current".
+		 */
+		if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu))
 			kvm_vcpu_flush_tlb_all(vcpu);
 
-			/* Flushing all ASIDs flushes the current ASID... */
-			kvm_clear_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
-		}
 		kvm_service_local_tlb_flush_requests(vcpu);
 		if (kvm_check_request(KVM_REQ_APICV_UPDATE, vcpu))
 			kvm_vcpu_update_apicv(vcpu);
-		/*
-		 * Model: KVM_REQ_UNBLOCK only matters to a blocked vCPU
-		 * (kvm_vcpu_check_block consumes it); one that arrived while
-		 * running is dropped so it cannot cancel every entry.
-		 */
-		kvm_check_request(KVM_REQ_UNBLOCK, vcpu);
 	}
 
 	if (kvm_check_request(KVM_REQ_EVENT, vcpu)) {
@@ -586,8 +607,11 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 }
 
 /*
- * KVM_RUN: vcpu_load(), vcpu_run() (x86.c v5.17) until the guest program is
- * done (the "userspace exit"), vcpu_put().
+ * KVM_RUN: vcpu_load(), vcpu_run() (x86.c v6.18, kvm-x86 042007c262e5) until
+ * the guest program is done (the "userspace exit"), vcpu_put().  A halted
+ * vCPU blocks from its HLT exit (model/hw.c, vcpu_block()'s part) instead of
+ * from this loop through mp_state; no timers, Xen events or userspace IRQ
+ * windows.
  */
 int vcpu_run(struct kvm_vcpu *vcpu)
 {
@@ -601,6 +625,8 @@ int vcpu_run(struct kvm_vcpu *vcpu)
 		r = vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
+
+		kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
 	}
 	kvm_vcpu_srcu_read_unlock(vcpu);
 	kvm_arch_vcpu_put(vcpu);	/* vcpu_put() */

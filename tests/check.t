@@ -37,20 +37,20 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	exit 0
 fi
 # Mainline and the seed patch, one vCPU against an actor toggling 3 times, 2 APIC accesses.
-expect "mainline svm verified" 0 "verified" "11263 14324" --vcpus 1 --policy vm --vendor svm
-expect "mainline vmx verified" 0 "verified" "9422 11982" --vcpus 1 --policy vm --vendor vmx
+expect "mainline svm verified" 0 "verified" "12816 16174" --vcpus 1 --policy vm --vendor svm
+expect "mainline vmx verified" 0 "verified" "10842 13710" --vcpus 1 --policy vm --vendor vmx
 expect "seed patch svm: bad-spte" 1 "violation \(bad-spte\)" "" --vcpus 1 --policy vcpu --vendor svm --first
-expect "seed patch vmx loses no write" 0 "verified" "9901 12599" --vcpus 1 --policy vcpu --vendor vmx
-expect "mainline svm without reduction: same verdict" 0 "verified" "17874 32963" --vcpus 1 --policy vm --no-por
+expect "seed patch vmx loses no write" 0 "verified" "11462 14459" --vcpus 1 --policy vcpu --vendor vmx
+expect "mainline svm without reduction: same verdict" 0 "verified" "21063 39178" --vcpus 1 --policy vm --no-por
 # Scheduling granularity: every scheduling point its own transition.
-expect "mainline svm, --fine: same verdict" 0 "verified" "15729 18958" --vcpus 1 --policy vm --fine
+expect "mainline svm, --fine: same verdict" 0 "verified" "17682 21240" --vcpus 1 --policy vm --fine
 # Two vCPUs against one inhibit change, exhaustively.
-expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "78528 110104" --policy vm --toggles 1 --accesses 1
-expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "78528 110104" --policy vm --toggles 1 --accesses 1 --no-races
+expect "mainline svm, 2 vCPUs, 1 toggle, 1 access" 0 "verified" "101706 143365" --policy vm --toggles 1 --accesses 1
+expect "... with --no-races: the same states (the detector leaves nothing on the fiber stacks)" 0 "verified" "101706 143365" --policy vm --toggles 1 --accesses 1 --no-races
 # Persistent sets: two vCPUs with no inhibit change (the actor's kicks touch every vCPU).
-expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "145 210" --policy vm --toggles 0
-expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "145 210" --policy vm --toggles 0 --no-persistent
-expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "1876 2117" --policy vm --toggles 0 --no-persistent --no-merge
+expect "2 vCPUs, no toggles, persistent sets" 0 "verified" "155 220" --policy vm --toggles 0
+expect "2 vCPUs, no toggles, no persistent sets" 0 "verified" "155 220" --policy vm --toggles 0 --no-persistent
+expect "2 vCPUs, no toggles, sleep sets only" 0 "verified" "2283 2550" --policy vm --toggles 0 --no-persistent --no-merge
 expect "seed patch svm, 2 vCPUs: bad-spte" 1 "violation \(bad-spte\)" "" --policy vcpu --first
 # Preemption bounding: the seed patch's bug needs one preemption with 3 vCPUs; a bounded
 # search without a violation says it is not a proof (exit 3).
@@ -92,91 +92,91 @@ expect "fault-checks-request" 1 "violation" "" --bug fault-checks-request --firs
 expect "zap-yield-range-units" 1 "violation \(stale-spte\)" "" --bug zap-yield-range-units --first
 expect "zap-yield scenario, mainline" 0 "verified" "" --scenario zap-yield
 expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-request --first
-expect "create-toggle, mainline svm" 0 "verified" "297110 379290" --scenario create-toggle --vendor svm
-expect "create-toggle, mainline vmx" 0 "verified" "278047 355197" --scenario create-toggle --vendor vmx
-expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "45976 84439" --bug avic-init-vm-state
+expect "create-toggle, mainline svm" 0 "verified" "300593 381953" --scenario create-toggle --vendor svm
+expect "create-toggle, mainline vmx" 0 "verified" "280568 356938" --scenario create-toggle --vendor vmx
+expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "50900 93592" --bug avic-init-vm-state
 # The TLB (docs/design.md, "The TLB"): a zap without its flush, AVIC activation without one.
-expect "zap-tlb, mainline svm" 0 "verified" "1012 1424" --scenario zap-tlb --vendor svm
-expect "zap-tlb, mainline vmx" 0 "verified" "1011 1423" --scenario zap-tlb --vendor vmx
-expect "zap-no-flush (a mutant), svm" 1 "violation \(stale-tlb\)" "86 97" --bug zap-no-flush
-expect "zap-no-flush (a mutant), vmx" 1 "violation \(stale-tlb\)" "85 96" --bug zap-no-flush --vendor vmx
-expect "zap-no-flush with --no-tlb: nothing is cached, nothing goes stale" 0 "verified" "104 109" --bug zap-no-flush --no-tlb
-expect "apic-disable, mainline svm" 0 "verified" "5910 7481" --scenario apic-disable --vendor svm
-expect "apic-disable, mainline vmx" 0 "verified" "5464 6908" --scenario apic-disable --vendor vmx
-expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1645 2970" --bug avic-activate-no-flush
-expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5192 6582" --bug avic-activate-no-flush --no-tlb
-expect "x2apic, mainline svm" 0 "verified" "4886 6141" --scenario x2apic --vendor svm
-expect "x2apic, mainline vmx" 0 "verified" "4840 6076" --scenario x2apic --vendor vmx
-expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1156 1993" --bug x2avic-no-flush
-expect "x2avic-no-flush with --no-tlb" 0 "verified" "4500 5663" --bug x2avic-no-flush --no-tlb
-expect "x2apic-hybrid, mainline svm (hybrid AVIC deletes the APIC-access memslot)" 0 "verified" "3344 4157" --scenario x2apic-hybrid
-expect "x2apic-hybrid, mainline vmx" 0 "verified" "159 235" --scenario x2apic-hybrid --vendor vmx
+expect "zap-tlb, mainline svm" 0 "verified" "1278 1841" --scenario zap-tlb --vendor svm
+expect "zap-tlb, mainline vmx" 0 "verified" "1277 1840" --scenario zap-tlb --vendor vmx
+expect "zap-no-flush (a mutant), svm" 1 "violation \(stale-tlb\)" "153 294" --bug zap-no-flush
+expect "zap-no-flush (a mutant), vmx" 1 "violation \(stale-tlb\)" "152 293" --bug zap-no-flush --vendor vmx
+expect "zap-no-flush with --no-tlb: nothing is cached, nothing goes stale" 0 "verified" "238 310" --bug zap-no-flush --no-tlb
+expect "apic-disable, mainline svm" 0 "verified" "6281 7891" --scenario apic-disable --vendor svm
+expect "apic-disable, mainline vmx" 0 "verified" "5809 7292" --scenario apic-disable --vendor vmx
+expect "avic-activate-no-flush (0ccf3e7cb95a)" 1 "violation \(stale-tlb\)" "1827 3420" --bug avic-activate-no-flush
+expect "avic-activate-no-flush with --no-tlb" 0 "verified" "5515 6944" --bug avic-activate-no-flush --no-tlb
+expect "x2apic, mainline svm" 0 "verified" "5178 6476" --scenario x2apic --vendor svm
+expect "x2apic, mainline vmx" 0 "verified" "5125 6404" --scenario x2apic --vendor vmx
+expect "x2avic-no-flush (a9e18aa3263f)" 1 "violation \(stale-tlb\)" "1279 2327" --bug x2avic-no-flush
+expect "x2avic-no-flush with --no-tlb" 0 "verified" "4761 5967" --bug x2avic-no-flush --no-tlb
+expect "x2apic-hybrid, mainline svm (hybrid AVIC deletes the APIC-access memslot)" 0 "verified" "3484 4301" --scenario x2apic-hybrid
+expect "x2apic-hybrid, mainline vmx" 0 "verified" "170 246" --scenario x2apic-hybrid --vendor vmx
 expect "x2apic-memslot (2008fab34530)" 1 "violation \(wrong-apic-read\)" "46 56" --bug x2apic-memslot
 # CR8 and V_TPR: the CR8 write intercept (87d0f901a9bd) and the V_TPR sync (d02e48830e3f).
-expect "cr8-intercept, mainline svm" 0 "verified" "7867 9704" --scenario cr8-intercept
-expect "cr8-intercept, mainline vmx" 0 "verified" "7689 9319" --scenario cr8-intercept --vendor vmx
-expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "6584 16425" --bug cr8-intercept-stuck
-expect "tpr-sync, mainline svm" 0 "verified" "2228 2813" --scenario tpr-sync
-expect "tpr-sync, mainline vmx" 0 "verified" "2186 2754" --scenario tpr-sync --vendor vmx
-expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2193 7472" --bug tpr-no-sync
+expect "cr8-intercept, mainline svm" 0 "verified" "8198 10064" --scenario cr8-intercept
+expect "cr8-intercept, mainline vmx" 0 "verified" "8018 9677" --scenario cr8-intercept --vendor vmx
+expect "cr8-intercept-stuck (87d0f901a9bd)" 1 "violation \(cr8-intercepted\)" "6969 20651" --bug cr8-intercept-stuck
+expect "tpr-sync, mainline svm" 0 "verified" "2432 3060" --scenario tpr-sync
+expect "tpr-sync, mainline vmx" 0 "verified" "2384 2995" --scenario tpr-sync --vendor vmx
+expect "tpr-no-sync (d02e48830e3f)" 1 "violation \(wrong-apic-read\)" "2388 9172" --bug tpr-no-sync
 # x86-TSO (docs/memory-model.md): barrier bugs caught under tso, verified under sc; mainline verifies under tso.
-texpect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "129901 350392" --bug enter-guest-no-mb
-texpect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "14117 29267" --bug enter-guest-no-mb --toggles 1 --accesses 1
-expect "enter-guest-no-mb, sc: verified (smp_mb() orders nothing there)" 0 "verified" "78528 110104" --bug enter-guest-no-mb --toggles 1 --accesses 1 --memory-model sc
-texpect "mainline, tso, 1 toggle, 1 access" 0 "verified" "273905 600098" --toggles 1 --accesses 1 --memory-model tso
-texpect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "5771 12134" --bug halt-no-mb
-expect "halt-no-mb, sc: verified" 0 "verified" "1036 1121" --bug halt-no-mb --memory-model sc
-texpect "halt-ipi, mainline, tso" 0 "verified" "5193 11477" --scenario halt-ipi --memory-model tso
-texpect "x2apic-hybrid, mainline, tso: synchronize_srcu() publishes the INVALID mark" 0 "verified" "15441 32803" --scenario x2apic-hybrid --memory-model tso
-texpect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "5193 11477" --scenario halt-ipi --memory-model tso --store-buffer 3
+texpect "enter-guest-no-mb, tso (its default)" 1 "violation \(lost-request\)" "135695 345020" --bug enter-guest-no-mb
+texpect "enter-guest-no-mb, tso, 1 toggle, 1 access" 1 "violation \(lost-request\)" "13727 27666" --bug enter-guest-no-mb --toggles 1 --accesses 1
+expect "enter-guest-no-mb, sc: verified (smp_mb() orders nothing there)" 0 "verified" "101706 143365" --bug enter-guest-no-mb --toggles 1 --accesses 1 --memory-model sc
+texpect "mainline, tso, 1 toggle, 1 access" 0 "verified" "328730 722150" --toggles 1 --accesses 1 --memory-model tso
+texpect "halt-no-mb, tso (its default)" 1 "violation \(lost-interrupt\)" "6072 12412" --bug halt-no-mb
+expect "halt-no-mb, sc: verified" 0 "verified" "1050 1136" --bug halt-no-mb --memory-model sc
+texpect "halt-ipi, mainline, tso" 0 "verified" "5177 11412" --scenario halt-ipi --memory-model tso
+texpect "x2apic-hybrid, mainline, tso: synchronize_srcu() publishes the INVALID mark" 0 "verified" "15648 33061" --scenario x2apic-hybrid --memory-model tso
+texpect "halt-ipi, mainline, tso, store buffers of 3" 0 "verified" "5177 11412" --scenario halt-ipi --memory-model tso --store-buffer 3
 # CR8 in x2APIC mode: the reference APIC takes it through its register, not the closed xAPIC window.
-expect "cr8-x2apic, mainline svm" 0 "verified" "1421 1753" --scenario tests/scenarios/cr8-x2apic.scn
-expect "cr8-x2apic, mainline vmx" 0 "verified" "1168 1433" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
+expect "cr8-x2apic, mainline svm" 0 "verified" "1505 1835" --scenario tests/scenarios/cr8-x2apic.scn
+expect "cr8-x2apic, mainline vmx" 0 "verified" "1231 1494" --scenario tests/scenarios/cr8-x2apic.scn --vendor vmx
 # Mainline SVM: sync_cr8_to_lapic() writes V_TPR back with TPR[3:0] cleared; VMX keeps them.
-expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-apic-write\)" "536 934" --vcpus 1 --toggles 1 --accesses 4
-expect "TPR 0x11 on vmx: kept" 0 "verified" "1037 1308" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx
-expect "mainline svm, --no-tlb" 0 "verified" "10191 13000" --vcpus 1 --policy vm --vendor svm --no-tlb
+expect "TPR 0x11 on svm: TPR[3:0] lost at the next exit" 1 "violation \(lost-apic-write\)" "670 1200" --vcpus 1 --toggles 1 --accesses 4
+expect "TPR 0x11 on vmx: kept" 0 "verified" "1237 1554" --vcpus 1 --toggles 1 --accesses 4 --vendor vmx
+expect "mainline svm, --no-tlb" 0 "verified" "11600 14706" --vcpus 1 --policy vm --vendor svm --no-tlb
 # An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
-expect "apic-id, mainline svm" 0 "verified" "25497 27233" --scenario apic-id --vendor svm
-expect "apic-id, mainline vmx" 0 "verified" "39681 42027" --scenario apic-id --vendor vmx
-expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "6718 13488" --bug apic-id-no-inhibit
+expect "apic-id, mainline svm" 0 "verified" "28796 30701" --scenario apic-id --vendor svm
+expect "apic-id, mainline vmx" 0 "verified" "43790 46309" --scenario apic-id --vendor vmx
+expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "7891 15856" --bug apic-id-no-inhibit
 expect "apic-mmio-spte" 1 "violation \(accel-lost\)" "" --bug apic-mmio-spte --first
 expect "reenable scenario, mainline" 0 "verified" "" --scenario reenable
 # Interrupt delivery while AVIC/APICv is inhibited: vCPU 1 waits for vCPU 0's IPI.
-expect "ipi-hlt, mainline svm" 0 "verified" "371240 481694" --scenario ipi-hlt --vendor svm
-expect "ipi-hlt, mainline vmx" 0 "verified" "462051 575766" --scenario ipi-hlt --vendor vmx
-expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "250128 507981" --bug avic-deliver-race
-expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "63170 115636" --bug deactivate-no-event
-expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "356195 647192" --bug irr-pending-search
-expect "pi-hlt, mainline vmx" 0 "verified" "462051 575766" --scenario pi-hlt
-expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "108882 201363" --bug pir-sync-inhibited
-expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "370568 570857" --bug pir-no-event
-expect "svi, mainline vmx" 0 "verified" "1203561 1920819" --scenario svi
-expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "450752 791970" --bug svi-stale
-expect "avic-broadcast, mainline svm" 0 "verified" "543304 650627" --scenario avic-broadcast --vendor svm
-expect "avic-broadcast, mainline vmx" 0 "verified" "242993 252907" --scenario avic-broadcast --vendor vmx
-expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "118274 144437" --bug avic-kick-fast-index
-expect "isr-cache, mainline svm" 0 "verified" "863297 1417400" --scenario isr-cache --vendor svm
-expect "isr-cache, mainline vmx" 0 "verified" "1203561 1920819" --scenario isr-cache --vendor vmx
-expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "866647 6290573" --bug isr-cache-stale
+expect "ipi-hlt, mainline svm" 0 "verified" "410265 529497" --scenario ipi-hlt --vendor svm
+expect "ipi-hlt, mainline vmx" 0 "verified" "504670 626152" --scenario ipi-hlt --vendor vmx
+expect "avic-deliver-race (66fa226c131f)" 1 "violation \(lost-interrupt\)" "279559 572944" --bug avic-deliver-race
+expect "deactivate-no-event (bca66dbcd28a)" 1 "violation \(lost-interrupt\)" "88476 169491" --bug deactivate-no-event
+expect "irr-pending-search (755c2bf87860)" 1 "violation \(lost-interrupt\)" "395782 725228" --bug irr-pending-search
+expect "pi-hlt, mainline vmx" 0 "verified" "504670 626152" --scenario pi-hlt
+expect "pir-sync-inhibited (37c4dbf337c5)" 1 "violation \(lost-interrupt\)" "137895 263557" --bug pir-sync-inhibited
+expect "pir-no-event (7e1901f6c86c)" 1 "violation \(lost-interrupt\)" "413935 645889" --bug pir-no-event
+expect "svi, mainline vmx" 0 "verified" "1241433 1994831" --scenario svi
+expect "svi-stale (b2849bec936b)" 1 "violation \(lost-apic-write\)" "466854 943205" --bug svi-stale
+expect "avic-broadcast, mainline svm" 0 "verified" "548460 657803" --scenario avic-broadcast --vendor svm
+expect "avic-broadcast, mainline vmx" 0 "verified" "242559 252553" --scenario avic-broadcast --vendor vmx
+expect "avic-kick-fast-index (603ccef42ce9)" 1 "violation \(lost-interrupt\)" "114573 140395" --bug avic-kick-fast-index
+expect "isr-cache, mainline svm" 0 "verified" "888998 1470177" --scenario isr-cache --vendor svm
+expect "isr-cache, mainline vmx" 0 "verified" "1241433 1994831" --scenario isr-cache --vendor vmx
+expect "isr-cache-stale (97a71c444a14)" 1 "violation \(lost-interrupt\)" "895282 7687519" --bug isr-cache-stale
 # IRQ windows and ExtINTs: the refcounted IRQWIN inhibit (6563ddadd169) against the one bit before it.
-expect "irq-window, mainline svm" 0 "verified" "2116743 3606184" --scenario irq-window --vendor svm
-expect "irq-window, mainline vmx" 0 "verified" "559410 725652" --scenario irq-window --vendor vmx
-expect "irqwin-no-refcount (6563ddadd169)" 1 "violation \(irq-window-ignored\)" "729597 1953561" --bug irqwin-no-refcount
+expect "irq-window, mainline svm" 0 "verified" "2079061 3576375" --scenario irq-window --vendor svm
+expect "irq-window, mainline vmx" 0 "verified" "560319 731320" --scenario irq-window --vendor vmx
+expect "irqwin-no-refcount (6563ddadd169)" 1 "violation \(irq-window-ignored\)" "723405 1901974" --bug irqwin-no-refcount
 # 5617dddcfa30: with hyperv set the window is only counted; clearing hyperv folds the count into IRQWIN.
-expect "irq-window-lazy, mainline svm" 0 "verified" "276327 438670" --scenario tests/scenarios/irq-window-lazy.scn
-expect "irq-window-lazy, mainline vmx" 0 "verified" "215752 338486" --scenario tests/scenarios/irq-window-lazy.scn --vendor vmx
+expect "irq-window-lazy, mainline svm" 0 "verified" "294095 466703" --scenario tests/scenarios/irq-window-lazy.scn
+expect "irq-window-lazy, mainline vmx" 0 "verified" "228944 360597" --scenario tests/scenarios/irq-window-lazy.scn --vendor vmx
 # Preemption of vCPU threads (preempt notifiers: vcpu_put/vcpu_load) where the kernel allows it.
-expect "preempt-toggle, mainline svm" 0 "verified" "4491 5749" --scenario preempt-toggle --vendor svm
-expect "preempt-toggle, mainline vmx" 0 "verified" "3841 4897" --scenario preempt-toggle --vendor vmx
-expect "preempt-hlt, mainline svm" 0 "verified" "4342 4851" --scenario preempt-hlt --vendor svm
-expect "preempt-hlt, mainline vmx" 0 "verified" "2753 2890" --scenario preempt-hlt --vendor vmx
-expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4142 12492" --bug update-apicv-preempt
-expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "2145 2471" --bug blocking-preempt
+expect "preempt-toggle, mainline svm" 0 "verified" "4807 6151" --scenario preempt-toggle --vendor svm
+expect "preempt-toggle, mainline vmx" 0 "verified" "4061 5166" --scenario preempt-toggle --vendor vmx
+expect "preempt-hlt, mainline svm" 0 "verified" "4262 4771" --scenario preempt-hlt --vendor svm
+expect "preempt-hlt, mainline vmx" 0 "verified" "2715 2852" --scenario preempt-hlt --vendor vmx
+expect "update-apicv-preempt (66c768d30e64)" 1 "violation \(assertion\)" "4427 14193" --bug update-apicv-preempt
+expect "blocking-preempt (18869f26df1a)" 1 "violation \(assertion\)" "2062 2388" --bug blocking-preempt
 # Preemption with migration: the task may come back on its other pCPU.
-expect "migrate-hlt, mainline svm" 0 "verified" "31501 35513" --scenario migrate-hlt --vendor svm
-expect "migrate-hlt, mainline vmx" 0 "verified" "25792 27522" --scenario migrate-hlt --vendor vmx
-expect "blocking-preempt (18869f26df1a) with migration" 1 "violation \(assertion\)" "6084 7100" --bug blocking-preempt --scenario migrate-hlt
+expect "migrate-hlt, mainline svm" 0 "verified" "30928 34940" --scenario migrate-hlt --vendor svm
+expect "migrate-hlt, mainline vmx" 0 "verified" "25457 27187" --scenario migrate-hlt --vendor vmx
+expect "blocking-preempt (18869f26df1a) with migration" 1 "violation \(assertion\)" "5757 6773" --bug blocking-preempt --scenario migrate-hlt
 "$KVMLAB" check --bug blocking-preempt >"$T/out" 2>&1
 if grep -q '^VIOLATION assertion .*WARN_ON(!kvm_vcpu_is_blocking(vcpu))' "$T/out" &&
    grep -q 'kvm_sched_out: vcpu 1 preempted' "$T/out"; then
@@ -214,8 +214,8 @@ if grep -q '^   step | vcpu0 *| actor0 *$' "$T/out" && grep -q 'OUTSIDE_GUEST_MO
 	ok "--lanes: one column per acting actor, arguments and names kept"
 else nok "--lanes: $(grep -c '|' "$T/out") lane rows"; fi
 # Lost interrupts at the final state: vCPU 1 has no HLT to expose them.
-expect "ipi-late, mainline svm" 0 "verified" "147276 187695" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
-expect "ipi-late, mainline vmx" 0 "verified" "246742 304371" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
+expect "ipi-late, mainline svm" 0 "verified" "161877 206374" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor svm
+expect "ipi-late, mainline vmx" 0 "verified" "269617 332565" --scenario "$(dirname "$0")/scenarios/ipi-late.scn" --vendor vmx
 "$KVMLAB" check --scenario ipi --bug avic-deliver-race --first >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^VIOLATION lost-interrupt (vcpu1, final state): at the end of the run vcpu 1 has vector 0x40 pending in IRR with AVIC off and no KVM_REQ_EVENT' "$T/out"; then
@@ -232,7 +232,7 @@ if [ $rc -eq 0 ] && grep -q "^VIOLATION expect-failed (final state): expect 'irq
 	ok "replay checks the expectations at the end of the schedule"
 else nok "replay of expect-wrong: exit $rc, $(grep '^VIOLATION\|^reproduced' "$T/out")"; fi
 # Two actors kick one vCPU and each waits for its own acknowledgement (model regression).
-expect "two senders, mainline" 0 "verified" "39415 69807" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
+expect "two senders, mainline" 0 "verified" "54709 96264" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 # Witnesses of the seed's case analysis (seed patch, where all are reachable).
 for w in case-1 case-2a case-2b stale-snapshot; do
 	expect "witness $w" 0 "witness found" "" --policy vcpu --find $w
@@ -286,7 +286,7 @@ else
 "$KVMLAB" check --bug halt-no-mb --quiet --trace "$T/tso.sched" >/dev/null 2>&1
 "$KVMLAB" replay "$T/tso.sched" >"$T/out" 2>&1
 rc=$?
-if grep -q "^memory-model tso$" "$T/tso.sched" && grep -q "^store-buffer 2$" "$T/tso.sched" && [ $rc -eq 0 ] &&
+if grep -q "^memory-model tso$" "$T/tso.sched" && grep -q "^store-buffer 3$" "$T/tso.sched" && [ $rc -eq 0 ] &&
    grep -q '^reproduced: lost-interrupt' "$T/out" && grep -q 'store buffer -> memory' "$T/out"; then
 	ok "a tso counterexample replays, buffered stores and flushes in its timeline"
 else

@@ -30,7 +30,7 @@ done
 "$KVMLAB" list --functions >"$T/fn" 2>&1
 rc=$?
 nfn=$(awk '/^model functions that follow/ {r = 1; next} /^$/ {r = 0} r && /^  v[0-9]/' "$T/fn" | wc -l)
-if [ $rc -eq 0 ] && [ "$nfn" -ge 100 ] && grep -Eq '^  v6\.8 +kvm_zap_gfn_range +model/mmu\.c:[0-9]+$' "$T/fn" &&
+if [ $rc -eq 0 ] && [ "$nfn" -ge 100 ] && grep -Eq '^  v7\.3-rc5 +kvm_zap_gfn_range +model/mmu\.c:[0-9]+$' "$T/fn" &&
    grep -Eq '^  v7\.1 +__kvm_apic_set_base +model/lapic\.c:[0-9]+$' "$T/fn" &&
    grep -Eq '^  v7\.1 +avic_activate_vmcb +model/avic\.c:[0-9]+$' "$T/fn" && grep -q '^releases: v5\.' "$T/fn"; then
 	ok "list --functions: $nfn functions with the kernel release each follows"

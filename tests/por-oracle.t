@@ -8,8 +8,12 @@
 # persistent-set rule (its hand-written future-access summaries, narrowed while
 # the seed is held) accepts no actor at any state that the exact oracle
 # rejects; the class-level bounds keep the terminal states; and the counts must
-# be ordered: oracle (with the cycle proviso) <= the checker's states <= the
-# full graph's.  $KVMLAB is the binary under test; the tool is built next to it.
+# be ordered: oracle <= oracle with the cycle proviso <= the full graph's, and
+# the checker <= the checker without merging <= the full graph's.  The checker
+# is not bounded below by the oracle: its sleep sets prune states that no
+# persistent-set reduction alone does (zap-yield: 15 148 states without merging,
+# the oracle 15 285).  $KVMLAB is the binary under test; the tool is built next
+# to it.
 T=$(mktemp -d /tmp/kvmlab-por-oracle.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
@@ -20,8 +24,7 @@ if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	skip_all "the checker is not available under ThreadSanitizer"
 fi
 
-# name, args...: the checks pass and oracle <= checker --no-merge <= full (at the same
-# granularity; the default checker, which also merges invisible steps, is printed).
+# name, args...: the checks pass and the counts are ordered (see above).
 oracle() {
 	name=$1
 	shift
@@ -34,10 +37,10 @@ oracle() {
 	else
 		ok "$name: reductions keep terminal states, deadlocks and findings"
 	fi
-	if [ -n "$4" ] && [ "$4" -le "$2" ] && [ "$2" -le "$1" ] && [ "$3" -le "$4" ]; then
-		ok "$name: oracle $3, with proviso $4 <= checker --no-merge $2 <= full $1 (checker: $6)"
+	if [ -n "$4" ] && [ "$4" -le "$1" ] && [ "$2" -le "$1" ] && [ "$3" -le "$4" ] && [ "$6" -le "$2" ]; then
+		ok "$name: oracle $3 <= with proviso $4 <= full $1; checker $6 <= checker --no-merge $2 <= full $1"
 	else
-		nok "$name: counts full '$1' checker '$2' oracle '$3' proviso '$4' not ordered"
+		nok "$name: counts full '$1' checker '$6' checker --no-merge '$2' oracle '$3' proviso '$4' not ordered"
 	fi
 	proviso=$4
 	bounds=$(grep -c '^with .*: [0-9]* states, terminal states, deadlocks and findings kept$' "$T/out")

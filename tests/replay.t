@@ -104,8 +104,8 @@ else nok "scenario FIFO with a writer: exit $rc, $(cat "$T/err")"; fi
 "$KVMLAB" replay "$T/seed.sched" --policy vm >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && grep -q '^first difference, event' "$T/out" &&
-   grep -q '^  as recorded .*kvm_faultin_pfn: vcpu 0 APIC slot, kvm_vcpu_apicv_active(vcpu) says active .*-> map the APIC-access page$' "$T/out" &&
-   grep -q '^  policy vm .*kvm_faultin_pfn: vcpu 0 APIC slot, kvm_apicv_activated(kvm) says inactive .*-> RET_PF_EMULATE$' "$T/out" &&
+   grep -q '^  as recorded .*kvm_mmu_faultin_pfn: vcpu 0 APIC slot, kvm_vcpu_apicv_active(vcpu) says active .*-> map the APIC-access page$' "$T/out" &&
+   grep -q '^  policy vm .*kvm_mmu_faultin_pfn: vcpu 0 APIC slot, kvm_apicv_activated(kvm) says inactive .*-> RET_PF_EMULATE$' "$T/out" &&
    grep -q '^policy vm: all [0-9]* steps, no finding$' "$T/out" && grep -q '^reproduced: bad-spte' "$T/out"; then
 	ok "replay --policy vm: the seed's fault emulates under mainline, no finding"
 else nok "replay --policy vm: exit $rc, $(grep '^first\|^policy\|^reproduced' "$T/out")"; fi
