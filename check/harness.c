@@ -49,6 +49,21 @@ static struct vmm *checker_vmm;
 static bool checker_reaches_others[SCN_MAX_VCPUS];
 static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
 /*
+ * vCPU i may run the APICv part of kvm_recalculate_apic_map() (it moves its
+ * APIC in the map, or writes an APIC register while the map may be dirty,
+ * scenario_dirties_apic_map()): apicv_update_lock for write, the inhibit
+ * reasons, the map's flag and lock, and reads of every vCPU's APIC.  If a
+ * vCPU of the scenario writes its APIC ID, that recalculation may also change
+ * the inhibit and kick every vCPU (checker_recalc_kicks).  apic_map_settled()
+ * says when no recalculation can happen any more.  Fixed per run, as are the
+ * last op of each vCPU that moves its APIC in the map and the last vCPU
+ * creation of each actor (-1: none).
+ */
+static bool checker_recalc[SCN_MAX_VCPUS];
+static bool checker_recalc_kicks;
+static int checker_last_map_op[SCN_MAX_VCPUS];
+static int checker_last_create[SCN_MAX_ACTORS];
+/*
  * Script actor j from its op k on, fixed per run (actor_summaries()): its
  * future-access summary, and whether ops k..end are all inhibit changes and
  * zaps (fut_held()).
@@ -56,18 +71,106 @@ static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a sub
 static struct locmask checker_actor_fut[SCN_MAX_ACTORS][SCN_MAX_OPS + 1];
 static bool checker_kick_only[SCN_MAX_ACTORS][SCN_MAX_OPS + 1];
 
+/* Whether vCPU program p writes an APIC register (kvm_lapic_reg_write()) or the APIC base. */
+static bool program_writes_apic(const struct guest_program *p)
+{
+	for (int i = 0; i < p->nr_ops; i++)
+		if (p->ops[i].kind == GOP_APIC_WRITE || p->ops[i].kind == GOP_APIC_BASE)
+			return true;
+	return false;
+}
+
+/*
+ * Whether guest op o moves its APIC in the map (an APIC ID, LDR, DFR or SPIV
+ * write, an APIC base change), after which kvm_recalculate_apic_map() sets or
+ * clears a VM-wide inhibit.
+ */
+static bool op_moves_apic_map(const struct guest_op *o)
+{
+	u32 reg = o->off & ~0xfu;
+
+	return (o->kind == GOP_APIC_WRITE &&
+		(reg == APIC_ID || reg == APIC_LDR || reg == APIC_DFR || reg == APIC_SPIV)) ||
+	       o->kind == GOP_APIC_BASE;
+}
+
+/* The index of the last op of p that moves its APIC in the map, -1 if none. */
+static int program_last_map_op(const struct guest_program *p)
+{
+	int last = -1;
+
+	for (int i = 0; i < p->nr_ops; i++)
+		if (op_moves_apic_map(&p->ops[i]))
+			last = i;
+	return last;
+}
+
+/*
+ * Whether vCPU program p sends IPIs, writes its APIC ID (the APIC-ID inhibit)
+ * or enters x2APIC mode on a hybrid-AVIC host (the APIC-access memslot's
+ * deletion).
+ */
 static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
 {
 	for (int i = 0; i < p->nr_ops; i++) {
+		u32 reg = p->ops[i].off & ~0xfu;
+
 		if (p->ops[i].kind == GOP_APIC_WRITE &&
-		    ((p->ops[i].off & ~0xfu) == APIC_ICR || (p->ops[i].off & ~0xfu) == APIC_SELF_IPI ||
-		     (p->ops[i].off & ~0xfu) == APIC_ID))
+		    (reg == APIC_ICR || reg == APIC_SELF_IPI || reg == APIC_ID))
 			return true;
 		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & X2APIC_ENABLE) &&
 		    kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(cfg))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Whether anything in the scenario marks the APIC map dirty after setup: a
+ * vCPU's write that moves its APIC in the map, or a vCPU's creation by an
+ * actor (kvm_lapic_reset()).  While the map is dirty, any vCPU's APIC
+ * register write may be the one that runs kvm_recalculate_apic_map() and
+ * sets or clears the APIC-ID inhibit.
+ */
+static bool scenario_dirties_apic_map(const struct scenario *s)
+{
+	for (int i = 0; i < s->nr_vcpus; i++)
+		if (program_last_map_op(&s->vcpu[i]) >= 0)
+			return true;
+	for (int j = 0; j < s->nr_actors; j++)
+		for (int k = 0; k < s->actor[j].nr_ops; k++)
+			if (s->actor[j].ops[k].kind == AOP_CREATE_VCPU)
+				return true;
+	return false;
+}
+
+
+/*
+ * In the live state: the APIC map is clean and nothing can dirty it again.
+ * Every vCPU is past its last map-moving op (an op's recalculation ends
+ * before its rip moves on, except a trapped APIC write, whose rip the CPU
+ * advanced before the exit: its exit must be handled too) and no actor has
+ * a vCPU creation left.
+ */
+static bool apic_map_settled(const struct vmm *vmm)
+{
+	const struct scenario *s = vmm->scn;
+
+	if (vmm->kvm->arch.apic_map_dirty.counter != KVM_APIC_MAP_CLEAN)
+		return false;
+	for (int h = 0; h < s->nr_vcpus; h++) {
+		const struct kvm_vcpu *v = vmm->created[h] ? vmm->vcpus[h] : NULL;
+
+		if (checker_last_map_op[h] < 0)
+			continue;
+		if (!v || (s64)v->arch.rip <= checker_last_map_op[h] ||
+		    ((s64)v->arch.rip == checker_last_map_op[h] + 1 && v->arch.exit.reason != EXIT_NONE))
+			return false;
+	}
+	for (int j = 0; j < s->nr_actors; j++)
+		if ((int)vmm->actor_op[j] <= checker_last_create[j])
+			return false;
+	return true;
 }
 
 /*
@@ -465,7 +568,8 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
 	if (!v)
 		return;
-	if (checker_reaches_others[g]) {
+	if (checker_reaches_others[g] ||
+	    (checker_recalc[g] && checker_recalc_kicks && !apic_map_settled(vmm))) {
 		/* Only a vCPU that may open an IRQ window or take an ExtINT writes the PIC's class. */
 		if (!checker_irq_windows[g])
 			out->w &= ~LC(LC_PIC);
@@ -481,6 +585,16 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 			out->r |= LC(LC_HEAP);
 			break;
 		}
+	/*
+	 * kvm_recalculate_apic_map()'s APICv part, which here changes no
+	 * inhibit (!checker_recalc_kicks): the map's flag and lock, the write
+	 * side of apicv_update_lock, the reasons stored again unchanged, and
+	 * every vCPU's APIC base and ID read.
+	 */
+	if (checker_recalc[g] && !apic_map_settled(vmm)) {
+		out->w |= LC(LC_KVM_ARCH) | LC(LC_APICV_LOCK) | LC(LC_INHIBIT);
+		out->r |= out->w | (0xffull << LC_VPRIV);
+	}
 }
 
 /*
@@ -684,6 +798,33 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	for (int i = 0; i < s->nr_vcpus; i++) {
 		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
 		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i], cfg) || checker_irq_windows[i];
+		checker_last_map_op[i] = program_last_map_op(&s->vcpu[i]);
+		checker_recalc[i] = checker_last_map_op[i] >= 0 ||
+				    (program_writes_apic(&s->vcpu[i]) && scenario_dirties_apic_map(s));
+	}
+	/*
+	 * A recalculation changes an inhibit only if an xAPIC ID can differ from
+	 * its vCPU ID (an APIC ID write), if a script sets or clears
+	 * APIC_ID_MODIFIED itself, or if the IRQWIN bit it folds in from the
+	 * window count can be stale (IRQ windows).
+	 */
+	checker_recalc_kicks = false;
+	for (int i = 0; i < s->nr_vcpus; i++) {
+		checker_recalc_kicks |= checker_irq_windows[i];
+		for (int k = 0; k < s->vcpu[i].nr_ops; k++)
+			if (s->vcpu[i].ops[k].kind == GOP_APIC_WRITE && (s->vcpu[i].ops[k].off & ~0xfu) == APIC_ID)
+				checker_recalc_kicks = true;
+	}
+	for (int j = 0; j < s->nr_actors; j++)
+		for (int k = 0; k < s->actor[j].nr_ops; k++)
+			if ((s->actor[j].ops[k].kind == AOP_INHIBIT_SET || s->actor[j].ops[k].kind == AOP_INHIBIT_CLEAR) &&
+			    s->actor[j].ops[k].reason == APICV_INHIBIT_REASON_APIC_ID_MODIFIED)
+				checker_recalc_kicks = true;
+	for (int j = 0; j < s->nr_actors; j++) {
+		checker_last_create[j] = -1;
+		for (int k = 0; k < s->actor[j].nr_ops; k++)
+			if (s->actor[j].ops[k].kind == AOP_CREATE_VCPU)
+				checker_last_create[j] = k;
 	}
 	return sched_start(s->nr_vcpus + s->nr_actors, checker_entry, checker_vmm);
 }

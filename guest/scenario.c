@@ -1582,6 +1582,18 @@ static const struct scenario scn_builtins[] = {
 		EXPECTS(EXP_IRQS_OF(1, 1), EXP_REG_OF(1, APIC_IRR + 0x20, 0), EXP_REG_OF(1, APIC_ISR + 0x20, 0)),
 	},
 	{
+		.name = "apic-id-restore",
+		.description = "the guest changes its xAPIC ID from 0 to 3, then back to 0, and reads "
+			       "TPR, while the hyperv inhibit is set and cleared; in the end no inhibit "
+			       "may remain; exposes apic-id-inhibit-sticky (d471bd853d38)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, SCN_DEFAULTS,
+		.vcpu = { PROG(GOP_APIC_W(APIC_ID, 0x03000000), GOP_APIC_W(APIC_ID, 0),
+			       GOP_APIC_R(APIC_TASKPRI)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
+		EXPECTS({ .kind = EXP_INHIBITS, .val = 0 }),
+	},
+	{
 		.name = "x2apic",
 		.description = "the guest reads TPR through the xAPIC page, switches its APIC to "
 			       "x2APIC mode (the xAPIC window closes) and writes and reads the page "

@@ -234,6 +234,7 @@ typedef struct { s64 counter; } atomic_long_t;
 
 static inline int atomic_read(const atomic_t *v) { return READ_ONCE(v->counter); }
 static inline void atomic_set(atomic_t *v, int i) { WRITE_ONCE(v->counter, i); }
+static inline int atomic_cmpxchg(atomic_t *v, int old, int new) { return cmpxchg(&v->counter, old, new); }
 static inline int atomic_fetch_add(int i, atomic_t *v)
 {
 	return (int)__rt_access(RT_ADD, &v->counter, 4, (u64)(u32)i, 0);

@@ -79,6 +79,7 @@ enum kvm_bug {
 	KVM_BUG_HALT_NO_MB,		/* a mutant: no full barrier (set_current_state(), srcu_read_lock()) before the wake-up check (x86-TSO) */
 	KVM_BUG_IRQWIN_NO_REFCOUNT,	/* reverts 6563ddadd169 (and 5617dddcfa30, which builds on it) */
 	KVM_BUG_X2APIC_MEMSLOT,		/* reverts 2008fab34530 */
+	KVM_BUG_APIC_ID_INHIBIT_STICKY,	/* reverts d471bd853d38 */
 	KVM_NR_BUGS
 };
 
@@ -393,11 +394,22 @@ struct kvm_pic {
 	bool wakeup_needed;
 };
 
+/* kvm->arch.apic_map_dirty (lapic.c's CLEAN, UPDATE_IN_PROGRESS, DIRTY). */
+enum { KVM_APIC_MAP_CLEAN, KVM_APIC_MAP_UPDATE_IN_PROGRESS, KVM_APIC_MAP_DIRTY };
+
 struct kvm_arch {
 	unsigned long apicv_inhibit_reasons;
 	struct rw_semaphore apicv_update_lock;
 	bool apic_access_memslot_enabled;
 	bool apic_access_memslot_inhibited;	/* 2008fab34530: deleted for good (hybrid AVIC, x2APIC) */
+	/*
+	 * kvm_recalculate_apic_map()'s protocol (lapic.c v7.0): a register
+	 * change that moves an APIC in the map marks it DIRTY; a recalculation
+	 * takes apic_map_lock, moves it to UPDATE_IN_PROGRESS and, unless
+	 * another change came in meanwhile, to CLEAN.
+	 */
+	atomic_t apic_map_dirty;	/* KVM_APIC_MAP_* */
+	struct mutex apic_map_lock;
 	/*
 	 * vCPUs with an IRQ window open (6563ddadd169); written under
 	 * apicv_update_lock, for write or (5617dddcfa30) for read.  (The

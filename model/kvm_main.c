@@ -269,6 +269,7 @@ struct kvm *kvm_create_vm(const struct kvm_config *cfg, int ram_pages)
 	rwlock_init(&kvm->mmu_lock);
 	mutex_init(&kvm->slots_lock);
 	mutex_init(&kvm->lock);
+	mutex_init(&kvm->arch.apic_map_lock);	/* kvm_arch_init_vm() */
 	kvm_apicv_init(kvm);
 	kvm_pic_init(kvm);
 	kvm->arch.tdp_root = kvm_zalloc(sizeof(struct kvm_mmu_page));
@@ -382,7 +383,7 @@ struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct 
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* kvm_make_request(), include/linux/kvm_host.h v5.15. */
+/* kvm_make_request(), kvm_host.h v6.19 cycle (linux-next a66ec810c5cc), as v5.15. */
 void kvm_make_request(int req, struct kvm_vcpu *vcpu)
 {
 	kvm_trace(EV_REQUEST, vcpu->vcpu_idx, req & KVM_REQUEST_MASK, 0, 0);
@@ -406,13 +407,13 @@ bool kvm_test_request(int req, struct kvm_vcpu *vcpu)
 	return test_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
 }
 
-/* kvm_clear_request(), include/linux/kvm_host.h v5.15. */
+/* kvm_clear_request(), kvm_host.h v6.19 cycle (linux-next a66ec810c5cc), as v5.15. */
 void kvm_clear_request(int req, struct kvm_vcpu *vcpu)
 {
 	clear_bit(req & KVM_REQUEST_MASK, (void *)&vcpu->requests);
 }
 
-/* kvm_check_request(), include/linux/kvm_host.h v5.15. */
+/* kvm_check_request(), kvm_host.h v6.19 cycle (linux-next a66ec810c5cc), as v5.15. */
 bool kvm_check_request(int req, struct kvm_vcpu *vcpu)
 {
 	if (kvm_test_request(req, vcpu)) {
@@ -425,7 +426,7 @@ bool kvm_check_request(int req, struct kvm_vcpu *vcpu)
 	return false;
 }
 
-/* kvm_vcpu_exiting_guest_mode(), include/linux/kvm_host.h v5.15. */
+/* kvm_vcpu_exiting_guest_mode(), kvm_host.h v6.19 cycle (linux-next a66ec810c5cc), as v5.15. */
 static int kvm_vcpu_exiting_guest_mode(struct kvm_vcpu *vcpu)
 {
 	/*
@@ -437,7 +438,7 @@ static int kvm_vcpu_exiting_guest_mode(struct kvm_vcpu *vcpu)
 	return cmpxchg(&vcpu->mode, IN_GUEST_MODE, EXITING_GUEST_MODE);
 }
 
-/* kvm_request_needs_ipi(), kvm_main.c v5.16. */
+/* kvm_request_needs_ipi(), kvm_main.c v6.19 cycle (linux-next 03b9d3141510), as v5.16. */
 static bool kvm_request_needs_ipi(struct kvm_vcpu *vcpu, unsigned int req)
 {
 	int mode = kvm_vcpu_exiting_guest_mode(vcpu);
@@ -454,9 +455,11 @@ static bool kvm_request_needs_ipi(struct kvm_vcpu *vcpu, unsigned int req)
 }
 
 /*
- * kvm_vcpu_wake_up() (rcuwait_wake_up on vcpu->wait), v5.17: the wakeup
- * sequence is bumped unconditionally so that a vCPU about to block cannot
- * miss it; returns whether the vCPU was blocked.
+ * kvm_vcpu_wake_up() -> __kvm_vcpu_wake_up() -> rcuwait_wake_up() on
+ * vcpu->wait, kvm_main.c v6.19 cycle (linux-next 03b9d3141510; the same since
+ * v5.17): the wakeup sequence is bumped unconditionally so that a vCPU about
+ * to block cannot miss it; returns whether the vCPU was blocked.  The
+ * directed-yield hint (vcpu->ready) and the stats are left out.
  */
 bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
 {
@@ -678,7 +681,8 @@ void kvm_preempt_point(struct kvm_vcpu *vcpu)
 }
 
 /*
- * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v6.17 order: the arch
+ * kvm_vcpu_halt() -> kvm_vcpu_block(), kvm_main.c v6.19 cycle (linux-next
+ * 03b9d3141510; the order since v6.17) with halt polling off: the arch
  * blocking hook and prepare_to_rcuwait() with preemption disabled
  * (18869f26df1a, v5.19), the check/schedule loop, finish_rcuwait() and the
  * unblocking hook, again with preemption disabled; no halt polling.  rcuwait

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c v5.15-v5.17, as
- * read in linux-5.15.85 (GitHub Tptogiar/linux-5.15.85), and IPI delivery as in
- * v6.16.1 (GitHub KT0511/linux-6.16.1): kvm_irq_delivery_to_apic()'s APIC-map
- * fast path, then its slow path; docs/kvm-protocol.md §9.
+ * The in-kernel local APIC in xAPIC mode: arch/x86/kvm/lapic.c, read in
+ * linux-5.15.85 (GitHub Tptogiar/linux-5.15.85) and again, function by
+ * function, in v7.0 (torvalds 000d75b0b186: "v7.0" in the comments below),
+ * and IPI delivery as in v6.16.1 (GitHub KT0511/linux-6.16.1):
+ * kvm_irq_delivery_to_apic()'s APIC-map fast path, then its slow path;
+ * docs/kvm-protocol.md §9.
  *
  * Modelled: the register page, every xAPIC MMIO read and write (§9.2-§9.3), PPR,
  * EOI, acceptance of the highest IRR vector into ISR, fixed and lowest-priority
@@ -13,7 +15,8 @@
  * Left out: x2APIC mode, the APIC timer (TMCCT reads 0; LVTT, TMICT and TDCR are
  * only stored, with their masks) and TSC-deadline mode (the guest CPUID is taken
  * to lack TSC_DEADLINE_TIMER), NMI/SMI/INIT/SIPI/ExtINT delivery, IOAPIC and
- * Hyper-V EOI hooks, a stored APIC map (apic_map_dirty, RCU), posted interrupts
+ * Hyper-V EOI hooks, a stored APIC map (RCU; its dirty flag and lock are here, for
+ * the APIC-ID inhibit), the aliasing inhibits, posted interrupts
  * and RVI/SVI updates, TPR-access reporting, PV EOI, static keys, tracepoints.
  *
  * Invariants:
@@ -213,7 +216,7 @@ static inline bool apic_x2apic_mode(struct kvm_lapic *apic)
 
 /* ---- vector search --------------------------------------------------------- */
 
-/* lapic.c find_highest_vector() (v5.15) over the bank at 'bank'. */
+/* lapic.c find_highest_vector() (v7.0, as v5.15) over the bank at 'bank'. */
 static int find_highest_vector(struct kvm_lapic *apic, u32 bank)
 {
 	int vec;
@@ -227,7 +230,7 @@ static int find_highest_vector(struct kvm_lapic *apic, u32 bank)
 	return -1;
 }
 
-/* lapic.c count_vectors() (v5.15). */
+/* lapic.c count_vectors() (v7.0, as v5.15). */
 static int count_vectors(struct kvm_lapic *apic, u32 bank)
 {
 	int vec, count = 0;
@@ -237,13 +240,16 @@ static int count_vectors(struct kvm_lapic *apic, u32 bank)
 	return count;
 }
 
-/* lapic.c apic_search_irr() (v5.15). */
+/* lapic.c apic_search_irr() (v7.0, as v5.15). */
 static int apic_search_irr(struct kvm_lapic *apic)
 {
 	return find_highest_vector(apic, APIC_IRR);
 }
 
-/* lapic.c apic_find_highest_irr() (v5.15); irr_pending is a hint, read marked (remote writers). */
+/*
+ * lapic.c apic_find_highest_irr() (v7.0, as v5.15); irr_pending is a hint,
+ * read marked (remote writers).
+ */
 static int apic_find_highest_irr(struct kvm_lapic *apic)
 {
 	if (!apic_read_once(apic, apic->irr_pending))
@@ -251,7 +257,10 @@ static int apic_find_highest_irr(struct kvm_lapic *apic)
 	return apic_search_irr(apic);
 }
 
-/* lapic.h kvm_lapic_set_irr() (v5.15): bit first, then irr_pending (pairs with apic_clear_irr). */
+/*
+ * lapic.h kvm_lapic_set_irr() (v7.0, as v5.15): bit first, then irr_pending
+ * (pairs with apic_clear_irr).
+ */
 void kvm_lapic_set_irr(int vec, struct kvm_lapic *apic)
 {
 	kvm_lapic_set_vector(apic, vec, APIC_IRR);
@@ -285,7 +294,7 @@ static void apic_set_isr(int vec, struct kvm_lapic *apic)
 	apic->highest_isr_cache = (s16)vec;
 }
 
-/* lapic.c apic_find_highest_isr() (v5.15). */
+/* lapic.c apic_find_highest_isr() (v7.0, as v5.15). */
 static int apic_find_highest_isr(struct kvm_lapic *apic)
 {
 	/* isr_count is always 1 and highest_isr_cache always -1 with APICv. */
@@ -416,7 +425,7 @@ bool kvm_apic_update_irr(struct kvm_vcpu *vcpu, u32 *pir, int *max_irr)
 }
 
 /*
- * lapic.c apic_has_interrupt_for_ppr() (v5.16+, 37c4dbf337c5): with a
+ * lapic.c apic_has_interrupt_for_ppr() (v7.0, as v5.16+, 37c4dbf337c5): with a
  * sync_pir_to_irr op (VMX), harvest the PIR first.
  */
 static int apic_has_interrupt_for_ppr(struct kvm_lapic *apic, u32 ppr)
@@ -433,7 +442,7 @@ static int apic_has_interrupt_for_ppr(struct kvm_lapic *apic, u32 ppr)
 	return highest_irr;
 }
 
-/* lapic.c __apic_update_ppr() (v5.15): recompute PPR; true if it went down. */
+/* lapic.c __apic_update_ppr() (v7.0, as v5.15): recompute PPR; true if it went down. */
 static bool __apic_update_ppr(struct kvm_lapic *apic, u32 *new_ppr)
 {
 	u32 tpr, isrv, ppr, old_ppr;
@@ -456,7 +465,7 @@ static bool __apic_update_ppr(struct kvm_lapic *apic, u32 *new_ppr)
 	return ppr < old_ppr;
 }
 
-/* lapic.c apic_update_ppr() (v5.15); a standalone APIC raises no KVM_REQ_EVENT. */
+/* lapic.c apic_update_ppr() (v7.0, as v5.15); a standalone APIC raises no KVM_REQ_EVENT. */
 static void apic_update_ppr(struct kvm_lapic *apic)
 {
 	u32 ppr;
@@ -466,7 +475,7 @@ static void apic_update_ppr(struct kvm_lapic *apic)
 		kvm_make_request(KVM_REQ_EVENT, apic->vcpu);
 }
 
-/* lapic.c apic_set_tpr() (v5.15). */
+/* lapic.c apic_set_tpr() (v7.0, as v5.15). */
 static void apic_set_tpr(struct kvm_lapic *apic, u32 tpr)
 {
 	kvm_lapic_set_reg(apic, APIC_TASKPRI, tpr);
@@ -496,38 +505,55 @@ u64 kvm_lapic_get_cr8(struct kvm_vcpu *vcpu)
 /* ---- register setters with side effects ------------------------------------ */
 
 /*
- * lapic.c apic_set_spiv() (v5.15); leaves out the apic_sw_disabled static key,
- * apic_map_dirty and KVM_REQ_APF_READY.
+ * atomic_set_release(&kvm->arch.apic_map_dirty, DIRTY), which each setter
+ * below does after its register store (lapic.c v7.0); a standalone
+ * (reference) APIC has no VM.
+ */
+static void apic_map_mark_dirty(struct kvm_lapic *apic)
+{
+	if (apic->vcpu)
+		atomic_set(&apic->vcpu->kvm->arch.apic_map_dirty, KVM_APIC_MAP_DIRTY);
+}
+
+/*
+ * lapic.c apic_set_spiv() (v7.0, torvalds 000d75b0b186; the same steps since
+ * v5.15): the map is dirty when the software enable changes; leaves out the
+ * apic_sw_disabled static key, KVM_REQ_APF_READY and the Xen upcall.
  */
 static void apic_set_spiv(struct kvm_lapic *apic, u32 val)
 {
 	bool enabled = val & APIC_SPIV_APIC_ENABLED;
 
 	kvm_lapic_set_reg(apic, APIC_SPIV, val);
-	if (enabled != apic->sw_enabled)
+	if (enabled != apic->sw_enabled) {
 		apic_write_once(apic, apic->sw_enabled, enabled);
+		apic_map_mark_dirty(apic);
+	}
 }
 
-/* lapic.c kvm_apic_set_xapic_id() (v5.15); no apic_map_dirty (no APIC map). */
+/* lapic.c kvm_apic_set_xapic_id() (v7.0, as v5.15): the ID, then the map is dirty. */
 static void kvm_apic_set_xapic_id(struct kvm_lapic *apic, u8 id)
 {
 	apic_set_reg_shared(apic, APIC_ID, (u32)id << 24);
+	apic_map_mark_dirty(apic);
 }
 
-/* lapic.c kvm_apic_set_ldr() (v5.15); no apic_map_dirty. */
+/* lapic.c kvm_apic_set_ldr() (v7.0, as v5.15). */
 static void kvm_apic_set_ldr(struct kvm_lapic *apic, u32 id)
 {
 	apic_set_reg_shared(apic, APIC_LDR, id);
+	apic_map_mark_dirty(apic);
 }
 
-/* lapic.c kvm_apic_set_dfr() (v5.15); no apic_map_dirty. */
+/* lapic.c kvm_apic_set_dfr() (v7.0, as v5.15). */
 static void kvm_apic_set_dfr(struct kvm_lapic *apic, u32 val)
 {
 	apic_set_reg_shared(apic, APIC_DFR, val);
+	apic_map_mark_dirty(apic);
 }
 
 /*
- * lapic.c kvm_apic_set_version() (v5.15): directed EOI (bit 24) is advertised only
+ * lapic.c kvm_apic_set_version() (v7.0, as v5.15): directed EOI (bit 24) is advertised only
  * with x2APIC in guest CPUID and a userspace IOAPIC; the model has an in-kernel
  * irqchip, so never (real-kvm-notes §1: VER = 0x00050014).
  */
@@ -540,18 +566,29 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
  * The APIC half of lapic.c __kvm_apic_set_base() (v7.1), which a standalone
  * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
  * and apic->base_address; the model keeps the MSR in one field and only the
- * default base), and on a hardware enable reset the xAPIC ID to 'id'.  No
- * x2APIC ID or LDR (x2APIC mode only closes the xAPIC window here), no
- * apic_hw_disabled static key, no apic_map_dirty (no APIC map).  Returns the
- * old value.
+ * default base); a hardware enable resets the xAPIC ID to 'id' (which marks
+ * the map dirty), a disable marks it dirty, and so does entering x2APIC mode
+ * (kvm_apic_set_x2apic_id(): the model keeps no x2APIC ID or LDR, x2APIC
+ * mode only closes the xAPIC window here).  No apic_hw_disabled static key.
+ * Returns the old value.
  */
 u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)
 {
 	u64 old_value = apic->base_address;
 
 	apic_write_once(apic, apic->base_address, value);
-	if ((old_value ^ value) & MSR_IA32_APICBASE_ENABLE && (value & MSR_IA32_APICBASE_ENABLE))
-		kvm_apic_set_xapic_id(apic, id);
+	if ((old_value ^ value) & MSR_IA32_APICBASE_ENABLE) {
+		if (value & MSR_IA32_APICBASE_ENABLE)
+			kvm_apic_set_xapic_id(apic, id);
+		else
+			apic_map_mark_dirty(apic);
+	}
+	if ((old_value ^ value) & X2APIC_ENABLE) {
+		if (value & X2APIC_ENABLE)
+			apic_map_mark_dirty(apic);	/* kvm_apic_set_x2apic_id() */
+		else if (value & MSR_IA32_APICBASE_ENABLE)
+			kvm_apic_set_xapic_id(apic, id);
+	}
 	return old_value;
 }
 
@@ -592,7 +629,7 @@ enum lapic_mode kvm_get_apic_mode(struct kvm_vcpu *vcpu)
 /* ---- EOI --------------------------------------------------------------------- */
 
 /*
- * lapic.c apic_set_eoi() (v5.15); leaves out the Hyper-V SynIC EOI and
+ * lapic.c apic_set_eoi() (v7.0, as v5.15); leaves out the Hyper-V SynIC EOI and
  * kvm_ioapic_send_eoi (no IOAPIC).
  */
 static int apic_set_eoi(struct kvm_lapic *apic)
@@ -611,14 +648,14 @@ static int apic_set_eoi(struct kvm_lapic *apic)
 	return vector;
 }
 
-/* lapic.c kvm_lapic_set_eoi() (v5.15). */
+/* lapic.c kvm_lapic_set_eoi() (v7.0, as v5.15). */
 void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu)
 {
 	kvm_lapic_reg_write(vcpu->arch.apic, APIC_EOI, 0);
 }
 
 /*
- * lapic.c kvm_apic_set_eoi_accelerated() (v5.15): trap-like EOI exit, vISR/vPPR
+ * lapic.c kvm_apic_set_eoi_accelerated() (v7.0, as v5.15): trap-like EOI exit, vISR/vPPR
  * already updated by hardware; leaves out the trace and kvm_ioapic_send_eoi.
  */
 void kvm_apic_set_eoi_accelerated(struct kvm_vcpu *vcpu, int vector)
@@ -628,20 +665,20 @@ void kvm_apic_set_eoi_accelerated(struct kvm_vcpu *vcpu, int vector)
 
 /* ---- interrupt delivery ------------------------------------------------------- */
 
-/* lapic.h kvm_xapic_id() (v5.15): the 8-bit xAPIC ID, read marked (senders match on it). */
+/* lapic.h kvm_xapic_id() (v7.0, as v5.15): the 8-bit xAPIC ID, read marked (senders read it). */
 u32 kvm_apic_id(struct kvm_lapic *apic)
 {
 	return apic_read_once(apic, *apic_reg(apic, APIC_ID)) >> 24;
 }
 
-/* lapic.c apic_enabled() (v5.15) as seen by an IPI sender: HW and SW enabled. */
+/* lapic.c apic_enabled() (v7.0, as v5.15) as seen by an IPI sender: HW and SW enabled. */
 static bool apic_enabled(struct kvm_lapic *apic)
 {
 	return apic_read_once(apic, apic->sw_enabled) &&
 	       (apic_read_once(apic, apic->base_address) & MSR_IA32_APICBASE_ENABLE);
 }
 
-/* lapic.h kvm_apic_present() (v5.15) for an APIC that may belong to another vCPU. */
+/* lapic.h kvm_apic_present() (v7.0, as v5.15) for an APIC that may belong to another vCPU. */
 static bool kvm_apic_present(struct kvm_lapic *apic)
 {
 	return apic && (apic_read_once(apic, apic->base_address) & MSR_IA32_APICBASE_ENABLE);
@@ -720,14 +757,14 @@ void kvm_apic_set_irq_vector(struct kvm_lapic *apic, int vec)
 	kvm_vcpu_kick(vcpu);
 }
 
-/* lapic.c kvm_apic_set_irq() (v5.15), without dest_map. */
+/* lapic.c kvm_apic_set_irq() (v7.0, as v5.15), without dest_map. */
 static int kvm_apic_set_irq(struct kvm_lapic *apic, struct kvm_lapic_irq *irq)
 {
 	return __apic_accept_irq(apic, irq->delivery_mode, (int)irq->vector, irq->level,
 				 irq->trig_mode);
 }
 
-/* lapic.c kvm_apic_match_physical_addr() (v5.15), xAPIC only (no x2APIC hotplug hack). */
+/* lapic.c kvm_apic_match_physical_addr() (v7.0, as v5.15), xAPIC only (no x2APIC hotplug hack). */
 static bool kvm_apic_match_physical_addr(struct kvm_lapic *apic, u32 mda)
 {
 	if (mda == APIC_BROADCAST)
@@ -735,7 +772,7 @@ static bool kvm_apic_match_physical_addr(struct kvm_lapic *apic, u32 mda)
 	return mda == kvm_apic_id(apic);
 }
 
-/* lapic.c kvm_apic_match_logical_addr() (v5.15), xAPIC flat and cluster models. */
+/* lapic.c kvm_apic_match_logical_addr() (v7.0, as v5.15), xAPIC flat and cluster models. */
 static bool kvm_apic_match_logical_addr(struct kvm_lapic *apic, u32 mda)
 {
 	u32 logical_id;
@@ -775,7 +812,7 @@ bool kvm_apic_match_dest(struct kvm_lapic *target, struct kvm_lapic *source,
 	}
 }
 
-/* lapic.h kvm_lowest_prio_delivery() (v5.15), without msi_redir_hint (IPIs only). */
+/* lapic.h kvm_lowest_prio_delivery() (v7.0, as v5.15), without msi_redir_hint (IPIs only). */
 static inline bool kvm_lowest_prio_delivery(struct kvm_lapic_irq *irq)
 {
 	return irq->delivery_mode == APIC_DM_LOWEST;
@@ -1144,7 +1181,7 @@ int kvm_set_msi(struct kvm *kvm, u32 dest_id, int vector)
 	return r;
 }
 
-/* lapic.c kvm_apic_send_ipi() (v5.15), xAPIC destination field; no trace. */
+/* lapic.c kvm_apic_send_ipi() (v7.0, as v5.15), xAPIC destination field; no trace. */
 void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high)
 {
 	struct kvm_lapic_irq irq;
@@ -1162,7 +1199,7 @@ void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high)
 
 /* ---- register reads ------------------------------------------------------------ */
 
-/* lapic.c __apic_read() (v5.15); TMCCT reads 0 (no timer countdown); no TPR reporting. */
+/* lapic.c __apic_read() (v7.0, as v5.15); TMCCT reads 0 (no timer countdown); no TPR reporting. */
 static u32 __apic_read(struct kvm_lapic *apic, u32 offset)
 {
 	u32 val = 0;
@@ -1190,7 +1227,7 @@ static u32 __apic_read(struct kvm_lapic *apic, u32 offset)
 #define APIC_REG_MASK(reg) (1ull << ((reg) >> 4))
 #define APIC_REGS_MASK(first, count) (APIC_REG_MASK(first) * ((1ull << (count)) - 1))
 
-/* lapic.c kvm_lapic_reg_read() (v5.15), xAPIC mode (APR valid); no trace. */
+/* lapic.c kvm_lapic_reg_read() (v7.0, as v5.15), xAPIC mode (APR valid); no trace. */
 int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data)
 {
 	unsigned char alignment = offset & 0xf;
@@ -1245,7 +1282,7 @@ int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data)
 }
 
 /*
- * lapic.c apic_mmio_read() (v5.15) plus the emulator buffer it fills.  The kernel
+ * lapic.c apic_mmio_read() (v7.0, as v5.15) plus the emulator buffer it fills.  The kernel
  * ignores kvm_lapic_reg_read()'s failure and returns 0, so for a reserved or
  * write-only offset, a misaligned or oversized read, the guest gets whatever the
  * emulator's read buffer (ctxt->mem_read.data, reused by every emulated read of
@@ -1278,13 +1315,13 @@ int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
 
 /*
  * lapic.c kvm_lapic_xapic_id_updated() (v6.1: 3743c2f02517 with a58a66afc464
- * and f651a0089548): an xAPIC ID that is not the vCPU ID inhibits APICv/AVIC
- * VM-wide, raised here on the vCPU's own thread (kvm_make_all_cpus_request()
- * then sets the request on this vCPU without an IPI: cpu == me).  AVIC's
- * physical ID table is indexed by vCPU ID, so the hardware would go on
- * delivering IPIs to the old ID.  v6.1 never clears the inhibit (a later fold
- * into kvm_recalculate_apic_map() does when every ID is back).  A standalone
- * (reference) APIC has no vCPU.
+ * and f651a0089548), the APIC-ID inhibit before d471bd853d38 (v6.3), which
+ * KVM_BUG_APIC_ID_INHIBIT_STICKY brings back: an xAPIC ID that is not the
+ * vCPU ID inhibits APICv/AVIC VM-wide, raised on the vCPU's own thread
+ * (kvm_make_all_cpus_request() then sets the request on this vCPU without an
+ * IPI: cpu == me), and nothing ever clears it.  AVIC's physical ID table is
+ * indexed by vCPU ID, so the hardware would go on delivering IPIs to the old
+ * ID.
  */
 static void kvm_lapic_xapic_id_updated(struct kvm_lapic *apic)
 {
@@ -1295,16 +1332,74 @@ static void kvm_lapic_xapic_id_updated(struct kvm_lapic *apic)
 	/* Deliberately truncate the vCPU ID (f651a0089548). */
 	if (kvm_apic_id(apic) == (u8)vcpu->vcpu_id)
 		return;
-	if (kvm_bug(vcpu->kvm, KVM_BUG_APIC_ID_NO_INHIBIT))
-		return;
 	kvm_set_apicv_inhibit(vcpu->kvm, APICV_INHIBIT_REASON_APIC_ID_MODIFIED);
 }
 
 /*
- * lapic.c kvm_lapic_reg_write() (v5.15), xAPIC mode.  Left out: TPR-access
- * reporting, the NMI-watchdog count on LVT0, the timer (apic_update_lvtt and
- * (re)arming on TMICT/TDCR writes, see APIC_TIMER_MODE_MASK) and
- * kvm_recalculate_apic_map (each IPI recomputes the map from the registers).
+ * The APICv part of lapic.c kvm_recalculate_apic_map() (v7.0, torvalds
+ * 000d75b0b186; d471bd853d38, v6.3, folded the APIC-ID inhibit in here so
+ * that it is cleared once every ID is back): once per change that dirtied the
+ * map, under apic_map_lock, every present APIC is checked for an xAPIC ID
+ * other than its (truncated) vCPU ID, and APICV_INHIBIT_REASON_APIC_ID_MODIFIED
+ * is set or cleared to match, on the thread that made the change.  The map
+ * itself the model recomputes per IPI (kvm_recalculate_apic_map() above), so
+ * the -E2BIG retry (x2APIC IDs) has no counterpart here, and the two
+ * aliasing inhibits a map that cannot be built raises
+ * (PHYSICAL_ID_ALIASED, LOGICAL_ID_ALIASED) are not modelled: no scenario
+ * aliases IDs.  Before 3743c2f02517 there was no inhibit at all
+ * (KVM_BUG_APIC_ID_NO_INHIBIT); from it to d471bd853d38, the one in
+ * kvm_lapic_xapic_id_updated().
+ */
+void kvm_recalculate_apic_map_inhibits(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	bool xapic_id_mismatch;
+	int i;
+
+	/* Read kvm->arch.apic_map_dirty before kvm->arch.apic_map (atomic_read_acquire). */
+	if (atomic_read(&kvm->arch.apic_map_dirty) == KVM_APIC_MAP_CLEAN)
+		return;
+
+	mutex_lock(&kvm->arch.apic_map_lock);
+
+	/* atomic_cmpxchg_acquire(): someone else may have updated the map. */
+	if (atomic_cmpxchg(&kvm->arch.apic_map_dirty, KVM_APIC_MAP_DIRTY,
+			   KVM_APIC_MAP_UPDATE_IN_PROGRESS) == KVM_APIC_MAP_CLEAN) {
+		mutex_unlock(&kvm->arch.apic_map_lock);
+		return;
+	}
+
+	xapic_id_mismatch = false;
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		struct kvm_lapic *apic = vcpu->arch.apic;
+
+		if (!kvm_apic_present(apic))
+			continue;
+		/* kvm_recalculate_phys_map(): deliberately truncate the vCPU ID. */
+		if (!(apic_read_once(apic, apic->base_address) & X2APIC_ENABLE) &&
+		    kvm_apic_id(apic) != (u8)vcpu->vcpu_id)
+			xapic_id_mismatch = true;
+	}
+
+	if (!kvm_bug(kvm, KVM_BUG_APIC_ID_NO_INHIBIT) && !kvm_bug(kvm, KVM_BUG_APIC_ID_INHIBIT_STICKY)) {
+		if (xapic_id_mismatch)
+			kvm_set_apicv_inhibit(kvm, APICV_INHIBIT_REASON_APIC_ID_MODIFIED);
+		else
+			kvm_clear_apicv_inhibit(kvm, APICV_INHIBIT_REASON_APIC_ID_MODIFIED);
+	}
+
+	/* atomic_cmpxchg_release(): if another update has come in, leave it DIRTY. */
+	atomic_cmpxchg(&kvm->arch.apic_map_dirty, KVM_APIC_MAP_UPDATE_IN_PROGRESS, KVM_APIC_MAP_CLEAN);
+	mutex_unlock(&kvm->arch.apic_map_lock);
+}
+
+/*
+ * lapic.c kvm_lapic_reg_write() (v7.0, torvalds 000d75b0b186; the xAPIC cases
+ * as in v5.15), xAPIC mode.  Left out: TPR-access reporting, the NMI-watchdog
+ * count on LVT0, the timer (apic_update_lvtt and (re)arming on TMICT/TDCR
+ * writes, see APIC_TIMER_MODE_MASK), LVTCMCI.  The map's APICv inhibit is
+ * recalculated after every write (a no-op unless the write dirtied the map);
+ * the map itself is recomputed per IPI.
  */
 int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 {
@@ -1313,7 +1408,8 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 	switch (reg) {
 	case APIC_ID:		/* Local APIC ID */
 		kvm_apic_set_xapic_id(apic, val >> 24);
-		kvm_lapic_xapic_id_updated(apic);
+		if (apic->vcpu && kvm_bug(apic->vcpu->kvm, KVM_BUG_APIC_ID_INHIBIT_STICKY))
+			kvm_lapic_xapic_id_updated(apic);
 		break;
 
 	case APIC_TASKPRI:
@@ -1407,11 +1503,19 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 		ret = 1;
 		break;
 	}
+
+	/*
+	 * Recalculate APIC maps if necessary, e.g. if the software enable bit
+	 * was toggled, the APIC ID changed, etc...   The maps are marked dirty
+	 * on relevant changes, i.e. this is a nop for most writes.
+	 */
+	if (apic->vcpu)
+		kvm_recalculate_apic_map_inhibits(apic->vcpu->kvm);
 	return ret;
 }
 
 /*
- * lapic.c apic_mmio_write() (v5.15): only 4-byte accesses to 16-byte aligned
+ * lapic.c apic_mmio_write() (v7.0, as v5.15): only 4-byte accesses to 16-byte aligned
  * offsets reach the register (SDM 10.4.1); the rest, and every write while the
  * APIC is hardware-disabled (LAPIC_MMIO_HOLE quirk), is dropped; the result of
  * kvm_lapic_reg_write() is ignored.
@@ -1457,15 +1561,17 @@ static int __kvm_apic_has_interrupt(struct kvm_lapic *apic)
 	return apic_has_interrupt_for_ppr(apic, ppr);
 }
 
-/* lapic.c kvm_apic_has_interrupt() (v5.15), as a predicate. */
+/* lapic.c kvm_apic_has_interrupt() (v7.0, as v5.15), as a predicate. */
 bool kvm_apic_has_interrupt(struct kvm_lapic *apic)
 {
 	return __kvm_apic_has_interrupt(apic) != -1;
 }
 
 /*
- * lapic.c kvm_get_apic_interrupt() (v5.15), reached from kvm_cpu_get_interrupt():
- * move the highest IRR vector above PPR into ISR; no Hyper-V auto-EOI.
+ * lapic.c kvm_get_apic_interrupt() (v5.15; in v7.0 kvm_apic_has_interrupt()
+ * then kvm_apic_ack_interrupt(), a194a3a13ce0 and aa9477966aab, v6.12, the
+ * same steps), reached from kvm_cpu_get_interrupt(): move the highest IRR
+ * vector above PPR into ISR; no Hyper-V auto-EOI.
  */
 int kvm_apic_accept_interrupt(struct kvm_lapic *apic)
 {
@@ -1652,7 +1758,9 @@ void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
 }
 
 /*
- * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v5.15).  A standalone APIC has
+ * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v5.15, with v7.0's map
+ * recalculation at its end; v7.0 also clears PIR first, 9cfec6d097c6, which
+ * matters only for a reset after creation: none here).  A standalone APIC has
  * no vcpu_id: its xAPIC ID is left as is.  LINT0 = ExtINT on the BSP assumes the
  * LINT0_REENABLED quirk (on by default).  Left out: the timer (hrtimer_cancel,
  * apic_update_lvtt, update_divide_count), NMI watchdog, PV EOI,
@@ -1697,6 +1805,9 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 				apic->vcpu && kvm_bug(apic->vcpu->kvm, KVM_BUG_IRR_PENDING_SEARCH), false);
 	apic->highest_isr_cache = -1;
 	apic_update_ppr(apic);
+	/* kvm_recalculate_apic_map(vcpu->kvm), as v7.0 ends the reset. */
+	if (vcpu)
+		kvm_recalculate_apic_map_inhibits(vcpu->kvm);
 }
 
 /* A standalone APIC: kvm_create_lapic + kvm_lapic_reset without a vCPU. */

@@ -98,6 +98,9 @@ void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp);
 void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp);
 /* Store IA32_APIC_BASE; on a hardware enable the xAPIC ID becomes id.  Returns the old value. */
 u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id);
+struct kvm;
+/* The APICv part of kvm_recalculate_apic_map(): the APIC-ID inhibit, set or cleared. */
+void kvm_recalculate_apic_map_inhibits(struct kvm *kvm);
 /* __kvm_apic_set_base() (a vCPU's APIC: APICv follows), kvm_lapic_get_base(), kvm_get_apic_mode(). */
 void __kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
 u64 kvm_lapic_get_base(struct kvm_vcpu *vcpu);

@@ -118,6 +118,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "hybrid AVIC (no x2AVIC) keeps the APIC-access memslot when a vCPU enters x2APIC mode: the CPU still redirects its xAPIC page to the virtual APIC, which the guest reaches by MMIO in x2APIC mode",
 		.scenario = "x2apic-hybrid", .expect = "wrong-apic-read",
 	},
+	[KVM_BUG_APIC_ID_INHIBIT_STICKY] = {
+		.slug = "apic-id-inhibit-sticky", .commit = "d471bd853d38",
+		.title = "the APIC-ID inhibit is never cleared: a guest that changes its xAPIC ID and then restores it keeps AVIC/APICv off for good (3743c2f02517's kvm_lapic_xapic_id_updated() only set it)",
+		.scenario = "apic-id-restore", .expect = "expect-failed",
+	},
 	[KVM_BUG_CR8_INTERCEPT_STUCK] = {
 		.slug = "cr8-intercept-stuck", .commit = "87d0f901a9bd",
 		.title = "activating AVIC does not clear the CR8 write intercept that KVM set while AVIC was off: the guest's CR8 writes keep exiting with AVIC on",

@@ -18,16 +18,17 @@
 #include "model/lapic.h"
 #include "model/trace.h"
 
-/* kvm_apicv_activated(), x86.c v5.17. */
+/* kvm_apicv_activated(), x86.c v6.18 (kvm-x86 042007c262e5; the same since v5.17). */
 bool kvm_apicv_activated(struct kvm *kvm)
 {
 	return READ_ONCE(kvm->arch.apicv_inhibit_reasons) == 0;
 }
 
 /*
- * kvm_vcpu_apicv_activated(), x86.c v6.1: the VM's reasons and the vendor's
- * per-vCPU ones (avic_vcpu_get_apicv_inhibit_reasons(): only NESTED, and the
- * model has no nested guests; VMX has no per-vCPU reasons).
+ * kvm_vcpu_apicv_activated(), x86.c v6.18 (kvm-x86 042007c262e5; v6.1's): the
+ * VM's reasons and the vendor's per-vCPU ones
+ * (avic_vcpu_get_apicv_inhibit_reasons(): only NESTED, and the model has no
+ * nested guests; VMX has no per-vCPU reasons).
  */
 bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu)
 {
@@ -195,8 +196,9 @@ void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
 /*
  * kvm_apic_set_base(), lapic.c v7.1 (x86.c's kvm_set_apic_base() in v6.1),
  * for the values the model's guests write (the default base, so never
- * reserved bits; never host-initiated), without kvm_recalculate_apic_map()
- * (no APIC map): 1 for a transition the architecture forbids (x2APIC ->
+ * reserved bits; never host-initiated), then kvm_recalculate_apic_map()'s
+ * APICv part (the map itself is recomputed per IPI): 1 for a transition the
+ * architecture forbids (x2APIC ->
  * xAPIC, disabled -> x2APIC), which makes the WRMSR #GP.  An unchanged
  * value returns at once (v7.1; v6.1 stored it again).
  */
@@ -214,6 +216,7 @@ static int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 data)
 	if (old_mode == LAPIC_MODE_DISABLED && new_mode == LAPIC_MODE_X2APIC)
 		return 1;
 	__kvm_apic_set_base(vcpu, data);
+	kvm_recalculate_apic_map_inhibits(vcpu->kvm);	/* kvm_recalculate_apic_map() */
 	return 0;
 }
 
@@ -259,10 +262,14 @@ void kvm_hw_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 }
 
 /*
- * __kvm_vcpu_update_apicv(), x86.c v5.17, with the preempt_disable() of
- * 66c768d30e64 (v5.19): a preemption between the apicv_active store and the
- * refresh would run svm_vcpu_put()/svm_vcpu_load() with the new flag and the
- * old AVIC state.  (kvm_vcpu_update_apicv() until 2008fab34530, v6.3.)
+ * __kvm_vcpu_update_apicv(), x86.c v6.18 (kvm-x86 042007c262e5; the same
+ * since v6.3), step for step; the older behaviours are switches: no
+ * apicv_update_lock before b0a1637f64b0 (update-before-kick), no
+ * preempt_disable() before 66c768d30e64 (v5.19, update-apicv-preempt: a
+ * preemption between the apicv_active store and the refresh would run
+ * svm_vcpu_put()/svm_vcpu_load() with the new flag and the old AVIC state),
+ * no KVM_REQ_EVENT on deactivation before bca66dbcd28a
+ * (deactivate-no-event).  (kvm_vcpu_update_apicv() until 2008fab34530, v6.3.)
  */
 void __kvm_vcpu_update_apicv(struct kvm_vcpu *vcpu)
 {
@@ -347,7 +354,7 @@ static void kvm_vcpu_flush_tlb_all(struct kvm_vcpu *vcpu)
 	kvm_clear_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 }
 
-/* kvm_service_local_tlb_flush_requests(), x86.c v6.1, without KVM_REQ_TLB_FLUSH_GUEST (no guest TLB flushes). */
+/* kvm_service_local_tlb_flush_requests(), x86.c v6.18 (kvm-x86 042007c262e5), without KVM_REQ_TLB_FLUSH_GUEST (no guest TLB flushes). */
 static void kvm_service_local_tlb_flush_requests(struct kvm_vcpu *vcpu)
 {
 	if (kvm_check_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu))

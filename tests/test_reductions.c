@@ -113,7 +113,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(24 * (NR_MODES - 1));
+	tap_plan(25 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -128,6 +128,7 @@ int main(void)
 	compare_builtin("cr8-intercept", s, KVM_VENDOR_SVM);
 	compare_builtin("tpr-sync", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
+	compare_builtin("apic-id-restore", s, KVM_VENDOR_SVM);
 	compare_builtin("create-race", s, KVM_VENDOR_SVM);
 	compare_file("tests/scenarios/two-senders.scn", s);
 	compare_file("tests/scenarios/ipi-small.scn", s);
