@@ -237,6 +237,22 @@ static int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 /* ---- invalidation (virt/kvm/kvm_main.c v7.3-rc5) --------------------------------- */
 
 /*
+ * Model: a store of the invalidation range.  Plain in the kernel, under
+ * mmu_lock for write, and read without the lock by
+ * mmu_invalidate_retry_gfn_unsafe(): a race the kernel accepts ("Don't force
+ * loads for start+end"; KCSAN's CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC).
+ * Here a relaxed atomic store, so that the real-thread runtime has no C data
+ * race: observed, no scheduling point, as the kernel's store is none.  Under
+ * x86-TSO it is not buffered, which only lets the lockless pre-check see it
+ * sooner (the locked readers are ordered by mmu_lock either way).
+ */
+static void mmu_invalidate_range_store(gfn_t *p, gfn_t v)
+{
+	rt->observe(p, sizeof(*p), true);
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/*
  * kvm_mmu_invalidate_start(), kvm_main.c v7.3-rc5 (kvm_mmu_invalidate_begin()
  * in v6.8).  The count is a plain ++ in the kernel, read locklessly by the
  * faults' pre-checks since v6.10 (READ_ONCE); marked here as KCSAN's default
@@ -252,8 +268,8 @@ void kvm_mmu_invalidate_start(struct kvm *kvm)
 	 */
 	WRITE_ONCE(kvm->mmu_invalidate_in_progress, kvm->mmu_invalidate_in_progress + 1);
 	if (likely(kvm->mmu_invalidate_in_progress == 1)) {
-		kvm->mmu_invalidate_range_start = INVALID_GPA;
-		kvm->mmu_invalidate_range_end = INVALID_GPA;
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_start, INVALID_GPA);
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_end, INVALID_GPA);
 	}
 }
 
@@ -263,11 +279,13 @@ void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	WARN_ON_ONCE(!kvm->mmu_invalidate_in_progress);
 	if (likely(kvm->mmu_invalidate_range_start == INVALID_GPA)) {
-		kvm->mmu_invalidate_range_start = start;
-		kvm->mmu_invalidate_range_end = end;
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_start, start);
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_end, end);
 	} else {
-		kvm->mmu_invalidate_range_start = min_t(gfn_t, kvm->mmu_invalidate_range_start, start);
-		kvm->mmu_invalidate_range_end = max_t(gfn_t, kvm->mmu_invalidate_range_end, end);
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_start,
+					   min_t(gfn_t, kvm->mmu_invalidate_range_start, start));
+		mmu_invalidate_range_store(&kvm->mmu_invalidate_range_end,
+					   max_t(gfn_t, kvm->mmu_invalidate_range_end, end));
 	}
 	kvm_trace(EV_INVALIDATE_BEGIN, kvm->mmu_invalidate_in_progress,
 		  kvm->mmu_invalidate_range_start, kvm->mmu_invalidate_range_end, 0);
