@@ -85,6 +85,7 @@ static int list_functions(void)
 int cmd_list(int argc, char **argv)
 {
 	const struct scenario *s;
+	int wname = 0, wslug = 0, wscn = 0;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: kvmlab list [--functions]\n"
@@ -98,18 +99,25 @@ int cmd_list(int argc, char **argv)
 	if (argc > 1)
 		return cmd_usage_error("list", "unexpected argument '%s'", argv[1]);
 
+	/* Columns as wide as their longest entry. */
+	for (int i = 0; (s = scenario_builtin_at(i)); i++)
+		wname = max_t(int, wname, (int)strlen(s->name));
+	for (int i = 0; i < KVM_NR_BUGS; i++) {
+		wslug = max_t(int, wslug, (int)strlen(kvm_bug_info(i)->slug));
+		wscn = max_t(int, wscn, (int)strlen(kvm_bug_info(i)->scenario));
+	}
 	printf("scenarios:\n");
 	for (int i = 0; (s = scenario_builtin_at(i)); i++)
-		printf("  %-12s %d vCPU%s, %d actor%s  %s\n", s->name, s->nr_vcpus,
+		printf("  %-*s %d vCPU%s, %d actor%s  %s\n", wname, s->name, s->nr_vcpus,
 		       s->nr_vcpus == 1 ? "" : "s", s->nr_actors, s->nr_actors == 1 ? "" : "s",
 		       s->description ? s->description : "");
 	printf("\nbugs (--bug SLUG; without --scenario it runs the scenario named here):\n");
 	for (int i = 0; i < KVM_NR_BUGS; i++) {
 		const struct kvm_bug_info *b = kvm_bug_info(i);
 
-		printf("  %-22s reverts %-12s scenario %-11s expect %-15s%s\n      %s\n", b->slug,
-		       b->commit, b->scenario, b->expect, b->tso ? " under x86-TSO (--memory-model tso)" : "",
-		       b->title);
+		printf("  %-*s reverts %-12s scenario %-*s expect %-15s%s\n      %s\n", wslug, b->slug,
+		       b->commit, wscn, b->scenario, b->expect,
+		       b->tso ? " under x86-TSO (--memory-model tso)" : "", b->title);
 	}
 	printf("\nwitnesses (kvmlab check --find NAME):\n");
 	for (int w = 0; w < NR_WITNESSES; w++)
