@@ -559,6 +559,7 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	const struct vmm *vmm = arg;
 	const struct scenario *s = vmm->scn;
 	const struct kvm_vcpu *v;
+	bool recalc;
 
 	if (g >= s->nr_vcpus) {
 		*out = checker_actor_fut[g - s->nr_vcpus][vmm->actor_op[g - s->nr_vcpus]];
@@ -568,8 +569,9 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	v = vmm->created[g] ? vmm->vcpus[g] : NULL;
 	if (!v)
 		return;
-	if (checker_reaches_others[g] ||
-	    (checker_recalc[g] && checker_recalc_kicks && !apic_map_settled(vmm))) {
+	/* It may still run kvm_recalculate_apic_map()'s APICv part. */
+	recalc = checker_recalc[g] && !apic_map_settled(vmm);
+	if (checker_reaches_others[g] || (recalc && checker_recalc_kicks)) {
 		/* Only a vCPU that may open an IRQ window or take an ExtINT writes the PIC's class. */
 		if (!checker_irq_windows[g])
 			out->w &= ~LC(LC_PIC);
@@ -591,7 +593,7 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 	 * side of apicv_update_lock, the reasons stored again unchanged, and
 	 * every vCPU's APIC base and ID read.
 	 */
-	if (checker_recalc[g] && !apic_map_settled(vmm)) {
+	if (recalc) {
 		out->w |= LC(LC_KVM_ARCH) | LC(LC_APICV_LOCK) | LC(LC_INHIBIT);
 		out->r |= out->w | (0xffull << LC_VPRIV);
 	}

@@ -630,6 +630,7 @@ int cmd_check(int argc, char **argv)
 	int c, idx, r = 0, rank = 0, nproc = 1, jobs = 1;
 	bool tso = false, tso_set = false;
 	u64 store_buffer = 0;	/* --store-buffer; 0 = the default */
+	u64 need_sb = 0;	/* the deepest store buffers a --bug needs */
 	struct jobs_report jr;
 	char missed[400];
 	u64 v;
@@ -804,15 +805,19 @@ int cmd_check(int argc, char **argv)
 	}
 	knob_config(&k, s, &cfg);
 	/* A barrier bug (--bug or the scenario's) shows only under x86-TSO: it picks tso unless told. */
-	for (int b = 0; b < KVM_NR_BUGS && !tso_set; b++)
-		if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->tso)
-			tso = true;
 	/* ... and, unless --store-buffer says, store buffers as deep as it needs. */
-	if (tso && !store_buffer) {
-		for (int b = 0; b < KVM_NR_BUGS; b++)
-			if ((cfg.bugs & BIT_ULL(b)) && kvm_bug_info(b)->store_buffer > store_buffer)
-				store_buffer = kvm_bug_info(b)->store_buffer;
+	for (int b = 0; b < KVM_NR_BUGS; b++) {
+		const struct kvm_bug_info *bi = kvm_bug_info(b);
+
+		if (!(cfg.bugs & BIT_ULL(b)))
+			continue;
+		if (bi->tso && !tso_set)
+			tso = true;
+		if (bi->store_buffer > need_sb)
+			need_sb = bi->store_buffer;
 	}
+	if (tso && !store_buffer)
+		store_buffer = need_sb;
 	r = memory_model_config("check", tso, store_buffer, s, &cfg);
 	if (r)
 		goto out;

@@ -149,16 +149,20 @@ void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
  * kvm->srcu_readers, with the same observed store and no scheduling point
  * as a vCPU thread's flag.
  */
-void srcu_read_lock_kvm(struct kvm *kvm)
+static void srcu_readers_add(struct kvm *kvm, u32 delta)
 {
 	rt->observe(&kvm->srcu_readers, sizeof(kvm->srcu_readers), true);
-	__atomic_fetch_add(&kvm->srcu_readers, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&kvm->srcu_readers, delta, __ATOMIC_SEQ_CST);
+}
+
+void srcu_read_lock_kvm(struct kvm *kvm)
+{
+	srcu_readers_add(kvm, 1);
 }
 
 void srcu_read_unlock_kvm(struct kvm *kvm)
 {
-	rt->observe(&kvm->srcu_readers, sizeof(kvm->srcu_readers), true);
-	__atomic_fetch_add(&kvm->srcu_readers, (u32)-1, __ATOMIC_SEQ_CST);
+	srcu_readers_add(kvm, (u32)-1);
 }
 
 /*
