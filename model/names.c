@@ -192,7 +192,6 @@ static const char *const inhibit_names[APICV_NR_INHIBITS] = {
 	[APICV_INHIBIT_REASON_NESTED] = "nested",
 	[APICV_INHIBIT_REASON_IRQWIN] = "irqwin",
 	[APICV_INHIBIT_REASON_PIT_REINJ] = "pit_reinj",
-	[APICV_INHIBIT_REASON_X2APIC] = "x2apic",
 	[APICV_INHIBIT_REASON_BLOCKIRQ] = "blockirq",
 	[APICV_INHIBIT_REASON_ABSENT] = "absent",
 	[APICV_INHIBIT_REASON_APIC_ID_MODIFIED] = "apic_id_modified",

@@ -36,24 +36,30 @@ bool kvm_vcpu_apicv_activated(struct kvm_vcpu *vcpu)
 }
 
 /*
- * svm_check_apicv_inhibit_reasons() (avic.c) / vmx_check_apicv_inhibit_reasons()
- * (vmx.c), v5.16: the reasons each vendor honours, and APIC_ID_MODIFIED and
- * APIC_BASE_MODIFIED, which both honour since 3743c2f02517 (v5.19).
+ * kvm_x86_ops.required_apicv_inhibits, which __kvm_set_or_clear_apicv_inhibit()
+ * tests first (x86.c v7.1): VMX_REQUIRED_APICV_INHIBITS (vmx/main.c, torvalds
+ * 0036b87a95f1) and AVIC_REQUIRED_APICV_INHIBITS (svm/svm.h, linux-next
+ * 2024b77552a5), v6.16 or later, without the reasons the model lacks (SEV,
+ * PHYSICAL_ID_ALIASED, LOGICAL_ID_ALIASED, PHYSICAL_ID_TOO_BIG).  Until v5.19
+ * these were the vendors' check_apicv_inhibit_reasons() callbacks; ABSENT has
+ * been required since ef8b4b720368 (v5.16), APIC_ID_MODIFIED and
+ * APIC_BASE_MODIFIED since 3743c2f02517 (v5.19).  The X2APIC reason is gone:
+ * hybrid AVIC deletes the APIC-access memslot instead (2008fab34530, v6.3).
  */
 bool check_apicv_inhibit_reasons(struct kvm *kvm, enum kvm_apicv_inhibit reason)
 {
-	unsigned long supported = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_HYPERV) |
-				  BIT(APICV_INHIBIT_REASON_BLOCKIRQ) |
-				  BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
-				  BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
+	unsigned long required = BIT(APICV_INHIBIT_REASON_DISABLE) | BIT(APICV_INHIBIT_REASON_ABSENT) |
+				 BIT(APICV_INHIBIT_REASON_HYPERV) | BIT(APICV_INHIBIT_REASON_BLOCKIRQ) |
+				 BIT(APICV_INHIBIT_REASON_APIC_ID_MODIFIED) |
+				 BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
 
 	if (kvm->cfg.vendor == KVM_VENDOR_SVM)
-		supported |= BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
-			     BIT(APICV_INHIBIT_REASON_PIT_REINJ) | BIT(APICV_INHIBIT_REASON_X2APIC);
-	return supported & BIT(reason);
+		required |= BIT(APICV_INHIBIT_REASON_NESTED) | BIT(APICV_INHIBIT_REASON_IRQWIN) |
+			    BIT(APICV_INHIBIT_REASON_PIT_REINJ);
+	return required & BIT(reason);
 }
 
-/* set_or_clear_apicv_inhibit(), x86.c v6.1, without the tracepoint. */
+/* set_or_clear_apicv_inhibit(), x86.c v7.1 (kvm-x86 042007c262e5 read; the same since v6.1), without the tracepoint. */
 static void set_or_clear_apicv_inhibit(unsigned long *inhibits, enum kvm_apicv_inhibit reason, bool set)
 {
 	if (set)

@@ -543,7 +543,7 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\nexpect\n\tinhibits\n", "3:10: missing argument: usage: inhibits none|REASON..." },
 	{ "vcpus 1\nexpect\n\tinhibits none hyperv\n", "3:16: unexpected 'hyperv' at end of 'inhibits'" },
 	{ "vcpus 1\nexpect\n\tinhibits hyperv hyperv\n", "3:18: inhibit reason 'hyperv' given twice" },
-	{ "vcpus 1\nexpect\n\tinhibits bogus\n", "3:11: unknown inhibit reason 'bogus' (disable, hyperv, nested, irqwin, pit_reinj, x2apic, blockirq, absent, apic_id_modified, apic_base_modified)" },
+	{ "vcpus 1\nexpect\n\tinhibits bogus\n", "3:11: unknown inhibit reason 'bogus' (disable, hyperv, nested, irqwin, pit_reinj, blockirq, absent, apic_id_modified, apic_base_modified)" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable, disable or x2apic, got 'on'" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic" },
 	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
@@ -601,7 +601,7 @@ static const struct bad_case bad_cases[] = {
 	{ V1 "hlt now\n", "3:5: unexpected 'now' at end of 'hlt'" },
 	/* actor ops */
 	{ A1 "inhibit-set foo\n",
-	  "3:13: unknown inhibit reason 'foo' (disable, hyperv, nested, irqwin, pit_reinj, x2apic, blockirq, absent, apic_id_modified, apic_base_modified)" },
+	  "3:13: unknown inhibit reason 'foo' (disable, hyperv, nested, irqwin, pit_reinj, blockirq, absent, apic_id_modified, apic_base_modified)" },
 	{ A1 "inhibit-clear\n", "3:14: missing argument: usage: inhibit-clear REASON" },
 	{ A1 "toggle hyperv\n", "3:14: missing argument: usage: toggle REASON N" },
 	{ A1 "toggle hyperv 0\n", "3:15: toggle count '0' out of range (1..64)" },
