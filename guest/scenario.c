@@ -1635,6 +1635,21 @@ static const struct scenario scn_builtins[] = {
 		EXPECTS(EXP_IRQS_OF(0, 1)),
 	},
 	{
+		.name = "tpr-threshold",
+		.description = "VMX with APICv inhibited (hyperv) and the guest's APIC in x2APIC mode "
+			       "(no APIC-access virtualization): the guest takes MSI vector 0x60 and "
+			       "keeps it in service, raises CR8 to 7, reads RAM (where a kick can make it "
+			       "exit), then lowers CR8 to 4 while MSI vector 0x50 waits behind the "
+			       "in-service one; exposes "
+			       "tpr-threshold-stale (bb365a506b1e)",
+		.nr_vcpus = 1, .nr_initial_vcpus = 1, .vendor = KVM_VENDOR_VMX, .policy = -1,
+		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
+		.vcpu = { PROG(GOP_APIC_BASE_SET(LAPIC_MODE_X2APIC), GOP_WAIT(1), GOP_CR8_W(7), GOP_MEM_R(0),
+			       GOP_CR8_W(4)) },
+		.nr_actors = 1,
+		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_SEND_MSI(0, 0x60), AOP_SEND_MSI(0, 0x50)) },
+	},
+	{
 		.name = "tpr-sync",
 		.description = "the guest writes TPR and reads CR8 while the hyperv inhibit is set "
 			       "and cleared: a TPR write KVM emulates must reach V_TPR; exposes "

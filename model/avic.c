@@ -119,9 +119,10 @@ void avic_vcpu_put(struct kvm_vcpu *vcpu)
 }
 
 /*
- * svm_set/clr_intercept(svm, INTERCEPT_CR8_WRITE) (svm.h v6.1), traced when
- * it changes.  svm_update_cr8_intercept() does the same inline: a call there
- * changes update_cr8_intercept()'s frame, and with it the checker's states.
+ * svm_set/clr_intercept(svm, INTERCEPT_CR8_WRITE) (svm.h v7.0, as v6.1;
+ * svm_mark_intercepts_dirty() is not modelled), traced when it changes.
+ * svm_update_cr8_intercept() does the same inline: a call there changes
+ * kvm_lapic_update_cr8_intercept()'s frame, and with it the checker's states.
  */
 static void svm_set_cr8_intercept(struct kvm_vcpu *vcpu, bool on, enum cr8_intercept_by by)
 {
@@ -157,8 +158,8 @@ static void avic_activate_vmcb(struct kvm_vcpu *vcpu)
 
 /*
  * avic_deactivate_vmcb() (avic.c v7.1): the AVIC enable and x2APIC mode bits
- * and, since 87d0f901a9bd (v7.0), the CR8 write intercept (update_cr8_intercept()
- * narrows it at the next KVM_REQ_EVENT); no flush.
+ * and, since 87d0f901a9bd (v7.0), the CR8 write intercept
+ * (kvm_lapic_update_cr8_intercept() narrows it again); no flush.
  */
 static void avic_deactivate_vmcb(struct kvm_vcpu *vcpu)
 {

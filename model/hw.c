@@ -722,6 +722,28 @@ static void hw_run_guest(struct kvm_vcpu *vcpu);
  * svm_vcpu_run() / vmx_vcpu_run(): KVM's side around the VMRUN / VM entry,
  * then the simulated CPU until something exits.
  */
+/*
+ * VM entry, checks on the VM-execution control fields (SDM vol. 3 28.2.1.1):
+ * "The following check is performed if the "use TPR shadow" VM-execution
+ * control is 1 and the "virtualize APIC accesses" and "virtual-interrupt
+ * delivery" VM-execution controls are both 0: the value of bits 3:0 of the TPR
+ * threshold VM-execution control field should not be greater than the value
+ * of bits 7:4 of VTPR."  KVM always uses the TPR shadow; a failed check is a
+ * VM-entry failure (KVM_EXIT_FAIL_ENTRY, hardware error 0x7).  The model
+ * reports it and lets the entry go on.
+ */
+static void vmx_check_vmentry_tpr_threshold(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_hw_ctrl *c = &vcpu->arch.ctrl;
+	u32 vtpr = kvm_lapic_get_reg(vcpu->arch.apic, APIC_TASKPRI);
+
+	if (!c->virtualize_apic_accesses && !c->virtual_intr_delivery && c->tpr_threshold > (vtpr >> 4))
+		KVM_REPORT(F_VMENTRY_FAILED,
+			   "vcpu %d: VM entry fails: TPR_THRESHOLD %u is above VTPR[7:4] %u with neither "
+			   "APIC-access virtualization nor virtual-interrupt delivery (SDM 28.2.1.1)",
+			   vcpu->vcpu_idx, c->tpr_threshold, vtpr >> 4);
+}
+
 void kvm_hw_run(struct kvm_vcpu *vcpu)
 {
 	bool svm = vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM;
@@ -735,6 +757,8 @@ void kvm_hw_run(struct kvm_vcpu *vcpu)
 		pre_svm_run(vcpu);
 		sync_lapic_to_cr8(vcpu);
 		hw_take_doorbell();
+	} else {
+		vmx_check_vmentry_tpr_threshold(vcpu);
 	}
 	hw_eval_pending(vcpu, INTR_VMRUN);
 	hw_run_guest(vcpu);

@@ -80,6 +80,7 @@ enum kvm_bug {
 	KVM_BUG_IRQWIN_NO_REFCOUNT,	/* reverts 6563ddadd169 (and 5617dddcfa30, which builds on it) */
 	KVM_BUG_X2APIC_MEMSLOT,		/* reverts 2008fab34530 */
 	KVM_BUG_APIC_ID_INHIBIT_STICKY,	/* reverts d471bd853d38 */
+	KVM_BUG_TPR_THRESHOLD_STALE,	/* reverts bb365a506b1e */
 	KVM_NR_BUGS
 };
 

@@ -465,7 +465,14 @@ static bool __apic_update_ppr(struct kvm_lapic *apic, u32 *new_ppr)
 	return ppr < old_ppr;
 }
 
-/* lapic.c apic_update_ppr() (v7.0, as v5.15); a standalone APIC raises no KVM_REQ_EVENT. */
+/*
+ * lapic.c apic_update_ppr() (v7.2, bb365a506b1e: "Unconditionally recompute
+ * CR8 intercept on PPR update"): KVM_REQ_EVENT if an interrupt became
+ * deliverable, else the CR8 intercept / TPR threshold now, so that a TPR the
+ * guest lowered below TPR_THRESHOLD never meets a stale one at the next entry.
+ * Before it (KVM_BUG_TPR_THRESHOLD_STALE) only the request.  A standalone APIC
+ * does neither.
+ */
 static void apic_update_ppr(struct kvm_lapic *apic)
 {
 	u32 ppr;
@@ -473,6 +480,8 @@ static void apic_update_ppr(struct kvm_lapic *apic)
 	if (__apic_update_ppr(apic, &ppr) && apic->vcpu &&
 	    apic_has_interrupt_for_ppr(apic, ppr) != -1)
 		kvm_make_request(KVM_REQ_EVENT, apic->vcpu);
+	else if (apic->vcpu && !kvm_bug(apic->vcpu->kvm, KVM_BUG_TPR_THRESHOLD_STALE))
+		kvm_lapic_update_cr8_intercept(apic->vcpu);
 }
 
 /* lapic.c apic_set_tpr() (v7.0, as v5.15). */
@@ -482,13 +491,13 @@ static void apic_set_tpr(struct kvm_lapic *apic, u32 tpr)
 	apic_update_ppr(apic);
 }
 
-/* lapic.c kvm_apic_update_ppr() (v6.1). */
+/* lapic.c kvm_apic_update_ppr() (v7.2: apic_update_ppr() of bb365a506b1e; the same since v6.1). */
 void kvm_apic_update_ppr(struct kvm_vcpu *vcpu)
 {
 	apic_update_ppr(vcpu->arch.apic);
 }
 
-/* lapic.c kvm_lapic_set_tpr() (v6.1): TPR[3:0] is cleared. */
+/* lapic.c kvm_lapic_set_tpr() (v7.0, as v6.1): TPR[3:0] is cleared. */
 void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, unsigned long cr8)
 {
 	apic_set_tpr(vcpu->arch.apic, (u32)(cr8 & 0x0f) << 4);

@@ -159,8 +159,10 @@ int kvm_apic_hw_deliver(struct kvm_lapic *apic, u32 tpr);
 /* lapic.c kvm_lapic_set_tpr() / kvm_lapic_get_cr8() (v6.1): CR8 is TPR[7:4]. */
 void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, unsigned long cr8);
 u64 kvm_lapic_get_cr8(struct kvm_vcpu *vcpu);
-/* lapic.c kvm_apic_update_ppr() (v6.1). */
+/* lapic.c kvm_apic_update_ppr() (v7.2): apic_update_ppr(). */
 void kvm_apic_update_ppr(struct kvm_vcpu *vcpu);
+/* lapic.c kvm_lapic_update_cr8_intercept() (v7.2, c7722e5e1dae; model/x86.c). */
+void kvm_lapic_update_cr8_intercept(struct kvm_vcpu *vcpu);
 /* Simulated hardware: VMX EOI virtualization with servicing vector 'svi'; returns the new SVI. */
 int kvm_apic_hw_virtual_eoi(struct kvm_lapic *apic, int svi);
 int kvm_apic_highest_isr(struct kvm_lapic *apic);

@@ -155,6 +155,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "vmx_sync_pir_to_irr() raises no KVM_REQ_EVENT for a vector it harvests with APICv inactive",
 		.scenario = "pi-hlt", .expect = "lost-interrupt",
 	},
+	[KVM_BUG_TPR_THRESHOLD_STALE] = {
+		.slug = "tpr-threshold-stale", .commit = "bb365a506b1e",
+		.title = "a TPR-below-threshold exit that makes no interrupt deliverable leaves TPR_THRESHOLD as it was (apic_update_ppr() only raises KVM_REQ_EVENT): above the guest's new VTPR, with neither APIC-access virtualization nor virtual-interrupt delivery, the next VM entry fails (eb90f3417a0c's shortcut)",
+		.scenario = "tpr-threshold", .expect = "vmentry-failed",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)
@@ -224,6 +229,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_STALE_TLB] = "stale-tlb",
 	[F_CR8_INTERCEPTED] = "cr8-intercepted",
 	[F_IRQ_WINDOW_IGNORED] = "irq-window-ignored",
+	[F_VMENTRY_FAILED] = "vmentry-failed",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 	[F_EXPECT_FAILED] = "expect-failed",

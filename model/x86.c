@@ -450,11 +450,14 @@ static void vmx_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 }
 
 /*
- * update_cr8_intercept() (x86.c v6.1; no vAPIC address, which only
- * userspace's KVM_SET_VAPIC_ADDR sets): nothing while APICv is active, the
- * CPU then delivers by itself.  Not inlined, like inject_pending_event().
+ * kvm_lapic_update_cr8_intercept() (lapic.c v7.2; x86.c's
+ * update_cr8_intercept() until c7722e5e1dae, same body as v6.1; no vAPIC
+ * address, which only userspace's KVM_SET_VAPIC_ADDR sets): nothing while
+ * APICv is active, the CPU then delivers by itself.  Called before entry after
+ * KVM_REQ_EVENT and, since bb365a506b1e, by apic_update_ppr().  Not inlined,
+ * like inject_pending_event().
  */
-static __attribute__((noinline)) void update_cr8_intercept(struct kvm_vcpu *vcpu)
+__attribute__((noinline)) void kvm_lapic_update_cr8_intercept(struct kvm_vcpu *vcpu)
 {
 	int max_irr, tpr;
 
@@ -507,7 +510,7 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		inject_pending_event(vcpu);
 		/* kvm_lapic_sync_to_vapic() is left out: no vAPIC address (KVM_SET_VAPIC_ADDR). */
 		if (kvm_lapic_enabled(vcpu))
-			update_cr8_intercept(vcpu);
+			kvm_lapic_update_cr8_intercept(vcpu);
 	}
 
 	/* preempt_disable(); prepare_guest_switch() */

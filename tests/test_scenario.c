@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "apic-id-restore", "x2apic", "x2apic-hybrid", "cr8-intercept", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "apic-id-restore", "x2apic", "x2apic-hybrid", "cr8-intercept", "tpr-threshold", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "halt-ipi", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "irq-window", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
