@@ -321,28 +321,21 @@ static void kvm_x86_vcpu_create(struct kvm_vcpu *vcpu)
 	}
 }
 
-/* kvm_arch_vcpu_create(), x86.c v5.17 (with or without 423ecfea77dd). */
+/*
+ * kvm_arch_vcpu_create(), x86.c v6.18 (kvm-x86 042007c262e5): kvm_create_lapic()
+ * (the APICv flag and request), the vendor's vcpu_create, then kvm_vcpu_reset(),
+ * whose kvm_lapic_reset() comes before the vendor's reset (init_vmcb() ->
+ * avic_init_vmcb()); the model runs the LAPIC reset before kvm_x86_vcpu_create(),
+ * which holds both vendor parts: the new vCPU is visible to no other thread
+ * yet, so only that relative order matters.
+ */
 static int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	int r = kvm_create_lapic(vcpu);
 
 	if (r)
 		return r;
-	if (kvm_bug(vcpu->kvm, KVM_BUG_CREATE_NO_REQUEST)) {
-		/* Before 423ecfea77dd: copy the VM state, which may be stale by entry. */
-		if (kvm_apicv_activated(vcpu->kvm))
-			vcpu->arch.apicv_active = true;
-	} else if (vcpu->kvm->cfg.enable_apicv) {
-		/*
-		 * 423ecfea77dd: this vCPU gets no notification of inhibit
-		 * changes until it is online; mark it active and let the
-		 * request reconcile it with the VM state before the first entry.
-		 */
-		vcpu->arch.apicv_active = true;
-		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
-	}
-	/* kvm_vcpu_reset() -> kvm_lapic_reset() runs after the flag is set. */
-	kvm_apic_update_apicv(vcpu);
+	kvm_lapic_reset(vcpu->arch.apic, vcpu->vcpu_id == 0);	/* kvm_vcpu_reset(vcpu, false) */
 	kvm_x86_vcpu_create(vcpu);
 	/* Model: fill the MMU cache now, so faults allocate only after using it. */
 	mmu_topup_memory_caches(vcpu);

@@ -1767,13 +1767,15 @@ void kvm_apic_update_apicv(struct kvm_vcpu *vcpu)
 }
 
 /*
- * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v5.15, with v7.0's map
- * recalculation at its end; v7.0 also clears PIR first, 9cfec6d097c6, which
- * matters only for a reset after creation: none here).  A standalone APIC has
- * no vcpu_id: its xAPIC ID is left as is.  LINT0 = ExtINT on the BSP assumes the
- * LINT0_REENABLED quirk (on by default).  Left out: the timer (hrtimer_cancel,
- * apic_update_lvtt, update_divide_count), NMI watchdog, PV EOI,
- * apic_arb_prio/apic_attention, and the APICv RVI/SVI refresh.
+ * lapic.c kvm_lapic_reset(vcpu, init_event=false) (v7.0, torvalds
+ * 000d75b0b186, with v7.2's apic_update_ppr(); the register values as v5.15,
+ * the map recalculation at its end).  Left out: apicv_pre_state_restore()
+ * first (VMX clears PIR, 9cfec6d097c6), which matters only for a reset after
+ * creation: none here; the timer (hrtimer_cancel, apic_update_lvtt,
+ * update_divide_count), NMI watchdog, PV EOI, apic_arb_prio/apic_attention,
+ * and the APICv RVI/SVI refresh.  A standalone APIC has no vcpu_id: its xAPIC
+ * ID is left as is.  LINT0 = ExtINT on the BSP assumes the LINT0_REENABLED
+ * quirk (on by default).
  */
 void kvm_lapic_reset(struct kvm_lapic *apic, bool bsp)
 {
@@ -1828,8 +1830,15 @@ void kvm_lapic_init_standalone(struct kvm_lapic *apic, u32 apic_id, bool bsp)
 }
 
 /*
- * lapic.c kvm_create_lapic() (v5.15) followed by kvm_lapic_reset(vcpu, false); no
- * hrtimer, no MMIO device registration (the model's emulator calls apic_mmio_*).
+ * lapic.c kvm_create_lapic() (v7.0, torvalds 000d75b0b186; the shape of
+ * a78d9046696b, v6.9): the APIC-base ENABLE bit stuffed, and with
+ * enable_apicv the vCPU marked APICv-active with a KVM_REQ_APICV_UPDATE that
+ * reconciles it with the VM's inhibits before its first entry (423ecfea77dd:
+ * the vCPU gets no notification of inhibit changes until it is online).
+ * Before 423ecfea77dd (KVM_BUG_CREATE_NO_REQUEST, then in
+ * kvm_arch_vcpu_create()) the flag copied the VM's state, which may be stale
+ * by entry.  No reset here: kvm_vcpu_reset() runs later.  No hrtimer, no MMIO
+ * device registration (the model's emulator calls apic_mmio_*).
  */
 int kvm_create_lapic(struct kvm_vcpu *vcpu)
 {
@@ -1841,7 +1850,15 @@ int kvm_create_lapic(struct kvm_vcpu *vcpu)
 
 	vcpu->arch.apic = apic;
 	apic->vcpu = vcpu;
-	kvm_lapic_reset(apic, vcpu->vcpu_id == 0);
+	/* Stuff the APIC ENABLE bit in lieu of temporary static_key */
+	apic->base_address = MSR_IA32_APICBASE_ENABLE;
+	if (kvm_bug(vcpu->kvm, KVM_BUG_CREATE_NO_REQUEST)) {
+		if (kvm_apicv_activated(vcpu->kvm))
+			vcpu->arch.apicv_active = true;
+	} else if (vcpu->kvm->cfg.enable_apicv) {
+		vcpu->arch.apicv_active = true;
+		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
+	}
 	return 0;
 }
 

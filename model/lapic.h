@@ -90,7 +90,7 @@ struct kvm_lapic {
 	u8 regs[4096] __attribute__((aligned(8)));	/* set_bit() works on 8-byte words */
 };
 
-/* kvm_create_lapic + kvm_lapic_reset(init_event=false) for a vCPU (arena memory). */
+/* kvm_create_lapic() for a vCPU (arena memory); kvm_arch_vcpu_create() resets it. */
 int kvm_apic_accept_pic_intr(struct kvm_vcpu *vcpu);
 int kvm_create_lapic(struct kvm_vcpu *vcpu);
 /* A standalone APIC with the given xAPIC ID, in its reset state. */

@@ -92,9 +92,9 @@ expect "fault-checks-request" 1 "violation" "" --bug fault-checks-request --firs
 expect "zap-yield-range-units" 1 "violation \(stale-spte\)" "" --bug zap-yield-range-units --first
 expect "zap-yield scenario, mainline" 0 "verified" "" --scenario zap-yield
 expect "create-no-request" 1 "violation \(apicv-mismatch\)" "" --bug create-no-request --first
-expect "create-toggle, mainline svm" 0 "verified" "394772 505686" --scenario create-toggle --vendor svm
-expect "create-toggle, mainline vmx" 0 "verified" "310505 397495" --scenario create-toggle --vendor vmx
-expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "70076 137322" --bug avic-init-vm-state
+expect "create-toggle, mainline svm" 0 "verified" "384512 492374" --scenario create-toggle --vendor svm
+expect "create-toggle, mainline vmx" 0 "verified" "300885 385001" --scenario create-toggle --vendor vmx
+expect "avic-init-vm-state (3989a6d036c8)" 1 "violation \(bad-spte\)" "59967 114994" --bug avic-init-vm-state
 # The TLB (docs/design.md, "The TLB"): a zap without its flush, AVIC activation without one.
 expect "zap-tlb, mainline svm" 0 "verified" "1278 1841" --scenario zap-tlb --vendor svm
 expect "zap-tlb, mainline vmx" 0 "verified" "1277 1840" --scenario zap-tlb --vendor vmx
