@@ -82,7 +82,7 @@ static bool reg_is_defined_read(u32 reg)
 	return lapic_reg_name(reg) != NULL;
 }
 
-/* is_avic_unaccelerated_access_trap(), avic.c v5.15. */
+/* is_avic_unaccelerated_access_trap(), avic.c v7.0 (as v5.15). */
 static bool is_avic_unaccelerated_access_trap(u32 offset)
 {
 	switch (offset) {
@@ -561,8 +561,8 @@ static void hw_tlb_fill(struct kvm_vcpu *vcpu, gfn_t gfn, u64 spte)
 }
 
 /*
- * pre_svm_run() (svm.c v6.1): a vmcb last run on another pCPU gets a new
- * ASID, for which this CPU has nothing cached.
+ * pre_svm_run() (svm.c v7.2, non-SEV steps as v6.1): a vmcb last run on
+ * another pCPU gets a new ASID, for which this CPU has nothing cached.
  */
 static __attribute__((noinline)) void pre_svm_run(struct kvm_vcpu *vcpu)
 {
@@ -709,7 +709,7 @@ static void sync_lapic_to_cr8(struct kvm_vcpu *vcpu)
 	vcpu->arch.ctrl.v_tpr = (u8)(kvm_get_cr8(vcpu) & V_TPR_MASK);
 }
 
-/* sync_cr8_to_lapic() (svm.c v6.1): the guest's CR8 back to the LAPIC after the exit. */
+/* sync_cr8_to_lapic() (svm.c v7.2, as v6.1; no nested): the guest's CR8 back to the LAPIC after the exit. */
 static void sync_cr8_to_lapic(struct kvm_vcpu *vcpu)
 {
 	if (!vcpu->arch.ctrl.cr8_write_intercept)
@@ -859,7 +859,7 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 }
 
 /*
- * x86_emulate_instruction(), x86.c v5.17, for the one instruction at rip:
+ * x86_emulate_instruction(), x86.c v6.18 (as v5.17), for the instruction at rip:
  * an APIC-page access goes to apic_mmio_read/write (vcpu_mmio_read/write ->
  * the in-kernel LAPIC's MMIO device); any other MMIO has no device and is
  * completed as userspace would for unclaimed MMIO (reads all-ones).
@@ -910,7 +910,7 @@ static int cr8_write_interception(struct kvm_vcpu *vcpu, u32 cr8)
 	return 1;
 }
 
-/* svm_handle_exit() / vmx_handle_exit(), v5.17, for the exits the model raises. */
+/* svm_handle_exit() / vmx_handle_exit() (avic.c v7.0, vmx.c v6.12; no fasteoi) for the model's exits. */
 int kvm_hw_handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exit_info *e = &vcpu->arch.exit;

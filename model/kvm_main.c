@@ -73,13 +73,13 @@ struct kvm_memory_slot *__gfn_to_memslot(struct kvm *kvm, int nr_memslots, gfn_t
 	return NULL;
 }
 
-/* ____gfn_to_memslot(), v5.17: a linear search instead of the rb-tree. */
+/* ____gfn_to_memslot(), kvm_host.h v6.19 (as v5.17): a linear search instead of the rb-tree. */
 struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
 {
 	return __gfn_to_memslot(kvm, READ_ONCE(kvm->nr_memslots), gfn);
 }
 
-/* kvm_is_visible_memslot(), include/linux/kvm_host.h v5.15. */
+/* kvm_is_visible_memslot(), include/linux/kvm_host.h v6.19 (as v5.15). */
 bool kvm_is_visible_memslot(struct kvm_memory_slot *slot)
 {
 	return slot && slot->id < KVM_USER_MEM_SLOTS && !(memslots_read(slot->flags) & KVM_MEMSLOT_INVALID);
@@ -91,10 +91,14 @@ hva_t kvm_slot_hva(struct kvm_memory_slot *slot, gfn_t gfn)
 }
 
 /*
- * alloc_apic_access_page() (vmx.c) / avic_alloc_access_page() (avic.c), v5.15:
+ * kvm_alloc_apic_access_page(), lapic.c v7.0 (one function for both since v6.3):
  * install the private, invisible APIC-access memslot once per VM.  KVM backs
  * it with an anonymous page: the "dummy page" an access reaches when the SPTE
- * is present but the vCPU's APIC virtualization is off.
+ * is present but the vCPU's APIC virtualization is off.  On SVM the kernel
+ * calls it at vCPU creation only while AVIC is enabled and the VM is not
+ * inhibited; the model calls it at every creation, as VMX does: an allocation
+ * deferred to a later creation would add a memslot while other vCPUs run
+ * (generation bump, SRCU grace period), which kvm_add_memslot() does not model.
  */
 static void kvm_alloc_apic_access_page(struct kvm *kvm)
 {
@@ -252,7 +256,7 @@ void kvm_inhibit_apic_access_page(struct kvm_vcpu *vcpu)
 	kvm_vcpu_srcu_read_lock(vcpu);
 }
 
-/* kvm_apicv_init(), x86.c v5.17: ABSENT is cleared by KVM_CREATE_IRQCHIP, which we do. */
+/* kvm_apicv_init(), x86.c v6.18: ABSENT set, then cleared by KVM_CREATE_IRQCHIP, folded here. */
 static void kvm_apicv_init(struct kvm *kvm)
 {
 	init_rwsem(&kvm->arch.apicv_update_lock);
@@ -342,7 +346,7 @@ static int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-/* kvm_vm_ioctl_create_vcpu(), kvm_main.c v5.17 (no fd, no preempt notifiers). */
+/* kvm_vm_ioctl_create_vcpu(), kvm_main.c v6.19 (no fd, no preempt notifiers, no vcpu->mutex). */
 struct kvm_vcpu *kvm_vm_ioctl_create_vcpu(struct kvm *kvm, int id, const struct guest_program *prog)
 {
 	struct kvm_vcpu *vcpu;
@@ -553,7 +557,7 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 	}
 }
 
-/* kvm_flush_remote_tlbs(), kvm_main.c v5.15: each vCPU flushes its TLB before it enters again. */
+/* kvm_flush_remote_tlbs(), kvm_main.c v7.3-rc5 (as v5.15, no stats): each vCPU flushes before it enters again. */
 void kvm_flush_remote_tlbs(struct kvm *kvm)
 {
 	kvm_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);

@@ -196,7 +196,7 @@ static bool __apic_test_and_clear_isr(struct kvm_lapic *apic, int vec)
 	return old;
 }
 
-/* vcpu->arch.apicv_active as lapic.c v5.15 tests it; a standalone APIC has no APICv. */
+/* apic->apicv_active as lapic.c v7.0 tests it (the flag lives in vcpu->arch here); a standalone APIC has none. */
 static inline bool kvm_apicv_active(struct kvm_lapic *apic)
 {
 	return apic->vcpu && apic->vcpu->arch.apicv_active;
@@ -208,7 +208,7 @@ static inline bool kvm_apic_hw_enabled(struct kvm_lapic *apic)
 	return apic->base_address & MSR_IA32_APICBASE_ENABLE;
 }
 
-/* lapic.h apic_x2apic_mode() (v6.1): IA32_APIC_BASE.EXTD. */
+/* lapic.h apic_x2apic_mode() (v7.0, as v6.1): IA32_APIC_BASE.EXTD. */
 static inline bool apic_x2apic_mode(struct kvm_lapic *apic)
 {
 	return apic->base_address & X2APIC_ENABLE;
@@ -503,7 +503,7 @@ void kvm_lapic_set_tpr(struct kvm_vcpu *vcpu, unsigned long cr8)
 	apic_set_tpr(vcpu->arch.apic, (u32)(cr8 & 0x0f) << 4);
 }
 
-/* lapic.c kvm_lapic_get_cr8() (v6.1). */
+/* lapic.c kvm_lapic_get_cr8() (v7.0, as v6.1). */
 u64 kvm_lapic_get_cr8(struct kvm_vcpu *vcpu)
 {
 	u64 tpr = kvm_lapic_get_reg(vcpu->arch.apic, APIC_TASKPRI);
@@ -624,7 +624,7 @@ void __kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 	}
 }
 
-/* kvm_lapic_get_base() (lapic.c) / kvm_get_apic_mode() (lapic.h), v6.1. */
+/* kvm_get_apic_mode() (lapic.h v7.0) and vcpu->arch.apic_base, which callers read directly since v6.13. */
 u64 kvm_lapic_get_base(struct kvm_vcpu *vcpu)
 {
 	return vcpu->arch.apic->base_address;
@@ -752,8 +752,9 @@ static int __apic_accept_irq(struct kvm_lapic *apic, u32 delivery_mode, int vect
 }
 
 /*
- * The tail of __apic_accept_irq() for a fixed interrupt (v5.15): kvm_lapic_set_irr,
- * then KVM_REQ_EVENT and a kick of the target (vCPU-backed APICs only).
+ * The non-APICv tail of __apic_accept_irq() for a fixed interrupt (v7.0's
+ * vmx_deliver_interrupt() fallback, as v5.15): kvm_lapic_set_irr, then
+ * KVM_REQ_EVENT and a kick of the target (vCPU-backed APICs only).
  */
 void kvm_apic_set_irq_vector(struct kvm_lapic *apic, int vec)
 {
@@ -1544,21 +1545,22 @@ int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val)
 	return 0;
 }
 
-/* lapic.c kvm_apic_write_nodecode() (v5.15): replay a register hardware already wrote. */
+/*
+ * lapic.c kvm_apic_write_nodecode() (v7.0, xAPIC): replay a register hardware
+ * already wrote, with the raw value in the page (v5.18's "Use "raw" APIC
+ * register read for handling APIC-write VM-Exit"; v5.15 went through
+ * kvm_lapic_reg_read(), which for EOI and RRR, not readable, passed 0 instead:
+ * both writes ignore it).  The offset's masking moved to VMX's
+ * handle_apic_write() then; the model's exits pass an aligned offset.
+ */
 void kvm_apic_write_nodecode(struct kvm_vcpu *vcpu, u32 offset)
 {
-	u32 val = 0;
-
-	/* Hardware has done the conditional check and instruction decode. */
-	offset &= 0xff0;
-
-	kvm_lapic_reg_read(vcpu->arch.apic, offset, 4, &val);
-	kvm_lapic_reg_write(vcpu->arch.apic, offset, val);
+	kvm_lapic_reg_write(vcpu->arch.apic, offset & 0xff0, kvm_lapic_get_reg(vcpu->arch.apic, offset & 0xff0));
 }
 
 /* ---- interrupt acceptance ------------------------------------------------------------ */
 
-/* lapic.c kvm_apic_has_interrupt() (v5.15): the deliverable vector or -1. */
+/* lapic.c kvm_apic_has_interrupt() (v7.0, as v5.15; no TDX): the deliverable vector or -1. */
 static int __kvm_apic_has_interrupt(struct kvm_lapic *apic)
 {
 	u32 ppr;
@@ -1577,9 +1579,9 @@ bool kvm_apic_has_interrupt(struct kvm_lapic *apic)
 }
 
 /*
- * lapic.c kvm_get_apic_interrupt() (v5.15; in v7.0 kvm_apic_has_interrupt()
- * then kvm_apic_ack_interrupt(), a194a3a13ce0 and aa9477966aab, v6.12, the
- * same steps), reached from kvm_cpu_get_interrupt(): move the highest IRR
+ * lapic.c kvm_apic_has_interrupt() then kvm_apic_ack_interrupt() (v7.0, as
+ * kvm_cpu_get_interrupt() calls them since a194a3a13ce0 and aa9477966aab,
+ * v6.12; kvm_get_apic_interrupt() until then, the same steps): move the highest IRR
  * vector above PPR into ISR; no Hyper-V auto-EOI.
  */
 int kvm_apic_accept_interrupt(struct kvm_lapic *apic)

@@ -177,7 +177,7 @@ void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reas
 
 /*
  * kvm_x86_ops.set_virtual_apic_mode: avic_refresh_virtual_apic_mode() (SVM,
- * avic.c) or vmx_set_virtual_apic_mode() (vmx.c v6.1, with flexpriority, for
+ * avic.c v7.0) or vmx_set_virtual_apic_mode() (vmx.c v7.0, non-nested as v6.1; for
  * the modes the model has: "virtualize APIC accesses" only in xAPIC mode, and
  * on the way back "Flush the TLB, ... the guest may have inserted a non-APIC
  * mapping into the TLB while the APIC was disabled."  Its
@@ -368,9 +368,9 @@ static void kvm_service_local_tlb_flush_requests(struct kvm_vcpu *vcpu)
 }
 
 /*
- * svm_flush_tlb_all/_current -> svm_flush_tlb_asid() (svm.c v6.1, with
- * FLUSHBYASID): tlb_ctl = TLB_CONTROL_FLUSH_ASID, acted on by the next
- * VMRUN; vmx_flush_tlb_all/_current (vmx.c v6.1, EPT): INVEPT now.  One TLB
+ * svm_flush_tlb_all/_current -> svm_flush_tlb_asid() (svm.c v7.2, as v6.1,
+ * with FLUSHBYASID): tlb_ctl = TLB_CONTROL_FLUSH_ASID, acted on by the next
+ * VMRUN; vmx_flush_tlb_all/_current (vmx.c, EPT, as v6.1): INVEPT now.  One TLB
  * context per vCPU, so all = current.  Model: SVM's flush happens here too.
  * No guest instruction runs between this and the next VMRUN (a cancelled
  * entry only loops back to the requests), so no access can tell the two
@@ -414,7 +414,7 @@ static __attribute__((noinline)) void inject_pending_event(struct kvm_vcpu *vcpu
 	}
 }
 
-/* kvm_set_cr8() (x86.c v6.1), with the in-kernel LAPIC. */
+/* kvm_set_cr8() (regs.c v7.2, x86.c's until then; as v6.1), with the in-kernel LAPIC. */
 int kvm_set_cr8(struct kvm_vcpu *vcpu, unsigned long cr8)
 {
 	if (cr8 & ~0xfUL)	/* CR8_RESERVED_BITS */
@@ -423,14 +423,14 @@ int kvm_set_cr8(struct kvm_vcpu *vcpu, unsigned long cr8)
 	return 0;
 }
 
-/* kvm_get_cr8() (x86.c v6.1), with the in-kernel LAPIC. */
+/* kvm_get_cr8() (regs.c v7.2, x86.c's until then; as v6.1), with the in-kernel LAPIC. */
 unsigned long kvm_get_cr8(struct kvm_vcpu *vcpu)
 {
 	return (unsigned long)kvm_lapic_get_cr8(vcpu);
 }
 
 /*
- * svm_update_cr8_intercept() (svm.c v6.1; no SEV-ES, no nested): intercept
+ * svm_update_cr8_intercept() (svm.c v7.2, as v6.1; no SEV-ES, no nested): intercept
  * CR8 writes only while an interrupt waits behind the TPR, so that lowering
  * it exits and KVM injects.
  */
@@ -443,7 +443,7 @@ static void svm_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 	vcpu->arch.ctrl.cr8_write_intercept = on;
 }
 
-/* vmx_update_cr8_intercept() (vmx.c v6.1; no nested): the TPR threshold. */
+/* vmx_update_cr8_intercept() (vmx.c v7.2 with 7ef78d71ca71, non-nested as v6.1): the TPR threshold. */
 static void vmx_update_cr8_intercept(struct kvm_vcpu *vcpu, int tpr, int irr)
 {
 	vcpu->arch.ctrl.tpr_threshold = (u8)((irr == -1 || tpr < irr) ? 0 : irr);
