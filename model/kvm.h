@@ -28,6 +28,8 @@ struct guest_program;
 #define KVM_USER_MEM_SLOTS (32767 - 3)		/* SHRT_MAX - 3, v5.15 */
 #define APIC_ACCESS_PAGE_PRIVATE_MEMSLOT (KVM_USER_MEM_SLOTS + 1)
 #define KVM_MEMSLOT_INVALID (1ul << 16)
+/* include/linux/kvm_host.h: the generation of memslots being swapped in (kvm_swap_active_memslots()). */
+#define KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS (1ull << 63)
 #define KVM_MODEL_MAX_MEMSLOTS 4
 /* Host pages backing the memslots: the most RAM a scenario has, and the APIC-access page. */
 #define KVM_MODEL_MAX_HOST_PAGES (SCN_MAX_RAM_PAGES + 1)

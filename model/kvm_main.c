@@ -190,11 +190,21 @@ static void synchronize_srcu_kvm(struct kvm *kvm)
 	smp_mb();
 }
 
-/* kvm_swap_active_memslots() (kvm_main.c v7.1): the new generation, then the grace period. */
+/*
+ * kvm_swap_active_memslots() (kvm_main.c v7.3-rc5, torvalds 8264c0d73f07):
+ * the new memslots carry the generation marked
+ * KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS while SRCU readers drain (an MMIO SPTE
+ * hit then takes the slow path, and one made meanwhile keeps the old
+ * generation), then the next one (+ kvm_arch_nr_memslot_as_ids(): one
+ * address space).  The model changes the slots in place, before this.
+ */
 static void kvm_swap_active_memslots(struct kvm *kvm)
 {
-	WRITE_ONCE(kvm->memslots_generation, kvm->memslots_generation + 1);
+	u64 gen = kvm->memslots_generation;
+
+	WRITE_ONCE(kvm->memslots_generation, gen | KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
 	synchronize_srcu_kvm(kvm);
+	WRITE_ONCE(kvm->memslots_generation, gen + 1);
 }
 
 /*

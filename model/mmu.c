@@ -42,13 +42,13 @@ static u64 make_nonleaf_spte(struct kvm_mmu_page *sp)
 	return (u64)(uintptr_t)sp | SPTE_PRESENT | SPTE_WRITABLE;
 }
 
-/* make_spte(), spte.c v5.16, reduced to present/writable/pfn. */
+/* make_spte(), spte.c v7.3 (as v5.16), reduced to present/writable/pfn: no A/D bits, no dirty logging. */
 static u64 make_spte(kvm_pfn_t pfn, bool writable)
 {
 	return (pfn << SPTE_PFN_SHIFT) | SPTE_PRESENT | (writable ? SPTE_WRITABLE : 0);
 }
 
-/* make_mmio_spte(), spte.c v5.16: tagged with the memslot generation. */
+/* make_mmio_spte(), spte.c v7.3 (as v5.16): tagged with the memslot generation's low bits (no in-progress bit). */
 static u64 make_mmio_spte(struct kvm *kvm, gfn_t gfn)
 {
 	return SPTE_MMIO | (gfn << SPTE_PFN_SHIFT) |
@@ -57,10 +57,18 @@ static u64 make_mmio_spte(struct kvm *kvm, gfn_t gfn)
 
 static gfn_t get_mmio_spte_gfn(u64 spte) { return spte_to_pfn(spte) & ((1ull << 40) - 1); }
 
-/* check_mmio_spte(), mmu.c v5.17: the generation must match the memslots'. */
+/*
+ * check_mmio_spte(), mmu.c v7.3-rc5 (unchanged since ddfd1730fd82, "Do not
+ * cache MMIO accesses while memslots are in flux"): never a hit while an
+ * update is in progress; else the generation must match the memslots'.
+ */
 static bool check_mmio_spte(struct kvm *kvm, u64 spte)
 {
-	return ((spte >> SPTE_MMIO_GEN_SHIFT) & 0x3ff) == (memslots_read(kvm->memslots_generation) & 0x3ff);
+	u64 gen = memslots_read(kvm->memslots_generation);
+
+	if (gen & KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS)
+		return false;
+	return ((spte >> SPTE_MMIO_GEN_SHIFT) & 0x3ff) == (gen & 0x3ff);
 }
 
 static int pt_index(gfn_t gfn, int level)
