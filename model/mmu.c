@@ -140,9 +140,10 @@ void kvm_mmu_assign_tables(struct kvm *kvm, gfn_t gfn)
 }
 
 /*
- * tdp_mmu_alloc_sp(), v5.16: the table that will map gfn at 'level' (from the
- * assigned pool, else the vCPU's cache); tdp_mmu_free_sp() gives back one
- * that lost the race to be linked (still all zero).
+ * tdp_mmu_alloc_sp() + tdp_mmu_init_sp(), tdp_mmu.c v7.3 (split since v5.18;
+ * v5.16's alloc_tdp_mmu_page()): the table that will map gfn at 'level' (from
+ * the assigned pool, else the vCPU's cache); tdp_mmu_free_sp() gives back one
+ * that lost the race to be linked (still all zero; the kernel frees it).
  */
 static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct kvm_vcpu *vcpu, int level, gfn_t gfn)
 {
@@ -359,9 +360,11 @@ static bool mmu_invalidate_retry_gfn_unsafe(struct kvm *kvm, unsigned long mmu_s
 }
 
 /*
- * mmu_notifier_retry_hva(), include/linux/kvm_host.h v5.15-v6.0: the range is
- * compared with a host virtual address.  Only the 'zap-yield-range-units'
- * bug uses it, against a range kvm_zap_gfn_range() recorded in gfns.
+ * mmu_invalidate_retry_hva(), include/linux/kvm_host.h v6.7 (its last release:
+ * 8569992d64b8 removed it in v6.8; mmu_notifier_retry_hva() in v5.15-v6.0):
+ * the range is compared with a host virtual address.  Only the
+ * 'zap-yield-range-units' bug uses it, against a range kvm_zap_gfn_range()
+ * recorded in gfns.
  */
 bool mmu_invalidate_retry_hva(struct kvm *kvm, unsigned long mmu_seq, unsigned long hva)
 {
@@ -654,35 +657,159 @@ emulate:
 	return x86_emulate_instruction(vcpu, cr2_or_gpa);
 }
 
-/* ---- zapping (tdp_mmu.c v5.16, mmu.c v6.8) ------------------------------------ */
+/* ---- zapping (tdp_mmu.c, tdp_iter.c v7.3; mmu.c v7.3-rc5) ---------------------- */
 
 struct zap_iter {
 	struct kvm *kvm;
 	gfn_t start, end;
 	bool can_yield;
 	bool flush;
-	bool progress;		/* something processed since the last yield */
 };
 
-/* tdp_mmu_iter_cond_resched(), tdp_mmu.c v5.16. */
-static void tdp_mmu_iter_cond_resched(struct zap_iter *it, gfn_t gfn)
+/*
+ * struct tdp_iter (tdp_iter.h v7.3) for the model's one 4-level root: no
+ * gfn_bits, no address-space id.  Its SPTE reads (kvm_tdp_mmu_read_spte(),
+ * READ_ONCE) are plain here, as zap_leaf()'s: every writer holds mmu_lock for
+ * write or, for a fault's install, for read while the zap holds it for write.
+ */
+struct tdp_iter {
+	gfn_t next_last_level_gfn;	/* the gfn the walk is heading for */
+	/*
+	 * The kernel keeps yielded_gfn, next_last_level_gfn when the walk last
+	 * (re)started, and yields only if the two differ.  next_last_level_gfn
+	 * moves only forward, in try_step_side(), so the model keeps just
+	 * whether it moved since: the old gfn itself would only tell apart
+	 * states that behave the same (one per earlier yield point).
+	 */
+	bool stepped_side;
+	struct kvm_mmu_page *pt_path[PT64_ROOT_LEVEL];
+	u64 *sptep;
+	gfn_t gfn;
+	int level;
+	u64 old_spte;
+	bool valid;
+	bool yielded;
+};
+
+static gfn_t gfn_round_for_level(gfn_t gfn, int level)
+{
+	return gfn & ~((1ull << (9 * (level - 1))) - 1);
+}
+
+/* tdp_iter_refresh_sptep(), tdp_iter.c v7.3. */
+static void tdp_iter_refresh_sptep(struct tdp_iter *iter)
+{
+	iter->sptep = &iter->pt_path[iter->level - 1]->spt[pt_index(iter->gfn, iter->level)];
+	iter->old_spte = *iter->sptep;
+}
+
+/* tdp_iter_restart(), tdp_iter.c v7.3: back to the root, towards next_last_level_gfn. */
+static void tdp_iter_restart(struct tdp_iter *iter)
+{
+	iter->yielded = false;
+	iter->stepped_side = false;	/* yielded_gfn = next_last_level_gfn */
+	iter->level = PT64_ROOT_LEVEL;
+	iter->gfn = gfn_round_for_level(iter->next_last_level_gfn, iter->level);
+	tdp_iter_refresh_sptep(iter);
+	iter->valid = true;
+}
+
+/* tdp_iter_start(), tdp_iter.c v7.3, min_level PG_LEVEL_4K. */
+static void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, gfn_t next_last_level_gfn)
+{
+	iter->next_last_level_gfn = next_last_level_gfn;
+	iter->pt_path[PT64_ROOT_LEVEL - 1] = root;
+	tdp_iter_restart(iter);
+}
+
+/*
+ * try_step_down(), tdp_iter.c v7.3: "Reread the SPTE before stepping down to
+ * avoid traversing into page tables that are no longer linked"; only into a
+ * present non-leaf SPTE (the model has no huge pages).
+ */
+static bool try_step_down(struct tdp_iter *iter)
+{
+	if (iter->level == 1)
+		return false;
+	iter->old_spte = *iter->sptep;
+	if (!is_shadow_present_pte(iter->old_spte))
+		return false;
+	iter->level--;
+	iter->pt_path[iter->level - 1] = spte_to_child_sp(iter->old_spte);
+	iter->gfn = gfn_round_for_level(iter->next_last_level_gfn, iter->level);
+	tdp_iter_refresh_sptep(iter);
+	return true;
+}
+
+/* try_step_side(), tdp_iter.c v7.3: the one step that moves next_last_level_gfn. */
+static bool try_step_side(struct tdp_iter *iter)
+{
+	if (pt_index(iter->gfn, iter->level) == PT64_ENT_PER_PAGE - 1)
+		return false;
+	iter->gfn += 1ull << (9 * (iter->level - 1));
+	iter->next_last_level_gfn = iter->gfn;
+	iter->stepped_side = true;
+	iter->sptep++;
+	iter->old_spte = *iter->sptep;
+	return true;
+}
+
+/* try_step_up(), tdp_iter.c v7.3. */
+static bool try_step_up(struct tdp_iter *iter)
+{
+	if (iter->level == PT64_ROOT_LEVEL)
+		return false;
+	iter->level++;
+	iter->gfn = gfn_round_for_level(iter->gfn, iter->level);
+	tdp_iter_refresh_sptep(iter);
+	return true;
+}
+
+/* tdp_iter_next(), tdp_iter.c v7.3: a pre-order walk; after a yield, from the root again. */
+static void tdp_iter_next(struct tdp_iter *iter)
+{
+	if (iter->yielded) {
+		tdp_iter_restart(iter);
+		return;
+	}
+	if (try_step_down(iter))
+		return;
+	do {
+		if (try_step_side(iter))
+			return;
+	} while (try_step_up(iter));
+	iter->valid = false;
+}
+
+/*
+ * tdp_mmu_iter_need_resched() + tdp_mmu_iter_cond_resched(), tdp_mmu.c v7.3
+ * (torvalds abad8c4cb926), shared == false: yield only if the walk moved
+ * sideways since it last (re)started, flush first if a leaf was zapped since
+ * mmu_lock was taken (fcb93eb6d09d, v5.17), then cond_resched_rwlock_write()
+ * and mark the iterator yielded, so that tdp_iter_next() restarts from the
+ * root.  The kernel asks need_resched() before the progress test; both are
+ * reads, and this order spares the model a choice that cannot yield.
+ */
+static bool tdp_mmu_iter_cond_resched(struct zap_iter *it, struct tdp_iter *iter)
 {
 	struct kvm *kvm = it->kvm;
 
-	/* Ensure forward progress has been made before yielding. */
-	if (!it->progress)
-		return;
-	if (need_resched() || rwlock_needbreak(&kvm->mmu_lock)) {
-		if (it->flush)
-			kvm_flush_remote_tlbs(kvm);
-		ghost_zap_complete(kvm, it->start, it->end);
-		it->flush = false;
-		it->progress = false;
-		kvm_trace(EV_ZAP_YIELD, gfn, 0, 0, 0);
-		/* cond_resched_rwlock_write() */
-		write_unlock(&kvm->mmu_lock);
-		write_lock(&kvm->mmu_lock);
-	}
+	KVM_ASSERT(!iter->yielded);
+	/* Ensure forward progress has been made before yielding (next_last_level_gfn != yielded_gfn). */
+	if (!iter->stepped_side)
+		return false;
+	if (!need_resched() && !rwlock_needbreak(&kvm->mmu_lock))
+		return false;
+	if (it->flush)
+		kvm_flush_remote_tlbs(kvm);
+	ghost_zap_complete(kvm, it->start, it->end);
+	it->flush = false;	/* the caller's "flush = false" */
+	kvm_trace(EV_ZAP_YIELD, iter->next_last_level_gfn, iter->level, 0, 0);
+	/* cond_resched_rwlock_write() */
+	write_unlock(&kvm->mmu_lock);
+	write_lock(&kvm->mmu_lock);
+	iter->yielded = true;
+	return true;
 }
 
 /*
@@ -690,10 +817,12 @@ static void tdp_mmu_iter_cond_resched(struct zap_iter *it, gfn_t gfn)
  * (!is_shadow_present_pte(iter.old_spte) || !is_last_spte(...)) continue;"
  * so an MMIO SPTE stays (the memslot generation in it retires it), then
  * tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE) ->
- * kvm_tdp_mmu_write_spte(): an atomic exchange, as the model's leaves are
- * writable without the Dirty bit, which the CPU may set concurrently
- * (spte_needs_atomic_update()).  (The model used to zap MMIO SPTEs too,
- * which no kernel since v5.15 does, with a plain store.)
+ * kvm_tdp_mmu_write_spte(): an atomic exchange, as for A/D-disabled SPTEs
+ * (spte_needs_atomic_update(); with A/D bits on, writable SPTEs are created
+ * Dirty since cc7ed3358e41, v6.13, and the kernel stores plainly: under
+ * x86-TSO the locked set_bit() of the flush request drains either before a
+ * vCPU can see it).  (The model used to zap MMIO SPTEs too, which no kernel
+ * since v5.15 does, with a plain store.)
  */
 static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 {
@@ -710,33 +839,22 @@ static void zap_leaf(struct zap_iter *it, u64 *sptep, gfn_t gfn)
 }
 
 /*
- * zap_gfn_range(), tdp_mmu.c v5.16, recursive over present tables: like
- * tdp_iter_start(), it starts at the entry that maps it->start and stops
- * after the one that maps it->end - 1.
+ * tdp_mmu_zap_leafs(), tdp_mmu.c v7.3 (torvalds abad8c4cb926; leaf-only since
+ * f47e5bbbc92f, v5.18), for the model's one root: a pre-order walk of
+ * [start, end) over every SPTE at every level, which may yield before any of
+ * them (not only before a leaf, as v5.16's zap_gfn_range() did); the 4-KiB
+ * entries go to zap_leaf().
  */
-static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, gfn_t base)
+static void tdp_mmu_zap_leafs(struct zap_iter *it)
 {
-	gfn_t span = 1ull << (9 * (level - 1));
-	int first, last;
+	struct tdp_iter iter;
 
-	if (it->end <= base)
-		return;
-	first = it->start > base ? (int)((it->start - base) / span) : 0;
-	last = (int)min_t(gfn_t, (it->end - 1 - base) / span, PT64_ENT_PER_PAGE - 1);
-	for (int i = first; i <= last; i++) {
-		gfn_t gfn = base + i * span;
-		u64 spte;
-
-		spte = sp->spt[i];
-		if (level > 1) {
-			if (is_shadow_present_pte(spte))
-				zap_table(it, spte_to_child_sp(spte), level - 1, gfn);
+	for (tdp_iter_start(&iter, it->kvm->arch.tdp_root, it->start); iter.valid && iter.gfn < it->end;
+	     tdp_iter_next(&iter)) {
+		if (it->can_yield && tdp_mmu_iter_cond_resched(it, &iter))
 			continue;
-		}
-		if (it->can_yield)
-			tdp_mmu_iter_cond_resched(it, gfn);
-		zap_leaf(it, &sp->spt[i], gfn);
-		it->progress = true;
+		if (iter.level == 1)
+			zap_leaf(it, iter.sptep, iter.gfn);
 	}
 }
 
@@ -747,7 +865,7 @@ static void zap_table(struct zap_iter *it, struct kvm_mmu_page *sp, int level, g
  */
 static inline __attribute__((always_inline)) void zap_and_flush(struct zap_iter *it, bool flush)
 {
-	zap_table(it, it->kvm->arch.tdp_root, PT64_ROOT_LEVEL, 0);
+	tdp_mmu_zap_leafs(it);
 	if (it->flush && flush)
 		kvm_flush_remote_tlbs(it->kvm);
 }

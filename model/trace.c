@@ -182,8 +182,8 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 			 (unsigned long long)ev->b);
 		break;
 	case EV_ZAP_YIELD:
-		snprintf(buf, len, "tdp_mmu_iter_cond_resched: yield mmu_lock before gfn 0x%llx",
-			 (unsigned long long)ev->a);
+		snprintf(buf, len, "tdp_mmu_iter_cond_resched: yield mmu_lock before gfn 0x%llx (level %llu)",
+			 (unsigned long long)ev->a, (unsigned long long)ev->b);
 		break;
 	case EV_INVALIDATE_BEGIN:
 		snprintf(buf, len, "kvm_mmu_invalidate_start: in_progress %llu range [0x%llx, 0x%llx)",

@@ -24,7 +24,7 @@ enum kvm_event_type {
 	EV_SPTE_SET,		/* kvm_mmu_set_spte: a = vcpu, b = gfn, c = new spte, d = old */
 	EV_SPTE_ZAP,		/* zap of a present leaf: a = gfn, b = old spte */
 	EV_ZAP_GFN_RANGE,	/* kvm_zap_gfn_range: a = start, b = end */
-	EV_ZAP_YIELD,		/* mmu_lock yielded mid-zap: a = next gfn */
+	EV_ZAP_YIELD,		/* mmu_lock yielded mid-zap: a = next gfn, b = the level of the SPTE it was at */
 	EV_INVALIDATE_BEGIN,	/* a = in_progress after, b = range start, c = range end */
 	EV_INVALIDATE_END,	/* a = old seq, b = new seq, c = in_progress after */
 	EV_INHIBIT_CHANGED,	/* kvm_apicv_inhibit_changed: a = reason, b = set, c = old, d = new */
