@@ -1640,8 +1640,7 @@ static const struct scenario scn_builtins[] = {
 			       "(no APIC-access virtualization): the guest takes MSI vector 0x60 and "
 			       "keeps it in service, raises CR8 to 7, reads RAM (where a kick can make it "
 			       "exit), then lowers CR8 to 4 while MSI vector 0x50 waits behind the "
-			       "in-service one; exposes "
-			       "tpr-threshold-stale (bb365a506b1e)",
+			       "in-service one; exposes tpr-threshold-stale (bb365a506b1e)",
 		.nr_vcpus = 1, .nr_initial_vcpus = 1, .vendor = KVM_VENDOR_VMX, .policy = -1,
 		.ram_pages = SCN_DEFAULT_RAM_PAGES, .apic_enabled = true,
 		.vcpu = { PROG(GOP_APIC_BASE_SET(LAPIC_MODE_X2APIC), GOP_WAIT(1), GOP_CR8_W(7), GOP_MEM_R(0),

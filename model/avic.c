@@ -37,7 +37,7 @@ enum avic_vcpu_action {
 	AVIC_START_BLOCKING = BIT(1),
 };
 
-/* avic_init_backing_page() (avic.c v6.17), for a vCPU ID AVIC supports. */
+/* avic_init_backing_page() (avic.c v7.2, as v6.17), for a vCPU ID AVIC supports. */
 void avic_init_vcpu(struct kvm_vcpu *vcpu)
 {
 	u64 new_entry;
@@ -50,7 +50,7 @@ void avic_init_vcpu(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->avic_physical_id_table_entry, new_entry);
 }
 
-/* __avic_vcpu_load() (avic.c v6.17), without the IOMMU affinity update. */
+/* __avic_vcpu_load() (avic.c v7.2, as v6.17), without the IOMMU affinity update. */
 static void __avic_vcpu_load(struct kvm_vcpu *vcpu, int cpu, enum avic_vcpu_action action)
 {
 	int h_physical_id = kvm_cpu_get_apicid(cpu);
@@ -69,7 +69,7 @@ static void __avic_vcpu_load(struct kvm_vcpu *vcpu, int cpu, enum avic_vcpu_acti
 	kvm_trace(EV_AVIC_RUNNING, vcpu->vcpu_idx, 1, h_physical_id, 0);
 }
 
-/* avic_vcpu_load() (avic.c v6.17). */
+/* avic_vcpu_load() (avic.c v7.2, as v6.17). */
 void avic_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	/*
@@ -81,7 +81,7 @@ void avic_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	__avic_vcpu_load(vcpu, cpu, AVIC_START_RUNNING);
 }
 
-/* __avic_vcpu_put() (avic.c v6.17), without the IOMMU affinity update. */
+/* __avic_vcpu_put() (avic.c v7.2, as v6.17), without the IOMMU affinity update. */
 static void __avic_vcpu_put(struct kvm_vcpu *vcpu, enum avic_vcpu_action action)
 {
 	u64 entry = vcpu->arch.avic_physical_id_entry;
@@ -100,7 +100,7 @@ static void __avic_vcpu_put(struct kvm_vcpu *vcpu, enum avic_vcpu_action action)
 	vcpu->arch.avic_physical_id_entry = entry;
 }
 
-/* avic_vcpu_put() (avic.c v6.17). */
+/* avic_vcpu_put() (avic.c v7.2, as v6.17). */
 void avic_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	u64 entry = vcpu->arch.avic_physical_id_entry;
@@ -191,7 +191,7 @@ void svm_init_vmcb_avic(struct kvm_vcpu *vcpu)
 		c->cr8_write_intercept = !c->avic_enabled;
 }
 
-/* avic_refresh_virtual_apic_mode() (avic.c v6.17), without the logical ID table. */
+/* avic_refresh_virtual_apic_mode() (avic.c v7.2, as v6.17), without the logical ID table. */
 void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu)
 {
 	if (kvm_vcpu_apicv_active(vcpu))
@@ -201,7 +201,7 @@ void avic_refresh_virtual_apic_mode(struct kvm_vcpu *vcpu)
 }
 
 /*
- * avic_refresh_apicv_exec_ctrl() (avic.c v6.17): the VMCB's AVIC state, then
+ * avic_refresh_apicv_exec_ctrl() (avic.c v7.2, as v6.17): the VMCB's AVIC state, then
  * IsRunning follows it.
  */
 void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
@@ -220,7 +220,7 @@ void avic_refresh_apicv_exec_ctrl(struct kvm_vcpu *vcpu)
 		__avic_vcpu_put(vcpu, AVIC_DEACTIVATE);
 }
 
-/* avic_vcpu_blocking() (avic.c v6.17). */
+/* avic_vcpu_blocking() (avic.c v7.2, as v6.17). */
 void avic_vcpu_blocking(struct kvm_vcpu *vcpu)
 {
 	if (!kvm_vcpu_apicv_active(vcpu))
@@ -233,7 +233,7 @@ void avic_vcpu_blocking(struct kvm_vcpu *vcpu)
 	__avic_vcpu_put(vcpu, AVIC_START_BLOCKING);
 }
 
-/* avic_vcpu_unblocking() (avic.c v6.17). */
+/* avic_vcpu_unblocking() (avic.c v7.2, as v6.17). */
 void avic_vcpu_unblocking(struct kvm_vcpu *vcpu)
 {
 	if (!kvm_vcpu_apicv_active(vcpu))
@@ -242,7 +242,7 @@ void avic_vcpu_unblocking(struct kvm_vcpu *vcpu)
 }
 
 /*
- * avic_ring_doorbell() (avic.c v6.17): wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL) to
+ * avic_ring_doorbell() (avic.c v7.2, as v6.17): wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL) to
  * the pCPU the vCPU was last loaded on, unless that is this CPU.
  */
 static void avic_ring_doorbell(struct kvm_vcpu *vcpu)
@@ -364,7 +364,7 @@ void kvm_x86_deliver_interrupt(struct kvm_lapic *apic, int delivery_mode, int tr
 	GHOST_ADD(vcpu->ghost.deliveries, (u32)-1);
 }
 
-/* avic_kick_vcpu() (avic.c v6.17): the hardware has set IRR already. */
+/* avic_kick_vcpu() (avic.c v7.2, as v6.17): the hardware has set IRR already. */
 static void avic_kick_vcpu(struct kvm_vcpu *vcpu, u32 icrl)
 {
 	/* Plain store in the kernel; marked here: the target reads it on its CPU. */
@@ -447,7 +447,7 @@ static void avic_kick_target_vcpus(struct kvm *kvm, struct kvm_lapic *source, u3
 	}
 }
 
-/* avic_incomplete_ipi_interception() (avic.c v6.17). */
+/* avic_incomplete_ipi_interception() (avic.c v7.2, as v6.17). */
 int avic_incomplete_ipi_interception(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exit_info *e = &vcpu->arch.exit;

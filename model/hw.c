@@ -26,11 +26,12 @@
  * backing page at VM entry, and on SVM also when a doorbell reaches this CPU
  * in guest mode; the highest vector above PPR goes to ISR and the guest takes
  * it.  A guest ICR write with AVIC on is an AVIC IPI: fixed, edge, physical
- * unicast or self: the target's IRR is set and, if its physical ID entry says
- * IsRunning, a doorbell goes to the host APIC ID there, otherwise the sender
- * exits with AVIC_INCOMPLETE_IPI (trap-like).  Every other ICR value exits
- * with AVIC_IPI_FAILURE_INVALID_INT_TYPE and KVM emulates it (real AVIC
- * also takes logical and broadcast destinations: not modelled).
+ * unicast, the physical broadcast 0xff or self: each target's IRR is set and,
+ * if its physical ID entry says IsRunning, a doorbell goes to the host APIC ID
+ * there, otherwise the sender exits with AVIC_INCOMPLETE_IPI (trap-like).
+ * Every other ICR value exits with AVIC_IPI_FAILURE_INVALID_INT_TYPE and KVM
+ * emulates it (real AVIC also takes logical destinations: not modelled; and a
+ * vector below 16 is AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, which KVM drops).
  * The TLB (unless --no-tlb): a walk that finds a present, non-MMIO leaf is
  * cached per vCPU and used until a flush drops it (struct kvm_hw_tlb_entry).
  * What the CPU may cache, and what it does with it:
@@ -185,7 +186,7 @@ static bool avic_incomplete_ipi(struct kvm_vcpu *vcpu, u32 icrl, u32 icrh, u32 c
 
 /*
  * One target of an AVIC IPI.  IRR first, then IsRunning: the order
- * avic_vcpu_blocking() (avic.c v6.17) relies on ("The processor needs a
+ * avic_vcpu_blocking() (avic.c v7.2, as v6.17) relies on ("The processor needs a
  * matching memory barrier on interrupt delivery between writing IRR and
  * reading IsRunning"), so a target that cleared IsRunning either sees the IRR
  * bit before it sleeps or makes this IPI exit.  True if it was running.
@@ -698,7 +699,7 @@ static bool hw_interrupt_boundary(struct kvm_vcpu *vcpu)
 }
 
 /*
- * sync_lapic_to_cr8() (svm.c v6.17, d02e48830e3f): V_TPR from the LAPIC's
+ * sync_lapic_to_cr8() (svm.c v7.2, as v6.17: d02e48830e3f): V_TPR from the LAPIC's
  * TPR before every VMRUN.  Before d02e48830e3f it was skipped while AVIC was
  * active (KVM_BUG_TPR_NO_SYNC), on the belief that AVIC keeps the two in sync.
  */

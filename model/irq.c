@@ -29,7 +29,7 @@
 
 /* ---- i8259.c ----------------------------------------------------------------- */
 
-/* kvm_create_pic() (i8259.c v6.15), the part the model keeps: the lock. */
+/* kvm_pic_init() (i8259.c v6.15; no newer full text read, v6.17 diffs change nothing here), the part the model keeps: the lock. */
 void kvm_pic_init(struct kvm *kvm)
 {
 	spin_lock_init(&kvm->arch.vpic.lock);
@@ -162,7 +162,7 @@ int kvm_pic_read_irq(struct kvm *kvm)
 
 /* ---- irq.c -------------------------------------------------------------------- */
 
-/* kvm_cpu_has_extint() (irq.c v6.16), in-kernel irqchip: the PIC's INTR, if it reaches this vCPU. */
+/* kvm_cpu_has_extint() (irq.c v7.2, as v6.16), in-kernel irqchip: the PIC's INTR, if it reaches this vCPU. */
 bool kvm_cpu_has_extint(struct kvm_vcpu *v)
 {
 	if (!kvm_apic_accept_pic_intr(v))
@@ -170,7 +170,7 @@ bool kvm_cpu_has_extint(struct kvm_vcpu *v)
 	return READ_ONCE(v->kvm->arch.vpic.output);
 }
 
-/* kvm_cpu_get_extint() (irq.c v6.16): the PIC's vector, or -1. */
+/* kvm_cpu_get_extint() (irq.c v7.2, as v6.16): the PIC's vector, or -1. */
 static int kvm_cpu_get_extint(struct kvm_vcpu *v)
 {
 	if (!kvm_cpu_has_extint(v))
@@ -179,7 +179,7 @@ static int kvm_cpu_get_extint(struct kvm_vcpu *v)
 }
 
 /*
- * kvm_cpu_has_injectable_intr() (irq.c v6.16; no nested guests): with APICv
+ * kvm_cpu_has_injectable_intr() (irq.c v7.2, as v6.16; no nested guests): with APICv
  * active the CPU delivers LAPIC interrupts itself (virtual interrupt delivery
  * at VM entry), so only an ExtINT is KVM's to inject.
  */
@@ -193,7 +193,7 @@ bool kvm_cpu_has_injectable_intr(struct kvm_vcpu *v)
 }
 
 /*
- * kvm_cpu_get_interrupt() (irq.c v6.16): the PIC's vector first, else the
+ * kvm_cpu_get_interrupt() (irq.c v7.2, as v6.16): the PIC's vector first, else the
  * LAPIC's (kvm_get_apic_interrupt(): IRR -> ISR).
  */
 int kvm_cpu_get_interrupt(struct kvm_vcpu *v)

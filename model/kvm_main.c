@@ -608,7 +608,7 @@ out:
 	return ret;
 }
 
-/* kvm_get_vcpu_by_id(), include/linux/kvm_host.h v6.17 (vcpu_id == index fast path omitted). */
+/* kvm_get_vcpu_by_id(), include/linux/kvm_host.h v6.19, as v6.17 (vcpu_id == index fast path omitted). */
 struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id)
 {
 	struct kvm_vcpu *vcpu;
@@ -621,7 +621,7 @@ struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id)
 }
 
 /*
- * kvm_vcpu_is_blocking() (kvm_host.h v6.17): rcuwait_active() on the vCPU's
+ * kvm_vcpu_is_blocking() (kvm_host.h v6.19, as v6.17): rcuwait_active() on the vCPU's
  * wait; 'halted' is that rcuwait's task pointer here.  Only the vCPU's own
  * thread asks.
  */
@@ -647,14 +647,14 @@ static void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 		avic_vcpu_unblocking(vcpu);
 }
 
-/* kvm_sched_out() (kvm_main.c v6.17): the preempt notifier when the vCPU task leaves its CPU. */
+/* kvm_sched_out() (kvm_main.c v6.19, as v6.17): the preempt notifier when the vCPU task leaves its CPU. */
 void kvm_sched_out(struct kvm_vcpu *vcpu)
 {
 	kvm_trace(EV_PREEMPT, vcpu->vcpu_idx, 1, kvm_vcpu_is_blocking(vcpu), 0);
 	kvm_arch_vcpu_put(vcpu);
 }
 
-/* kvm_sched_in() (kvm_main.c v6.17): ... and when it runs again, on 'cpu'. */
+/* kvm_sched_in() (kvm_main.c v6.19, as v6.17): ... and when it runs again, on 'cpu'. */
 void kvm_sched_in(struct kvm_vcpu *vcpu, int cpu)
 {
 	kvm_trace(EV_PREEMPT, vcpu->vcpu_idx, 0, kvm_vcpu_is_blocking(vcpu), cpu);

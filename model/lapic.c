@@ -320,13 +320,13 @@ static void apic_clear_isr(int vec, struct kvm_lapic *apic)
 
 /* ---- priorities ------------------------------------------------------------ */
 
-/* lapic.h kvm_lapic_enabled() (v6.17), for the APIC's own vCPU. */
+/* lapic.h kvm_lapic_enabled() (v7.0, as v6.17), for the APIC's own vCPU. */
 bool kvm_lapic_enabled(struct kvm_vcpu *vcpu)
 {
 	return kvm_apic_hw_enabled(vcpu->arch.apic) && vcpu->arch.apic->sw_enabled;
 }
 
-/* lapic.c kvm_lapic_find_highest_irr() (v6.17). */
+/* lapic.c kvm_lapic_find_highest_irr() (v7.0, as v6.17). */
 int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu)
 {
 	return apic_find_highest_irr(vcpu->arch.apic);
@@ -928,7 +928,7 @@ static int kvm_recalculate_phys_map(struct kvm_apic_map *new, struct kvm_lapic *
 }
 
 /*
- * lapic.c kvm_recalculate_logical_map() (v6.16.1), xAPIC only.  Every DFR other
+ * lapic.c kvm_recalculate_logical_map() (v7.0, as v6.16.1), xAPIC only.  Every DFR other
  * than APIC_DFR_FLAT counts as cluster (unlike kvm_apic_match_logical_addr,
  * which matches nothing for a DFR that is neither flat nor cluster); an LDR
  * with several logical ID bits, or two APICs at one bit, disables the map.
@@ -1024,7 +1024,7 @@ static bool kvm_recalculate_apic_map(struct kvm_lapic *src, struct kvm_lapic_irq
 }
 
 /*
- * lapic.c kvm_vector_to_index() (v6.16.1) over a 16-bit bitmap: the
+ * lapic.c kvm_vector_to_index() (v7.0, as v6.16.1) over a 16-bit bitmap: the
  * (vector % dest_vcpus)-th set bit.
  */
 static int kvm_vector_to_index(u32 vector, u32 dest_vcpus, u32 bitmap)
@@ -1038,14 +1038,14 @@ static int kvm_vector_to_index(u32 vector, u32 dest_vcpus, u32 bitmap)
 	return idx;
 }
 
-/* lapic.c kvm_apic_disabled_lapic_found() (v6.16.1): only a pr_info, once per VM. */
+/* lapic.c kvm_apic_disabled_lapic_found() (v7.0, as v6.16.1): only a pr_info, once per VM. */
 static void kvm_apic_disabled_lapic_found(struct kvm_lapic *src)
 {
 	(void)src;
 }
 
 /*
- * lapic.c kvm_apic_is_broadcast_dest() (v6.16.1), xAPIC sender with the
+ * lapic.c kvm_apic_is_broadcast_dest() (v7.0, as v6.16.1), xAPIC sender with the
  * x2APIC broadcast quirk enabled (the default): destination 0xff.
  */
 static bool kvm_apic_is_broadcast_dest(struct kvm_lapic_irq *irq)
@@ -1137,8 +1137,8 @@ static bool kvm_irq_delivery_to_apic_fast(struct kvm_lapic *src, struct kvm_lapi
 }
 
 /*
- * kvm_irq_delivery_to_apic() (v6.16.1; irq_comm.c, the same body as v5.15 and
- * as lapic.c in v6.18): the APIC-map fast path first, then the slow path
+ * kvm_irq_delivery_to_apic() -> __kvm_irq_delivery_to_apic() (lapic.c v7.0, as
+ * irq_comm.c's in v6.16.1 and v5.15): the APIC-map fast path first, then the slow path
  * (kvm_apic_match_dest over every present APIC), lowest priority by vector
  * hashing (kvm_vector_to_index; vector_hashing defaults to on).  A standalone
  * APIC is the only APIC: the map and the slow path see itself alone.
@@ -1170,8 +1170,8 @@ static int kvm_irq_delivery_to_apic(struct kvm_lapic *src, struct kvm_lapic_irq 
 }
 
 /*
- * kvm_set_msi() -> kvm_irq_delivery_to_apic(kvm, NULL, &irq, NULL) (irq_comm.c
- * v6.17) for what KVM_SIGNAL_MSI or an irqfd injects from the host: a fixed,
+ * kvm_set_msi() -> kvm_irq_delivery_to_apic(kvm, NULL, &irq) (irq.c v7.2, as
+ * irq_comm.c's in v6.17) for what KVM_SIGNAL_MSI or an irqfd injects from the host: a fixed,
  * edge-triggered MSI to one physical APIC ID, through the slow path's loop
  * (the APIC-map fast path picks the same single APIC).
  */

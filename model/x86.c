@@ -250,7 +250,7 @@ int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode)
 
 /*
  * kvm_x86_ops.refresh_apicv_exec_ctrl: avic_refresh_apicv_exec_ctrl() (SVM,
- * model/avic.c, v6.17) / vmx_refresh_apicv_exec_ctrl() (v5.15): APIC-register
+ * model/avic.c, v7.2, as v6.17) / vmx_refresh_apicv_exec_ctrl() (v5.15): APIC-register
  * virtualization and virtual-interrupt delivery on VMX ("virtualize APIC
  * accesses" is never touched; the posted-interrupt pin control is not modelled).
  */
@@ -593,7 +593,7 @@ int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 }
 
 /*
- * kvm_arch_vcpu_load() (x86.c v6.17): the vendor's load first (svm_vcpu_load():
+ * kvm_arch_vcpu_load() (x86.c v7.2, as v6.17): the vendor's load first (svm_vcpu_load():
  * the AVIC part; vmx_vcpu_load(): the TLB flush of vmx_vcpu_load_vmcs() on a
  * new pCPU), then vcpu->cpu = cpu when the CPU changed (the TSC, clock and
  * timer requests it raises there are not modelled).
@@ -615,7 +615,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 		WRITE_ONCE(vcpu->cpu, cpu);
 }
 
-/* kvm_arch_vcpu_put() (x86.c v6.17) -> svm_vcpu_put(): the AVIC part. */
+/* kvm_arch_vcpu_put() (x86.c v7.2, as v6.17) -> svm_vcpu_put(): the AVIC part. */
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->kvm->cfg.vendor == KVM_VENDOR_SVM && kvm_vcpu_apicv_active(vcpu))
