@@ -560,7 +560,12 @@ static void print_result(const struct scenario *s, const struct explore_result *
 					  r->shortest_complete ? "the fewest: no shorter schedule among those the "
 								 "reduced search covers" : short_why;
 
-			if (r->untrimmed_len)
+			if (r->untrimmed_len && r->path_len > r->untrimmed_len)
+				printf("counterexample, %u steps, trimmed from the search's %u to fewer events (%s): the "
+				       "steps the finding does not need were dropped, the finding's actor ran a few more "
+				       "of its own, and the rest replayed; one line per event:\n",
+				       r->path_len, r->untrimmed_len, why);
+			else if (r->untrimmed_len)
 				printf("counterexample, %u steps, trimmed from the search's %u (%s): the steps the "
 				       "finding does not need were dropped and the rest replayed; one line per event:\n",
 				       r->path_len, r->untrimmed_len, why);
