@@ -686,7 +686,6 @@ struct tdp_iter {
 	u64 *sptep;
 	gfn_t gfn;
 	int level;
-	u64 old_spte;
 	bool valid;
 	bool yielded;
 };
@@ -696,11 +695,14 @@ static gfn_t gfn_round_for_level(gfn_t gfn, int level)
 	return gfn & ~((1ull << (9 * (level - 1))) - 1);
 }
 
-/* tdp_iter_refresh_sptep(), tdp_iter.c v7.3. */
+/*
+ * tdp_iter_refresh_sptep(), tdp_iter.c v7.3, without iter->old_spte: the
+ * model reads the SPTE where it uses it (try_step_down(), zap_leaf()), so no
+ * copy taken before a yield stays on the actor's stack to tell states apart.
+ */
 static void tdp_iter_refresh_sptep(struct tdp_iter *iter)
 {
 	iter->sptep = &iter->pt_path[iter->level - 1]->spt[pt_index(iter->gfn, iter->level)];
-	iter->old_spte = *iter->sptep;
 }
 
 /* tdp_iter_restart(), tdp_iter.c v7.3: back to the root, towards next_last_level_gfn. */
@@ -729,13 +731,15 @@ static void tdp_iter_start(struct tdp_iter *iter, struct kvm_mmu_page *root, gfn
  */
 static bool try_step_down(struct tdp_iter *iter)
 {
+	u64 spte;
+
 	if (iter->level == 1)
 		return false;
-	iter->old_spte = *iter->sptep;
-	if (!is_shadow_present_pte(iter->old_spte))
+	spte = *iter->sptep;
+	if (!is_shadow_present_pte(spte))
 		return false;
 	iter->level--;
-	iter->pt_path[iter->level - 1] = spte_to_child_sp(iter->old_spte);
+	iter->pt_path[iter->level - 1] = spte_to_child_sp(spte);
 	iter->gfn = gfn_round_for_level(iter->next_last_level_gfn, iter->level);
 	tdp_iter_refresh_sptep(iter);
 	return true;
@@ -750,7 +754,6 @@ static bool try_step_side(struct tdp_iter *iter)
 	iter->next_last_level_gfn = iter->gfn;
 	iter->stepped_side = true;
 	iter->sptep++;
-	iter->old_spte = *iter->sptep;
 	return true;
 }
 
