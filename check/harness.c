@@ -40,9 +40,10 @@ static void checker_entry(int fiber, void *arg)
 
 static struct vmm *checker_vmm;
 /*
- * vCPU i's program sends IPIs or writes its APIC ID (an inhibit it raises
- * itself), switches its APIC to x2APIC mode on a host without x2AVIC (it
- * deletes the APIC-access memslot: slots_lock, SRCU, a zap), or the vCPU
+ * vCPU i's program sends IPIs, writes its APIC ID or moves its APIC base (an
+ * inhibit it raises itself), switches its APIC to x2APIC mode on a host
+ * without x2AVIC (it deletes the APIC-access memslot: slots_lock, SRCU, a
+ * zap), or the vCPU
  * may open an IRQ window that reaches the VM (see scenario_irq_windows());
  * fixed per run.
  */
@@ -106,8 +107,9 @@ static int program_last_map_op(const struct guest_program *p)
 }
 
 /*
- * Whether vCPU program p sends IPIs, writes its APIC ID (the APIC-ID inhibit)
- * or enters x2APIC mode on a hybrid-AVIC host (the APIC-access memslot's
+ * Whether vCPU program p sends IPIs, writes its APIC ID (the APIC-ID inhibit),
+ * moves its enabled APIC away from 0xfee00000 (the APIC-base inhibit) or
+ * enters x2APIC mode on a hybrid-AVIC host (the APIC-access memslot's
  * deletion).
  */
 static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
@@ -120,6 +122,10 @@ static bool program_reaches_others(const struct guest_program *p, const struct k
 			return true;
 		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & X2APIC_ENABLE) &&
 		    kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(cfg))
+			return true;
+		/* An enabled APIC away from the default base: the APIC_BASE_MODIFIED inhibit. */
+		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & MSR_IA32_APICBASE_ENABLE) &&
+		    p->ops[i].gpa != APIC_DEFAULT_PHYS_BASE)
 			return true;
 	}
 	return false;

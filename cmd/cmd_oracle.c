@@ -296,9 +296,9 @@ static bool model_has_tsc_deadline(struct kvm_lapic *apic)
 	u32 v = 0;
 
 	kvm_lapic_init_standalone(apic, 0, true);
-	apic_mmio_write(apic, APIC_SPIV, 4, APIC_SPIV_APIC_ENABLED | 0xff);
-	apic_mmio_write(apic, APIC_LVTT, 4, APIC_LVT_MASKED | (2u << 17));
-	apic_mmio_read(apic, APIC_LVTT, 4, &v);
+	apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_SPIV, 4, APIC_SPIV_APIC_ENABLED | 0xff);
+	apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_LVTT, 4, APIC_LVT_MASKED | (2u << 17));
+	apic_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + APIC_LVTT, 4, &v);
 	return v & (2u << 17);
 }
 
@@ -315,10 +315,10 @@ static void model_run(struct kvm_lapic *apic, const struct apic_prog *p, u32 *re
 		u32 v = 0;
 
 		if (a->op == APIC_ACC_READ) {
-			apic_mmio_read(apic, a->offset, a->width, &v);
+			apic_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + a->offset, a->width, &v);
 			reads[nr++] = v;
 		} else {
-			apic_mmio_write(apic, a->offset, a->width, a->value);
+			apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + a->offset, a->width, a->value);
 		}
 	}
 }

@@ -635,23 +635,68 @@ static int scn_apic_reg(struct scn_parser *p, int i, u16 *off)
 	return 0;
 }
 
-/* Optional "len 1|2|4" at token i; the access must stay inside the APIC page. */
-static int scn_apic_len(struct scn_parser *p, int i, u16 off, u8 *len)
+/*
+ * The page vCPU program prog's APIC is at before its op 'upto', as the guest
+ * set it: the base of its last 'apic-base' before that op, else the default.
+ */
+u64 scenario_apic_base(const struct guest_program *prog, int upto)
 {
+	for (int i = upto - 1; i >= 0; i--)
+		if (prog->ops[i].kind == GOP_APIC_BASE)
+			return prog->ops[i].gpa;
+	return APIC_DEFAULT_PHYS_BASE;
+}
+
+/*
+ * An APIC base at token i: a page-aligned guest-physical address below
+ * 4 GiB and outside RAM (the model's guests keep RAM and the APIC apart).
+ */
+static int scn_apic_page(struct scn_parser *p, int i, u64 *base)
+{
+	u64 ram = (u64)p->s->ram_pages * PAGE_SIZE;
+	int ret = scn_num(p, i, 0, 0xffffffffull, "APIC base", base);
+
+	if (ret)
+		return ret;
+	if (*base & (PAGE_SIZE - 1))
+		return scn_err_tok(p, i, "APIC base 0x%llx is not 4 KiB aligned", (unsigned long long)*base);
+	if (*base < ram)
+		return scn_err_tok(p, i, "APIC base 0x%llx is inside RAM (ram-pages %d: 0x0..0x%llx)",
+				   (unsigned long long)*base, p->s->ram_pages, (unsigned long long)ram - 1);
+	return 0;
+}
+
+/*
+ * Optional "len 1|2|4" and "at BASE", in either order, from token i on; the
+ * access must stay inside the APIC page.  *page: the page the access goes
+ * to, by default the one this vCPU's program last moved its APIC to.
+ */
+static int scn_apic_opts(struct scn_parser *p, int i, u16 off, u8 *len, u64 *page)
+{
+	bool seen_len = false, seen_at = false;
 	u64 v = 0;
 	int ret;
 
 	*len = 4;
-	if (p->ntok > i) {
-		if (strcmp(p->tok[i], "len"))
-			return scn_err_tok(p, i, "unexpected '%.*s%s' (expected 'len 1|2|4')",
+	*page = scenario_apic_base(&p->s->vcpu[p->sec_idx], p->s->vcpu[p->sec_idx].nr_ops);
+	for (; i < p->ntok; i += 2) {
+		bool is_len = !strcmp(p->tok[i], "len"), is_at = !strcmp(p->tok[i], "at");
+
+		if ((!is_len && !is_at) || (is_len && seen_len) || (is_at && seen_at))
+			return scn_err_tok(p, i, "unexpected '%.*s%s' (expected 'len 1|2|4' or 'at BASE')",
 					   TQ(p->tok[i]));
 		if (p->ntok == i + 1)
-			return scn_err(p, p->line, p->col[i] + 3,
-				       "missing argument: usage: len 1|2|4");
-		ret = scn_want_end(p, i + 2);
-		if (!ret)
-			ret = scn_num(p, i + 1, 1, 4, "len", &v);
+			return scn_err(p, p->line, p->col[i] + (int)strlen(p->tok[i]),
+				       "missing argument: usage: %s", is_len ? "len 1|2|4" : "at BASE");
+		if (is_at) {
+			seen_at = true;
+			ret = scn_apic_page(p, i + 1, page);
+			if (ret)
+				return ret;
+			continue;
+		}
+		seen_len = true;
+		ret = scn_num(p, i + 1, 1, 4, "len", &v);
 		if (ret)
 			return ret;
 		if (v == 3)
@@ -671,19 +716,21 @@ static int scn_op_apic_read(struct scn_parser *p)
 	int ret;
 	u16 off = 0;
 	u8 len = 4;
+	u64 page = 0;
 
 	if (p->ntok < 2)
-		return scn_want_args(p, 2, "apic-read REG [len 1|2|4]");
+		return scn_want_args(p, 2, "apic-read REG [len 1|2|4] [at BASE]");
 	ret = scn_room(p, 1);
 	if (!ret)
 		ret = scn_apic_reg(p, 1, &off);
 	if (!ret)
-		ret = scn_apic_len(p, 2, off, &len);
+		ret = scn_apic_opts(p, 2, off, &len, &page);
 	if (ret)
 		return ret;
 	op = scn_gop(p, GOP_APIC_READ);
 	op->off = off;
 	op->len = len;
+	op->gpa = page + off;
 	return 0;
 }
 
@@ -692,16 +739,16 @@ static int scn_op_apic_write(struct scn_parser *p)
 	struct guest_op *op;
 	int ret;
 	u16 off = 0;
-	u64 v = 0;
+	u64 v = 0, page = 0;
 	u8 len = 4;
 
 	if (p->ntok < 3)
-		return scn_want_args(p, 3, "apic-write REG VALUE [len 1|2|4]");
+		return scn_want_args(p, 3, "apic-write REG VALUE [len 1|2|4] [at BASE]");
 	ret = scn_room(p, 1);
 	if (!ret)
 		ret = scn_apic_reg(p, 1, &off);
 	if (!ret)
-		ret = scn_apic_len(p, 3, off, &len);
+		ret = scn_apic_opts(p, 3, off, &len, &page);
 	if (!ret)
 		ret = scn_num(p, 2, 0, (1ull << (8 * len)) - 1, "value", &v);
 	if (ret)
@@ -710,15 +757,19 @@ static int scn_op_apic_write(struct scn_parser *p)
 	op->off = off;
 	op->len = len;
 	op->val = (u32)v;
+	op->gpa = page + off;
 	return 0;
 }
 
+/* A 4-byte write at the page this vCPU's program last moved its APIC to. */
 static void scn_apic_write(struct scn_parser *p, u16 off, u32 val)
 {
+	u64 page = scenario_apic_base(&p->s->vcpu[p->sec_idx], p->s->vcpu[p->sec_idx].nr_ops);
 	struct guest_op *op = scn_gop(p, GOP_APIC_WRITE);
 
 	op->off = off;
 	op->val = val;
+	op->gpa = page + off;
 }
 
 static int scn_op_eoi(struct scn_parser *p)
@@ -907,12 +958,27 @@ static const struct { const char *word; u32 mode; } apic_base_modes[] = {
 	{ "disable", LAPIC_MODE_DISABLED }, { "enable", LAPIC_MODE_XAPIC }, { "x2apic", LAPIC_MODE_X2APIC },
 };
 
-/* 'apic-base enable|disable|x2apic': IA32_APIC_BASE's EN and EXTD bits. */
+/*
+ * 'apic-base enable|disable|x2apic [at BASE]': IA32_APIC_BASE's EN and EXTD
+ * bits, and its base (by default the one the program set last).
+ */
 static int scn_op_apic_base(struct scn_parser *p)
 {
 	struct guest_op *op;
-	int ret = scn_want_args(p, 2, "apic-base enable|disable|x2apic");
+	u64 base = scenario_apic_base(&p->s->vcpu[p->sec_idx], p->s->vcpu[p->sec_idx].nr_ops);
+	int ret = 0;
 
+	if (p->ntok < 2)
+		return scn_want_args(p, 2, "apic-base enable|disable|x2apic [at BASE]");
+	if (p->ntok > 2 && strcmp(p->tok[2], "at"))
+		return scn_err_tok(p, 2, "unexpected '%.*s%s' (expected 'at BASE')", TQ(p->tok[2]));
+	if (p->ntok == 3)
+		return scn_err(p, p->line, p->col[2] + 2, "missing argument: usage: at BASE");
+	if (p->ntok > 3) {
+		ret = scn_want_end(p, 4);
+		if (!ret)
+			ret = scn_apic_page(p, 3, &base);
+	}
 	if (!ret)
 		ret = scn_room(p, 1);
 	if (ret)
@@ -922,6 +988,7 @@ static int scn_op_apic_base(struct scn_parser *p)
 			op = scn_gop(p, GOP_APIC_BASE);
 			op->len = 0;
 			op->val = apic_base_modes[i].mode;
+			op->gpa = base;
 			return 0;
 		}
 	return scn_err_tok(p, 1, "apic-base: expected enable, disable or x2apic, got '%.*s%s'", TQ(p->tok[1]));
@@ -1487,12 +1554,16 @@ int scenario_parse_file(const char *path, struct scenario *s, char *err, size_t 
 
 /* ---- built-ins -------------------------------------------------------------------- */
 
-#define GOP_APIC_R(reg)		{ .kind = GOP_APIC_READ, .len = 4, .off = (reg) }
-#define GOP_APIC_W(reg, v)	{ .kind = GOP_APIC_WRITE, .len = 4, .off = (reg), .val = (v) }
+#define GOP_APIC_R(reg)		{ .kind = GOP_APIC_READ, .len = 4, .off = (reg), .gpa = APIC_DEFAULT_PHYS_BASE + (reg) }
+#define GOP_APIC_W(reg, v)	{ .kind = GOP_APIC_WRITE, .len = 4, .off = (reg), .val = (v), \
+				  .gpa = APIC_DEFAULT_PHYS_BASE + (reg) }
 #define GOP_MEM_R(a)		{ .kind = GOP_MEM_READ, .len = 4, .gpa = (a) }
 #define GOP_MEM_W(a, v)		{ .kind = GOP_MEM_WRITE, .len = 4, .gpa = (a), .val = (v) }
 #define GOP_WAIT(n)		{ .kind = GOP_WAIT_IRQ, .val = (n) }
-#define GOP_APIC_BASE_SET(mode)	{ .kind = GOP_APIC_BASE, .val = (mode) }
+#define GOP_APIC_BASE_SET(mode)	{ .kind = GOP_APIC_BASE, .val = (mode), .gpa = APIC_DEFAULT_PHYS_BASE }
+/* The same at another page: an APIC base, an access 'at' a page. */
+#define GOP_APIC_BASE_AT(mode, b) { .kind = GOP_APIC_BASE, .val = (mode), .gpa = (b) }
+#define GOP_APIC_R_AT(reg, pg)	{ .kind = GOP_APIC_READ, .len = 4, .off = (reg), .gpa = (pg) + (reg) }
 #define GOP_WAIT_MEM_EQ(g, v)	{ .kind = GOP_WAIT_MEM, .len = 4, .gpa = (g), .val = (v) }
 #define GOP_CR8_W(v)		{ .kind = GOP_CR8_WRITE, .val = (v) }
 #define GOP_CR8_R		{ .kind = GOP_CR8_READ }
@@ -1592,6 +1663,22 @@ static const struct scenario scn_builtins[] = {
 		.nr_actors = 1,
 		.actor = { SCRIPT(AOP_SET(HYPERV), AOP_CLEAR(HYPERV)) },
 		EXPECTS({ .kind = EXP_INHIBITS, .val = 0 }),
+	},
+	{
+		.name = "apic-relocate",
+		.description = "vCPU 0 writes TPR, moves its APIC from 0xfee00000 to 0xfed00000, "
+			       "reads TPR at the old base (no APIC is there any more: all ones) and "
+			       "at the new one; vCPU 1 keeps its APIC at 0xfee00000 and writes and "
+			       "reads TPR meanwhile; exposes apic-base-no-inhibit (3743c2f02517)",
+		.nr_vcpus = 2, .nr_initial_vcpus = 2, SCN_DEFAULTS,
+		.vcpu = {
+			PROG(GOP_APIC_W(APIC_TASKPRI, 0x10), GOP_APIC_BASE_AT(LAPIC_MODE_XAPIC, 0xfed00000),
+			     GOP_APIC_R_AT(APIC_TASKPRI, APIC_DEFAULT_PHYS_BASE),
+			     GOP_APIC_R_AT(APIC_TASKPRI, 0xfed00000)),
+			PROG(GOP_APIC_W(APIC_TASKPRI, 0x20), GOP_APIC_R(APIC_TASKPRI)),
+		},
+		EXPECTS(EXP_REG_OF(0, APIC_TASKPRI, 0x10), EXP_REG_OF(1, APIC_TASKPRI, 0x20),
+			{ .kind = EXP_INHIBITS, .val = BIT(APICV_INHIBIT_REASON_APIC_BASE_MODIFIED) }),
 	},
 	{
 		.name = "x2apic",
@@ -1880,6 +1967,7 @@ void scenario_seed(struct scenario *s, int nr_vcpus, int toggles, int accesses)
 
 			op->len = 4;
 			op->off = APIC_TASKPRI;
+			op->gpa = APIC_DEFAULT_PHYS_BASE + APIC_TASKPRI;
 			if (a % 2) {
 				op->kind = GOP_APIC_READ;
 			} else {
@@ -1919,6 +2007,9 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 {
 	const struct guest_op *op = &prog->ops[i];
 	const struct guest_op *next = i + 1 < nr ? &prog->ops[i + 1] : NULL;
+	/* The page the guest's APIC is at: an access elsewhere says 'at'. */
+	u64 page = scenario_apic_base(prog, i);
+	bool here = op->gpa == page + op->off;
 
 	switch (op->kind) {
 	case GOP_APIC_READ:
@@ -1926,13 +2017,15 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 		scn_print_reg(f, op->off);
 		break;
 	case GOP_APIC_WRITE:
+		if (!here)
+			goto apic_write;
 		if (op->off == APIC_EOI && op->len == 4 && op->val == 0) {
 			fprintf(f, "\teoi\n");
 			return 1;
 		}
 		if (op->off == APIC_ICR2 && op->len == 4 && !(op->val & 0x00ffffff) &&
-		    next && scn_is_icr_write(next) && next->val >= SCN_ICR_VECTOR_MIN &&
-		    next->val <= 255) {
+		    next && scn_is_icr_write(next) && next->gpa == page + APIC_ICR &&
+		    next->val >= SCN_ICR_VECTOR_MIN && next->val <= 255) {
 			fprintf(f, "\tipi %u 0x%x\n", op->val >> SCN_ICR_DEST_SHIFT, next->val);
 			return 2;
 		}
@@ -1941,6 +2034,7 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 			fprintf(f, "\tself-ipi 0x%x\n", op->val & 0xff);
 			return 1;
 		}
+apic_write:
 		fprintf(f, "\tapic-write ");
 		scn_print_reg(f, op->off);
 		fprintf(f, " 0x%x", op->val);
@@ -1960,7 +2054,10 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 	case GOP_APIC_BASE:
 		for (size_t m = 0; m < ARRAY_SIZE(apic_base_modes); m++)
 			if (op->val == apic_base_modes[m].mode) {
-				fprintf(f, "\tapic-base %s\n", apic_base_modes[m].word);
+				fprintf(f, "\tapic-base %s", apic_base_modes[m].word);
+				if (op->gpa != page)
+					fprintf(f, " at 0x%llx", (unsigned long long)op->gpa);
+				fprintf(f, "\n");
 				return 1;
 			}
 		fprintf(f, "\tinvalid-apic-base 0x%x\n", op->val);
@@ -1987,6 +2084,8 @@ static int scn_print_gop(FILE *f, const struct guest_program *prog, int nr, int 
 	}
 	if (op->len != 4)
 		fprintf(f, " len %u", op->len);
+	if (!here)
+		fprintf(f, " at 0x%llx", (unsigned long long)(op->gpa - op->off));
 	fprintf(f, "\n");
 	return 1;
 }

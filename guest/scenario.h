@@ -53,6 +53,8 @@ void scenario_seed(struct scenario *s, int nr_vcpus, int toggles, int accesses);
 
 /* Pretty-print a scenario in the file format (round-trips through the parser). */
 void scenario_print(FILE *f, const struct scenario *s);
+/* The page a vCPU program's APIC is at before its op 'upto' (its last apic-base's, else 0xfee00000). */
+u64 scenario_apic_base(const struct guest_program *prog, int upto);
 /*
  * The one strict number syntax of kvmlab's inputs (scenario files, schedule
  * files, command-line flags): decimal digits, or with hex_ok also 0x/0X and

@@ -29,6 +29,7 @@ enum kvm_finding {
 	F_CR8_INTERCEPTED,	/* SVM: a guest CR8 write exited while AVIC was on (87d0f901a9bd's WARN) */
 	F_IRQ_WINDOW_IGNORED,	/* SVM: an IRQ window (V_IRQ) opened with AVIC activated (svm_set_vintr()'s WARN) */
 	F_VMENTRY_FAILED,	/* VMX: a VM entry that fails the checks on its control fields (SDM 28.2.1.1) */
+	F_STRAY_APIC_WRITE,	/* an APIC write took effect at an address where the vCPU's APIC is not */
 	F_NR_FINDINGS
 };
 

@@ -39,28 +39,41 @@ void ghost_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 val
 	struct kvm_lapic *ref = vcpu->ghost.ref;
 	bool write = op->kind == GOP_APIC_WRITE;
 	char reg[32];
+	u32 want = 0;
+	/* Bit 30: the page is not where the guest put its APIC (the reference is this vCPU's alone). */
+	bool elsewhere = (op->gpa ^ ref->base_address) & MSR_IA32_APICBASE_BASE;
 
 	kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
-		  op->off | (u64)op->len << 16 | (u64)write << 31, value, path);
+		  op->off | (u64)op->len << 16 | (u64)elsewhere << 30 | (u64)write << 31 |
+		  (op->gpa >> PAGE_SHIFT) << 32, value, path);
 	if (write) {
-		apic_mmio_write(ref, op->off, op->len, op->val);
+		bool claimed = vcpu_mmio_write(ref, op->gpa, op->len, op->val);
+
 		if (path == APIC_PATH_DUMMY)
 			KVM_REPORT(F_LOST_APIC_WRITE,
 				   "vcpu %d: write of 0x%x to APIC %s landed on the dummy page",
 				   vcpu->vcpu_idx, op->val, reg_str(op->off, reg, sizeof(reg)));
+		else if (!claimed && path != APIC_PATH_EMULATED)
+			KVM_REPORT(F_STRAY_APIC_WRITE,
+				   "vcpu %d: write of 0x%x at 0x%llx reached APIC %s, but this vCPU's APIC is at 0x%llx: no APIC is there",
+				   vcpu->vcpu_idx, op->val, (unsigned long long)op->gpa, reg_str(op->off, reg, sizeof(reg)),
+				   (unsigned long long)(ref->base_address & MSR_IA32_APICBASE_BASE));
 		return;
 	}
-	{
-		u32 want = 0;
-
-		apic_mmio_read(ref, op->off, op->len, &want);
-		if (op->len == 4 && !(op->off & 0xf) && lapic_reg_is_self_determined(op->off) &&
-		    want != value)
+	/* A read outside the reference APIC's page is unclaimed MMIO: all ones. */
+	if (!vcpu_mmio_read(ref, op->gpa, op->len, &want)) {
+		if (want != value)
 			KVM_REPORT(F_WRONG_APIC_READ,
-				   "vcpu %d: read of APIC %s returned 0x%x, the reference says 0x%x%s",
-				   vcpu->vcpu_idx, reg_str(op->off, reg, sizeof(reg)), value, want,
-				   path == APIC_PATH_DUMMY ? " (dummy page)" : "");
+				   "vcpu %d: read at 0x%llx returned 0x%x, but this vCPU's APIC is at 0x%llx: no APIC is there, the reference says 0x%x",
+				   vcpu->vcpu_idx, (unsigned long long)op->gpa, value,
+				   (unsigned long long)(ref->base_address & MSR_IA32_APICBASE_BASE), want);
+		return;
 	}
+	if (op->len == 4 && !(op->off & 0xf) && lapic_reg_is_self_determined(op->off) && want != value)
+		KVM_REPORT(F_WRONG_APIC_READ,
+			   "vcpu %d: read of APIC %s returned 0x%x, the reference says 0x%x%s",
+			   vcpu->vcpu_idx, reg_str(op->off, reg, sizeof(reg)), value, want,
+			   path == APIC_PATH_DUMMY ? " (dummy page)" : "");
 }
 
 void ghost_cr8_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u32 value, int path)

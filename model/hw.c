@@ -425,7 +425,8 @@ static bool hw_apic_access(struct kvm_vcpu *vcpu, const struct guest_op *op, u64
 		if (hw_disabled && !hw_apic_virtualized(vcpu))
 			/* Not an APIC access: the reference APIC (disabled too) does not see it. */
 			kvm_trace(EV_APIC_ACCESS, vcpu->vcpu_idx,
-				  op->off | (u64)op->len << 16 | (u64)write << 31, val, APIC_PATH_DISABLED);
+				  op->off | (u64)op->len << 16 | (u64)write << 31 | (op->gpa >> PAGE_SHIFT) << 32,
+				  val, APIC_PATH_DISABLED);
 		else
 			ghost_apic_access(vcpu, op, val, APIC_PATH_DUMMY);
 		return true;
@@ -823,8 +824,7 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 			vcpu->arch.rip++;
 			continue;
 		}
-		gpa = op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE ?
-		      APIC_DEFAULT_PHYS_BASE + op->off : op->gpa;
+		gpa = op->gpa;
 		spte = hw_translate(vcpu, gpa >> PAGE_SHIFT);
 		if (spte == HW_INTERRUPTED)
 			return;
@@ -860,35 +860,36 @@ static void hw_run_guest(struct kvm_vcpu *vcpu)
 }
 
 /*
- * x86_emulate_instruction(), x86.c v6.18 (as v5.17), for the instruction at rip:
- * an APIC-page access goes to apic_mmio_read/write (vcpu_mmio_read/write ->
- * the in-kernel LAPIC's MMIO device); any other MMIO has no device and is
- * completed as userspace would for unclaimed MMIO (reads all-ones).
+ * x86_emulate_instruction(), x86.c v6.18 (as v5.17), for the instruction at
+ * rip: its access goes to vcpu_mmio_read/write, i.e. to the in-kernel LAPIC's
+ * MMIO device if the address is in the page at this vCPU's APIC base, else
+ * to userspace as MMIO no device claims (reads all ones).  An APIC access the
+ * guest makes at an old base after a relocation is such an access.
  */
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
 	const struct guest_program *prog = vcpu->program;
 	const struct guest_op *op;
 	struct kvm_lapic *apic = vcpu->arch.apic;
-	u32 val;
+	u32 val = 0;
 
 	if (vcpu->arch.rip >= (u64)prog->nr_ops)
 		return 1;
 	op = &prog->ops[vcpu->arch.rip];
+	KVM_ASSERT(gpa >> PAGE_SHIFT == op->gpa >> PAGE_SHIFT);
 	if (op->kind == GOP_APIC_READ || op->kind == GOP_APIC_WRITE) {
-		gpa_t base = apic->base_address & ~0xfffull;
-
-		KVM_ASSERT(gpa >= base && gpa < base + PAGE_SIZE);
 		if (op->kind == GOP_APIC_WRITE) {
 			val = op->val;
-			apic_mmio_write(apic, op->off, op->len, val);
+			vcpu_mmio_write(apic, op->gpa, op->len, val);
 		} else {
-			apic_mmio_read(apic, op->off, op->len, &val);
+			vcpu_mmio_read(apic, op->gpa, op->len, &val);
 		}
 		ghost_apic_access(vcpu, op, val, APIC_PATH_EMULATED);
 	} else if (op->kind == GOP_MEM_READ) {
-		kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, 0xffffffffu, 0);
+		vcpu_mmio_read(apic, gpa, 4, &val);
+		kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, val, 0);
 	} else if (op->kind == GOP_MEM_WRITE) {
+		vcpu_mmio_write(apic, gpa, 4, op->val);
 		kvm_trace(EV_MEM_ACCESS, vcpu->vcpu_idx, gpa, op->val, 1);
 	}
 	vcpu->arch.rip++;

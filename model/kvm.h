@@ -18,6 +18,7 @@
 
 #include "kernel/prim.h"
 #include "kernel/smp.h"
+#include "model/lapic.h"	/* APIC_DEFAULT_PHYS_BASE */
 #include "model/program.h"
 
 struct kvm;
@@ -33,7 +34,6 @@ struct guest_program;
 #define KVM_MODEL_MAX_MEMSLOTS 4
 /* Host pages backing the memslots: the most RAM a scenario has, and the APIC-access page. */
 #define KVM_MODEL_MAX_HOST_PAGES (SCN_MAX_RAM_PAGES + 1)
-#define APIC_DEFAULT_PHYS_BASE 0xfee00000ul
 #define APIC_ACCESS_GFN (APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT)
 
 /* ---- knobs ------------------------------------------------------------------ */
@@ -83,6 +83,7 @@ enum kvm_bug {
 	KVM_BUG_X2APIC_MEMSLOT,		/* reverts 2008fab34530 */
 	KVM_BUG_APIC_ID_INHIBIT_STICKY,	/* reverts d471bd853d38 */
 	KVM_BUG_TPR_THRESHOLD_STALE,	/* reverts bb365a506b1e */
+	KVM_BUG_APIC_BASE_NO_INHIBIT,	/* reverts 3743c2f02517's APIC-base half */
 	KVM_NR_BUGS
 };
 

@@ -574,8 +574,8 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
 /*
  * The APIC half of lapic.c __kvm_apic_set_base() (v7.1), which a standalone
  * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
- * and apic->base_address; the model keeps the MSR in one field and only the
- * default base); a hardware enable resets the xAPIC ID to 'id' (which marks
+ * and apic->base_address, its MSR_IA32_APICBASE_BASE bits; the model keeps
+ * the MSR in one field, masked where the base is used); a hardware enable resets the xAPIC ID to 'id' (which marks
  * the map dirty), a disable marks it dirty, and so does entering x2APIC mode
  * (kvm_apic_set_x2apic_id(): the model keeps no x2APIC ID or LDR, x2APIC
  * mode only closes the xAPIC window here).  No apic_hw_disabled static key.
@@ -610,7 +610,10 @@ u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)
  * "Handle APICv updates for APIC 'mode' changes via request") it called
  * kvm_vcpu_update_apicv() right here; the request is what lets the update
  * also reach the APIC memslot (2008fab34530), and nothing needs the update
- * before the next VM entry.
+ * before the next VM entry.  An enabled APIC away from 0xfee00000 inhibits
+ * APICv/AVIC VM-wide for good (3743c2f02517, v5.19: the APIC-access page
+ * stays at 0xfee00000), raised on this vCPU's own thread; before, KVM only
+ * warned once (KVM_BUG_APIC_BASE_NO_INHIBIT).
  */
 void __kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 {
@@ -622,6 +625,10 @@ void __kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value)
 		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
 		kvm_x86_set_virtual_apic_mode(vcpu);
 	}
+	if ((value & MSR_IA32_APICBASE_ENABLE) &&
+	    (value & MSR_IA32_APICBASE_BASE) != APIC_DEFAULT_PHYS_BASE &&
+	    !kvm_bug(vcpu->kvm, KVM_BUG_APIC_BASE_NO_INHIBIT))
+		kvm_set_apicv_inhibit(vcpu->kvm, APICV_INHIBIT_REASON_APIC_BASE_MODIFIED);
 }
 
 /* kvm_get_apic_mode() (lapic.h v7.0) and vcpu->arch.apic_base, which callers read directly since v6.13. */
@@ -1292,20 +1299,34 @@ int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data)
 }
 
 /*
+ * lapic.c apic_mmio_in_range() (v7.0, as v5.15): the page at the APIC's base.  The
+ * model keeps the whole IA32_APIC_BASE in base_address; the kernel's field
+ * holds only its MSR_IA32_APICBASE_BASE bits.
+ */
+static bool apic_mmio_in_range(struct kvm_lapic *apic, gpa_t addr)
+{
+	gpa_t base = apic->base_address & MSR_IA32_APICBASE_BASE;
+
+	return addr >= base && addr < base + LAPIC_MMIO_LENGTH;
+}
+
+/*
  * lapic.c apic_mmio_read() (v7.0, as v5.15) plus the emulator buffer it fills.  The kernel
  * ignores kvm_lapic_reg_read()'s failure and returns 0, so for a reserved or
  * write-only offset, a misaligned or oversized read, the guest gets whatever the
  * emulator's read buffer (ctxt->mem_read.data, reused by every emulated read of
  * the vCPU) held: the previous read's bytes (real-kvm-notes §1, Pitfalls 6).
  * last_mmio_read is that buffer's first 4 bytes; a successful len-byte read
- * overwrites its first len bytes.  Only reads through the APIC are seen, and the
- * hardware-disabled and x2APIC cases use the LAPIC_MMIO_HOLE quirk (on by default): all ones.
+ * overwrites its first len bytes.  The hardware-disabled and x2APIC cases use
+ * the LAPIC_MMIO_HOLE quirk (on by default): all ones.  -EOPNOTSUPP: the
+ * address is not this APIC's page (vcpu_mmio_read() looks further).
  */
-int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val)
+int apic_mmio_read(struct kvm_lapic *apic, gpa_t address, int len, u32 *val)
 {
 	u8 *data = (u8 *)&apic->last_mmio_read;
+	u32 offset = (u32)(address - (apic->base_address & MSR_IA32_APICBASE_BASE));
 
-	if (offset >= LAPIC_MMIO_LENGTH)
+	if (!apic_mmio_in_range(apic, address))
 		return -EOPNOTSUPP;
 	/* The model's guest accesses are at most 4 bytes. */
 	if (len < 1 || len > 4)
@@ -1528,21 +1549,47 @@ int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
  * lapic.c apic_mmio_write() (v7.0, as v5.15): only 4-byte accesses to 16-byte aligned
  * offsets reach the register (SDM 10.4.1); the rest, and every write while the
  * APIC is hardware-disabled (LAPIC_MMIO_HOLE quirk), is dropped; the result of
- * kvm_lapic_reg_write() is ignored.
+ * kvm_lapic_reg_write() is ignored.  -EOPNOTSUPP: not this APIC's page.
  */
-int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val)
+int apic_mmio_write(struct kvm_lapic *apic, gpa_t address, int len, u32 val)
 {
-	if (offset >= LAPIC_MMIO_LENGTH)
+	u32 offset;
+
+	if (!apic_mmio_in_range(apic, address))
 		return -EOPNOTSUPP;
 
 	if (!kvm_apic_hw_enabled(apic) || apic_x2apic_mode(apic))
 		return 0;
 
+	offset = (u32)(address - (apic->base_address & MSR_IA32_APICBASE_BASE));
 	if (len != 4 || (offset & 0xf))
 		return 0;
 
 	kvm_lapic_reg_write(apic, offset & 0xff0, val);
 	return 0;
+}
+
+/*
+ * vcpu_mmio_read() / vcpu_mmio_write() (x86.c v7.1, as v5.15) for the model's
+ * one MMIO device, the vCPU's own in-kernel LAPIC (no device is on the
+ * KVM_MMIO_BUS): what the LAPIC does not claim exits to userspace, which the
+ * model completes as a VMM does for MMIO no device claims: a read returns all
+ * ones, which land in the emulator's read buffer; a write is dropped.  They
+ * take the LAPIC, not the vCPU, so that the reference APIC shares them.
+ * True if the LAPIC claimed the access.
+ */
+bool vcpu_mmio_read(struct kvm_lapic *apic, gpa_t addr, int len, u32 *val)
+{
+	if (!apic_mmio_read(apic, addr, len, val))
+		return true;
+	memset(&apic->last_mmio_read, 0xff, len);
+	*val = len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+	return false;
+}
+
+bool vcpu_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, u32 val)
+{
+	return !apic_mmio_write(apic, addr, len, val);
 }
 
 /*

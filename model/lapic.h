@@ -64,6 +64,8 @@ struct kvm_vcpu;
 #define APIC_DEST_ALLBUT 0xc0000
 #define MSR_IA32_APICBASE_ENABLE BIT(11)
 #define MSR_IA32_APICBASE_BSP BIT(8)
+#define MSR_IA32_APICBASE_BASE (0xfffffull << 12)
+#define APIC_DEFAULT_PHYS_BASE 0xfee00000ul	/* asm/apicdef.h */
 #define X2APIC_ENABLE BIT(10)		/* IA32_APIC_BASE.EXTD */
 
 /*
@@ -119,9 +121,12 @@ static inline void kvm_lapic_set_reg(struct kvm_lapic *apic, int reg_off, u32 va
 int kvm_lapic_reg_read(struct kvm_lapic *apic, u32 offset, int len, void *data);
 /* 0 = valid write; 1 = invalid (ignored through MMIO). */
 int kvm_lapic_reg_write(struct kvm_lapic *apic, u32 reg, u32 val);
-/* The MMIO handlers the emulator calls; offset is relative to the APIC base. */
-int apic_mmio_read(struct kvm_lapic *apic, u32 offset, int len, u32 *val);
-int apic_mmio_write(struct kvm_lapic *apic, u32 offset, int len, u32 val);
+/* The LAPIC's MMIO handlers: 0, or -EOPNOTSUPP outside its page (at its base). */
+int apic_mmio_read(struct kvm_lapic *apic, gpa_t address, int len, u32 *val);
+int apic_mmio_write(struct kvm_lapic *apic, gpa_t address, int len, u32 val);
+/* The emulator's MMIO: the LAPIC's page, else unclaimed (reads all ones); true if the LAPIC claimed it. */
+bool vcpu_mmio_read(struct kvm_lapic *apic, gpa_t addr, int len, u32 *val);
+bool vcpu_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, u32 val);
 /* VMX APIC-write / AVIC trap: the value is already in regs; replay it. */
 void kvm_apic_write_nodecode(struct kvm_vcpu *vcpu, u32 offset);
 /* Accept the highest pending IRR vector above PPR into ISR (interrupt injection). */

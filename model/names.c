@@ -160,6 +160,11 @@ static const struct kvm_bug_info bug_table[KVM_NR_BUGS] = {
 		.title = "a TPR-below-threshold exit that makes no interrupt deliverable leaves TPR_THRESHOLD as it was (apic_update_ppr() only raises KVM_REQ_EVENT): above the guest's new VTPR, with neither APIC-access virtualization nor virtual-interrupt delivery, the next VM entry fails (eb90f3417a0c's shortcut)",
 		.scenario = "tpr-threshold", .expect = "vmentry-failed",
 	},
+	[KVM_BUG_APIC_BASE_NO_INHIBIT] = {
+		.slug = "apic-base-no-inhibit", .commit = "3743c2f02517",
+		.title = "a guest that moves its APIC base away from 0xfee00000 does not inhibit APICv/AVIC (only pr_warn_once()): the APIC-access page stays mapped at 0xfee00000 and the CPU goes on treating accesses there as APIC accesses, although that vCPU's APIC is elsewhere",
+		.scenario = "apic-relocate", .expect = "wrong-apic-read",
+	},
 };
 
 const struct kvm_bug_info *kvm_bug_info(enum kvm_bug b)
@@ -230,6 +235,7 @@ static const char *const finding_names[F_NR_FINDINGS] = {
 	[F_CR8_INTERCEPTED] = "cr8-intercepted",
 	[F_IRQ_WINDOW_IGNORED] = "irq-window-ignored",
 	[F_VMENTRY_FAILED] = "vmentry-failed",
+	[F_STRAY_APIC_WRITE] = "stray-apic-write",
 	[F_LOST_INTERRUPT] = "lost-interrupt",
 	[F_ISRUNNING_MISMATCH] = "isrunning-mismatch",
 	[F_EXPECT_FAILED] = "expect-failed",

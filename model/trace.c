@@ -125,7 +125,7 @@ static void kvm_prim_format(const struct kvm_event *ev, char *buf, size_t len)
 
 void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 {
-	char reg[16];
+	char reg[16], at[48];
 
 	switch (ev->type) {
 	case EV_ENTRY:
@@ -228,9 +228,19 @@ void kvm_event_format(const struct kvm_event *ev, char *buf, size_t len)
 		break;
 	case EV_APIC_ACCESS:
 		apic_reg_str(ev->b & 0xfff, reg, sizeof(reg));
-		snprintf(buf, len, "kvm_apic: vcpu %llu apic_%s %s%s 0x%llx (%s)",
-			 (unsigned long long)ev->a, (ev->b >> 31) ? "write" : "read", reg,
-			 ((ev->b >> 16) & 0xff) != 4 ? "/byte" : "", (unsigned long long)ev->c,
+		/*
+		 * b: offset, length << 16, "not at the vCPU's APIC base" << 30,
+		 * write << 31, the page's gfn << 32.  The address is shown for
+		 * an access away from the default base or from the APIC.
+		 */
+		at[0] = 0;
+		if ((ev->b >> 30 & 1) || ((ev->b >> 32) && (ev->b >> 32) != APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT))
+			snprintf(at, sizeof(at), " at 0x%llx%s",
+				 (unsigned long long)((ev->b >> 32) << PAGE_SHIFT | (ev->b & 0xfff)),
+				 (ev->b >> 30 & 1) ? " (no APIC there)" : "");
+		snprintf(buf, len, "kvm_apic: vcpu %llu apic_%s %s%s%s 0x%llx (%s)",
+			 (unsigned long long)ev->a, (ev->b >> 31 & 1) ? "write" : "read", reg,
+			 ((ev->b >> 16) & 0xff) != 4 ? "/byte" : "", at, (unsigned long long)ev->c,
 			 ev->d < ARRAY_SIZE(path_names) ? path_names[ev->d] : "?");
 		break;
 	case EV_MEM_ACCESS:

@@ -201,12 +201,12 @@ void kvm_x86_set_virtual_apic_mode(struct kvm_vcpu *vcpu)
 
 /*
  * kvm_apic_set_base(), lapic.c v7.1 (x86.c's kvm_set_apic_base() in v6.1),
- * for the values the model's guests write (the default base, so never
- * reserved bits; never host-initiated), then kvm_recalculate_apic_map()'s
- * APICv part (the map itself is recomputed per IPI): 1 for a transition the
- * architecture forbids (x2APIC ->
- * xAPIC, disabled -> x2APIC), which makes the WRMSR #GP.  An unchanged
- * value returns at once (v7.1; v6.1 stored it again).
+ * for the values the model's guests write (a page-aligned base below 4 GiB,
+ * so never reserved bits; never host-initiated), then
+ * kvm_recalculate_apic_map()'s APICv part (the map itself is recomputed per
+ * IPI): 1 for a transition the architecture forbids (x2APIC -> xAPIC,
+ * disabled -> x2APIC), which makes the WRMSR #GP.  An unchanged value
+ * returns at once (v7.1; v6.1 stored it again).
  */
 static int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 data)
 {
@@ -230,14 +230,17 @@ static int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 data)
  * WRMSR(IA32_APIC_BASE) exits (svm: msr_interception; vmx: handle_wrmsr) ->
  * kvm_emulate_wrmsr() -> kvm_set_msr_common() -> kvm_apic_set_base(), then
  * the instruction is skipped.  The guest's rdmsr/and/or/wrmsr is one op
- * here: 'mode' is LAPIC_MODE_DISABLED, _XAPIC or _X2APIC.  The model's guests
- * have no #GP handler: a forbidden transition is the scenario's error.
+ * here: 'mode' is LAPIC_MODE_DISABLED, _XAPIC or _X2APIC, 'base' the page
+ * the APIC is to be at (EDX:EAX, which the model's op holds).  The model's
+ * guests have no #GP handler: a forbidden transition is the scenario's error.
  */
 int kvm_emulate_wrmsr_apic_base(struct kvm_vcpu *vcpu, u32 mode)
 {
-	u64 data = kvm_lapic_get_base(vcpu) & ~(u64)(MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	const struct guest_op *op = &vcpu->program->ops[vcpu->arch.rip];
+	u64 data = kvm_lapic_get_base(vcpu) &
+		   ~(u64)(MSR_IA32_APICBASE_BASE | MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
 
-	data |= mode & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	data |= (op->gpa & MSR_IA32_APICBASE_BASE) | (mode & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE));
 	if (kvm_apic_set_base(vcpu, data))
 		KVM_REPORT(F_ASSERT, "vcpu %d: the scenario's apic-base makes WRMSR(IA32_APIC_BASE, 0x%llx) #GP "
 			   "(x2APIC -> xAPIC and disabled -> x2APIC are not allowed)",

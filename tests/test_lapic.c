@@ -3,8 +3,8 @@
  * xAPIC semantics of model/lapic.c on a standalone APIC (no vCPU, no runtime):
  * docs/kvm-protocol.md §9.2-§9.3 and the values real KVM showed in docs/real-kvm-notes.md
  * §1.  Table-driven: each case starts from a fresh APIC at RESET, runs its
- * steps (MMIO accesses go through apic_mmio_read/apic_mmio_write, as the
- * emulator's would) and is one TAP test; a failing step prints both values.
+ * steps (MMIO accesses go through apic_mmio_read/apic_mmio_write at the
+ * default base, as the emulator's would) and is one TAP test; a failing step prints both values.
  */
 #include <errno.h>
 #include <string.h>
@@ -362,12 +362,12 @@ static bool run_step(struct kvm_lapic *apic, const struct lapic_case *c, const s
 
 	switch (s->op) {
 	case W:
-		rc = apic_mmio_write(apic, s->off, s->len, s->val);
+		rc = apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + s->off, s->len, s->val);
 		*got = (unsigned)rc;
 		*want = 0;
 		return rc == 0;
 	case R:
-		rc = apic_mmio_read(apic, s->off, s->len, &v);
+		rc = apic_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + s->off, s->len, &v);
 		*got = rc ? 0xbad00000000ull | (unsigned)rc : v;
 		*want = s->val;
 		return rc == 0 && v == s->val;
@@ -390,12 +390,12 @@ static bool run_step(struct kvm_lapic *apic, const struct lapic_case *c, const s
 		*want = (unsigned)s->ret;
 		return rc == s->ret;
 	case MRC_R:
-		rc = apic_mmio_read(apic, s->off, s->len, &v);
+		rc = apic_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + s->off, s->len, &v);
 		*got = (unsigned)rc;
 		*want = (unsigned)s->ret;
 		return rc == s->ret;
 	case MRC_W:
-		rc = apic_mmio_write(apic, s->off, s->len, 0);
+		rc = apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + s->off, s->len, 0);
 		*got = (unsigned)rc;
 		*want = (unsigned)s->ret;
 		return rc == s->ret;
@@ -542,8 +542,8 @@ static void test_all_vectors(void)
 		u32 icr = ICR_SELF | (u32)vec;
 
 		kvm_lapic_init_standalone(apic, 0, true);
-		apic_mmio_write(apic, APIC_SPIV, 4, 0x1ff);
-		apic_mmio_write(apic, APIC_ICR, 4, icr);
+		apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_SPIV, 4, 0x1ff);
+		apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_ICR, 4, icr);
 		for (int i = 0; i < 8; i++) {
 			u32 want = i == vec / 32 ? 1u << (vec % 32) : 0;
 
@@ -596,16 +596,48 @@ static void test_self_determined(void)
 	tap_ok(ok, "lapic_reg_is_self_determined: exactly the 18 registers only own accesses set");
 }
 
+/*
+ * A relocated APIC (kvm_lapic_apply_base() with another base): its MMIO
+ * device claims the new page only; vcpu_mmio_read() completes what it does
+ * not claim as unclaimed MMIO (all ones, into the emulator's buffer) and
+ * vcpu_mmio_write() drops it.
+ */
+static void test_relocation(void)
+{
+	struct kvm_lapic *apic = &apic_storage;
+	const gpa_t moved = 0xfed00000;
+	u32 v = 0;
+	bool ok;
+
+	kvm_lapic_init_standalone(apic, 0, true);
+	kvm_lapic_apply_base(apic, moved | MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_BSP, 0);
+	ok = apic_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + APIC_LVR, 4, &v) == -EOPNOTSUPP &&
+	     apic_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_TASKPRI, 4, 0x20) == -EOPNOTSUPP &&
+	     apic_mmio_read(apic, moved - 4, 4, &v) == -EOPNOTSUPP &&
+	     apic_mmio_read(apic, moved + PAGE_SIZE, 4, &v) == -EOPNOTSUPP;
+	ok = ok && apic_mmio_write(apic, moved + APIC_TASKPRI, 4, 0x30) == 0 &&
+	     kvm_lapic_get_reg(apic, APIC_TASKPRI) == 0x30 &&
+	     apic_mmio_read(apic, moved + APIC_LVR, 4, &v) == 0 && v == 0x50014;
+	ok = ok && !vcpu_mmio_write(apic, APIC_DEFAULT_PHYS_BASE + APIC_TASKPRI, 4, 0x40) &&
+	     kvm_lapic_get_reg(apic, APIC_TASKPRI) == 0x30 &&
+	     !vcpu_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + APIC_TASKPRI, 4, &v) && v == 0xffffffffu &&
+	     apic->last_mmio_read == 0xffffffffu &&
+	     !vcpu_mmio_read(apic, APIC_DEFAULT_PHYS_BASE + APIC_TASKPRI, 1, &v) && v == 0xff &&
+	     vcpu_mmio_read(apic, moved + APIC_TASKPRI, 4, &v) && v == 0x30;
+	tap_ok(ok, "relocated APIC: only the new page is claimed; elsewhere reads all ones, writes dropped");
+}
+
 int main(void)
 {
 	size_t i;
 
-	tap_plan((int)ARRAY_SIZE(cases) + 4);
+	tap_plan((int)ARRAY_SIZE(cases) + 5);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_reset_page();
 	test_real_kvm_replay();
 	test_all_vectors();
 	test_self_determined();
+	test_relocation();
 	return tap_done();
 }

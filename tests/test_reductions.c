@@ -113,7 +113,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(27 * (NR_MODES - 1));
+	tap_plan(29 * (NR_MODES - 1));
 	scenario_seed(s, 1, 3, 2);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, mainline", s, KVM_POLICY_VM, KVM_VENDOR_SVM);
 	compare("seed, 1 vCPU, 3 toggles, 2 accesses, seed patch on VMX", s, KVM_POLICY_VCPU, KVM_VENDOR_VMX);
@@ -130,13 +130,14 @@ int main(void)
 	compare_builtin("tpr-threshold", s, KVM_VENDOR_VMX);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
 	compare_builtin("apic-id-restore", s, KVM_VENDOR_SVM);
+	compare_builtin("apic-relocate", s, KVM_VENDOR_VMX);
 	compare_builtin("create-race", s, KVM_VENDOR_SVM);
 	compare_file("tests/scenarios/two-senders.scn", s);
 	compare_file("tests/scenarios/ipi-small.scn", s);
 	compare_file("tests/scenarios/ipi-self.scn", s);
 	compare_file("tests/scenarios/irq-window-lazy.scn", s);
 	if (checker_tso_unavailable()) {
-		for (int i = 0; i < 8 * (NR_MODES - 1); i++)
+		for (int i = 0; i < 9 * (NR_MODES - 1); i++)
 			tap_skip("x86-TSO: %s", checker_tso_unavailable());
 		free(s);
 		return tap_done();
@@ -151,6 +152,7 @@ int main(void)
 	compare_builtin("tpr-threshold", s, KVM_VENDOR_VMX);
 	compare_builtin("apic-id", s, KVM_VENDOR_SVM);
 	compare_builtin("x2apic-hybrid", s, KVM_VENDOR_SVM);
+	compare_builtin("apic-relocate", s, KVM_VENDOR_SVM);
 	free(s);
 	return tap_done();
 }

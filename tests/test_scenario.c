@@ -118,7 +118,7 @@ static int parse(const char *text, struct scenario *s, char *err, size_t errlen)
 /* ---- built-ins ------------------------------------------------------------------- */
 
 static const char *const builtin_names[] = {
-	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "apic-id-restore", "x2apic", "x2apic-hybrid", "cr8-intercept", "tpr-threshold", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
+	"seed", "zap-yield", "zap-tlb", "apic-disable", "apic-id", "apic-id-restore", "apic-relocate", "x2apic", "x2apic-hybrid", "cr8-intercept", "tpr-threshold", "tpr-sync", "create-race", "create-toggle", "reenable", "ipi", "ipi-hlt", "pi-hlt",
 	"preempt-toggle", "halt-ipi", "preempt-hlt", "migrate-hlt", "isr-cache", "svi", "avic-broadcast", "irq-window", "mixed",
 };
 #define NR_BUILTINS ((int)ARRAY_SIZE(builtin_names))
@@ -545,7 +545,13 @@ static const struct bad_case bad_cases[] = {
 	{ "vcpus 1\nexpect\n\tinhibits hyperv hyperv\n", "3:18: inhibit reason 'hyperv' given twice" },
 	{ "vcpus 1\nexpect\n\tinhibits bogus\n", "3:11: unknown inhibit reason 'bogus' (disable, hyperv, nested, irqwin, pit_reinj, blockirq, absent, apic_id_modified, apic_base_modified)" },
 	{ "vcpus 1\nvcpu 0\n\tapic-base on\n", "3:12: apic-base: expected enable, disable or x2apic, got 'on'" },
-	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base\n", "3:11: missing argument: usage: apic-base enable|disable|x2apic [at BASE]" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable 0xfed00000\n", "3:19: unexpected '0xfed00000' (expected 'at BASE')" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable at\n", "3:21: missing argument: usage: at BASE" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable at 0xfed00800\n", "3:22: APIC base 0xfed00800 is not 4 KiB aligned" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable at 0x1000\n", "3:22: APIC base 0x1000 is inside RAM (ram-pages 4: 0x0..0x3fff)" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable at 0x100000000\n", "3:22: APIC base '0x100000000' out of range (0x0..0xffffffff)" },
+	{ "vcpus 1\nvcpu 0\n\tapic-base enable at 0xfed00000 x\n", "3:33: unexpected 'x' at end of 'apic-base'" },
 	{ "vcpus 1\nvcpu 0\n\twait-mem 0x0\n", "3:14: missing argument: usage: wait-mem GPA VALUE" },
 	{ "vcpus 1\nvcpu 0\n\tcr8-write 16\n", "3:12: CR8 value '16' out of range (0..15)" },
 	{ "vcpus 1\nvcpu 0\n\tcr8-read 1\n", "3:11: unexpected '1' at end of 'cr8-read'" },
@@ -573,17 +579,20 @@ static const struct bad_case bad_cases[] = {
 	/* vCPU ops */
 	{ V1 "apic-read FOO\n",
 	  "3:11: unknown APIC register 'FOO' (a name such as TPR or an offset such as 0x80)" },
-	{ V1 "apic-read\n", "3:10: missing argument: usage: apic-read REG [len 1|2|4]" },
+	{ V1 "apic-read\n", "3:10: missing argument: usage: apic-read REG [len 1|2|4] [at BASE]" },
 	{ V1 "apic-read 0x1000\n", "3:11: APIC offset '0x1000' out of range (0x0..0xfff)" },
 	{ V1 "apic-read 0ffe\n", "3:11: APIC offset: expected a number (decimal or 0x hex), got '0ffe'" },
 	{ V1 "apic-read 0xffe\n", "3:11: APIC access at 0xffe of 4 bytes crosses the end of the APIC page" },
 	{ V1 "apic-read 0xfff len 2\n", "3:11: APIC access at 0xfff of 2 bytes crosses the end of the APIC page" },
 	{ V1 "apic-read TPR len 3\n", "3:19: len must be 1, 2 or 4" },
 	{ V1 "apic-read TPR len 8\n", "3:19: len '8' out of range (1..4)" },
-	{ V1 "apic-read TPR size 4\n", "3:15: unexpected 'size' (expected 'len 1|2|4')" },
+	{ V1 "apic-read TPR size 4\n", "3:15: unexpected 'size' (expected 'len 1|2|4' or 'at BASE')" },
+	{ V1 "apic-read TPR len 4 len 4\n", "3:21: unexpected 'len' (expected 'len 1|2|4' or 'at BASE')" },
+	{ V1 "apic-read TPR at 0xfed00004\n", "3:18: APIC base 0xfed00004 is not 4 KiB aligned" },
+	{ V1 "apic-read TPR at\n", "3:17: missing argument: usage: at BASE" },
 	{ V1 "apic-read TPR len\n", "3:18: missing argument: usage: len 1|2|4" },
-	{ V1 "apic-read TPR len 4 x\n", "3:21: unexpected 'x' at end of 'apic-read'" },
-	{ V1 "apic-write TPR\n", "3:15: missing argument: usage: apic-write REG VALUE [len 1|2|4]" },
+	{ V1 "apic-read TPR len 4 x\n", "3:21: unexpected 'x' (expected 'len 1|2|4' or 'at BASE')" },
+	{ V1 "apic-write TPR\n", "3:15: missing argument: usage: apic-write REG VALUE [len 1|2|4] [at BASE]" },
 	{ V1 "apic-write TPR 0x100 len 1\n", "3:16: value '0x100' out of range (0x0..0xff)" },
 	{ V1 "apic-write TPR 65536 len 2\n", "3:16: value '65536' out of range (0..65535)" },
 	{ V1 "apic-write TPR 0x100000000\n", "3:16: value '0x100000000' out of range (0x0..0xffffffff)" },
@@ -767,7 +776,7 @@ static const struct bad_file bad_files[] = {
 /* Valid files that are not built-ins. */
 static const char *const example_files[] = { "example.scn", "seed-vcpu-svm.scn", "two-senders.scn", "ipi-small.scn",
 						"ipi-self.scn", "expect-wrong.scn", "ipi-late.scn", "cr8-x2apic.scn",
-						"irq-window-lazy.scn" };
+						"irq-window-lazy.scn", "apic-stray-write.scn" };
 
 static bool listed(const char *name, bool bad)
 {
