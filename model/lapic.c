@@ -1570,11 +1570,11 @@ int apic_mmio_write(struct kvm_lapic *apic, gpa_t address, int len, u32 val)
 }
 
 /*
- * vcpu_mmio_read() / vcpu_mmio_write() (x86.c v7.1, as v5.15) for the model's
+ * vcpu_mmio_read(), x86.c v6.18 (gregkh v6.18.38, as v5.15), for the model's
  * one MMIO device, the vCPU's own in-kernel LAPIC (no device is on the
  * KVM_MMIO_BUS): what the LAPIC does not claim exits to userspace, which the
  * model completes as a VMM does for MMIO no device claims: a read returns all
- * ones, which land in the emulator's read buffer; a write is dropped.  They
+ * ones, which land in the emulator's read buffer; a write is dropped.  Both
  * take the LAPIC, not the vCPU, so that the reference APIC shares them.
  * True if the LAPIC claimed the access.
  */
@@ -1587,6 +1587,7 @@ bool vcpu_mmio_read(struct kvm_lapic *apic, gpa_t addr, int len, u32 *val)
 	return false;
 }
 
+/* vcpu_mmio_write(), x86.c v6.18 (as v5.15): the write side; unclaimed, it is dropped. */
 bool vcpu_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, u32 val)
 {
 	return !apic_mmio_write(apic, addr, len, val);
