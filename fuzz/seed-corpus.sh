@@ -27,6 +27,7 @@ trace two-senders --scenario tests/scenarios/two-senders.scn --policy vcpu
 trace zap-yield --bug zap-yield-range-units
 trace create-race --bug create-no-request
 trace witness-case-2b --policy vcpu --vcpus 1 --find case-2b
+trace apic-relocate --bug apic-base-no-inhibit
 # Version 1 (before movers): the fine schedule without its granularity line.
 sed -e 's/^kvmlab-schedule 2$/kvmlab-schedule 1/' -e '/^granularity /d' \
 	"$R/seed-vcpu-fine.sched" >"$R/seed-vcpu-v1.sched"
