@@ -575,10 +575,11 @@ static void kvm_apic_set_version(struct kvm_lapic *apic)
  * The APIC half of lapic.c __kvm_apic_set_base() (v7.1), which a standalone
  * (reference) APIC shares: store the MSR (the kernel's vcpu->arch.apic_base
  * and apic->base_address, its MSR_IA32_APICBASE_BASE bits; the model keeps
- * the MSR in one field, masked where the base is used); a hardware enable resets the xAPIC ID to 'id' (which marks
- * the map dirty), a disable marks it dirty, and so does entering x2APIC mode
- * (kvm_apic_set_x2apic_id(): the model keeps no x2APIC ID or LDR, x2APIC
- * mode only closes the xAPIC window here).  No apic_hw_disabled static key.
+ * the MSR in one field, masked where the base is used); a hardware enable
+ * resets the xAPIC ID to 'id' (which marks the map dirty), a disable marks
+ * it dirty, and so does entering x2APIC mode (kvm_apic_set_x2apic_id(): the
+ * model keeps no x2APIC ID or LDR, x2APIC mode only closes the xAPIC window
+ * here).  No apic_hw_disabled static key.
  * Returns the old value.
  */
 u64 kvm_lapic_apply_base(struct kvm_lapic *apic, u64 value, u8 id)

@@ -64,6 +64,7 @@ struct kvm_vcpu;
 #define APIC_DEST_ALLBUT 0xc0000
 #define MSR_IA32_APICBASE_ENABLE BIT(11)
 #define MSR_IA32_APICBASE_BSP BIT(8)
+/* The kernel's (0xfffff<<12) is an int that sign-extends; the model's bases are below 4 GiB. */
 #define MSR_IA32_APICBASE_BASE (0xfffffull << 12)
 #define APIC_DEFAULT_PHYS_BASE 0xfee00000ul	/* asm/apicdef.h */
 #define X2APIC_ENABLE BIT(10)		/* IA32_APIC_BASE.EXTD */

@@ -21,13 +21,13 @@
 #define SCN_MAX_RAM_PAGES 64	/* ram-pages; the model backs this many (model/kvm.h) */
 
 enum guest_op_kind {
-	GOP_APIC_READ,		/* read 'len' bytes at APIC offset 'off' */
-	GOP_APIC_WRITE,		/* write 'val' ('len' bytes) at APIC offset 'off' */
+	GOP_APIC_READ,		/* read 'len' bytes at APIC offset 'off' of the page at 'gpa' - 'off' */
+	GOP_APIC_WRITE,		/* write 'val' ('len' bytes) at APIC offset 'off' of that page */
 	GOP_MEM_READ,		/* read 4 bytes of RAM at guest-physical 'gpa' */
 	GOP_MEM_WRITE,		/* write 'val' (4 bytes) to RAM at 'gpa' */
 	GOP_HLT,		/* halt until an interrupt arrives */
 	GOP_WAIT_IRQ,		/* "while (taken < val) { sti; hlt; }": wait for the val-th interrupt */
-	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: val = the mode's EN|EXTD bits (0, 0x800, 0xc00) */
+	GOP_APIC_BASE,		/* rdmsr/wrmsr IA32_APIC_BASE: val = the mode's EN|EXTD bits (0, 0x800, 0xc00), gpa the base */
 	GOP_WAIT_MEM,		/* "while (*gpa != val) pause;": spin on 4 bytes of RAM until they read 'val' */
 	GOP_CR8_WRITE,		/* mov 'val' (0..15) to CR8: TPR[7:4] */
 	GOP_CR8_READ,		/* mov from CR8: checked against the reference APIC's TPR[7:4] */
@@ -40,7 +40,7 @@ struct guest_op {
 	u8 len;			/* access size in bytes: 1, 2 or 4 */
 	u16 off;		/* APIC register offset (0..0xfff) */
 	u32 val;		/* value written */
-	u64 gpa;		/* for memory ops */
+	u64 gpa;		/* memory and APIC ops: the address; apic-base: the base */
 };
 
 struct guest_program {
