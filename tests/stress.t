@@ -4,7 +4,7 @@
 # errors.  $KVMLAB is the binary under test.
 . "$(dirname "$0")/tap.sh"
 check() { if [ "$1" -eq "$2" ]; then ok "$3"; else nok "$3 (exit $1, want $2)"; fi; }
-echo "1..47"
+echo "1..51"
 for vendor in svm vmx; do
 	"$KVMLAB" stress --scenario seed --policy vm --vendor $vendor --iterations 2000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 	check $? 0 "mainline ($vendor) stress finds nothing"
@@ -22,7 +22,7 @@ for scn in ipi-hlt pi-hlt isr-cache svi avic-broadcast preempt-hlt migrate-hlt p
 	done
 done
 # The TLB, per-vCPU APICv, an inhibit a vCPU raises, x2APIC mode, CR8 and V_TPR.
-for scn in zap-tlb apic-disable apic-id x2apic cr8-intercept tpr-sync; do
+for scn in zap-tlb apic-disable apic-id apic-relocate x2apic cr8-intercept tpr-sync; do
 	for vendor in svm vmx; do
 		"$KVMLAB" stress --scenario $scn --vendor $vendor --iterations 300 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 		check $? 0 "$scn ($vendor), mainline, no finding"
@@ -30,6 +30,11 @@ for scn in zap-tlb apic-disable apic-id x2apic cr8-intercept tpr-sync; do
 done
 "$KVMLAB" stress --scenario apic-id --iterations 1 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 check $? 0 "apic-id's expectations hold after one iteration (the IPI to the old ID is dropped)"
+"$KVMLAB" stress --scenario apic-relocate --iterations 1 --quiet >/tmp/kvmlab-stress.$$ 2>&1
+check $? 0 "apic-relocate's expectations hold after one iteration (both TPRs, apic_base_modified set)"
+"$KVMLAB" stress --bug apic-base-no-inhibit --iterations 50 --quiet >/tmp/kvmlab-stress.$$ 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'wrong-apic-read' /tmp/kvmlab-stress.$$; then ok "apic-base-no-inhibit (3743c2f02517): stress finds wrong-apic-read"; else nok "apic-base-no-inhibit: exit $rc"; fi
 "$KVMLAB" stress --scenario cr8-intercept --iterations 1 --quiet >/tmp/kvmlab-stress.$$ 2>&1
 check $? 0 "cr8-intercept's expectations hold after one iteration (vector 0x40 taken once CR8 drops)"
 "$KVMLAB" stress --bug cr8-intercept-stuck --iterations 5000 --quiet >/tmp/kvmlab-stress.$$ 2>&1
