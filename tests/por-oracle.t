@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/por-oracle.c on nine small configurations: the full state graph, the
+# tools/por-oracle.c on ten small configurations: the full state graph, the
 # exact single-actor persistent-set oracle and the checker's own search, side
 # by side.  Each run must pass the tool's checks (the reduced graphs keep every
 # terminal state, deadlock and finding; the enumeration has kvmlab check
@@ -18,7 +18,7 @@ T=$(mktemp -d /tmp/kvmlab-por-oracle.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
 POR=$(dirname "${KVMLAB:-build/release/kvmlab}")/por-oracle
-N=39
+N=43
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	skip_all "the checker is not available under ThreadSanitizer"
@@ -66,6 +66,8 @@ oracle "create-race" --scenario create-race
 oracle "ipi-hlt" --scenario ipi-hlt
 oracle "two-senders.scn" --scenario "$(dirname "$0")/scenarios/two-senders.scn"
 oracle "x2apic-hybrid (memslot deletion, SRCU)" --scenario x2apic-hybrid
+# An inhibit a vCPU raises on its own thread: the relocated APIC base.
+oracle "apic-relocate" --scenario apic-relocate
 if tso_available; then
 	oracle "x86-TSO, halt-ipi (store buffers as actors)" --scenario halt-ipi --memory-model tso
 	oracle "x86-TSO, 1 vCPU, 3 toggles, 2 accesses" --vcpus 1 --memory-model tso
