@@ -212,6 +212,7 @@ struct frame {
 	u32 enabled;		/* ... and of those, the ones that can move */
 	bool cycle;		/* a transition from here reached a state on the stack */
 	struct locmask fut[CHK_MAX_FIBERS];
+	struct locmask fut_merge[CHK_MAX_FIBERS];	/* o->fut_summary_merge's, if set */
 	struct locmask fpm;	/* the classes of the last fiber's transitions from here */
 	/* A disabled fiber waits for a lock held by these fibers, or for a write to this class. */
 	u32 blk_lock[CHK_MAX_FIBERS];
@@ -268,6 +269,10 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 	f->cycle = false;
 	if (o->fut_summary)
 		explore_summaries(o, &f->live, &f->enabled, f->fut, f->blk_wait, f->blk_lock, f->held);
+	if (o->fut_summary_merge)
+		for (int g = 0; f->live >> g; g++)
+			if ((f->live >> g) & 1)
+				o->fut_summary_merge(g, &f->fut_merge[g], o->fut_arg);
 }
 
 /*
@@ -403,7 +408,7 @@ static bool end_finding(const struct explore_opts *o, struct sched_finding *out)
 /* Execute fiber's transition from f's (live) state. */
 static void step_from(const struct frame *f, int fiber, u32 choice)
 {
-	M.fut = f->fut;
+	M.fut = M.o && M.o->fut_summary_merge ? f->fut_merge : f->fut;
 	M.live = f->live;
 	if (M.o && M.o->before_step)
 		M.o->before_step(M.o->fut_arg);

@@ -167,6 +167,12 @@ struct explore_opts {
 	 */
 	void (*fut_summary)(int g, struct locmask *out, void *arg);
 	/*
+	 * Optional: the summaries invisible-step merging asks instead (wider
+	 * ones: a narrower summary of one fiber makes more of the others'
+	 * accesses merge, which need not shrink the search).  NULL: fut_summary's.
+	 */
+	void (*fut_summary_merge)(int g, struct locmask *out, void *arg);
+	/*
 	 * Optional (NULL: none): for each pair of live fibers g != h, in
 	 * held[g * nf + h] (zeroed by the caller; nf = sched_nr_actors()), what
 	 * fiber h does not do in any run from the live state in which fiber g

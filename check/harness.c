@@ -40,14 +40,15 @@ static void checker_entry(int fiber, void *arg)
 
 static struct vmm *checker_vmm;
 /*
- * vCPU i's program sends IPIs, writes its APIC ID or moves its APIC base (an
- * inhibit it raises itself), switches its APIC to x2APIC mode on a host
- * without x2AVIC (it deletes the APIC-access memslot: slots_lock, SRCU, a
- * zap), or the vCPU
- * may open an IRQ window that reaches the VM (see scenario_irq_windows());
- * fixed per run.
+ * vCPU i's program, from its op k on, sends IPIs, writes its APIC ID or
+ * moves its APIC base (an inhibit it raises itself), or anywhere switches its
+ * APIC to x2APIC mode on a host without x2AVIC (it deletes the APIC-access
+ * memslot: slots_lock, SRCU, a zap), or the vCPU may open an IRQ window that
+ * reaches the VM (see scenario_irq_windows()); fixed per run.
  */
-static bool checker_reaches_others[SCN_MAX_VCPUS];
+static bool checker_reaches_others[SCN_MAX_VCPUS][SCN_MAX_OPS + 1];
+/* fut_summary_merge(): summaries for invisible-step merging, a vCPU's reach over its whole program. */
+static bool checker_whole_life;
 static bool checker_irq_windows[SCN_MAX_VCPUS];	/* scenario_irq_windows(), a subset */
 /*
  * vCPU i may run the APICv part of kvm_recalculate_apic_map() (it moves its
@@ -107,21 +108,26 @@ static int program_last_map_op(const struct guest_program *p)
 }
 
 /*
- * Whether vCPU program p sends IPIs, writes its APIC ID (the APIC-ID inhibit),
- * moves its enabled APIC away from 0xfee00000 (the APIC-base inhibit) or
- * enters x2APIC mode on a hybrid-AVIC host (the APIC-access memslot's
- * deletion).
+ * Whether vCPU program p, from its op 'from' on, sends IPIs, writes its APIC
+ * ID (the APIC-ID inhibit) or moves its enabled APIC away from 0xfee00000
+ * (the APIC-base inhibit); or, anywhere, enters x2APIC mode on a hybrid-AVIC
+ * host (the APIC-access memslot's deletion, which any later
+ * KVM_REQ_APICV_UPDATE of the vCPU may run).  All of these reach other vCPUs
+ * from the op's exit handler at the latest (kicks, IPIs, inhibits), with
+ * the vCPU outside guest mode and its rip at most one op further.
  */
-static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg)
+static bool program_reaches_others(const struct guest_program *p, const struct kvm_config *cfg, int from)
 {
 	for (int i = 0; i < p->nr_ops; i++) {
 		u32 reg = p->ops[i].off & ~0xfu;
 
-		if (p->ops[i].kind == GOP_APIC_WRITE &&
-		    (reg == APIC_ICR || reg == APIC_SELF_IPI || reg == APIC_ID))
-			return true;
 		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & X2APIC_ENABLE) &&
 		    kvm_allow_apicv_in_x2apic_without_x2apic_virtualization(cfg))
+			return true;
+		if (i < from)
+			continue;
+		if (p->ops[i].kind == GOP_APIC_WRITE &&
+		    (reg == APIC_ICR || reg == APIC_SELF_IPI || reg == APIC_ID))
 			return true;
 		/* An enabled APIC away from the default base: the APIC_BASE_MODIFIED inhibit. */
 		if (p->ops[i].kind == GOP_APIC_BASE && (p->ops[i].val & MSR_IA32_APICBASE_ENABLE) &&
@@ -577,7 +583,12 @@ static void fiber_summary(int g, struct locmask *out, void *arg)
 		return;
 	/* It may still run kvm_recalculate_apic_map()'s APICv part. */
 	recalc = checker_recalc[g] && !apic_map_settled(vmm);
-	if (checker_reaches_others[g] || (recalc && checker_recalc_kicks)) {
+	/*
+	 * From the op before rip on: rip has passed an op whose exit handler
+	 * may not have run yet (a trap-like APIC write, a WRMSR), never two.
+	 */
+	if (checker_reaches_others[g][checker_whole_life || !v->arch.rip ? 0 : v->arch.rip - 1] ||
+	    (recalc && checker_recalc_kicks)) {
 		/* Only a vCPU that may open an IRQ window or take an ExtINT writes the PIC's class. */
 		if (!checker_irq_windows[g])
 			out->w &= ~LC(LC_PIC);
@@ -691,6 +702,14 @@ static void fut_summary(int g, struct locmask *out, void *arg)
 	out->w |= sb_classes(g - nf, arg);
 }
 
+/* What invisible-step merging asks: a vCPU's reach over its whole program. */
+static void fut_summary_merge(int g, struct locmask *out, void *arg)
+{
+	checker_whole_life = true;
+	fut_summary(g, out, arg);
+	checker_whole_life = false;
+}
+
 /* report_addr_name: the location class of a model address (check --verbose). */
 static void addr_name(u64 a, char *buf, size_t len)
 {
@@ -722,6 +741,7 @@ void checker_reduction(struct explore_opts *o)
 	o->actor_name = harness_actor_name;
 	o->fut_arg = checker_vmm;
 	o->fut_summary = fut_summary;
+	o->fut_summary_merge = fut_summary_merge;
 	o->fut_held = fut_held;
 	o->fp_mask = fp_mask;
 	o->before_step = class_cache_prepare;
@@ -805,7 +825,9 @@ int checker_setup(const struct scenario *s, const struct kvm_config *cfg, bool m
 	actor_summaries(s);
 	for (int i = 0; i < s->nr_vcpus; i++) {
 		checker_irq_windows[i] = scenario_irq_windows(s, i, cfg->vendor);
-		checker_reaches_others[i] = program_reaches_others(&s->vcpu[i], cfg) || checker_irq_windows[i];
+		for (int k = 0; k <= s->vcpu[i].nr_ops; k++)
+			checker_reaches_others[i][k] = program_reaches_others(&s->vcpu[i], cfg, k) ||
+						       checker_irq_windows[i];
 		checker_last_map_op[i] = program_last_map_op(&s->vcpu[i]);
 		checker_recalc[i] = checker_last_map_op[i] >= 0 ||
 				    (program_writes_apic(&s->vcpu[i]) && scenario_dirties_apic_map(s));

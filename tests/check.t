@@ -142,7 +142,7 @@ expect "TPR 0x11 on vmx: kept" 0 "verified" "1237 1554" --vcpus 1 --toggles 1 --
 expect "mainline svm, --no-tlb" 0 "verified" "13214 16691" --vcpus 1 --policy vm --vendor svm --no-tlb
 # An inhibit a vCPU raises on its own thread: the APIC ID change (3743c2f02517).
 expect "apic-id, mainline svm" 0 "verified" "38328 40766" --scenario apic-id --vendor svm
-expect "apic-id, mainline vmx" 0 "verified" "45097 47662" --scenario apic-id --vendor vmx
+expect "apic-id, mainline vmx" 0 "verified" "41093 42646" --scenario apic-id --vendor vmx
 expect "apic-id-no-inhibit (3743c2f02517)" 1 "violation \(expect-failed\)" "8557 16902" --bug apic-id-no-inhibit
 expect "apic-id-restore, mainline svm: the APIC-ID inhibit is cleared with the ID back" 0 "verified" "6125 7505" --scenario apic-id-restore --vendor svm
 expect "apic-id-restore, mainline vmx" 0 "verified" "5843 7155" --scenario apic-id-restore --vendor vmx
