@@ -269,7 +269,8 @@ static void summarize(const struct explore_opts *o, struct frame *f)
 	f->cycle = false;
 	if (o->fut_summary)
 		explore_summaries(o, &f->live, &f->enabled, f->fut, f->blk_wait, f->blk_lock, f->held);
-	if (o->fut_summary_merge)
+	/* Only merging asks the wider summaries: none without it. */
+	if (o->fut_summary_merge && o->merge_invisible)
 		for (int g = 0; f->live >> g; g++)
 			if ((f->live >> g) & 1)
 				o->fut_summary_merge(g, &f->fut_merge[g], o->fut_arg);
@@ -408,7 +409,7 @@ static bool end_finding(const struct explore_opts *o, struct sched_finding *out)
 /* Execute fiber's transition from f's (live) state. */
 static void step_from(const struct frame *f, int fiber, u32 choice)
 {
-	M.fut = M.o && M.o->fut_summary_merge ? f->fut_merge : f->fut;
+	M.fut = M.o && M.o->fut_summary_merge && M.o->merge_invisible ? f->fut_merge : f->fut;
 	M.live = f->live;
 	if (M.o && M.o->before_step)
 		M.o->before_step(M.o->fut_arg);
