@@ -219,6 +219,9 @@ struct frame {
 	u64 blk_wait[CHK_MAX_FIBERS];
 	struct locmask held[CHK_MAX_FIBERS * CHK_MAX_FIBERS];	/* explore_summaries() */
 	u8 wstate;
+	bool perm;		/* o->swarm_seed: the fibers are tried in the order order[] */
+	u8 order[CHK_MAX_FIBERS];
+	u64 path_hash;		/* o->swarm_seed: of the seed and the steps that led here */
 	struct step in;		/* the transition that led here */
 	u8 last;		/* its fiber (NO_FIBER at the root): o->bounded */
 	u8 pre;			/* preemptions on the path here: o->bounded */
@@ -528,13 +531,18 @@ static int fiber_at(const struct frame *f, int pos)
 {
 	int n = sched_nr_actors();
 
-	return (pos + f->rot) % n;
+	return f->perm ? f->order[pos] : (pos + f->rot) % n;
 }
 
 static int pos_of(const struct frame *f, int fiber)
 {
 	int n = sched_nr_actors();
 
+	if (f->perm) {
+		for (int i = 0; i < n; i++)
+			if (f->order[i] == fiber)
+				return i;
+	}
 	return (fiber - f->rot % n + n) % n;
 }
 
@@ -593,6 +601,76 @@ static u32 child_sleep(const struct frame *f, int fa, const struct footprint *fp
 			footprint_copy(&child->fp[g], &f->fp[g]);
 		}
 	return out;
+}
+
+static u64 mix_digest(u64 x);
+
+/*
+ * A swarm member's fiber order at a state (o->swarm_seed): a permutation
+ * (Fisher-Yates) drawn from f->path_hash, a hash of the member's seed and
+ * the steps that led to the state.  Not from the state's fingerprint:
+ * fingerprints cover return addresses, so any change to the binary would
+ * change every member's orders; a path's steps do not depend on the build.
+ */
+static void swarm_order(struct frame *f)
+{
+	int n = sched_nr_actors();
+	u64 x = f->path_hash;
+
+	for (int i = 0; i < n; i++)
+		f->order[i] = (u8)i;
+	for (int i = n - 1; i > 0; i--) {
+		int j;
+		u8 t;
+
+		x = mix_digest(x + 0x9e3779b97f4a7c15ull);
+		j = (int)(x % (u64)(i + 1));
+		t = f->order[i];
+		f->order[i] = f->order[j];
+		f->order[j] = t;
+	}
+	f->perm = true;
+}
+
+/*
+ * A swarm member's visited set (o->bitstate_log2): 2^log2 bits, three set
+ * per state (double hashing from the fingerprint mixed with the member's
+ * seed, so that members lose different states to the array's collisions).
+ */
+static struct {
+	u64 *bits;
+	u64 mask;	/* the number of bits - 1 */
+	u64 seed;
+	u64 bytes;
+} BS;
+
+static void bits_init(u32 log2, u64 seed)
+{
+	BS.bytes = (1ull << log2) / 8;
+	BS.bits = mem_calloc(BS.bytes / sizeof(u64), sizeof(u64));
+	BS.mask = (1ull << log2) - 1;
+	BS.seed = mix_digest(seed + 0x6a09e667f3bcc909ull);
+}
+
+static void bits_free(void)
+{
+	free(BS.bits);
+	memset(&BS, 0, sizeof(BS));
+}
+
+/* Sets the state's three bits; whether all three were set already (taken as visited). */
+static bool bits_test_set(u64 h)
+{
+	u64 a = mix_digest(h ^ BS.seed), b = mix_digest(a + 0x9e3779b97f4a7c15ull) | 1;
+	bool seen = true;
+
+	for (int i = 0; i < 3; i++) {
+		u64 pos = (a + (u64)i * b) & BS.mask, m = 1ull << (pos & 63);
+
+		seen &= (BS.bits[pos >> 6] & m) != 0;
+		BS.bits[pos >> 6] |= m;
+	}
+	return seen;
 }
 
 static u64 mix_digest(u64 x)
@@ -827,7 +905,7 @@ static u64 memory_now(const struct explore_dist *D, const struct explore_result 
 	*why = NULL;
 	if (D && D->publish)
 		return D->publish(r, sched_snapshot_bytes(), why);
-	return V.cap * sizeof(struct vslot) + sched_snapshot_bytes();
+	return V.cap * sizeof(struct vslot) + BS.bytes + sched_snapshot_bytes();
 }
 
 /*
@@ -972,7 +1050,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	u64 shorten_end = 0;	/* r->transitions at which shortening stops */
 	bool shorten_cut = false;
 	const struct explore_dist *D = o->dist;
-	bool first_only = o->first_only || D || o->bounded;
+	bool bitstate = o->bitstate_log2 && !D;
+	bool first_only = o->first_only || D || o->bounded || bitstate;
 
 	struct snapshot *root;
 	size_t root_rmark, root_log;
@@ -984,15 +1063,24 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 	root_log = sched_log_len();
 	stack[0].rot = D ? D->rank : 0;
 	stack[0].last = NO_FIBER;
-	if (!D || !D->shared_table)
+	if (bitstate)
+		bits_init(o->bitstate_log2, o->swarm_seed);
+	else if (!D || !D->shared_table)
 		vinit(o->memory_limit);
 	stack[0].snap = sched_snapshot(0);
 	stack[0].log_len = sched_log_len();
 	stack[0].rmark = race_mark();
+	stack[0].perm = false;
+	if (o->swarm_seed && !D) {
+		stack[0].path_hash = mix_digest(o->swarm_seed);
+		swarm_order(&stack[0]);
+	}
 	summarize(o, &stack[0]);
 	merging(o, true);
 	live = stack[0].snap;
-	if (!D) {
+	if (bitstate) {
+		bits_test_set(stack[0].snap->hash);
+	} else if (!D) {
 		vinsert(vfind(stack[0].snap->hash), stack[0].snap->hash, 0, 0);
 		vfind(stack[0].snap->hash)->on_stack = 1;
 	}
@@ -1044,7 +1132,7 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				if (o->on_terminal)
 					o->on_terminal(f->snap->hash, o->terminal_arg);
 			}
-			if (!D)
+			if (!D && !bitstate)
 				vfind(f->snap->hash)->on_stack = 0;
 			if (depth) {	/* the initial state's stays: work taken starts from it */
 				sched_snapshot_free(f->snap);
@@ -1186,6 +1274,13 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 				closes_cycle(f, t.fiber, r);
 			seen = c == CLAIM_VISITED;
 			r->states += c == CLAIM_NEW;
+		} else if (bitstate) {
+			/* The bits cannot say whether the state is on the stack: any revisit may close a cycle. */
+			seen = bits_test_set(child->hash);
+			if (seen)
+				closes_cycle(f, t.fiber, r);
+			else
+				r->states++;
 		} else if (o->bounded) {
 			/*
 			 * A state is the model's state and the fiber that ran last
@@ -1236,6 +1331,11 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 			c->sleep = csleep;
 			c->next_pos = 0;
 			c->rot = depth < DIST_ROT_DEPTH ? f->rot : 0;
+			c->perm = false;
+			if (o->swarm_seed && !D) {
+				c->path_hash = mix_digest(f->path_hash ^ ((u64)t.fiber << 8 | t.choice));
+				swarm_order(c);
+			}
 			c->next_choice = 0;
 			c->any = false;
 			c->done = 0;
@@ -1280,6 +1380,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 					 (unsigned long long)(o->memory_limit >> 20));
 			else if (full)
 				snprintf(r->incomplete, sizeof(r->incomplete), "%s", full);
+			else if (o->cancelled && o->cancelled(o->cancel_arg))
+				snprintf(r->incomplete, sizeof(r->incomplete), "cancelled");
 			else if (V.oom)
 				snprintf(r->incomplete, sizeof(r->incomplete),
 					 "out of memory: the visited table of %llu MiB could not double "
@@ -1315,15 +1417,20 @@ int explore_run(const struct explore_opts *o, struct explore_result *r)
 		if (mem > r->peak_bytes)
 			r->peak_bytes = mem;
 	}
-	r->table_bytes = V.cap * sizeof(struct vslot);
+	r->table_bytes = V.cap * sizeof(struct vslot) + BS.bytes;
 	terminal_digest(r);
 	/* Free whatever is left on the stack (stopped early) and the initial state. */
 	for (u32 i = 0; i <= depth; i++)
 		if (stack[i].snap)
 			sched_snapshot_free(stack[i].snap);
 	free(stack);
+	/* Back to the initial state, however the search ended: the next search starts there. */
+	sched_restore(root);
+	race_undo(root_rmark);
+	sched_log_truncate(root_log);
 	sched_snapshot_free(root);
 	vfree();
+	bits_free();
 	if (o->progress == PROGRESS_TERMINAL && progressed)
 		fprintf(stderr, "\r%*s\r", 100, "");
 	r->seconds = now() - t0;

@@ -189,6 +189,23 @@ struct explore_opts {
 	void (*before_step)(void *arg);
 	bool persistent;	/* persistent sets (needs por) */
 	bool merge_invisible;	/* invisible-step merging */
+	/*
+	 * A swarm member (kvmlab check --swarm, Holzmann's swarm verification):
+	 * bitstate_log2 > 0 replaces the visited table by an array of
+	 * 2^bitstate_log2 bits, three of them set per state at positions drawn
+	 * from the fingerprint and swarm_seed (a state whose three bits are all
+	 * set is taken as visited, so states are left out when the array fills,
+	 * and a state is never explored again with a smaller sleep set; the
+	 * cycle proviso takes every revisit as closing a cycle); swarm_seed != 0
+	 * also tries the fibers of each state in a pseudo-random order drawn
+	 * from the seed and the state's fingerprint (0: the usual order).
+	 * Implies first_only; not a proof.  Not with dist.
+	 */
+	u32 bitstate_log2;
+	u64 swarm_seed;
+	/* Asked every 1024 new states (NULL: never): true ends the search as incomplete. */
+	bool (*cancelled)(void *arg);
+	void *cancel_arg;
 	/* Distributed search (first_only is implied); NULL = this process alone. */
 	const struct explore_dist *dist;
 	/*

@@ -562,7 +562,7 @@ static struct explore_work *hook_take(void)
 
 #define RESULT_MAGIC 0x6b766d6a6f627331ull	/* "kvmjobs1" */
 
-static int write_all(int fd, const void *p, size_t n)
+int jobs_write_all(int fd, const void *p, size_t n)
 {
 	const u8 *b = p;
 
@@ -610,12 +610,12 @@ static __attribute__((noreturn)) void worker(int rank, const struct explore_opts
 	stats.verdict = res.verdict;
 	stats.seconds = now() - t0;
 	stats.doubling = H->w[me].doubling;
-	bad = write_all(fd, &magic, sizeof(magic)) || write_all(fd, &res, sizeof(res)) ||
-	      write_all(fd, &stats, sizeof(stats)) ||
-	      write_all(fd, res.terminals, res.terminal_distinct * sizeof(*res.terminals)) ||
-	      write_all(fd, res.path, res.path_len * sizeof(*res.path)) ||
-	      write_all(fd, res.events, res.nr_events * sizeof(*res.events)) ||
-	      write_all(fd, &magic, sizeof(magic));
+	bad = jobs_write_all(fd, &magic, sizeof(magic)) || jobs_write_all(fd, &res, sizeof(res)) ||
+	      jobs_write_all(fd, &stats, sizeof(stats)) ||
+	      jobs_write_all(fd, res.terminals, res.terminal_distinct * sizeof(*res.terminals)) ||
+	      jobs_write_all(fd, res.path, res.path_len * sizeof(*res.path)) ||
+	      jobs_write_all(fd, res.events, res.nr_events * sizeof(*res.events)) ||
+	      jobs_write_all(fd, &magic, sizeof(magic));
 	_exit(bad ? 2 : 0);
 }
 
@@ -676,7 +676,7 @@ static bool parse_result(struct wbuf *b, struct jobs_worker *st)
 	return true;
 }
 
-static void describe_status(int status, char *buf, size_t len)
+void jobs_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -760,7 +760,7 @@ static void combine(struct wbuf *b, int n, struct explore_result *r, struct jobs
 	if (died >= 0) {
 		char why[96];
 
-		describe_status(b[died].status, why, sizeof(why));
+		jobs_describe_status(b[died].status, why, sizeof(why));
 		fprintf(stderr, "kvmlab check: worker %d (pid %d) %s: the search is not complete\n", died,
 			(int)b[died].pid, why);
 		r->verdict = VERDICT_INCOMPLETE;

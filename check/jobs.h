@@ -67,4 +67,9 @@ u64 jobs_table_bytes(void);
 bool jobs_table_full(void);	/* it would have had to grow past the bound */
 void jobs_table_fini(void);
 
+/* For other process pools (check/swarm.c): write all of p (0, or -1 on an error). */
+int jobs_write_all(int fd, const void *p, size_t n);
+/* How a child ended ("killed by signal 9 (Killed)", "exited with status 2"). */
+void jobs_describe_status(int status, char *buf, size_t len);
+
 #endif

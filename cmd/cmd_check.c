@@ -19,6 +19,7 @@
 #include "check/jobs.h"
 #include "check/mem.h"
 #include "check/report.h"
+#include "check/swarm.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "kernel/compiler.h"
@@ -103,6 +104,14 @@ static void check_usage(FILE *f)
 		"  --preemptions K        bounded search: schedules with at most 0, 1, ..., K preemptions\n"
 		"                         until a violation (the fewest preemptions); none found is\n"
 		"                         not a proof (exit 3)\n"
+		"  --swarm N              bounded search: N bitstate searches, each trying the actors\n"
+		"                         in its own order and hashing states into its own bit array,\n"
+		"                         member 0 first, until one finds a violation (with --jobs,\n"
+		"                         that many at once; the same result); none found is not a\n"
+		"                         proof (exit 3)\n"
+		"  --swarm-bits LOG2      each member's bit array: 2^LOG2 bits (default %u, %u..%u);\n"
+		"                         --max-states and --memory-limit bound each member,\n"
+		"                         --time-limit the whole swarm\n"
 		"  --fine                 one transition per scheduling point (by default the operation\n"
 		"                         after a lock acquisition joins it: acquisitions are right movers)\n"
 		"  --no-races             do not check the model's plain accesses for data races\n"
@@ -135,7 +144,7 @@ static void check_usage(FILE *f)
 		"  --quiet                print only the verdict line\n"
 		"  --progress auto|always|never   on stderr: a live line on a terminal, else a line\n"
 		"                         every 10 s; auto (the default) shows none with --quiet\n",
-		SCHED_SB_DEFAULT, SCHED_SB_MAX);
+		SCHED_SB_DEFAULT, SCHED_SB_MAX, SWARM_LOG2_DEFAULT, SWARM_LOG2_MIN, SWARM_LOG2_MAX);
 }
 
 /*
@@ -219,7 +228,7 @@ static enum granularity granularity(bool movers, bool merged)
 
 static int write_json(struct outfile *j, const struct scenario *s, const struct kvm_config *cfg,
 		       const struct explore_result *r, int witness, int nproc, enum granularity gran,
-		       bool bounded, u32 preemptions, const struct jobs_report *jr)
+		       bool bounded, u32 preemptions, const struct jobs_report *jr, const struct swarm_report *sr)
 {
 	fprintf(j->f, "{\n  \"schema\": \"kvmlab.check/1\",\n  \"command\": \"check\",\n  \"scenario\": ");
 	json_str(j->f, s->name);
@@ -241,7 +250,30 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 		fprintf(j->f, "  \"preemption_bound\": %u,\n", preemptions);
 	else
 		fprintf(j->f, "  \"preemption_bound\": null,\n");
-	fprintf(j->f, "  \"jobs\": %d,\n", jr ? jr->jobs : 1);
+	fprintf(j->f, "  \"jobs\": %d,\n", jr ? jr->jobs : sr ? sr->jobs : 1);
+	if (sr) {
+		fprintf(j->f, "  \"swarm\": {\"members\": %u, \"bits_log2\": %u, \"found_by\": ", sr->members,
+			sr->log2);
+		if (sr->found >= 0)
+			fprintf(j->f, "%d", sr->found);
+		else
+			fputs("null", j->f);
+		fprintf(j->f, ", \"seconds\": %.6f, \"rerun\": %s, \"rerun_seconds\": %.6f, \"reported\": [",
+			sr->seconds, sr->rerun ? "true" : "false", sr->rerun_seconds);
+		for (u32 i = 0; i < sr->reported; i++) {
+			const struct swarm_member *m = &sr->m[i];
+
+			fprintf(j->f, "%s\n    {\"member\": %u, \"verdict\": \"%s\", \"states\": %llu, "
+				     "\"transitions\": %llu, \"revisits\": %llu, \"max_depth\": %u, "
+				     "\"terminal_states\": %llu, \"seconds\": %.6f, \"bound\": ", i ? "," : "", i,
+				explore_verdict_name(m->verdict), (unsigned long long)m->states,
+				(unsigned long long)m->transitions, (unsigned long long)m->revisits, m->max_depth,
+				(unsigned long long)m->terminal_distinct, m->seconds);
+			json_str_or_null(j->f, m->bound);
+			fputc('}', j->f);
+		}
+		fprintf(j->f, "\n  ]},\n");
+	}
 	if (jr) {
 		/* The parallel search's own counts (the result's, unless a finding was searched for again). */
 		fprintf(j->f, "  \"parallel\": {\"states\": %llu, \"transitions\": %llu, \"seconds\": %.6f, "
@@ -301,6 +333,32 @@ static u64 fnv1a(const void *p, size_t n, u64 h)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
 	return h;
+}
+
+/*
+ * --swarm N: each member reported (0 up to the first that found a
+ * violation), in order, on standard output (their counts depend only on
+ * the inputs); the times go to standard error.
+ */
+static void print_swarm(const struct swarm_report *sr, bool quiet)
+{
+	if (quiet)
+		return;
+	for (u32 i = 0; i < sr->reported; i++) {
+		const struct swarm_member *m = &sr->m[i];
+
+		printf("swarm member %u: %llu states, %llu transitions, max depth %u, %llu terminal states, %s%s%s\n",
+		       i, (unsigned long long)m->states, (unsigned long long)m->transitions, m->max_depth,
+		       (unsigned long long)m->terminal_distinct,
+		       m->verdict == VERDICT_VIOLATION ? "a violation" : "no violation",
+		       m->bound[0] ? ", stopped by " : "", m->bound);
+	}
+	fflush(stdout);
+	fprintf(stderr, "time: swarm %.3f s", sr->seconds);
+	if (sr->rerun)
+		fprintf(stderr, ", of which %.3f s running member %d again in this process for its counterexample",
+			sr->rerun_seconds, sr->found);
+	fprintf(stderr, "\n");
 }
 
 /*
@@ -603,6 +661,8 @@ int cmd_check(int argc, char **argv)
 		{ "no-persistent", no_argument, NULL, 'A' },
 		{ "no-merge", no_argument, NULL, 'G' },
 		{ "preemptions", required_argument, NULL, 'K' },
+		{ "swarm", required_argument, NULL, 'Z' },
+		{ "swarm-bits", required_argument, NULL, 'z' },
 		{ "fine", no_argument, NULL, 'F' },
 		{ "no-hygiene", no_argument, NULL, 'H' },
 		{ "no-races", no_argument, NULL, 'R' },
@@ -628,6 +688,10 @@ int cmd_check(int argc, char **argv)
 	const char *json = NULL, *trace = NULL, *perfetto = NULL, *html = NULL;
 	bool quiet = false, no_persistent = false, lanes = false, movers = true, no_merge = false, verbose = false;
 	int preempt_max = -1;	/* --preemptions */
+	u64 swarm = 0, swarm_log2 = SWARM_LOG2_DEFAULT;	/* --swarm, --swarm-bits */
+	bool swarm_bits_set = false;
+	struct swarm_report sr = { .found = -1 };
+	char swarm_note[160];
 	char bounded_note[96];
 	bool no_hygiene = false, no_tracking = false, memory_set = false;
 	enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode = PROGRESS_AUTO;
@@ -717,6 +781,13 @@ int cmd_check(int argc, char **argv)
 		case 'K':
 			r = parse_u64_flag("check", "preemptions", optarg, 0, 200, &v);
 			preempt_max = (int)v;
+			break;
+		case 'Z':
+			r = parse_u64_flag("check", "swarm", optarg, 1, SWARM_MAX, &swarm);
+			break;
+		case 'z':
+			r = parse_u64_flag("check", "swarm-bits", optarg, SWARM_LOG2_MIN, SWARM_LOG2_MAX, &swarm_log2);
+			swarm_bits_set = true;
 			break;
 		case 'v':
 			verbose = true;
@@ -849,6 +920,16 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "--preemptions is a bounded search for violations, by one process");
 		goto out;
 	}
+	if (swarm_bits_set && !swarm) {
+		r = cmd_usage_error("check", "--swarm-bits sizes the members of a --swarm search");
+		goto out;
+	}
+	if (swarm && (eo.witness != WITNESS_NONE || nproc > 1 || preempt_max >= 0)) {
+		r = cmd_usage_error("check", "--swarm is a bounded search for violations, on one machine (--jobs), "
+				    "not with %s", eo.witness != WITNESS_NONE ? "--find" :
+				    preempt_max >= 0 ? "--preemptions" : "kvmlab-mpi");
+		goto out;
+	}
 	if (!quiet) {
 		printf("kvmlab check: ");
 		print_config(stdout, s, &cfg);
@@ -877,6 +958,14 @@ int cmd_check(int argc, char **argv)
 	if (mem_reserve()) {
 		checker_teardown();
 		r = cmd_usage_error("check", "cannot set aside the %u MiB memory reserve", MEM_RESERVE >> 20);
+		goto out;
+	}
+	if (swarm && eo.memory_limit && (1ull << swarm_log2) / 8 >= eo.memory_limit) {
+		checker_teardown();
+		r = cmd_usage_error("check", "--swarm-bits %llu: a member's %llu MiB of bits do not fit the memory "
+				    "bound of %llu MiB", (unsigned long long)swarm_log2,
+				    (unsigned long long)((1ull << swarm_log2) >> 23),
+				    (unsigned long long)(eo.memory_limit >> 20));
 		goto out;
 	}
 	if (!quiet && eo.memory_limit)
@@ -909,12 +998,31 @@ int cmd_check(int argc, char **argv)
 			       "the first counterexample found is reported, not shortened\n", nproc,
 			       dist_backend->name);
 	}
-	if (jobs > 1 && !quiet)
+	if (swarm && !quiet)
+		printf("swarm: %llu bitstate searches of 2^%llu bits (%.1f MiB) each, member 0 in the usual actor "
+		       "order, the others each in its own, until one finds a violation%s\n",
+		       (unsigned long long)swarm, (unsigned long long)swarm_log2,
+		       (double)(1ull << swarm_log2) / 8 / 1048576.0,
+		       jobs > 1 ? "; several at once in the --jobs worker processes (the result is the one "
+				  "--jobs 1 gives)" : "");
+	if (jobs > 1 && !quiet && !swarm)
 		printf("jobs: %d worker processes share one visited table; the state and transition counts "
 		       "depend on how they interleave, the verdict and the terminal states do not; a "
 		       "counterexample is searched for again in one process, so that it is the one "
 		       "--jobs 1 reports\n", jobs);
-	if (jobs > 1) {
+	if (swarm) {
+		int e = swarm_run(&eo, (u32)swarm, (u32)swarm_log2, jobs, &res, &sr);
+
+		if (e) {
+			checker_teardown();
+			r = cmd_usage_error("check", "cannot start the %d swarm workers: %s", jobs, strerror(-e));
+			goto out;
+		}
+		print_swarm(&sr, quiet);
+		if (sr.found >= 0)
+			snprintf(swarm_note, sizeof(swarm_note),
+				 "the first found by swarm member %d: a bitstate search does not shorten it", sr.found);
+	} else if (jobs > 1) {
 		int e = jobs_run(&eo, jobs, &res, &jr);
 
 		if (e) {
@@ -942,7 +1050,8 @@ int cmd_check(int argc, char **argv)
 			 eo.preemptions, eo.preemptions == 1 ? "" : "s");
 	print_result(s, &res, eo.witness, quiet,
 		     preempt_max >= 0 ? bounded_note :
-		     jobs > 1 && jr.rerun_missed[0] ? missed :
+		     swarm && sr.found >= 0 ? swarm_note :
+		     jobs > 1 && !swarm && jr.rerun_missed[0] ? missed :
 		     eo.first_only ? "the first found: --first does not shorten it" :
 		     nproc > 1 ? "the first found: a distributed search does not shorten it" : NULL);
 	if (lanes && res.nr_events && !quiet) {
@@ -969,8 +1078,9 @@ int cmd_check(int argc, char **argv)
 	if (hout.f && write_html(&hout, s, &cfg, granularity(movers, eo.merge_invisible), &res, eo.witness))
 		r = EXIT_USAGE;
 	if (jout.f && write_json(&jout, s, &cfg, &res, eo.witness, nproc, granularity(movers, eo.merge_invisible),
-				 eo.bounded, eo.preemptions, jobs > 1 ? &jr : NULL))
+				 eo.bounded, eo.preemptions, jobs > 1 && !swarm ? &jr : NULL, swarm ? &sr : NULL))
 		r = EXIT_USAGE;
+	swarm_report_free(&sr);
 	explore_result_free(&res);
 	checker_teardown();
 out:

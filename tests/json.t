@@ -2,13 +2,14 @@
 # Every kind of JSON report check and stress write validates against its
 # schema (schemas/kvmlab.check-1.schema.json, kvmlab.stress-1.schema.json;
 # docs/json.md): verified, violation, witness found, no such execution,
-# incomplete, --jobs 2, a preemption bound, an expectation that fails, and
+# incomplete, --jobs 2, a preemption bound, a swarm (with and without a
+# violation), an expectation that fails, and
 # stress with and without a finding.  Needs python3's jsonschema
 # (tools/install-deps.sh installs python3-jsonschema).  $KVMLAB is the binary
 # under test.
 . "$(dirname "$0")/tap.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-N=12
+N=14
 echo "1..$N"
 if [ "${KVMLAB_BUILD:-}" = tsan ]; then
 	skip_all "the checker is not available under ThreadSanitizer"
@@ -45,6 +46,8 @@ check_report "no such execution" --vcpus 1 --policy vm --find case-1
 check_report "incomplete (--max-states)" --max-states 100
 check_report "--jobs 2 (the parallel object)" --vcpus 1 --jobs 2
 check_report "--preemptions" --vcpus 3 --policy vcpu --preemptions 1
+check_report "--swarm, a violation (the swarm object)" --vcpus 3 --policy vcpu --swarm 2 --jobs 2
+check_report "--swarm, none found (incomplete)" --vcpus 1 --swarm 2 --swarm-bits 16
 check_report "expect-failed at the final state" --scenario "$ROOT/tests/scenarios/expect-wrong.scn"
 printf 'vcpus 2\napic-enabled yes\nvcpu 1\n\thlt\n' >"$T/dl.scn"	# nothing will wake vCPU 1
 check_report "a deadlock (stuck state)" --scenario "$T/dl.scn"

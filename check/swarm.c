@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmlab check --swarm N: N differently ordered bitstate searches; see
+ * check/swarm.h.
+ *
+ * In one process the members run one after the other until one finds a
+ * violation.  With --jobs J, J workers forked after checker_setup() (as
+ * for --jobs, check/jobs.h: the same fingerprints in every process) take
+ * member numbers from a shared counter, lowest first, and send each
+ * member's counts and terminal states down a pipe.  A member that finds a
+ * violation lowers the shared 'lowest'; members numbered above it are not
+ * started, and running ones are cancelled.  Members numbered below it are
+ * never cancelled, so when the workers are done every member up to the
+ * first violating one has run to its end, as in one process; that
+ * member's search, which depends only on its number, is run again here
+ * for its counterexample.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/jobs.h"
+#include "check/mem.h"
+#include "check/swarm.h"
+
+#define SWARM_MAGIC 0x6b766d7377726d31ull	/* "kvmswrm1" */
+#define SWARM_END 0x6b766d7377726d30ull		/* "kvmswrm0": a worker's last word */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Shared by the workers (mapped before the fork). */
+struct swarm_shared {
+	u32 next;	/* the next member to start */
+	u32 lowest;	/* the first member found to have a violation so far (members: none) */
+	int stop;	/* a signal or the time limit: start no more, cancel the running ones */
+};
+
+static struct swarm_shared *SH;
+
+static bool member_cancelled(void *arg)
+{
+	u32 i = (u32)(uintptr_t)arg;
+
+	return __atomic_load_n(&SH->stop, __ATOMIC_RELAXED) || __atomic_load_n(&SH->lowest, __ATOMIC_RELAXED) < i;
+}
+
+/* Member i's search options; false when the swarm's time is spent. */
+static bool member_opts(const struct explore_opts *o, u32 log2, u32 i, double t0, struct explore_opts *mo)
+{
+	*mo = *o;
+	mo->bitstate_log2 = log2;
+	mo->swarm_seed = i;	/* 0: the usual order */
+	mo->first_only = true;
+	mo->dist = NULL;
+	if (o->time_limit) {
+		double left = o->time_limit - (now() - t0);
+
+		if (left <= 0)
+			return false;
+		mo->time_limit = left;
+	}
+	return true;
+}
+
+static void member_of(const struct explore_result *mr, struct swarm_member *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->states = mr->states;
+	m->transitions = mr->transitions;
+	m->revisits = mr->revisits;
+	m->terminal = mr->terminal;
+	m->terminal_distinct = mr->terminal_distinct;
+	m->peak_bytes = mr->peak_bytes;
+	m->max_depth = mr->max_depth;
+	m->seconds = mr->seconds;
+	m->verdict = mr->verdict;
+	if (mr->verdict == VERDICT_INCOMPLETE) {
+		/* The bound, without explore_run()'s ": N open DFS frames ..." tail. */
+		size_t n = strcspn(mr->incomplete, ":");
+
+		snprintf(m->bound, sizeof(m->bound), "%.*s", (int)n, mr->incomplete);
+	}
+	m->done = true;
+}
+
+/* Whether the swarm must stop after a member (a signal, or its time is spent). */
+static bool swarm_over(const struct explore_opts *o, double t0)
+{
+	return explore_stop_signal || (o->time_limit && now() - t0 >= o->time_limit);
+}
+
+/* ---- in this process ---------------------------------------------------------- */
+
+static void run_here(const struct explore_opts *o, u32 members, u32 log2, double t0, struct explore_result *r,
+		     struct swarm_report *rep, u64 **mt)
+{
+	for (u32 i = 0; i < members; i++) {
+		struct explore_opts mo;
+		struct explore_result mr;
+
+		if (!member_opts(o, log2, i, t0, &mo))
+			break;
+		explore_run(&mo, &mr);
+		member_of(&mr, &rep->m[i]);
+		rep->reported = i + 1;
+		mt[i] = mr.terminals;
+		mr.terminals = NULL;
+		if (mr.verdict == VERDICT_VIOLATION) {
+			rep->found = (int)i;
+			r->finding = mr.finding;
+			r->path = mr.path;
+			r->path_len = mr.path_len;
+			r->untrimmed_len = mr.untrimmed_len;
+			r->events = mr.events;
+			r->nr_events = mr.nr_events;
+			mr.path = NULL;
+			mr.events = NULL;
+		}
+		explore_result_free(&mr);
+		if (rep->found >= 0 || swarm_over(o, t0))
+			break;
+	}
+}
+
+/* ---- in J worker processes ---------------------------------------------------- */
+
+static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 members, u32 log2, double t0,
+					    int fd)
+{
+	u64 end = SWARM_END;
+	int bad = 0;
+
+	for (;;) {
+		u32 i = __atomic_fetch_add(&SH->next, 1, __ATOMIC_SEQ_CST);
+		struct explore_opts mo;
+		struct explore_result mr;
+		struct swarm_member m;
+		u64 magic = SWARM_MAGIC, nt;
+
+		if (i >= members || member_cancelled((void *)(uintptr_t)i) || !member_opts(o, log2, i, t0, &mo))
+			break;
+		mo.progress = PROGRESS_NONE;
+		mo.cancelled = member_cancelled;
+		mo.cancel_arg = (void *)(uintptr_t)i;
+		explore_run(&mo, &mr);
+		if (mr.verdict == VERDICT_VIOLATION) {
+			u32 low = __atomic_load_n(&SH->lowest, __ATOMIC_SEQ_CST);
+
+			while (i < low && !__atomic_compare_exchange_n(&SH->lowest, &low, i, false, __ATOMIC_SEQ_CST,
+								       __ATOMIC_SEQ_CST))
+				;
+		}
+		if (mr.verdict == VERDICT_INCOMPLETE && member_cancelled((void *)(uintptr_t)i)) {
+			explore_result_free(&mr);
+			break;	/* cut short: not one of the members reported */
+		}
+		member_of(&mr, &m);
+		nt = mr.terminal_distinct;
+		bad = jobs_write_all(fd, &magic, sizeof(magic)) || jobs_write_all(fd, &i, sizeof(i)) ||
+		      jobs_write_all(fd, &m, sizeof(m)) || jobs_write_all(fd, &nt, sizeof(nt)) ||
+		      jobs_write_all(fd, mr.terminals, nt * sizeof(u64));
+		explore_result_free(&mr);
+		if (bad)
+			break;
+		if (swarm_over(o, t0)) {
+			__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	bad = bad || jobs_write_all(fd, &end, sizeof(end));
+	_exit(bad ? 2 : 0);
+}
+
+struct pipe_buf {
+	pid_t pid;
+	int fd, status;
+	u8 *p;
+	size_t n, cap;
+};
+
+/* Read what is there; false at the end of the pipe. */
+static bool drain(struct pipe_buf *b)
+{
+	ssize_t n;
+
+	if (b->cap - b->n < 65536) {
+		b->cap = b->cap ? b->cap * 2 : 1 << 17;
+		b->p = mem_realloc(b->p, b->cap);
+	}
+	n = read(b->fd, b->p + b->n, b->cap - b->n);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	return n > 0 ? (b->n += (size_t)n, true) : false;
+}
+
+/* Worker b's records into rep and mt (each member's terminal states); false if they are not whole. */
+static bool parse_records(const struct pipe_buf *b, u32 members, struct swarm_report *rep, u64 **mt)
+{
+	size_t at = 0;
+
+	for (;;) {
+		u64 magic, nt;
+		u32 i;
+
+		if (b->n - at < sizeof(magic))
+			return false;
+		memcpy(&magic, b->p + at, sizeof(magic));
+		at += sizeof(magic);
+		if (magic == SWARM_END)
+			return at == b->n;
+		if (magic != SWARM_MAGIC || b->n - at < sizeof(i) + sizeof(struct swarm_member) + sizeof(nt))
+			return false;
+		memcpy(&i, b->p + at, sizeof(i));
+		at += sizeof(i);
+		if (i >= members || mt[i])
+			return false;
+		memcpy(&rep->m[i], b->p + at, sizeof(struct swarm_member));
+		at += sizeof(struct swarm_member);
+		memcpy(&nt, b->p + at, sizeof(nt));
+		at += sizeof(nt);
+		if ((b->n - at) / sizeof(u64) < nt || nt != rep->m[i].terminal_distinct)
+			return false;
+		mt[i] = mem_malloc((nt + 1) * sizeof(u64));
+		memcpy(mt[i], b->p + at, nt * sizeof(u64));
+		at += nt * sizeof(u64);
+	}
+}
+
+/* Fork the workers and collect their records; 0 or -errno.  *lost: a worker died or said too little. */
+static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int jobs, double t0,
+		       struct swarm_report *rep, u64 **mt, char *lost, size_t lostlen)
+{
+	struct pipe_buf b[JOBS_MAX];
+	struct pollfd pfd[JOBS_MAX];
+	pid_t parent = getpid();
+	int started = 0, open, err = 0;
+
+	memset(b, 0, sizeof(b));
+	SH = mmap(NULL, sizeof(*SH), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (SH == MAP_FAILED) {
+		SH = NULL;
+		return -errno;
+	}
+	memset(SH, 0, sizeof(*SH));
+	SH->lowest = members;
+	fflush(stdout);
+	fflush(stderr);
+	for (; started < jobs; started++) {
+		int p[2];
+		pid_t pid;
+
+		if (pipe(p)) {
+			err = -errno;
+			break;
+		}
+		pid = fork();
+		if (pid < 0) {
+			err = -errno;
+			close(p[0]);
+			close(p[1]);
+			break;
+		}
+		if (!pid) {
+			close(p[0]);
+			for (int j = 0; j < started; j++)
+				close(b[j].fd);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans */
+			if (getppid() != parent)
+				_exit(2);
+			worker(o, members, log2, t0, p[1]);
+		}
+		close(p[1]);
+		b[started].pid = pid;
+		b[started].fd = p[0];
+	}
+	if (err && !started) {
+		munmap(SH, sizeof(*SH));
+		SH = NULL;
+		return err;
+	}
+	if (err)
+		fprintf(stderr, "kvmlab check: could only start %d of %d swarm workers: %s\n", started, jobs,
+			strerror(-err));
+	open = started;
+	while (open) {
+		int k = 0, rc;
+
+		for (int i = 0; i < started; i++)
+			if (b[i].fd >= 0)
+				pfd[k++] = (struct pollfd){ .fd = b[i].fd, .events = POLLIN };
+		rc = poll(pfd, (nfds_t)k, 100);
+		if (explore_stop_signal)
+			__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0, j = 0; rc > 0 && i < started; i++) {
+			if (b[i].fd < 0)
+				continue;
+			if (pfd[j++].revents && !drain(&b[i])) {
+				close(b[i].fd);
+				b[i].fd = -1;
+				open--;
+				while (waitpid(b[i].pid, &b[i].status, 0) < 0 && errno == EINTR)
+					;
+				if (!WIFEXITED(b[i].status) || WEXITSTATUS(b[i].status))
+					__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);	/* the run fails */
+			}
+		}
+	}
+	for (int i = 0; i < started; i++) {
+		bool ok = WIFEXITED(b[i].status) && !WEXITSTATUS(b[i].status) &&
+			  parse_records(&b[i], members, rep, mt);
+
+		if (!ok && !lost[0]) {
+			char why[96];
+
+			jobs_describe_status(b[i].status, why, sizeof(why));
+			snprintf(lost, lostlen, "swarm worker %d (pid %d) %s", i, (int)b[i].pid, why);
+		}
+		free(b[i].p);
+	}
+	munmap(SH, sizeof(*SH));
+	SH = NULL;
+	return 0;
+}
+
+int swarm_run(const struct explore_opts *o, u32 members, u32 log2, int jobs, struct explore_result *r,
+	      struct swarm_report *rep)
+{
+	double t0 = now();
+	u64 **mt = mem_calloc(members, sizeof(*mt));	/* each member's terminal states */
+	u64 *terms;
+	size_t nterms = 0;
+	char lost[160] = "";
+
+	memset(r, 0, sizeof(*r));
+	memset(rep, 0, sizeof(*rep));
+	rep->members = members;
+	rep->log2 = log2;
+	rep->jobs = jobs;
+	rep->found = -1;
+	rep->m = mem_calloc(members, sizeof(*rep->m));
+	if (jobs <= 1) {
+		run_here(o, members, log2, t0, r, rep, mt);
+	} else {
+		int err = run_workers(o, members, log2, jobs, t0, rep, mt, lost, sizeof(lost));
+
+		if (err) {
+			free(mt);
+			swarm_report_free(rep);
+			return err;
+		}
+		/* The members reported: 0 up to the first violation, all of them done. */
+		for (u32 i = 0; i < members && rep->m[i].done; i++) {
+			rep->reported = i + 1;
+			if (rep->m[i].verdict == VERDICT_VIOLATION) {
+				rep->found = (int)i;
+				break;
+			}
+		}
+	}
+	/*
+	 * Counts over the members reported (a worker may have run later ones
+	 * before it learnt of a violation: not counted, as in one process).
+	 */
+	for (u32 i = 0; i < rep->reported; i++) {
+		const struct swarm_member *m = &rep->m[i];
+
+		r->states += m->states;
+		r->transitions += m->transitions;
+		r->revisits += m->revisits;
+		r->terminal += m->terminal;
+		if (m->max_depth > r->max_depth)
+			r->max_depth = m->max_depth;
+		if (m->peak_bytes > r->peak_bytes)
+			r->peak_bytes = m->peak_bytes;
+	}
+	r->table_bytes = (1ull << log2) / 8;
+	if (jobs > 1 && rep->found >= 0 && !explore_stop_signal) {
+		struct explore_opts mo;
+		struct explore_result mr;
+
+		member_opts(o, log2, (u32)rep->found, now(), &mo);	/* the whole time limit again */
+		rep->rerun = true;
+		explore_run(&mo, &mr);
+		rep->rerun_seconds = mr.seconds;
+		if (mr.verdict == VERDICT_VIOLATION) {
+			r->finding = mr.finding;
+			r->path = mr.path;
+			r->path_len = mr.path_len;
+			r->untrimmed_len = mr.untrimmed_len;
+			r->events = mr.events;
+			r->nr_events = mr.nr_events;
+			mr.path = NULL;
+			mr.events = NULL;
+		} else {
+			snprintf(lost, sizeof(lost), "member %d's search again in this process ended %s", rep->found,
+				 mr.verdict == VERDICT_INCOMPLETE ? "incomplete" : "without the violation");
+		}
+		explore_result_free(&mr);
+	}
+	/* The terminal states of the members reported only: the same union for every --jobs. */
+	for (u32 i = 0; i < rep->reported; i++)
+		nterms += rep->m[i].terminal_distinct;
+	terms = mem_malloc((nterms + 1) * sizeof(u64));
+	nterms = 0;
+	for (u32 i = 0; i < members; i++) {
+		if (i < rep->reported && mt[i]) {
+			memcpy(terms + nterms, mt[i], rep->m[i].terminal_distinct * sizeof(u64));
+			nterms += rep->m[i].terminal_distinct;
+		}
+		free(mt[i]);
+	}
+	free(mt);
+	r->terminals = terms;
+	r->terminal_distinct = explore_terminal_digest(terms, nterms, &r->terminal_digest);
+	rep->seconds = now() - t0;
+	r->seconds = rep->seconds;
+	if (lost[0]) {
+		r->verdict = VERDICT_INCOMPLETE;
+		snprintf(r->incomplete, sizeof(r->incomplete), "%s", lost);
+	} else if (rep->found >= 0) {
+		r->verdict = VERDICT_VIOLATION;
+	} else {
+		const char *why = explore_stop_signal == SIGINT ? "interrupted by SIGINT" :
+				  explore_stop_signal == SIGTERM ? "interrupted by SIGTERM" :
+				  explore_stop_signal ? "interrupted by a signal" :
+				  rep->reported < members ? "--time-limit reached" : NULL;
+
+		r->verdict = VERDICT_INCOMPLETE;
+		if (!rep->reported)
+			snprintf(r->incomplete, sizeof(r->incomplete), "--swarm %u: %s before any member's search ended",
+				 members, why ? why : "stopped");
+		else
+			snprintf(r->incomplete, sizeof(r->incomplete),
+				 "--swarm %u: no violation in %s%u bitstate search%s of 2^%u bits each%s%s; bitstate "
+				 "hashing leaves states out, so this is not a proof", members,
+				 rep->reported < members ? "the first " : "", rep->reported,
+				 rep->reported == 1 ? "" : "es", log2, why ? ", " : "", why ? why : "");
+	}
+	return 0;
+}
+
+void swarm_report_free(struct swarm_report *rep)
+{
+	free(rep->m);
+	rep->m = NULL;
+}
