@@ -17,7 +17,11 @@ never copied.  Sections:
   6. what the simulated CPUs' TLB costs (issue #12): the same questions with the
      TLB and with --no-tlb, states and CPU time as ratios;
   7. what x86-TSO costs (issue #13): --memory-model tso against sc, states and
-     CPU time as ratios.
+     CPU time as ratios;
+  8. finding bugs in bigger configurations: the first counterexample of one
+     depth-first search (--first) against --preemptions and --swarm (with
+     --jobs 1 and 2), on the seed patch with 4 vCPUs and two bugs on the
+     3-vCPU, 2-actor 'mixed' scenario.
 
 Environment: KVMLAB (the binary), BENCH_TIME_LIMIT (seconds per capped row,
 default 300), BENCH_QUICK=1 (skip the 3-vCPU default row and callgrind).
@@ -157,6 +161,21 @@ def tso():
          TSO_ROWS, ["--memory-model", "tso"], [], "tso", "sc")
 
 
+def bounded():
+    print("\n8. finding bugs: one depth-first search (--first) against the bounded searches")
+    rows = []
+    for what, base in [("seed patch, 4 vCPUs", ["--policy", "vcpu", "--vcpus", "4"]),
+                       ("zap-no-invalidate on mixed", ["--scenario", "mixed", "--bug", "zap-no-invalidate"]),
+                       ("enter-guest-no-mb on mixed (tso)", ["--scenario", "mixed", "--bug", "enter-guest-no-mb"])]:
+        swarm = ["--swarm", "64"] if "mixed" in what else ["--swarm", "8"]
+        variants = [("--first", ["--first"]), ("--preemptions 2", ["--preemptions", "2"]),
+                    (" ".join(swarm), swarm), (" ".join(swarm) + " --jobs 2", swarm + ["--jobs", "2"])]
+        if QUICK and "mixed" in what:
+            variants = variants[2:]    # the depth-first search runs into the cap there
+        rows += [("%s, %s" % (what, v), base + a) for v, a in variants]
+    table("first counterexample (verdict incomplete: none within the bound or the %d s cap)" % LIMIT, rows)
+
+
 def main():
     print("kvmlab bench: %s, %d CPUs, load %s" % (K, os.cpu_count(), open("/proc/loadavg").read().split()[0]))
     res = {}
@@ -225,6 +244,7 @@ def main():
 
     tlb()
     tso()
+    bounded()
 
     print("\n5. targets (issue #10) against this run: ratio = measured / target, below 1 is met")
     d = res["every reduction (the default)"]

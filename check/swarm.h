@@ -21,7 +21,7 @@
 #define SWARM_MAX 4096
 #define SWARM_LOG2_MIN 16
 #define SWARM_LOG2_MAX 36
-#define SWARM_LOG2_DEFAULT 24	/* 2 MiB of bits a member */
+#define SWARM_LOG2_DEFAULT 20	/* 128 KiB of bits a member */
 
 struct swarm_member {
 	u64 states, transitions, revisits;
