@@ -960,12 +960,13 @@ int cmd_check(int argc, char **argv)
 		r = cmd_usage_error("check", "cannot set aside the %u MiB memory reserve", MEM_RESERVE >> 20);
 		goto out;
 	}
-	if (swarm && eo.memory_limit && (1ull << swarm_log2) / 8 >= eo.memory_limit) {
+	/* --jobs J: J members, each with its array, at once. */
+	if (swarm && eo.memory_limit && (u64)jobs * ((1ull << swarm_log2) / 8) >= eo.memory_limit) {
 		checker_teardown();
-		r = cmd_usage_error("check", "--swarm-bits %llu: a member's %llu MiB of bits do not fit the memory "
-				    "bound of %llu MiB", (unsigned long long)swarm_log2,
-				    (unsigned long long)((1ull << swarm_log2) >> 23),
-				    (unsigned long long)(eo.memory_limit >> 20));
+		r = cmd_usage_error("check", "--swarm-bits %llu: %d member%s of %llu MiB of bits at once do%s not fit "
+				    "the memory bound of %llu MiB", (unsigned long long)swarm_log2, jobs,
+				    jobs == 1 ? "" : "s", (unsigned long long)((1ull << swarm_log2) >> 23),
+				    jobs == 1 ? "es" : "", (unsigned long long)(eo.memory_limit >> 20));
 		goto out;
 	}
 	if (!quiet && eo.memory_limit)

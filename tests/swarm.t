@@ -11,7 +11,7 @@
 T=$(mktemp -d /tmp/kvmlab-swarm.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
-N=14
+N=15
 echo "1..$N"
 [ "${KVMLAB_BUILD:-}" = tsan ] && skip_all "the checker is not available under ThreadSanitizer"
 json() {	# field file: a string or number field's value ("null" stays)
@@ -112,6 +112,8 @@ usage "--swarm-bits alone" "--swarm-bits sizes the members of a --swarm search" 
 usage "--swarm-bits 40" "swarm-bits" --swarm 2 --swarm-bits 40
 usage "--swarm with --find" "not with --find" --swarm 2 --find case-1
 usage "--swarm with --preemptions" "not with --preemptions" --swarm 2 --preemptions 1
+usage "--swarm-bits past the memory bound" "2 members of 1024 MiB of bits at once do not fit the memory bound of 1500 MiB" \
+	--swarm 2 --swarm-bits 33 --jobs 2 --memory-limit 1500
 
 # SIGTERM to a --jobs 2 swarm: exit 3, no worker left.
 if ! command -v pgrep >/dev/null 2>&1; then
