@@ -620,17 +620,13 @@ static __attribute__((noreturn)) void worker(int rank, const struct explore_opts
 }
 
 struct wbuf {
-	pid_t pid;
-	int fd;
-	u8 *p;
-	size_t n, cap;
-	int status;
+	struct jobs_child c;
 	bool ok;		/* exited 0 with a whole result */
 	struct explore_result res;
 };
 
-/* Read what worker b wrote; false at the end of its pipe. */
-static bool read_some(struct wbuf *b)
+/* Read what child b wrote; false at the end of its pipe. */
+static bool read_some(struct jobs_child *b)
 {
 	ssize_t n;
 
@@ -650,18 +646,18 @@ static bool read_some(struct wbuf *b)
 /* Unpack worker b's result into b->res (arrays malloc'd) and stats; false if it is not whole. */
 static bool parse_result(struct wbuf *b, struct jobs_worker *st)
 {
-	const u8 *p = b->p;
+	const u8 *p = b->c.p;
 	size_t need = 2 * sizeof(u64) + sizeof(b->res) + sizeof(*st);
 	u64 magic;
 
-	if (b->n < need)
+	if (b->c.n < need)
 		return false;
 	memcpy(&magic, p, sizeof(magic));
 	memcpy(&b->res, p + sizeof(magic), sizeof(b->res));
 	memcpy(st, p + sizeof(magic) + sizeof(b->res), sizeof(*st));
 	need += b->res.terminal_distinct * sizeof(u64) + b->res.path_len * sizeof(struct step) +
 		b->res.nr_events * sizeof(struct kvm_event);
-	if (magic != RESULT_MAGIC || b->n != need)
+	if (magic != RESULT_MAGIC || b->c.n != need)
 		return false;
 	p += sizeof(magic) + sizeof(b->res) + sizeof(*st);
 	b->res.terminals = mem_malloc(b->res.terminal_distinct * sizeof(u64) + 1);
@@ -725,7 +721,7 @@ static void combine(struct wbuf *b, int n, struct explore_result *r, struct jobs
 	for (int i = 0; i < n; i++) {
 		const struct explore_result *w = &b[i].res;
 
-		if (!b[i].pid)
+		if (!b[i].c.pid)
 			continue;	/* never started (jobs_run() says so) */
 		if (!b[i].ok) {
 			rep->died++;
@@ -760,12 +756,12 @@ static void combine(struct wbuf *b, int n, struct explore_result *r, struct jobs
 	if (died >= 0) {
 		char why[96];
 
-		jobs_describe_status(b[died].status, why, sizeof(why));
+		jobs_describe_status(b[died].c.status, why, sizeof(why));
 		fprintf(stderr, "kvmlab check: worker %d (pid %d) %s: the search is not complete\n", died,
-			(int)b[died].pid, why);
+			(int)b[died].c.pid, why);
 		r->verdict = VERDICT_INCOMPLETE;
 		snprintf(r->incomplete, sizeof(r->incomplete), "worker %d (pid %d) %s; %d of %d workers died",
-			 died, (int)b[died].pid, why, rep->died, n);
+			 died, (int)b[died].c.pid, why, rep->died, n);
 	} else if (first >= 0) {
 		struct explore_result *w = &b[first].res;
 
@@ -800,15 +796,14 @@ static void combine(struct wbuf *b, int n, struct explore_result *r, struct jobs
 			explore_result_free(&b[i].res);
 }
 
-/* Fork the workers, collect their results; 0 or -errno (none could start). */
-static int run_workers(const struct explore_opts *o, int n, struct wbuf *b, double *seconds)
+int jobs_pool_run(struct jobs_child **c, int n, void (*body)(int i, int fd, void *arg),
+		  void (*tick)(void *arg), void (*failed)(void *arg), void *arg, int *err)
 {
 	pid_t parent = getpid();
 	struct pollfd pfd[JOBS_MAX];
-	double t0 = now(), last = t0;
-	bool progressed = false;
-	int started = 0, open, err = 0;
+	int started = 0, open;
 
+	*err = 0;
 	fflush(stdout);
 	fflush(stderr);
 	for (; started < n; started++) {
@@ -816,12 +811,12 @@ static int run_workers(const struct explore_opts *o, int n, struct wbuf *b, doub
 		pid_t pid;
 
 		if (pipe(p)) {
-			err = -errno;
+			*err = -errno;
 			break;
 		}
 		pid = fork();
 		if (pid < 0) {
-			err = -errno;
+			*err = -errno;
 			close(p[0]);
 			close(p[1]);
 			break;
@@ -829,57 +824,99 @@ static int run_workers(const struct explore_opts *o, int n, struct wbuf *b, doub
 		if (!pid) {
 			close(p[0]);
 			for (int j = 0; j < started; j++)
-				close(b[j].fd);
-			/* No orphans: a worker dies with the parent. */
+				close(c[j]->fd);
+			/* No orphans: a child dies with the parent. */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(2);
-			worker(started, o, p[1]);
+			body(started, p[1], arg);
+			_exit(2);	/* body() must not return */
 		}
 		close(p[1]);
-		b[started].pid = pid;
-		b[started].fd = p[0];
+		c[started]->pid = pid;
+		c[started]->fd = p[0];
 	}
-	if (err) {
-		set_stop();
-		if (!started)
-			return err;
-		fprintf(stderr, "kvmlab check: could only start %d of %d workers: %s\n", started, n,
-			strerror(-err));
-	}
+	if (*err && started)
+		failed(arg);	/* the ones that did start end: the run fails */
 	open = started;
 	while (open) {
 		int k = 0, rc;
 
 		for (int i = 0; i < started; i++)
-			if (b[i].fd >= 0)
-				pfd[k++] = (struct pollfd){ .fd = b[i].fd, .events = POLLIN };
+			if (c[i]->fd >= 0)
+				pfd[k++] = (struct pollfd){ .fd = c[i]->fd, .events = POLLIN };
 		rc = poll(pfd, (nfds_t)k, 100);
-		if (explore_stop_signal && !stopped())
-			set_stop();
 		for (int i = 0, j = 0; rc > 0 && i < started; i++) {
-			if (b[i].fd < 0)
+			if (c[i]->fd < 0)
 				continue;
-			if (pfd[j++].revents && !read_some(&b[i])) {
-				close(b[i].fd);
-				b[i].fd = -1;
+			if (pfd[j++].revents && !read_some(c[i])) {
+				close(c[i]->fd);
+				c[i]->fd = -1;
 				open--;
-				while (waitpid(b[i].pid, &b[i].status, 0) < 0 && errno == EINTR)
+				while (waitpid(c[i]->pid, &c[i]->status, 0) < 0 && errno == EINTR)
 					;
-				b[i].ok = WIFEXITED(b[i].status) && !WEXITSTATUS(b[i].status);
-				if (!b[i].ok)
-					set_stop();	/* the others end: the run fails */
+				c[i]->exited_ok = WIFEXITED(c[i]->status) && !WEXITSTATUS(c[i]->status);
+				if (!c[i]->exited_ok)
+					failed(arg);	/* the others end: the run fails */
 			}
 		}
-		if (o->progress && now() - last >= (o->progress == PROGRESS_TERMINAL ? 0.5 : 10)) {
-			progress_line(o, t0, !progressed);
-			progressed = true;
-			last = now();
-		}
+		tick(arg);
 	}
-	if (o->progress == PROGRESS_TERMINAL && progressed)
+	return started;
+}
+
+struct run_ctx {
+	const struct explore_opts *o;
+	double t0, last;
+	bool progressed;
+};
+
+static void search_body(int i, int fd, void *arg)
+{
+	worker(i, ((struct run_ctx *)arg)->o, fd);
+}
+
+static void search_tick(void *arg)
+{
+	struct run_ctx *x = arg;
+
+	if (explore_stop_signal && !stopped())
+		set_stop();
+	if (x->o->progress && now() - x->last >= (x->o->progress == PROGRESS_TERMINAL ? 0.5 : 10)) {
+		progress_line(x->o, x->t0, !x->progressed);
+		x->progressed = true;
+		x->last = now();
+	}
+}
+
+static void search_failed(void *arg)
+{
+	set_stop();
+}
+
+/* Fork the workers, collect their results; 0 or -errno (none could start). */
+static int run_workers(const struct explore_opts *o, int n, struct wbuf *b, double *seconds)
+{
+	struct run_ctx x = { .o = o, .t0 = now() };
+	struct jobs_child *c[JOBS_MAX];
+	int started, err;
+
+	x.last = x.t0;
+	for (int i = 0; i < n; i++)
+		c[i] = &b[i].c;
+	started = jobs_pool_run(c, n, search_body, search_tick, search_failed, &x, &err);
+	if (err && !started) {
+		set_stop();
+		return err;
+	}
+	if (err)
+		fprintf(stderr, "kvmlab check: could only start %d of %d workers: %s\n", started, n,
+			strerror(-err));
+	for (int i = 0; i < started; i++)
+		b[i].ok = b[i].c.exited_ok;
+	if (o->progress == PROGRESS_TERMINAL && x.progressed)
 		fprintf(stderr, "\r%*s\r", 100, "");
-	*seconds = now() - t0;
+	*seconds = now() - x.t0;
 	return started < n ? err : 0;
 }
 
@@ -909,14 +946,14 @@ int jobs_run(const struct explore_opts *o, int n, struct explore_result *r, stru
 	}
 	__atomic_store_n(&H->pending, n, __ATOMIC_SEQ_CST);	/* every worker starts busy, at the initial state */
 	err = run_workers(o, n, b, &rep->seconds);
-	if (err && !b[0].pid) {
+	if (err && !b[0].c.pid) {
 		jobs_table_fini();
 		return err;
 	}
 	for (int i = 0; i < n; i++) {
 		if (b[i].ok && !parse_result(&b[i], &rep->w[i]))
 			b[i].ok = false;
-		free(b[i].p);
+		free(b[i].c.p);
 	}
 	combine(b, n, r, rep);
 	r->seconds = rep->seconds;

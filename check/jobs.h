@@ -13,6 +13,8 @@
 #ifndef KVMLAB_CHECK_JOBS_H
 #define KVMLAB_CHECK_JOBS_H
 
+#include <sys/types.h>
+
 #include "check/explore.h"
 
 #define JOBS_MAX 64
@@ -67,6 +69,30 @@ u64 jobs_table_bytes(void);
 bool jobs_table_full(void);	/* it would have had to grow past the bound */
 void jobs_table_fini(void);
 
+/*
+ * A pool of worker processes forked from this one, each sending what it
+ * has to say down a pipe (the search's workers here, --swarm's in
+ * check/swarm.c).
+ */
+struct jobs_child {
+	pid_t pid;		/* 0: not started */
+	int fd, status;
+	u8 *p;			/* what it wrote (malloc'd; the caller frees it) */
+	size_t n, cap;
+	bool exited_ok;		/* exited with status 0 */
+};
+
+/*
+ * Fork n children (c[i] zeroed by the caller), then read their pipes to the
+ * end.  Child i closes the pipes of the ones before it, dies with the
+ * parent (PR_SET_PDEATHSIG) and runs body(i, fd, arg), which must end with
+ * _exit().  tick(arg) runs every 100 ms or sooner while the parent waits;
+ * failed(arg) when a child ends without exiting 0, or when not all could
+ * start.  Returns how many started; *err: 0, or -errno of the pipe or fork
+ * that failed.
+ */
+int jobs_pool_run(struct jobs_child **c, int n, void (*body)(int i, int fd, void *arg),
+		  void (*tick)(void *arg), void (*failed)(void *arg), void *arg, int *err);
 /* For other process pools (check/swarm.c): write all of p (0, or -1 on an error). */
 int jobs_write_all(int fd, const void *p, size_t n);
 /* How a child ended ("killed by signal 9 (Killed)", "exited with status 2"). */

@@ -16,14 +16,11 @@
  * for its counterexample.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +100,19 @@ static bool swarm_over(const struct explore_opts *o, double t0)
 	return explore_stop_signal || (o->time_limit && now() - t0 >= o->time_limit);
 }
 
+/* The finding and its path and timeline of member result mr move into r. */
+static void take_counterexample(struct explore_result *r, struct explore_result *mr)
+{
+	r->finding = mr->finding;
+	r->path = mr->path;
+	r->path_len = mr->path_len;
+	r->untrimmed_len = mr->untrimmed_len;
+	r->events = mr->events;
+	r->nr_events = mr->nr_events;
+	mr->path = NULL;
+	mr->events = NULL;
+}
+
 /* ---- in this process ---------------------------------------------------------- */
 
 static void run_here(const struct explore_opts *o, u32 members, u32 log2, double t0, struct explore_result *r,
@@ -121,14 +131,7 @@ static void run_here(const struct explore_opts *o, u32 members, u32 log2, double
 		mr.terminals = NULL;
 		if (mr.verdict == VERDICT_VIOLATION) {
 			rep->found = (int)i;
-			r->finding = mr.finding;
-			r->path = mr.path;
-			r->path_len = mr.path_len;
-			r->untrimmed_len = mr.untrimmed_len;
-			r->events = mr.events;
-			r->nr_events = mr.nr_events;
-			mr.path = NULL;
-			mr.events = NULL;
+			take_counterexample(r, &mr);
 		}
 		explore_result_free(&mr);
 		if (rep->found >= 0 || swarm_over(o, t0))
@@ -185,30 +188,8 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 	_exit(bad ? 2 : 0);
 }
 
-struct pipe_buf {
-	pid_t pid;
-	int fd, status;
-	u8 *p;
-	size_t n, cap;
-};
-
-/* Read what is there; false at the end of the pipe. */
-static bool drain(struct pipe_buf *b)
-{
-	ssize_t n;
-
-	if (b->cap - b->n < 65536) {
-		b->cap = b->cap ? b->cap * 2 : 1 << 17;
-		b->p = mem_realloc(b->p, b->cap);
-	}
-	n = read(b->fd, b->p + b->n, b->cap - b->n);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	return n > 0 ? (b->n += (size_t)n, true) : false;
-}
-
 /* Worker b's records into rep and mt (each member's terminal states); false if they are not whole. */
-static bool parse_records(const struct pipe_buf *b, u32 members, struct swarm_report *rep, u64 **mt)
+static bool parse_records(const struct jobs_child *b, u32 members, struct swarm_report *rep, u64 **mt)
 {
 	size_t at = 0;
 
@@ -240,16 +221,41 @@ static bool parse_records(const struct pipe_buf *b, u32 members, struct swarm_re
 	}
 }
 
+struct pool_ctx {
+	const struct explore_opts *o;
+	u32 members, log2;
+	double t0;
+};
+
+static void pool_body(int i, int fd, void *arg)
+{
+	const struct pool_ctx *x = arg;
+
+	worker(x->o, x->members, x->log2, x->t0, fd);
+}
+
+static void pool_tick(void *arg)
+{
+	if (explore_stop_signal)
+		__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+static void pool_failed(void *arg)
+{
+	__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);	/* the run fails */
+}
+
 /* Fork the workers and collect their records; 0 or -errno.  *lost: a worker died or said too little. */
 static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int jobs, double t0,
 		       struct swarm_report *rep, u64 **mt, char *lost, size_t lostlen)
 {
-	struct pipe_buf b[JOBS_MAX];
-	struct pollfd pfd[JOBS_MAX];
-	pid_t parent = getpid();
-	int started = 0, open, err = 0;
+	struct pool_ctx x = { .o = o, .members = members, .log2 = log2, .t0 = t0 };
+	struct jobs_child b[JOBS_MAX], *c[JOBS_MAX];
+	int started, err;
 
 	memset(b, 0, sizeof(b));
+	for (int i = 0; i < jobs; i++)
+		c[i] = &b[i];
 	SH = mmap(NULL, sizeof(*SH), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (SH == MAP_FAILED) {
 		SH = NULL;
@@ -257,71 +263,16 @@ static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int 
 	}
 	memset(SH, 0, sizeof(*SH));
 	SH->lowest = members;
-	fflush(stdout);
-	fflush(stderr);
-	for (; started < jobs; started++) {
-		int p[2];
-		pid_t pid;
-
-		if (pipe(p)) {
-			err = -errno;
-			break;
-		}
-		pid = fork();
-		if (pid < 0) {
-			err = -errno;
-			close(p[0]);
-			close(p[1]);
-			break;
-		}
-		if (!pid) {
-			close(p[0]);
-			for (int j = 0; j < started; j++)
-				close(b[j].fd);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans */
-			if (getppid() != parent)
-				_exit(2);
-			worker(o, members, log2, t0, p[1]);
-		}
-		close(p[1]);
-		b[started].pid = pid;
-		b[started].fd = p[0];
-	}
+	started = jobs_pool_run(c, jobs, pool_body, pool_tick, pool_failed, &x, &err);
 	if (err && !started) {
 		munmap(SH, sizeof(*SH));
 		SH = NULL;
 		return err;
 	}
 	if (err)
-		fprintf(stderr, "kvmlab check: could only start %d of %d swarm workers: %s\n", started, jobs,
-			strerror(-err));
-	open = started;
-	while (open) {
-		int k = 0, rc;
-
-		for (int i = 0; i < started; i++)
-			if (b[i].fd >= 0)
-				pfd[k++] = (struct pollfd){ .fd = b[i].fd, .events = POLLIN };
-		rc = poll(pfd, (nfds_t)k, 100);
-		if (explore_stop_signal)
-			__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);
-		for (int i = 0, j = 0; rc > 0 && i < started; i++) {
-			if (b[i].fd < 0)
-				continue;
-			if (pfd[j++].revents && !drain(&b[i])) {
-				close(b[i].fd);
-				b[i].fd = -1;
-				open--;
-				while (waitpid(b[i].pid, &b[i].status, 0) < 0 && errno == EINTR)
-					;
-				if (!WIFEXITED(b[i].status) || WEXITSTATUS(b[i].status))
-					__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);	/* the run fails */
-			}
-		}
-	}
+		snprintf(lost, lostlen, "could only start %d of %d swarm workers: %s", started, jobs, strerror(-err));
 	for (int i = 0; i < started; i++) {
-		bool ok = WIFEXITED(b[i].status) && !WEXITSTATUS(b[i].status) &&
-			  parse_records(&b[i], members, rep, mt);
+		bool ok = b[i].exited_ok && parse_records(&b[i], members, rep, mt);
 
 		if (!ok && !lost[0]) {
 			char why[96];
@@ -397,14 +348,7 @@ int swarm_run(const struct explore_opts *o, u32 members, u32 log2, int jobs, str
 		explore_run(&mo, &mr);
 		rep->rerun_seconds = mr.seconds;
 		if (mr.verdict == VERDICT_VIOLATION) {
-			r->finding = mr.finding;
-			r->path = mr.path;
-			r->path_len = mr.path_len;
-			r->untrimmed_len = mr.untrimmed_len;
-			r->events = mr.events;
-			r->nr_events = mr.nr_events;
-			mr.path = NULL;
-			mr.events = NULL;
+			take_counterexample(r, &mr);
 		} else {
 			snprintf(lost, sizeof(lost), "member %d's search again in this process ended %s", rep->found,
 				 mr.verdict == VERDICT_INCOMPLETE ? "incomplete" : "without the violation");

@@ -132,38 +132,15 @@ else
 fi
 
 # Signals and deaths.  The default question runs for seconds: long enough.
-workers() {	# parent pid: its children's pids, once there are want of them
-	for _ in $(seq 1 100); do
-		k=$(pgrep -P "$1" 2>/dev/null | tr '\n' ' ')
-		[ "$(echo $k | wc -w)" -ge "$2" ] && break
-		sleep 0.1
-	done
-	echo "$k"
-}
 if ! command -v pgrep >/dev/null 2>&1; then
 	skip "no pgrep"; skip "no pgrep"
 else
-	"$KVMLAB" check --jobs 2 --progress never >"$T/out" 2>&1 &
-	pid=$!
-	kids=$(workers $pid 2)
-	sleep 0.5
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	sleep 0.2
-	left=
-	for k in $kids; do kill -0 "$k" 2>/dev/null && left="$left $k"; done
-	if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: interrupted by SIGTERM' "$T/out" && [ -z "$left" ] &&
-	   [ "$(echo $kids | wc -w)" -eq 2 ]; then
-		ok "SIGTERM to a --jobs 2 run: exit 3, its workers ($kids) gone"
-	else
-		nok "SIGTERM: exit $rc, workers '$kids', left '$left'"; tail -3 "$T/out" | sed 's/^/# /'
-		for k in $left; do kill -KILL "$k"; done
-	fi
+	sigterm_workers "SIGTERM to a --jobs 2 run" "$T/out" '^INCOMPLETE: interrupted by SIGTERM' \
+		--jobs 2 --progress never
 
 	"$KVMLAB" check --jobs 2 --progress never >"$T/out" 2>&1 &
 	pid=$!
-	kids=$(workers $pid 2)
+	kids=$(children $pid 2)
 	victim=$(echo $kids | cut -d' ' -f2)
 	sleep 0.5
 	[ -n "$victim" ] && kill -KILL "$victim"

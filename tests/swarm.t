@@ -119,25 +119,6 @@ usage "--swarm-bits past the memory bound" "2 members of 1024 MiB of bits at onc
 if ! command -v pgrep >/dev/null 2>&1; then
 	skip "no pgrep"
 else
-	"$KVMLAB" check --swarm 100 --jobs 2 --progress never >"$T/out" 2>&1 &
-	pid=$!
-	for _ in $(seq 1 100); do
-		kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')
-		[ "$(echo $kids | wc -w)" -ge 2 ] && break
-		sleep 0.1
-	done
-	sleep 0.5
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	sleep 0.2
-	left=
-	for k in $kids; do kill -0 "$k" 2>/dev/null && left="$left $k"; done
-	if [ $rc -eq 3 ] && grep -q '^INCOMPLETE: --swarm 100: .*interrupted by SIGTERM' "$T/out" && [ -z "$left" ] &&
-	   [ "$(echo $kids | wc -w)" -eq 2 ]; then
-		ok "SIGTERM to a --jobs 2 swarm: exit 3, its workers ($kids) gone"
-	else
-		nok "SIGTERM: exit $rc, workers '$kids', left '$left'"; tail -3 "$T/out" | sed 's/^/# /'
-		for k in $left; do kill -KILL "$k"; done
-	fi
+	sigterm_workers "SIGTERM to a --jobs 2 swarm" "$T/out" '^INCOMPLETE: --swarm 100: .*interrupted by SIGTERM' \
+		--swarm 100 --jobs 2 --progress never
 fi
