@@ -646,8 +646,10 @@ static struct {
 
 static void bits_init(u32 log2, u64 seed)
 {
-	BS.bytes = (1ull << log2) / 8;
-	BS.bits = mem_calloc(BS.bytes / sizeof(u64), sizeof(u64));
+	u64 words = (1ull << log2) / 64 ? (1ull << log2) / 64 : 1;
+
+	BS.bytes = words * sizeof(u64);
+	BS.bits = mem_calloc(words, sizeof(u64));
 	BS.mask = (1ull << log2) - 1;
 	BS.seed = mix_digest(seed + 0x6a09e667f3bcc909ull);
 }

@@ -241,6 +241,30 @@ static void explore_terminals(int program, int fibers, bool por, struct hset *ou
 	sched_fini();
 }
 
+/*
+ * A search stopped by --max-states, then a whole one from where it left
+ * the model (explore_run() puts the initial state back however it ends),
+ * or (bitstate_log2 > 0) a swarm member's: seed 'seed', a bit array of
+ * 2^bitstate_log2 bits.
+ */
+static void explore_after_stop(int program, int fibers, u32 bitstate_log2, u64 seed, struct hset *out,
+			       struct explore_result *r)
+{
+	struct explore_opts o = { .witness = WITNESS_NONE, .por = true, .first_only = true, .max_states = 3 };
+
+	memset(out, 0, sizeof(*out));
+	setup(program, fibers, true);
+	explore_run(&o, r);
+	explore_result_free(r);
+	o.max_states = 0;
+	o.bitstate_log2 = bitstate_log2;
+	o.swarm_seed = seed;
+	o.on_terminal = on_terminal;
+	o.terminal_arg = out;
+	explore_run(&o, r);
+	sched_fini();
+}
+
 /* Whether a one-fiber run of 'program', validated with tracking trusted, aborts. */
 static bool validation_aborts(int program)
 {
@@ -310,7 +334,7 @@ int main(void)
 	tap_skip("the checker does not run under ThreadSanitizer (fiber stacks are restored)");
 	return 0;
 #endif
-	tap_plan(16);
+	tap_plan(20);
 
 	/* Same state by two schedules: the deadlock program's first steps take two
 	 * different locks, so either order reaches the same state. */
@@ -354,6 +378,47 @@ int main(void)
 	tap_ok(hset_eq(&hp, &nv.terminals), "with sleep sets too (%d vs %d)", hp.n, nv.terminals.n);
 	tap_ok(nv.terminals.n > 4, "the program has several outcomes (%d)", nv.terminals.n);
 	explore_result_free(&r);
+
+	/* A stopped search leaves the initial state for the next one (a swarm's members). */
+	naive_run(0, 3, &nv);
+	explore_after_stop(0, 3, 0, 0, &hs, &r);
+	tap_ok(r.verdict == VERDICT_VERIFIED && hset_eq(&hs, &nv.terminals),
+	       "after a search stopped by --max-states, the next reaches the brute-force terminal states (%d vs %d)",
+	       hs.n, nv.terminals.n);
+	explore_result_free(&r);
+	/* Swarm members: bitstate searches in their own orders, no state lost with 2^20 bits here. */
+	{
+		bool all = true;
+
+		for (u64 seed = 0; seed < 4; seed++) {
+			explore_after_stop(0, 3, 20, seed, &hs, &r);
+			all &= r.verdict == VERDICT_VERIFIED && hset_eq(&hs, &nv.terminals);
+			explore_result_free(&r);
+		}
+		tap_ok(all, "bitstate members 0-3 reach the brute-force terminal states (%d)", nv.terminals.n);
+	}
+	naive_run(1, 2, &nv);
+	{
+		bool all = true;
+
+		for (u64 seed = 0; seed < 4; seed++) {
+			explore_after_stop(1, 2, 20, seed, &hs, &r);
+			all &= r.verdict == VERDICT_VIOLATION && r.finding.kind == F_LOST_REQUEST;
+			explore_result_free(&r);
+		}
+		tap_ok(all, "bitstate members 0-3 each report the reachable finding");
+	}
+	/* A member with a tiny array takes states for visited: it explores fewer than the exact search. */
+	explore_terminals(0, 3, true, &hp, &r);
+	{
+		u64 exact = r.states;
+
+		explore_result_free(&r);
+		explore_after_stop(0, 3, 3, 1, &hs, &r);
+		tap_ok(r.states < exact, "a member of 2^3 bits visits fewer states than the exact search (%llu < %llu)",
+		       (unsigned long long)r.states, (unsigned long long)exact);
+		explore_result_free(&r);
+	}
 
 	/* Findings. */
 	naive_run(1, 2, &nv);
