@@ -73,7 +73,7 @@ static bool member_opts(const struct explore_opts *o, u32 log2, u32 i, double t0
 	return true;
 }
 
-static void member_of(const struct explore_result *mr, struct swarm_member *m)
+static void member_of(const struct explore_opts *o, const struct explore_result *mr, struct swarm_member *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->states = mr->states;
@@ -89,7 +89,11 @@ static void member_of(const struct explore_result *mr, struct swarm_member *m)
 		/* The bound, without explore_run()'s ": N open DFS frames ..." tail. */
 		size_t n = strcspn(mr->incomplete, ":");
 
-		snprintf(m->bound, sizeof(m->bound), "%.*s", (int)n, mr->incomplete);
+		/* A member's time limit is what was left of the swarm's. */
+		if (!strncmp(mr->incomplete, "--time-limit", 12))
+			snprintf(m->bound, sizeof(m->bound), "the swarm's --time-limit %.0fs", o->time_limit);
+		else
+			snprintf(m->bound, sizeof(m->bound), "%.*s", (int)n, mr->incomplete);
 	}
 	m->done = true;
 }
@@ -125,7 +129,7 @@ static void run_here(const struct explore_opts *o, u32 members, u32 log2, double
 		if (!member_opts(o, log2, i, t0, &mo))
 			break;
 		explore_run(&mo, &mr);
-		member_of(&mr, &rep->m[i]);
+		member_of(o, &mr, &rep->m[i]);
 		rep->reported = i + 1;
 		mt[i] = mr.terminals;
 		mr.terminals = NULL;
@@ -171,7 +175,7 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 			explore_result_free(&mr);
 			break;	/* cut short: not one of the members reported */
 		}
-		member_of(&mr, &m);
+		member_of(o, &mr, &m);
 		nt = mr.terminal_distinct;
 		bad = jobs_write_all(fd, &magic, sizeof(magic)) || jobs_write_all(fd, &i, sizeof(i)) ||
 		      jobs_write_all(fd, &m, sizeof(m)) || jobs_write_all(fd, &nt, sizeof(nt)) ||
