@@ -7,13 +7,14 @@
  * violation.  With --jobs J, J workers forked after checker_setup() (as
  * for --jobs, check/jobs.h: the same fingerprints in every process) take
  * member numbers from a shared counter, lowest first, and send each
- * member's counts and terminal states down a pipe.  A member that finds a
- * violation lowers the shared 'lowest'; members numbered above it are not
- * started, and running ones are cancelled.  Members numbered below it are
- * never cancelled, so when the workers are done every member up to the
- * first violating one has run to its end, as in one process; that
- * member's search, which depends only on its number, is run again here
- * for its counterexample.
+ * member's counts and terminal states down a pipe, and a violating member's
+ * counterexample.  A member that finds a violation lowers the shared
+ * 'lowest'; members numbered above it are not started, and running ones
+ * are cancelled.  Members numbered below it are never cancelled, so when
+ * the workers are done every member up to the first violating one has run
+ * to its end, as in one process, and the first violating member's
+ * counterexample is the one this process would have found: a member's
+ * search depends on its number alone.
  */
 #include <errno.h>
 #include <signal.h>
@@ -156,7 +157,7 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 		struct explore_opts mo;
 		struct explore_result mr;
 		struct swarm_member m;
-		u64 magic = SWARM_MAGIC, nt;
+		u64 magic = SWARM_MAGIC;
 
 		if (i >= members || member_cancelled((void *)(uintptr_t)i) || !member_opts(o, log2, i, t0, &mo))
 			break;
@@ -176,10 +177,11 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 			break;	/* cut short: not one of the members reported */
 		}
 		member_of(o, &mr, &m);
-		nt = mr.terminal_distinct;
 		bad = jobs_write_all(fd, &magic, sizeof(magic)) || jobs_write_all(fd, &i, sizeof(i)) ||
-		      jobs_write_all(fd, &m, sizeof(m)) || jobs_write_all(fd, &nt, sizeof(nt)) ||
-		      jobs_write_all(fd, mr.terminals, nt * sizeof(u64));
+		      jobs_write_all(fd, &m, sizeof(m)) || jobs_write_all(fd, &mr, sizeof(mr)) ||
+		      jobs_write_all(fd, mr.terminals, mr.terminal_distinct * sizeof(u64)) ||
+		      jobs_write_all(fd, mr.path, mr.path_len * sizeof(*mr.path)) ||
+		      jobs_write_all(fd, mr.events, mr.nr_events * sizeof(*mr.events));
 		explore_result_free(&mr);
 		if (bad)
 			break;
@@ -192,36 +194,59 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 	_exit(bad ? 2 : 0);
 }
 
-/* Worker b's records into rep and mt (each member's terminal states); false if they are not whole. */
-static bool parse_records(const struct jobs_child *b, u32 members, struct swarm_report *rep, u64 **mt)
+/* Take n bytes at *at of b's output into dst (malloc'd when dst is NULL); false if there are not n. */
+static bool take(const struct jobs_child *b, size_t *at, void *dst, size_t n)
+{
+	if (b->n - *at < n)
+		return false;
+	memcpy(dst, b->p + *at, n);
+	*at += n;
+	return true;
+}
+
+/*
+ * Worker b's records into rep, mt (each member's terminal states) and cex
+ * (a violating member's result: its finding, path and timeline); false if
+ * they are not whole.
+ */
+static bool parse_records(const struct jobs_child *b, u32 members, struct swarm_report *rep, u64 **mt,
+			  struct explore_result *cex)
 {
 	size_t at = 0;
 
 	for (;;) {
-		u64 magic, nt;
+		struct explore_result mr;
+		u64 magic;
 		u32 i;
 
-		if (b->n - at < sizeof(magic))
+		if (!take(b, &at, &magic, sizeof(magic)))
 			return false;
-		memcpy(&magic, b->p + at, sizeof(magic));
-		at += sizeof(magic);
 		if (magic == SWARM_END)
 			return at == b->n;
-		if (magic != SWARM_MAGIC || b->n - at < sizeof(i) + sizeof(struct swarm_member) + sizeof(nt))
+		if (magic != SWARM_MAGIC || !take(b, &at, &i, sizeof(i)) || i >= members || mt[i] ||
+		    !take(b, &at, &rep->m[i], sizeof(rep->m[i])) || !take(b, &at, &mr, sizeof(mr)) ||
+		    mr.terminal_distinct != rep->m[i].terminal_distinct ||
+		    (b->n - at) / sizeof(u64) < mr.terminal_distinct)
 			return false;
-		memcpy(&i, b->p + at, sizeof(i));
-		at += sizeof(i);
-		if (i >= members || mt[i])
+		mt[i] = mem_malloc((mr.terminal_distinct + 1) * sizeof(u64));
+		take(b, &at, mt[i], mr.terminal_distinct * sizeof(u64));
+		if ((b->n - at) / sizeof(*mr.path) < mr.path_len)
 			return false;
-		memcpy(&rep->m[i], b->p + at, sizeof(struct swarm_member));
-		at += sizeof(struct swarm_member);
-		memcpy(&nt, b->p + at, sizeof(nt));
-		at += sizeof(nt);
-		if ((b->n - at) / sizeof(u64) < nt || nt != rep->m[i].terminal_distinct)
+		mr.path = mem_malloc((mr.path_len + 1) * sizeof(*mr.path));
+		take(b, &at, mr.path, mr.path_len * sizeof(*mr.path));
+		mr.events = NULL;
+		mr.terminals = NULL;
+		if ((b->n - at) / sizeof(*mr.events) < mr.nr_events) {
+			free(mr.path);
 			return false;
-		mt[i] = mem_malloc((nt + 1) * sizeof(u64));
-		memcpy(mt[i], b->p + at, nt * sizeof(u64));
-		at += nt * sizeof(u64);
+		}
+		mr.events = mem_malloc((mr.nr_events + 1) * sizeof(*mr.events));
+		take(b, &at, mr.events, mr.nr_events * sizeof(*mr.events));
+		mr.shorten_stop = NULL;
+		if (mr.verdict == VERDICT_VIOLATION)
+			cex[i] = mr;
+		else
+			explore_result_free(&mr);
 	}
 }
 
@@ -251,7 +276,7 @@ static void pool_failed(void *arg)
 
 /* Fork the workers and collect their records; 0 or -errno.  *lost: a worker died or said too little. */
 static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int jobs, double t0,
-		       struct swarm_report *rep, u64 **mt, char *lost, size_t lostlen)
+		       struct swarm_report *rep, u64 **mt, struct explore_result *cex, char *lost, size_t lostlen)
 {
 	struct pool_ctx x = { .o = o, .members = members, .log2 = log2, .t0 = t0 };
 	struct jobs_child b[JOBS_MAX], *c[JOBS_MAX];
@@ -276,7 +301,7 @@ static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int 
 	if (err)
 		snprintf(lost, lostlen, "could only start %d of %d swarm workers: %s", started, jobs, strerror(-err));
 	for (int i = 0; i < started; i++) {
-		bool ok = b[i].exited_ok && parse_records(&b[i], members, rep, mt);
+		bool ok = b[i].exited_ok && parse_records(&b[i], members, rep, mt, cex);
 
 		if (!ok && !lost[0]) {
 			char why[96];
@@ -310,20 +335,27 @@ int swarm_run(const struct explore_opts *o, u32 members, u32 log2, int jobs, str
 	if (jobs <= 1) {
 		run_here(o, members, log2, t0, r, rep, mt);
 	} else {
-		int err = run_workers(o, members, log2, jobs, t0, rep, mt, lost, sizeof(lost));
+		struct explore_result *cex = mem_calloc(members, sizeof(*cex));	/* violating members' */
+		int err = run_workers(o, members, log2, jobs, t0, rep, mt, cex, lost, sizeof(lost));
 
-		if (err) {
-			free(mt);
-			swarm_report_free(rep);
-			return err;
-		}
 		/* The members reported: 0 up to the first violation, all of them done. */
-		for (u32 i = 0; i < members && rep->m[i].done; i++) {
+		for (u32 i = 0; !err && i < members && rep->m[i].done; i++) {
 			rep->reported = i + 1;
 			if (rep->m[i].verdict == VERDICT_VIOLATION) {
 				rep->found = (int)i;
+				take_counterexample(r, &cex[i]);	/* what this process would have found */
 				break;
 			}
+		}
+		for (u32 i = 0; i < members; i++)
+			explore_result_free(&cex[i]);
+		free(cex);
+		if (err) {
+			for (u32 i = 0; i < members; i++)
+				free(mt[i]);
+			free(mt);
+			swarm_report_free(rep);
+			return err;
 		}
 	}
 	/*
@@ -343,22 +375,6 @@ int swarm_run(const struct explore_opts *o, u32 members, u32 log2, int jobs, str
 			r->peak_bytes = m->peak_bytes;
 	}
 	r->table_bytes = (1ull << log2) / 8;
-	if (jobs > 1 && rep->found >= 0 && !explore_stop_signal) {
-		struct explore_opts mo;
-		struct explore_result mr;
-
-		member_opts(o, log2, (u32)rep->found, now(), &mo);	/* the whole time limit again */
-		rep->rerun = true;
-		explore_run(&mo, &mr);
-		rep->rerun_seconds = mr.seconds;
-		if (mr.verdict == VERDICT_VIOLATION) {
-			take_counterexample(r, &mr);
-		} else {
-			snprintf(lost, sizeof(lost), "member %d's search again in this process ended %s", rep->found,
-				 mr.verdict == VERDICT_INCOMPLETE ? "incomplete" : "without the violation");
-		}
-		explore_result_free(&mr);
-	}
 	/* The terminal states of the members reported only: the same union for every --jobs. */
 	for (u32 i = 0; i < rep->reported; i++)
 		nterms += rep->m[i].terminal_distinct;

@@ -11,7 +11,8 @@
  * that order; with --jobs J, J forked worker processes take them in that
  * order.  The result is that of the first member, by number, that finds a
  * violation, with the counts of it and the members before it: the same for
- * every J.  No member finding one is not a proof.
+ * every J, since a member's search depends on its number alone.  No member
+ * finding one is not a proof.
  */
 #ifndef KVMLAB_CHECK_SWARM_H
 #define KVMLAB_CHECK_SWARM_H
@@ -42,8 +43,6 @@ struct swarm_report {
 	u32 reported;		/* members 0 .. reported - 1 make up the result */
 	struct swarm_member *m;	/* malloc'd: one per member */
 	double seconds;		/* the whole swarm, wall clock */
-	bool rerun;		/* jobs > 1 and found: that member's search again here, for its path */
-	double rerun_seconds;
 };
 
 /*

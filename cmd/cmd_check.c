@@ -258,8 +258,7 @@ static int write_json(struct outfile *j, const struct scenario *s, const struct 
 			fprintf(j->f, "%d", sr->found);
 		else
 			fputs("null", j->f);
-		fprintf(j->f, ", \"seconds\": %.6f, \"rerun\": %s, \"rerun_seconds\": %.6f, \"reported\": [",
-			sr->seconds, sr->rerun ? "true" : "false", sr->rerun_seconds);
+		fprintf(j->f, ", \"seconds\": %.6f, \"reported\": [", sr->seconds);
 		for (u32 i = 0; i < sr->reported; i++) {
 			const struct swarm_member *m = &sr->m[i];
 
@@ -354,11 +353,7 @@ static void print_swarm(const struct swarm_report *sr, bool quiet)
 		       m->bound[0] ? ", stopped by " : "", m->bound);
 	}
 	fflush(stdout);
-	fprintf(stderr, "time: swarm %.3f s", sr->seconds);
-	if (sr->rerun)
-		fprintf(stderr, ", of which %.3f s running member %d again in this process for its counterexample",
-			sr->rerun_seconds, sr->found);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "time: swarm %.3f s\n", sr->seconds);
 }
 
 /*
