@@ -45,6 +45,8 @@ struct swarm_shared {
 	u32 next;	/* the next member to start */
 	u32 lowest;	/* the first member found to have a violation so far (members: none) */
 	int stop;	/* a signal or the time limit: start no more, cancel the running ones */
+	u32 ended;	/* members that ran to their end (for the progress line) */
+	u64 states;	/* ... and their states */
 };
 
 static struct swarm_shared *SH;
@@ -177,6 +179,8 @@ static __attribute__((noreturn)) void worker(const struct explore_opts *o, u32 m
 			break;	/* cut short: not one of the members reported */
 		}
 		member_of(o, &mr, &m);
+		__atomic_fetch_add(&SH->states, mr.states, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&SH->ended, 1, __ATOMIC_RELAXED);
 		bad = jobs_write_all(fd, &magic, sizeof(magic)) || jobs_write_all(fd, &i, sizeof(i)) ||
 		      jobs_write_all(fd, &m, sizeof(m)) || jobs_write_all(fd, &mr, sizeof(mr)) ||
 		      jobs_write_all(fd, mr.terminals, mr.terminal_distinct * sizeof(u64)) ||
@@ -253,7 +257,8 @@ static bool parse_records(const struct jobs_child *b, u32 members, struct swarm_
 struct pool_ctx {
 	const struct explore_opts *o;
 	u32 members, log2;
-	double t0;
+	double t0, last;	/* the swarm's start, the last progress line */
+	bool progressed;
 };
 
 static void pool_body(int i, int fd, void *arg)
@@ -265,8 +270,19 @@ static void pool_body(int i, int fd, void *arg)
 
 static void pool_tick(void *arg)
 {
+	struct pool_ctx *x = arg;
+	bool tty = x->o->progress == PROGRESS_TERMINAL;
+
 	if (explore_stop_signal)
 		__atomic_store_n(&SH->stop, 1, __ATOMIC_SEQ_CST);
+	if (x->o->progress && now() - x->last >= (tty ? 0.5 : 10)) {
+		fprintf(stderr, "%sswarm: %u of %u members ended, %llu states, %.0f s%s", tty ? "\r" : "",
+			__atomic_load_n(&SH->ended, __ATOMIC_RELAXED), x->members,
+			(unsigned long long)__atomic_load_n(&SH->states, __ATOMIC_RELAXED), now() - x->t0,
+			tty ? "   " : "\n");
+		x->progressed = true;
+		x->last = now();
+	}
 }
 
 static void pool_failed(void *arg)
@@ -278,7 +294,7 @@ static void pool_failed(void *arg)
 static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int jobs, double t0,
 		       struct swarm_report *rep, u64 **mt, struct explore_result *cex, char *lost, size_t lostlen)
 {
-	struct pool_ctx x = { .o = o, .members = members, .log2 = log2, .t0 = t0 };
+	struct pool_ctx x = { .o = o, .members = members, .log2 = log2, .t0 = t0, .last = t0 };
 	struct jobs_child b[JOBS_MAX], *c[JOBS_MAX];
 	int started, err;
 
@@ -293,6 +309,8 @@ static int run_workers(const struct explore_opts *o, u32 members, u32 log2, int 
 	memset(SH, 0, sizeof(*SH));
 	SH->lowest = members;
 	started = jobs_pool_run(c, jobs, pool_body, pool_tick, pool_failed, &x, &err);
+	if (o->progress == PROGRESS_TERMINAL && x.progressed)
+		fprintf(stderr, "\r%*s\r", 100, "");
 	if (err && !started) {
 		munmap(SH, sizeof(*SH));
 		SH = NULL;
