@@ -1506,6 +1506,18 @@ bad:
 	return -(int)r->transitions - 1;
 }
 
+void explore_result_take_path(struct explore_result *to, struct explore_result *from)
+{
+	to->finding = from->finding;
+	to->path = from->path;
+	to->path_len = from->path_len;
+	to->untrimmed_len = from->untrimmed_len;
+	to->events = from->events;
+	to->nr_events = from->nr_events;
+	from->path = NULL;
+	from->events = NULL;
+}
+
 void explore_result_free(struct explore_result *r)
 {
 	free(r->path);

@@ -296,6 +296,8 @@ int explore_run(const struct explore_opts *o, struct explore_result *r);
  */
 size_t explore_terminal_digest(u64 *h, size_t n, u64 *digest);
 void explore_result_free(struct explore_result *r);
+/* The finding, path and timeline of 'from' move into 'to' (from keeps its counts, loses the arrays). */
+void explore_result_take_path(struct explore_result *to, struct explore_result *from);
 
 /*
  * Re-execute a schedule from the current (initial) state: 0, or -(k + 1)

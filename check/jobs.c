@@ -766,13 +766,7 @@ static void combine(struct wbuf *b, int n, struct explore_result *r, struct jobs
 		struct explore_result *w = &b[first].res;
 
 		r->verdict = w->verdict;
-		r->finding = w->finding;
-		r->path_len = w->path_len;
-		r->nr_events = w->nr_events;
-		r->path = w->path;
-		r->events = w->events;
-		w->path = NULL;
-		w->events = NULL;
+		explore_result_take_path(r, w);
 	} else if (bounded >= 0) {
 		r->verdict = VERDICT_INCOMPLETE;
 		snprintf(r->incomplete, sizeof(r->incomplete), "%.200s (worker %d)", b[bounded].res.incomplete,

@@ -107,19 +107,6 @@ static bool swarm_over(const struct explore_opts *o, double t0)
 	return explore_stop_signal || (o->time_limit && now() - t0 >= o->time_limit);
 }
 
-/* The finding and its path and timeline of member result mr move into r. */
-static void take_counterexample(struct explore_result *r, struct explore_result *mr)
-{
-	r->finding = mr->finding;
-	r->path = mr->path;
-	r->path_len = mr->path_len;
-	r->untrimmed_len = mr->untrimmed_len;
-	r->events = mr->events;
-	r->nr_events = mr->nr_events;
-	mr->path = NULL;
-	mr->events = NULL;
-}
-
 /* ---- in this process ---------------------------------------------------------- */
 
 static void run_here(const struct explore_opts *o, u32 members, u32 log2, double t0, struct explore_result *r,
@@ -138,7 +125,7 @@ static void run_here(const struct explore_opts *o, u32 members, u32 log2, double
 		mr.terminals = NULL;
 		if (mr.verdict == VERDICT_VIOLATION) {
 			rep->found = (int)i;
-			take_counterexample(r, &mr);
+			explore_result_take_path(r, &mr);
 		}
 		explore_result_free(&mr);
 		if (rep->found >= 0 || swarm_over(o, t0))
@@ -361,7 +348,7 @@ int swarm_run(const struct explore_opts *o, u32 members, u32 log2, int jobs, str
 			rep->reported = i + 1;
 			if (rep->m[i].verdict == VERDICT_VIOLATION) {
 				rep->found = (int)i;
-				take_counterexample(r, &cex[i]);	/* what this process would have found */
+				explore_result_take_path(r, &cex[i]);	/* what this process would have found */
 				break;
 			}
 		}
